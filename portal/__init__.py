@@ -1,0 +1,170 @@
+"""The certificate campaign portal: create_app wires extensions, blueprints and commands."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from portal.config import CONFIGS
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the portal. `config` overrides values read from the environment."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=os.environ.get("PORTAL_INSTANCE_DIR") or str(ROOT / "instance"),
+    )
+    env_name = (config or {}).get("ENV_NAME") or os.environ.get("PORTAL_ENV", "production")
+    app.config.from_object(CONFIGS.get(env_name, CONFIGS["production"]))
+    if config:
+        app.config.update(config)
+    _finish_config(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, default_translation_directories=str(
+        Path(__file__).parent / "translations"
+    ))
+    _init_login(app)
+
+    from portal import errors, models, security  # noqa: F401
+    from portal.admin import bp as admin_bp
+    from portal.audit.views import bp as audit_bp
+    from portal.auth import bp as auth_bp
+    from portal.city import bp as city_bp
+    from portal.public import bp as public_bp
+    from portal.rosters import bp as rosters_bp
+    from portal.imports import bp as imports_bp
+    from portal.imports import city_bp as city_exports_bp
+
+    for bp in (public_bp, auth_bp, admin_bp, audit_bp, city_bp, rosters_bp, imports_bp,
+               city_exports_bp):
+        app.register_blueprint(bp)
+    errors.register(app)
+    security.register(app)
+
+    from portal.cli import register_cli
+
+    register_cli(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set outside development and testing")
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'portal.sqlite3'}"
+        )
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    if uri.startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    for key, sub in (("EVIDENCE_DIR", "evidence"), ("IMPORT_DIR", "imports")):
+        if not app.config.get(key):
+            app.config[key] = str(Path(app.instance_path) / sub)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL for concurrent readers, enforced foreign keys, real transactions on SQLite."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    # Let SQLAlchemy emit BEGIN itself so that SAVEPOINT and transactional DDL work
+    # (the pysqlite recipe in SQLAlchemy's SQLite dialect documentation).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    wanted = session.get("locale")
+    languages = current_app.config["LANGUAGES"]
+    if wanted in languages:
+        return wanted
+    if request.accept_languages.best_match(["zh", "en"]) == "en":
+        return "en"
+    return languages[0]
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from portal.auth.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_key: str):
+        try:
+            user_id, version = (int(part) for part in user_key.split(":"))
+        except ValueError:
+            return None
+        user = db.session.get(User, user_id)
+        if user is None or user.session_version != version or not user.active:
+            return None
+        return user
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from portal.auth.roles import ROLE_LABELS, Permission
+    from portal.domain.idcard import mask, mask_phone
+    from portal.labels import LABELS
+
+    app.jinja_env.filters["mask_id"] = mask
+    app.jinja_env.filters["mask_phone"] = mask_phone
+
+    @app.context_processor
+    def inject():
+        from flask_login import current_user
+
+        from portal.auth.roles import CITY_ROLES, Role
+
+        roles = current_user.roles if current_user.is_authenticated else set()
+        return {
+            "nav": {
+                "city": bool(roles & CITY_ROLES),
+                "users": Role.CITY_ADMIN in roles,
+                "audit": bool(roles & {Role.CITY_ADMIN, Role.SUPERVISOR}),
+            },
+            "Permission": Permission,
+            "ROLE_LABELS": ROLE_LABELS,
+            "LABELS": LABELS,
+            "current_locale": str(get_locale()),
+            "access": g.get("access"),
+            "township": g.get("township"),
+        }

@@ -1,0 +1,67 @@
+"""Roles (DESIGN.md §1) and the permissions each grants."""
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Role(StrEnum):
+    CITY_ADMIN = "city_admin"
+    SUPERVISOR = "supervisor"
+    HEALTH_COORDINATOR = "health_coordinator"
+    TOWNSHIP_STAFF = "township_staff"
+    VILLAGE_LIAISON = "village_liaison"
+    POVERTY_CADRE = "poverty_cadre"
+    DOCTOR = "doctor"
+    GUARDIAN = "guardian"
+
+
+CITY_ROLES = frozenset({Role.CITY_ADMIN, Role.SUPERVISOR, Role.HEALTH_COORDINATOR})
+# Roles whose membership row names a township; the others are city-wide.
+TOWNSHIP_ROLES = frozenset({Role.TOWNSHIP_STAFF, Role.VILLAGE_LIAISON, Role.POVERTY_CADRE})
+
+ROLE_LABELS = {
+    Role.CITY_ADMIN: _l("City DPF administrator"),
+    Role.SUPERVISOR: _l("Supervisor"),
+    Role.HEALTH_COORDINATOR: _l("Health coordinator"),
+    Role.TOWNSHIP_STAFF: _l("Township staff"),
+    Role.VILLAGE_LIAISON: _l("Village liaison"),
+    Role.POVERTY_CADRE: _l("Poverty-relief cadre"),
+    Role.DOCTOR: _l("Assessment doctor"),
+    Role.GUARDIAN: _l("Guardian or agent"),
+}
+
+
+class Permission(StrEnum):
+    VIEW_PERSONS = "view_persons"
+    EDIT_PERSONS = "edit_persons"
+    REVEAL_PERSONAL_DATA = "reveal_personal_data"
+    IMPORT_ROSTER = "import_roster"
+    EXPORT_ROSTER = "export_roster"
+    SUBMIT_ROSTER_REPORT = "submit_roster_report"
+    VIEW_CITY = "view_city"
+    MANAGE_USERS = "manage_users"
+    VIEW_AUDIT = "view_audit"
+
+
+P = Permission
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CITY_ADMIN: frozenset(P),
+    Role.SUPERVISOR: frozenset(
+        {P.VIEW_PERSONS, P.EXPORT_ROSTER, P.VIEW_CITY, P.VIEW_AUDIT}
+    ),
+    Role.HEALTH_COORDINATOR: frozenset({P.VIEW_PERSONS, P.VIEW_CITY}),
+    Role.TOWNSHIP_STAFF: frozenset(
+        {
+            P.VIEW_PERSONS,
+            P.EDIT_PERSONS,
+            P.REVEAL_PERSONAL_DATA,
+            P.IMPORT_ROSTER,
+            P.EXPORT_ROSTER,
+            P.SUBMIT_ROSTER_REPORT,
+        }
+    ),
+    Role.VILLAGE_LIAISON: frozenset({P.VIEW_PERSONS, P.EDIT_PERSONS, P.REVEAL_PERSONAL_DATA}),
+    Role.POVERTY_CADRE: frozenset({P.VIEW_PERSONS}),
+    Role.DOCTOR: frozenset({P.VIEW_PERSONS, P.REVEAL_PERSONAL_DATA}),
+    Role.GUARDIAN: frozenset({P.VIEW_PERSONS}),
+}

@@ -1,0 +1,142 @@
+"""Creating users and checking credentials, with lockout after repeated failures."""
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal.audit.services import record_event
+from portal.auth.models import Membership, User
+from portal.auth.passwords import dummy_verify, hash_password, needs_rehash, verify_password
+from portal.auth.roles import CITY_ROLES, TOWNSHIP_ROLES, Role
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.reference.models import Township, Village
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AuthError(ValueError):
+    """A user-facing reason why an account operation was refused; `code` names it."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError("password_too_short")
+    if password.isdigit() or password.isalpha():
+        raise AuthError("password_too_simple")
+
+
+def create_user(username: str, password: str, *, display_name: str = "", actor=None) -> User:
+    """Create an account (no roles yet)."""
+    username = username.strip()
+    if not username:
+        raise AuthError("username_required")
+    if db.session.execute(select(User.id).where(User.username == username)).first():
+        raise AuthError("username_taken")
+    check_password_strength(password)
+    user = User(username=username, display_name=display_name or username,
+                password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    record_event("user.create", actor=actor, obj=user)
+    return user
+
+
+def add_membership(
+    user: User,
+    role: Role,
+    township: Township | None = None,
+    villages: list[Village] | None = None,
+    *,
+    actor=None,
+) -> Membership:
+    """Give a user a role: township roles need a township, city roles must not have one."""
+    role = Role(role)
+    if role in TOWNSHIP_ROLES and township is None:
+        raise AuthError("township_required")
+    if role in CITY_ROLES and township is not None:
+        raise AuthError("city_role_has_no_township")
+    if role in (Role.DOCTOR, Role.GUARDIAN) and township is not None:
+        raise AuthError("assignment_role_has_no_township")
+    villages = villages or []
+    if role == Role.VILLAGE_LIAISON and not villages:
+        raise AuthError("villages_required")
+    if any(v.township_id != township.id for v in villages if township):
+        raise AuthError("village_outside_township")
+    township_id = township.id if township else None
+    if any(m.role == role and m.township_id == township_id for m in user.memberships):
+        raise AuthError("membership_exists")
+    membership = Membership(user=user, role=role.value, township=township, villages=villages)
+    db.session.add(membership)
+    db.session.flush()
+    record_event(
+        "membership.add",
+        actor=actor,
+        obj=membership,
+        township_id=township_id,
+        details={"user_id": user.id, "role": role.value},
+    )
+    return membership
+
+
+def remove_membership(membership: Membership, *, actor=None) -> None:
+    record_event(
+        "membership.remove",
+        actor=actor,
+        obj=membership,
+        township_id=membership.township_id,
+        details={"user_id": membership.user_id, "role": membership.role},
+    )
+    db.session.delete(membership)
+    db.session.flush()
+
+
+def set_password(user: User, password: str, *, actor=None) -> None:
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    user.failed_logins = 0
+    user.locked_until = None
+    record_event("user.password", actor=actor, obj=user)
+
+
+def set_active(user: User, active: bool, *, actor=None) -> None:
+    user.active = active
+    user.session_version += 1
+    record_event("user.activate" if active else "user.deactivate", actor=actor, obj=user)
+
+
+def authenticate(username: str, password: str) -> User:
+    """The user for these credentials, or AuthError('invalid'|'locked'|'inactive')."""
+    user = db.session.execute(
+        select(User).where(User.username == username.strip())
+    ).scalar_one_or_none()
+    if user is None:
+        dummy_verify(password)
+        raise AuthError("invalid")
+    now = utcnow()
+    locked_until = user.locked_until
+    if locked_until is not None and locked_until.tzinfo is None:
+        locked_until = locked_until.replace(tzinfo=now.tzinfo)
+    if locked_until and locked_until > now:
+        raise AuthError("locked")
+    if not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+            user.failed_logins = 0
+            record_event("user.locked", obj=user)
+        raise AuthError("invalid")
+    if not user.active:
+        raise AuthError("inactive")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    record_event("user.login", actor=user, obj=user)
+    return user

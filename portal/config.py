@@ -1,0 +1,84 @@
+"""Configuration read from the environment; tests pass overrides to create_app."""
+import os
+from datetime import timedelta
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    """Production defaults. Anything secret or machine-specific comes from the environment."""
+
+    ENV_NAME = os.environ.get("PORTAL_ENV", "production")
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    # None means "SQLite file in the instance folder", filled in by create_app.
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR")  # default: <instance>/evidence
+    IMPORT_DIR = os.environ.get("IMPORT_DIR")  # default: <instance>/imports
+
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_Hans_CN", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int("SESSION_MINUTES", 60))
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session lifetime instead
+
+    # Roster files from townships can be large (50,000 rows ≈ 5 MB); keep a margin.
+    MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 50) * 1024 * 1024
+    ROSTER_MAX_ROWS = _int("ROSTER_MAX_ROWS", 50_000)
+    # Import work runs in a background thread so the page can show progress.
+    IMPORT_IN_BACKGROUND = _bool("IMPORT_IN_BACKGROUND", True)
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCK_MINUTES = _int("LOGIN_LOCK_MINUTES", 15)
+
+    # Argon2id parameters (RFC 9106 second recommended option is 64 MiB, t=3).
+    ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 64 * 1024)
+    ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 2)
+
+    PERSONS_PER_PAGE = 50
+    # Counting is capped so that a township of 100,000 people lists as fast as one of 1,000.
+    PERSONS_COUNT_CAP = 10_000
+
+
+class DevelopmentConfig(Config):
+    """Local run: a fixed key is acceptable, cookies travel over plain HTTP."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "development-only-key-not-for-production"
+    SESSION_COOKIE_SECURE = False
+
+
+class TestConfig(Config):
+    """Fast hashing, synchronous imports, in-memory limiter; CSRF stays on."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-key"
+    SESSION_COOKIE_SECURE = False
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8 * 1024
+    ARGON2_PARALLELISM = 1
+    IMPORT_IN_BACKGROUND = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    SERVER_NAME = "portal.test"
+
+
+CONFIGS = {"production": Config, "development": DevelopmentConfig, "testing": TestConfig}

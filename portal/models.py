@@ -1,0 +1,20 @@
+"""Import every area's models so that metadata (and Alembic) sees all tables."""
+from portal.audit.models import AuditEvent  # noqa: F401
+from portal.auth.models import Membership, User  # noqa: F401
+from portal.reference.models import (  # noqa: F401
+    Campaign,
+    CampaignPhase,
+    CampaignTarget,
+    ConcentratedDay,
+    Hospital,
+    Township,
+    Village,
+)
+from portal.rosters.models import (  # noqa: F401
+    Guardianship,
+    ImportJob,
+    Person,
+    PovertyAssignment,
+    RosterEntry,
+    RosterReport,
+)

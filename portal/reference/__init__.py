@@ -1,0 +1,1 @@
+"""Campaign reference data: townships, villages, hospitals, phases, targets."""

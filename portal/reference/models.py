@@ -1,0 +1,139 @@
+"""Reference data that configures a campaign; nothing here is hard-wired to one county."""
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Column, Date, ForeignKey, Integer, Numeric, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models_base import TenantMixin
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    document_number: Mapped[str | None] = mapped_column(String(80))
+    estimated_disabled: Mapped[int] = mapped_column(Integer, default=0)
+    certified_at_start: Mapped[int] = mapped_column(Integer, default=0)
+    expiring_certificates: Mapped[int] = mapped_column(Integer, default=0)
+    poverty_registered_disabled: Mapped[int] = mapped_column(Integer, default=0)
+
+    phases: Mapped[list["CampaignPhase"]] = relationship(
+        back_populates="campaign", order_by="CampaignPhase.position", cascade="all, delete-orphan"
+    )
+    targets: Mapped[list["CampaignTarget"]] = relationship(
+        back_populates="campaign", order_by="CampaignTarget.deadline", cascade="all, delete-orphan"
+    )
+
+    def phase(self, code: str) -> "CampaignPhase | None":
+        return next((p for p in self.phases if p.code == code), None)
+
+    def __repr__(self) -> str:
+        return f"<Campaign {self.code}>"
+
+
+class CampaignPhase(db.Model):
+    __tablename__ = "campaign_phases"
+    __table_args__ = (UniqueConstraint("campaign_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))  # publicity, survey, concentrated, issuance
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="phases")
+
+    def __repr__(self) -> str:
+        return f"<CampaignPhase {self.code} {self.starts_on}..{self.ends_on}>"
+
+
+class CampaignTarget(db.Model):
+    __tablename__ = "campaign_targets"
+    __table_args__ = (UniqueConstraint("campaign_id", "deadline"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    holding_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4))  # 0.5000 = 50 %
+    deadline: Mapped[date] = mapped_column(Date)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="targets")
+
+    def __repr__(self) -> str:
+        return f"<CampaignTarget {self.holding_rate} by {self.deadline}>"
+
+
+class Township(db.Model):
+    """The tenant: a township (乡镇), street office (街道) or farm committee (农场)."""
+
+    __tablename__ = "townships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="township")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    villages: Mapped[list["Village"]] = relationship(
+        back_populates="township", order_by="Village.name"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Township {self.code}>"
+
+
+class Village(TenantMixin, db.Model):
+    """A village or residents' committee (村/居委会) of a township."""
+
+    __tablename__ = "villages"
+    __table_args__ = (UniqueConstraint("township_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+    township: Mapped[Township] = relationship(back_populates="villages")
+
+    def __repr__(self) -> str:
+        return f"<Village {self.name}>"
+
+
+class Hospital(db.Model):
+    """A designated assessment institution (评定机构)."""
+
+    __tablename__ = "hospitals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+    def __repr__(self) -> str:
+        return f"<Hospital {self.name}>"
+
+
+concentrated_day_hospitals = Table(
+    "concentrated_day_hospitals",
+    db.metadata,
+    Column("concentrated_day_id", ForeignKey("concentrated_days.id"), primary_key=True),
+    Column("hospital_id", ForeignKey("hospitals.id"), primary_key=True),
+)
+
+
+class ConcentratedDay(TenantMixin, db.Model):
+    """A township's scheduled assessment day (集中办证) at designated hospitals."""
+
+    __tablename__ = "concentrated_days"
+    __table_args__ = (UniqueConstraint("township_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+
+    township: Mapped[Township] = relationship()
+    hospitals: Mapped[list[Hospital]] = relationship(secondary=concentrated_day_hospitals)
+
+    def __repr__(self) -> str:
+        return f"<ConcentratedDay {self.township_id} {self.day}>"

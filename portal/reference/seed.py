@@ -1,0 +1,95 @@
+"""The reference campaign of the seed plan (芒政办发〔2020〕23号), loaded idempotently."""
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.reference.models import (
+    Campaign,
+    CampaignPhase,
+    CampaignTarget,
+    ConcentratedDay,
+    Hospital,
+    Township,
+)
+
+CAMPAIGN = {
+    "code": "mangshi-2020",
+    "name": "芒市加快推进残疾人证核发工作",
+    "document_number": "芒政办发〔2020〕23号",
+    "estimated_disabled": 23_900,
+    "certified_at_start": 9_675,
+    "expiring_certificates": 2_708,
+    "poverty_registered_disabled": 1_754,
+}
+
+PHASES = [
+    ("publicity", "宣传发动阶段", date(2020, 3, 11), date(2020, 3, 31)),
+    ("survey", "摸底调查阶段", date(2020, 4, 1), date(2020, 4, 15)),
+    ("concentrated", "集中办证阶段", date(2020, 5, 7), date(2020, 5, 25)),
+    ("issuance", "审核发证阶段", date(2020, 6, 1), date(2020, 12, 31)),
+]
+
+TARGETS = [(Decimal("0.5000"), date(2020, 12, 31)), (Decimal("0.6000"), date(2021, 12, 31))]
+
+HOSPITALS = ["德宏州医院", "德宏州中医院", "芒市人民医院"]
+
+# code, name, kind, concentrated day — in the plan's order.
+TOWNSHIPS = [
+    ("manghai", "芒海镇", "town", date(2020, 5, 7)),
+    ("zhongshan", "中山乡", "township", date(2020, 5, 8)),
+    ("mengga", "勐戛镇", "town", date(2020, 5, 11)),
+    ("zhefang", "遮放镇", "town", date(2020, 5, 12)),
+    ("mangshi", "芒市镇", "town", date(2020, 5, 13)),
+    ("xishan", "西山乡", "township", date(2020, 5, 14)),
+    ("wuchalu", "五岔路乡", "township", date(2020, 5, 15)),
+    ("jiangdong", "江东乡", "township", date(2020, 5, 18)),
+    ("xuangang", "轩岗乡", "township", date(2020, 5, 19)),
+    ("santaishan", "三台山乡", "township", date(2020, 5, 20)),
+    ("fengping", "风平镇", "town", date(2020, 5, 21)),
+    ("zhefang-farm", "遮放农场管委会", "farm", date(2020, 5, 22)),
+    ("menghuan", "勐焕街道办事处", "street", date(2020, 5, 25)),
+]
+
+
+def _get_or_create(model, lookup: dict, **values):
+    obj = db.session.execute(select(model).filter_by(**lookup)).scalar_one_or_none()
+    if obj is None:
+        obj = model(**lookup, **values)
+        db.session.add(obj)
+    else:
+        for key, value in values.items():
+            setattr(obj, key, value)
+    return obj
+
+
+def load_reference() -> Campaign:
+    """Create or update the campaign, townships, hospitals and concentrated days."""
+    campaign = _get_or_create(
+        Campaign, {"code": CAMPAIGN["code"]}, **{k: v for k, v in CAMPAIGN.items() if k != "code"}
+    )
+    db.session.flush()
+    for position, (code, name, starts, ends) in enumerate(PHASES):
+        _get_or_create(
+            CampaignPhase,
+            {"campaign_id": campaign.id, "code": code},
+            name=name, position=position, starts_on=starts, ends_on=ends,
+        )
+    for rate, deadline in TARGETS:
+        _get_or_create(
+            CampaignTarget, {"campaign_id": campaign.id, "deadline": deadline}, holding_rate=rate
+        )
+    hospitals = [_get_or_create(Hospital, {"name": name}) for name in HOSPITALS]
+    db.session.flush()
+    for position, (code, name, kind, day) in enumerate(TOWNSHIPS):
+        township = _get_or_create(Township, {"code": code}, name=name, kind=kind,
+                                  position=position)
+        db.session.flush()
+        concentrated = _get_or_create(
+            ConcentratedDay, {"township_id": township.id, "day": day}, campaign_id=campaign.id
+        )
+        concentrated.hospitals = list(hospitals)
+    db.session.flush()
+    db.session.expire(campaign)
+    return campaign

@@ -1,0 +1,6 @@
+"""People and the two township rosters."""
+from portal.tenancy import tenant_blueprint
+
+bp = tenant_blueprint("rosters", __name__)
+
+from portal.rosters import views  # noqa: E402,F401

@@ -1,0 +1,211 @@
+"""People, the two township rosters, roster reports and import jobs."""
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    false,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models_base import TenantMixin, TimestampMixin, utcnow
+from portal.reference.models import Village
+
+GENDERS = ("male", "female")
+MOBILITY = ("can_travel", "limited", "bedridden")
+LIST_KINDS = ("expired", "suspected")
+ENTRY_STATUSES = ("open", "in_progress", "certified", "not_qualified", "withdrawn", "deceased")
+CATEGORIES = ("vision", "hearing", "speech", "physical", "intellectual", "mental", "multiple")
+SOURCES = ("survey", "import", "liaison", "manual")
+
+
+class Person(TenantMixin, TimestampMixin, db.Model):
+    """Someone who holds, held or may need a certificate. One row per ID number nationwide."""
+
+    __tablename__ = "persons"
+    __table_args__ = (
+        # Listing order (pinyin) and the three prefix searches; text_pattern_ops lets
+        # PostgreSQL use the index for LIKE 'prefix%' under any collation.
+        Index("ix_persons_township_pinyin", "township_id", "name_pinyin", "id"),
+        Index("ix_persons_township_name", "township_id", "name",
+              postgresql_ops={"name": "text_pattern_ops"}),
+        Index("ix_persons_township_initials", "township_id", "name_initials",
+              postgresql_ops={"name_initials": "text_pattern_ops"}),
+        Index("ix_persons_township_id_reversed", "township_id", "id_reversed",
+              postgresql_ops={"id_reversed": "text_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    name_pinyin: Mapped[str] = mapped_column(String(200), default="")
+    name_initials: Mapped[str] = mapped_column(String(30), default="")
+    gender: Mapped[str] = mapped_column(String(10))
+    ethnicity: Mapped[str] = mapped_column(String(20), default="")
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    # The ID number reversed, so "last digits" searches are indexed prefix searches.
+    id_reversed: Mapped[str] = mapped_column(String(18))
+    birth_date: Mapped[date] = mapped_column(Date)
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    mobility: Mapped[str] = mapped_column(String(20), default="can_travel")
+    poverty_registered: Mapped[bool] = mapped_column(Boolean, default=False)
+    deceased: Mapped[bool] = mapped_column(Boolean, default=False)
+    guardian_name: Mapped[str] = mapped_column(String(60), default="")
+    guardian_phone: Mapped[str] = mapped_column(String(30), default="")
+    # The certificate the person holds or held (Attachment 1).
+    certificate_number: Mapped[str | None] = mapped_column(String(22))
+    certificate_category: Mapped[str | None] = mapped_column(String(20))
+    certificate_grade: Mapped[int | None] = mapped_column(Integer)
+    certificate_expires_on: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    village: Mapped[Village | None] = relationship()
+    roster_entries: Mapped[list["RosterEntry"]] = relationship(
+        back_populates="person", order_by="RosterEntry.list_kind"
+    )
+
+    @classmethod
+    def restrict_to_access(cls, stmt, access):
+        """Narrow to the people a liaison, guardian or cadre is linked to (DESIGN.md §3)."""
+        from portal.auth.roles import Role
+
+        conditions = []
+        if Role.VILLAGE_LIAISON in access.roles:
+            conditions.append(cls.village_id.in_(sorted(access.village_ids) or [-1]))
+        if Role.GUARDIAN in access.roles:
+            conditions.append(
+                cls.id.in_(
+                    select(Guardianship.person_id).where(Guardianship.user_id == access.user_id)
+                )
+            )
+        if Role.POVERTY_CADRE in access.roles:
+            conditions.append(
+                cls.id.in_(
+                    select(PovertyAssignment.person_id).where(
+                        PovertyAssignment.user_id == access.user_id
+                    )
+                )
+            )
+        return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
+
+    def __repr__(self) -> str:
+        return f"<Person {self.id}>"
+
+
+class RosterEntry(TenantMixin, TimestampMixin, db.Model):
+    """A person on one of the township's two survey lists (附件1 expired, 附件2 suspected)."""
+
+    __tablename__ = "roster_entries"
+    __table_args__ = (
+        UniqueConstraint("person_id", "list_kind"),
+        Index("ix_roster_entries_township_list", "township_id", "list_kind", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    list_kind: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    source: Mapped[str] = mapped_column(String(12), default="manual")
+    survey_date: Mapped[date | None] = mapped_column(Date)
+    suspected_category: Mapped[str | None] = mapped_column(String(20))
+    medical_records: Mapped[bool | None] = mapped_column(Boolean)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    person: Mapped[Person] = relationship(back_populates="roster_entries")
+
+    @classmethod
+    def restrict_to_access(cls, stmt, access):
+        """An entry is visible when its person is."""
+        visible = Person.restrict_to_access(select(Person.id), access)
+        return stmt.where(cls.person_id.in_(visible))
+
+    def __repr__(self) -> str:
+        return f"<RosterEntry {self.list_kind} {self.person_id}>"
+
+
+class Guardianship(TenantMixin, db.Model):
+    """A guardian's or agent's user account linked to the person they act for."""
+
+    __tablename__ = "guardianships"
+    __table_args__ = (UniqueConstraint("user_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(30), default="")
+
+
+class PovertyAssignment(TenantMixin, db.Model):
+    """A poverty-registered person assigned to a poverty-relief cadre (结对帮扶)."""
+
+    __tablename__ = "poverty_assignments"
+    __table_args__ = (UniqueConstraint("user_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+
+
+class RosterReport(TenantMixin, db.Model):
+    """A township's lists as submitted to the city: dated, counted, never changed."""
+
+    __tablename__ = "roster_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    expired_count: Mapped[int] = mapped_column(Integer)
+    suspected_count: Mapped[int] = mapped_column(Integer)
+    poverty_count: Mapped[int] = mapped_column(Integer)
+    bedridden_count: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    # Rows as they stood at submission (list kind, person id and roster fields).
+    snapshot: Mapped[list] = mapped_column(JSON)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    submitted_by = relationship("User")
+
+
+@event.listens_for(RosterReport, "before_update")
+def _reports_are_immutable(mapper, connection, target):
+    raise ValueError("roster reports are immutable once submitted")
+
+
+class ImportJob(TenantMixin, db.Model):
+    """One uploaded roster file, from preview to confirmed import."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(40), unique=True)
+    list_kind: Mapped[str] = mapped_column(String(12))
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(80))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # uploaded → parsing → ready | unreadable → importing → done | failed
+    status: Mapped[str] = mapped_column(String(20), default="uploaded")
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    valid_rows: Mapped[int] = mapped_column(Integer, default=0)
+    new_rows: Mapped[int] = mapped_column(Integer, default=0)
+    update_rows: Mapped[int] = mapped_column(Integer, default=0)
+    rejected_rows: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    rejects: Mapped[list | None] = mapped_column(JSON)
+    error: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,207 @@
+"""Fixtures: the app on each database, a rolled-back transaction per test, factories, login.
+
+The suite always runs on SQLite; when TEST_DATABASE_URL is set it runs on PostgreSQL too
+(tests that use the database are parametrised by backend). The schema is built with the
+Alembic migrations, so every run also proves `flask db upgrade` on both engines.
+"""
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from portal import create_app
+from portal.extensions import db
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def _postgres_url(worker: str) -> str:
+    """A database of this xdist worker's own on the server of TEST_DATABASE_URL."""
+    base = sa.engine.make_url(os.environ["TEST_DATABASE_URL"].replace(
+        "postgresql://", "postgresql+psycopg://", 1))
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request, tmp_path_factory):
+    """One app per database backend, schema built by the migrations."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    tmp = tmp_path_factory.mktemp(f"portal-{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'test.sqlite3'}"
+    else:
+        url = _postgres_url(worker)
+    application = create_app({
+        "ENV_NAME": "testing",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "EVIDENCE_DIR": str(tmp / "evidence"),
+        "IMPORT_DIR": str(tmp / "imports"),
+    })
+    application.config["DB_BACKEND"] = request.param
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db_session(app):
+    """Each test runs inside one outer transaction that is rolled back at the end."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=original.registry.scopefunc,
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db_session):
+    return app.test_cli_runner()
+
+
+CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(client) -> str:
+    """The CSRF token of the client's session, read from a rendered page."""
+    page = client.get("/auth/login").get_data(as_text=True)
+    if "csrf-token" not in page:
+        page = client.get("/").get_data(as_text=True)
+        if "csrf-token" not in page:
+            page = client.get("/", follow_redirects=True).get_data(as_text=True)
+    match = CSRF_RE.search(page)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def post(client):
+    """POST with the session's CSRF token added, as a browser submitting a form would."""
+
+    def _post(url, data=None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", csrf_token(client))
+        return client.post(url, data=data, **kwargs)
+
+    return _post
+
+
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture
+def login_as(client):
+    """Log the test client in as `user` through the real login form."""
+
+    def _login(user):
+        client.post("/auth/logout", data={"csrf_token": csrf_token(client)})
+        token = csrf_token(client)
+        response = client.post(
+            "/auth/login",
+            data={"username": user.username, "password": PASSWORD, "csrf_token": token},
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return user
+
+    return _login
+
+
+# --- factories: callables, never with a default township -------------------------------
+
+@pytest.fixture
+def make_township(db_session):
+    from portal.reference.models import Township, Village
+
+    counter = iter(range(1, 10_000))
+
+    def _make(code: str | None = None, villages: tuple[str, ...] = ("一村", "二村")):
+        n = next(counter)
+        township = Township(code=code or f"t{n}", name=f"测试乡{n}", kind="township", position=n)
+        db_session.add(township)
+        db_session.flush()
+        for name in villages:
+            db_session.add(Village(township_id=township.id, name=name))
+        db_session.flush()
+        db_session.refresh(township)
+        return township
+
+    return _make
+
+
+@pytest.fixture
+def make_user(db_session):
+    from portal.auth.services import add_membership, create_user
+
+    counter = iter(range(1, 10_000))
+
+    def _make(role: str, township=None, villages=None, username: str | None = None):
+        user = create_user(username or f"user{next(counter)}_{role}", PASSWORD)
+        add_membership(user, role, township, villages)
+        db_session.flush()
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def make_person(db_session):
+    from portal.domain import idcard
+    from portal.rosters.models import Person, RosterEntry
+
+    counter = iter(range(1, 100_000))
+
+    def _make(township, *, name: str = "张三", village=None, list_kind: str | None = "suspected",
+              **fields):
+        n = next(counter)
+        number = fields.pop("id_number", None) or idcard.make(
+            "533103", date(1960, 1, 1 + n % 28), n % 1000)
+        parsed = idcard.parse(number)
+        person = Person(
+            township_id=township.id,
+            village_id=village.id if village else None,
+            name=name,
+            name_pinyin=fields.pop("name_pinyin", "zhang san"),
+            name_initials=fields.pop("name_initials", "zs"),
+            gender=parsed.gender,
+            id_number=parsed.number,
+            id_reversed=parsed.number[::-1],
+            birth_date=parsed.birth_date,
+            **fields,
+        )
+        db_session.add(person)
+        db_session.flush()
+        if list_kind:
+            db_session.add(RosterEntry(township_id=township.id, person_id=person.id,
+                                       list_kind=list_kind))
+            db_session.flush()
+        return person
+
+    return _make
