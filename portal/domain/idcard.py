@@ -11,6 +11,18 @@ from datetime import date
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 MANGSHI_AREA_CODE = "533103"
+# First two digits of the area code: provinces, Taiwan (71), Hong Kong (81), Macao (82) and
+# residence permits of Taiwan residents (83), per GB/T 2260.
+PROVINCE_CODES = frozenset(
+    str(n) for n in (
+        *range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47), *range(50, 55),
+        *range(61, 66), 71, 81, 82, 83,
+    )
+)
+ERROR_CODES = (
+    "empty", "numeric", "format", "length", "area", "birth_date", "future_birth_date",
+    "check_digit",
+)
 
 # Full-width digits and letters that Chinese input methods produce.
 _FULLWIDTH = str.maketrans(
@@ -76,7 +88,7 @@ def _birth_date(text: str) -> date:
     try:
         return date(int(text[0:4]), int(text[4:6]), int(text[6:8]))
     except ValueError as exc:
-        raise IdNumberError("birth_date", text) from exc
+        raise IdNumberError("birth_date") from exc
 
 
 def upgrade_15(old: str) -> str:
@@ -103,7 +115,7 @@ def parse(raw: object, today: date | None = None) -> IdNumber:
         raise IdNumberError("length" if text[:-1].isdigit() else "format")
     if not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
         raise IdNumberError("format")
-    if text[0] == "0":
+    if text[:2] not in PROVINCE_CODES:
         raise IdNumberError("area")
     born = _birth_date(text[6:14])
     if born > today:
@@ -117,6 +129,7 @@ def parse(raw: object, today: date | None = None) -> IdNumber:
 
 
 def is_valid(raw: object, today: date | None = None) -> bool:
+    """True when `parse` accepts the number."""
     try:
         parse(raw, today)
     except IdNumberError:
@@ -140,6 +153,7 @@ def mask(number: str | None) -> str:
 
 
 def mask_phone(phone: str | None) -> str:
+    """Show the first 3 and last 4 digits of a phone number."""
     if not phone:
         return ""
     digits = phone.strip()
