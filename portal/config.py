@@ -78,7 +78,6 @@ class TestConfig(Config):
     ARGON2_PARALLELISM = 1
     IMPORT_IN_BACKGROUND = False
     RATELIMIT_STORAGE_URI = "memory://"
-    SERVER_NAME = "portal.test"
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "testing": TestConfig}

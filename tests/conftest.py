@@ -6,12 +6,14 @@ Alembic migrations, so every run also proves `flask db upgrade` on both engines.
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -77,8 +79,17 @@ def db_session(app):
             connection.close()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in production: its own app context, `g` and
+    session (joined to the test's connection), instead of reusing the test's app context."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app, db_session):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 
