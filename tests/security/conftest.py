@@ -1,0 +1,167 @@
+"""The objects the URL-rule walkers need: two townships, their people, reports, jobs, users.
+
+Every URL argument of every rule is filled from `ARGUMENTS`, a mapping from argument name to
+the object of the township being walked. A rule with an argument missing from the mapping fails
+the walk, so a new route cannot slip past the tenant, login and CSRF checks unnoticed.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+
+from portal import create_app
+
+# Endpoints anyone may call without logging in; keep this short.
+PUBLIC_ENDPOINTS = {
+    "static": "CSS, JS and images of the login page itself",
+    "auth.login": "the login form",
+    "public.healthz": "liveness probe of the process supervisor, answers only 'ok'",
+    "public.set_language": "language switch offered on the login page",
+}
+
+
+
+@dataclass
+class Side:
+    """One township with one object of each kind, used to fill URL arguments."""
+
+    township: object
+    village: object  # village X
+    other_village: object  # village Y
+    person: object  # in village X, on both lists
+    person_other_village: object  # in village Y
+    entry: object  # roster entry of `person`
+    entry_other_village: object  # roster entry of `person_other_village`
+    report: object
+    job: object
+    staff: object
+    liaison: object  # liaison of village X
+
+    @property
+    def code(self) -> str:
+        return self.township.code
+
+
+# URL argument -> (is a tenant object, how to get its value from a Side).
+# An argument naming a tenant object must be invisible from another township (404).
+ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
+    "township_code": (False, lambda s: s.code),
+    "person_id": (True, lambda s: s.person.id),
+    "entry_id": (True, lambda s: s.entry.id),
+    "report_id": (True, lambda s: s.report.id),
+    "token": (True, lambda s: s.job.token),
+    "job_id": (True, lambda s: s.job.id),
+    "village_id": (True, lambda s: s.village.id),
+    "user_id": (True, lambda s: s.staff.id),
+    "membership_id": (True, lambda s: s.staff.memberships[0].id),
+    "list_kind": (False, lambda s: "expired"),
+}
+
+# Arguments that reach one person: a liaison of another village must not reach them.
+PERSON_ARGUMENTS = {"person_id", "entry_id"}
+
+
+def all_rules():
+    """Every URL rule of the portal (read from an app built only for listing its routes)."""
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    return sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
+
+
+RULES = all_rules()
+
+
+def rule_id(rule) -> str:
+    return f"{rule.endpoint}:{rule.rule}"
+
+
+def is_tenant(rule) -> bool:
+    return "township_code" in rule.arguments
+
+
+def is_city(rule) -> bool:
+    return rule.rule == "/city" or rule.rule.startswith("/city/")
+
+
+def object_arguments(rule) -> set[str]:
+    return {a for a in rule.arguments if ARGUMENTS.get(a, (False,))[0]}
+
+
+def build(rule, side: Side, *, code: str | None = None, overrides: dict | None = None) -> str:
+    """The path of `rule` with its arguments taken from `side` (and `overrides`)."""
+    unknown = sorted(set(rule.arguments) - set(ARGUMENTS))
+    if unknown:
+        pytest.fail(
+            f"URL rule {rule.rule} ({rule.endpoint}) has argument(s) {unknown} that the "
+            "security walkers do not know: add them to ARGUMENTS in tests/security/conftest.py "
+            "with an object of the walked township, so the rule is checked for tenant "
+            "isolation, login and CSRF."
+        )
+    values = {name: ARGUMENTS[name][1](side) for name in rule.arguments}
+    values.update(overrides or {})
+    if code is not None and "township_code" in values:
+        values["township_code"] = code
+    built = rule.build(values, append_unknown=False)
+    assert built is not None, f"cannot build {rule.rule} from {values}"
+    return built[1]
+
+
+def is_login_redirect(response) -> bool:
+    if response.status_code == 401:
+        return True
+    if response.status_code not in (301, 302, 303, 307, 308):
+        return False
+    return urlsplit(response.headers.get("Location", "")).path == "/auth/login"
+
+
+@pytest.fixture(autouse=True)
+def _no_login_throttle(app, db_session):
+    """The walks log in many times; the login rate limit is tested elsewhere."""
+    from portal.extensions import limiter
+
+    limiter.reset()
+
+
+@pytest.fixture
+def world(db_session, make_township, make_user, make_person):
+    """Townships A and B, each with villages X and Y, people, a report, an import job, users."""
+    from sqlalchemy import select
+
+    from portal.rosters.models import ImportJob, RosterEntry, RosterReport
+
+    def side(label: str) -> Side:
+        township = make_township(code=f"sec{label.lower()}", villages=("X村", "Y村"))
+        village_x, village_y = sorted(township.villages, key=lambda v: v.name)
+        staff = make_user("township_staff", township, username=f"staff_{label}")
+        liaison = make_user("village_liaison", township, [village_x],
+                            username=f"liaison_{label}")
+        person = make_person(township, name=f"{label}甲", village=village_x,
+                             list_kind="suspected")
+        person_y = make_person(township, name=f"{label}乙", village=village_y,
+                               list_kind="suspected")
+        entry, entry_y = (
+            db_session.scalars(select(RosterEntry).where(RosterEntry.person_id == p.id)).one()
+            for p in (person, person_y)
+        )
+        report = RosterReport(
+            township_id=township.id, submitted_by_id=staff.id, expired_count=0,
+            suspected_count=2, poverty_count=0, bedridden_count=0, snapshot=[],
+            sha256=hashlib.sha256(b"[]").hexdigest(),
+        )
+        job = ImportJob(
+            township_id=township.id, token=secrets.token_urlsafe(24), list_kind="suspected",
+            filename="roster.xlsx", stored_name=f"{secrets.token_hex(16)}.xlsx",
+            uploaded_by_id=staff.id, status="ready",
+        )
+        db_session.add_all([report, job])
+        db_session.flush()
+        return Side(township, village_x, village_y, person, person_y, entry, entry_y, report,
+                    job, staff, liaison)
+
+    a, b = side("A"), side("B")
+    city_admin = make_user("city_admin", username="sec_city_admin")
+    return {"A": a, "B": b, "city_admin": city_admin}
