@@ -1,0 +1,89 @@
+"""A live portal on a free port (its own SQLite file, migrated and seeded) and headless Chromium.
+
+Skipped with a reason when Chromium or Playwright is missing locally; CI installs both.
+"""
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+PASSWORD = "browser-test-password-1"
+
+
+def _require_browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium is not installed (CI installs it: apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("playwright is not installed")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The portal served by a real HTTP server with reference data and one user per role."""
+    _require_browser()
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.auth.services import add_membership, create_user
+    from portal.extensions import db
+    from portal.reference.models import Township
+    from portal.reference.seed import load_reference
+
+    tmp = tmp_path_factory.mktemp("live")
+    app = create_app({
+        "ENV_NAME": "testing",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'live.sqlite3'}",
+        "EVIDENCE_DIR": str(tmp / "evidence"),
+        "IMPORT_DIR": str(tmp / "imports"),
+    })
+    with app.app_context():
+        upgrade()
+        load_reference()
+        mangshi = db.session.scalars(db.select(Township).filter_by(code="mangshi")).one()
+        for role, township in (("city_admin", None), ("township_staff", mangshi)):
+            user = create_user(f"live_{role}", PASSWORD)
+            add_membership(user, role, township)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A page the size of a small phone (375 × 740, touch)."""
+    context = browser.new_context(viewport={"width": 375, "height": 740}, has_touch=True,
+                                  locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def log_in(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/auth/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state("networkidle")
