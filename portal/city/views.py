@@ -27,6 +27,18 @@ def index():
 @bp.route("/roster-reports")
 @login_required
 def roster_reports():
-    """Which townships have submitted their lists (filled in by the roster reports work)."""
-    townships = db.session.scalars(select(Township).order_by(Township.position)).all()
-    return render_template("city/roster_reports.html", townships=townships)
+    """Which townships have submitted their lists, when, and which are late."""
+    from datetime import UTC, datetime
+
+    from flask import current_app
+
+    from portal.rosters.services import find_campaign, report_statuses
+    from portal.tenancy import current_access
+
+    campaign = find_campaign(current_app.config.get("CAMPAIGN_CODE", "mangshi-2020"))
+    statuses, deadline = report_statuses(
+        current_access(), campaign, datetime.now(UTC),
+        current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"),
+    )
+    return render_template("city/roster_reports.html", statuses=statuses, campaign=campaign,
+                           deadline=deadline)

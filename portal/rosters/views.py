@@ -1,27 +1,297 @@
 """People of a township: list, show, create, edit, reveal; roster reports."""
-from flask import render_template
-from flask_login import login_required
-from sqlalchemy import select
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal.auth.roles import Permission
 from portal.extensions import db
+from portal.reference.models import Village
 from portal.rosters import bp
-from portal.rosters.models import Person
-from portal.tenancy import require, scoped
+from portal.rosters.forms import (
+    PersonFilterForm,
+    PersonForm,
+    RevealForm,
+    SubmitReportForm,
+)
+from portal.rosters.models import Person, RosterEntry, RosterReport
+from portal.rosters.services import (
+    create_person,
+    find_campaign,
+    record_person_view,
+    reveal_personal_data,
+    snapshot_sha256,
+    submit_roster_report,
+    update_person,
+)
+from portal.tenancy import current_access, get_scoped_or_404, require, scoped
+
+DEFAULT_CAMPAIGN = "mangshi-2020"
+
+
+@dataclass
+class Page:
+    """One page of a list whose total is counted only up to a cap."""
+
+    number: int
+    per_page: int
+    items: list
+    total: int
+    capped: bool
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+
+def _visible_villages():
+    access = current_access()
+    stmt = scoped(select(Village)).order_by(Village.name)
+    if not access.whole_township:
+        stmt = stmt.where(Village.id.in_(sorted(access.village_ids) or [-1]))
+    return db.session.scalars(stmt).all()
+
+
+def _filtered_persons(form: PersonFilterForm):
+    stmt = scoped(select(Person))
+    kind, status = form.list_kind.data, form.status.data
+    if kind or status:
+        entry = select(RosterEntry.id).where(RosterEntry.person_id == Person.id)
+        if kind:
+            entry = entry.where(RosterEntry.list_kind == kind)
+        if status:
+            entry = entry.where(RosterEntry.status == status)
+        stmt = stmt.where(exists(entry))
+    if form.village.data:
+        stmt = stmt.where(Person.village_id == form.village.data)
+    if form.poverty.data:
+        stmt = stmt.where(Person.poverty_registered.is_(form.poverty.data == "yes"))
+    if form.mobility.data:
+        stmt = stmt.where(Person.mobility == form.mobility.data)
+    term = form.search_term
+    if form.search_mode == "name":
+        stmt = stmt.where(Person.name.like(f"{term}%"))
+    elif form.search_mode == "pinyin":
+        stmt = stmt.where(or_(Person.name_initials.like(f"{term}%"),
+                              Person.name_pinyin.like(f"{term}%")))
+    elif form.search_mode == "id_tail":
+        stmt = stmt.where(Person.id_reversed.like(f"{term[::-1]}%"))
+    return stmt
+
+
+def _page_of(stmt, number: int) -> Page:
+    per_page = current_app.config["PERSONS_PER_PAGE"]
+    cap = current_app.config["PERSONS_COUNT_CAP"]
+    # Counting stops at cap + 1 rows: the cost stays flat however large the township is.
+    counted = stmt.with_only_columns(Person.id).order_by(None).limit(cap + 1).subquery()
+    total = db.session.execute(select(func.count()).select_from(counted)).scalar_one()
+    last_page = max(1, -(-min(total, cap) // per_page))
+    number = min(max(number, 1), last_page)
+    rows = db.session.scalars(
+        stmt.order_by(Person.name_pinyin, Person.id)
+        .options(selectinload(Person.village), selectinload(Person.roster_entries))
+        .limit(per_page + 1).offset((number - 1) * per_page)
+    ).all()
+    has_next = len(rows) > per_page and number < last_page
+    return Page(number, per_page, rows[:per_page], min(total, cap), total > cap, has_next)
 
 
 @bp.route("/persons")
 @login_required
 @require(Permission.VIEW_PERSONS)
 def list_persons():
-    """The township's people (filled in by the people work)."""
-    persons = db.session.scalars(scoped(select(Person)).order_by(Person.name).limit(50)).all()
-    return render_template("rosters/persons.html", persons=persons)
+    """The township's people, filtered and searched, a page at a time."""
+    villages = _visible_villages()
+    form = PersonFilterForm(request.args, villages=villages)
+    valid = form.validate()
+    if not valid:
+        page = Page(1, current_app.config["PERSONS_PER_PAGE"], [], 0, False, False)
+    else:
+        page = _page_of(_filtered_persons(form), request.args.get("page", 1, type=int))
+    args = {k: v for k, v in request.args.items() if k != "page" and v} if valid else {}
+    return render_template("rosters/persons.html", form=form, page=page, args=args,
+                           today=date.today(),
+                           can_edit=current_access().can(Permission.EDIT_PERSONS))
 
 
-@bp.route("/reports")
+def _show(person: Person, revealed: bool = False):
+    access = current_access()
+    return render_template(
+        "rosters/person.html", person=person, revealed=revealed, reveal_form=RevealForm(),
+        can_reveal=access.can(Permission.REVEAL_PERSONAL_DATA),
+        can_edit=access.can(Permission.EDIT_PERSONS), today=date.today(),
+    )
+
+
+@bp.route("/persons/<int:person_id>")
 @login_required
-@require(Permission.SUBMIT_ROSTER_REPORT)
+@require(Permission.VIEW_PERSONS)
+def show_person(person_id: int):
+    """One person's record, ID number and phones masked; the view is audited."""
+    person = get_scoped_or_404(Person, person_id)
+    record_person_view(person, current_user)
+    db.session.commit()
+    return _show(person)
+
+
+@bp.route("/persons/<int:person_id>/reveal", methods=["POST"])
+@login_required
+@require(Permission.REVEAL_PERSONAL_DATA)
+def reveal_person(person_id: int):
+    """Show the ID number and phones once, on this response only, and audit it."""
+    person = get_scoped_or_404(Person, person_id)
+    form = RevealForm()
+    if not form.validate_on_submit():
+        abort(400)
+    reveal_personal_data(person, current_user)
+    db.session.commit()
+    return _show(person, revealed=True)
+
+
+def _source() -> str:
+    return "manual" if current_access().whole_township else "liaison"
+
+
+def _duplicate_after_race(form: PersonForm) -> None:
+    db.session.rollback()
+    form.id_number.errors = list(form.id_number.errors) + [_(
+        "This ID number was registered by someone else a moment ago. Please contact the city "
+        "DPF office.")]
+
+
+@bp.route("/persons/new", methods=["GET", "POST"])
+@login_required
+@require(Permission.EDIT_PERSONS)
+def new_person():
+    """Register a person on the township's lists."""
+    access = current_access()
+    form = PersonForm(access=access)
+    if form.validate_on_submit():
+        person = create_person(access.township, current_user, form.to_data(), _source())
+        try:
+            db.session.commit()
+        except IntegrityError:
+            _duplicate_after_race(form)
+        else:
+            _flash_saved(form)
+            return redirect(url_for("rosters.show_person", person_id=person.id))
+    return render_template("rosters/person_form.html", form=form, person=None)
+
+
+def _flash_saved(form: PersonForm) -> None:
+    flash(_("Saved."), "success")
+    if form.parsed.upgraded_from:
+        flash(_("The old 15-digit ID number was upgraded to the 18-digit number and stored in "
+                "that form."), "info")
+
+
+@bp.route("/persons/<int:person_id>/edit", methods=["GET", "POST"])
+@login_required
+@require(Permission.EDIT_PERSONS)
+def edit_person(person_id: int):
+    """Change a person's record and lists."""
+    access = current_access()
+    person = get_scoped_or_404(Person, person_id)
+    if request.method == "POST":
+        form = PersonForm(access=access, person=person)
+    else:
+        form = PersonForm(access=access, person=person, data=PersonForm.initial(person))
+    if form.validate_on_submit():
+        changed = update_person(person, current_user, form.to_data(), _source())
+        try:
+            db.session.commit()
+        except IntegrityError:
+            _duplicate_after_race(form)
+        else:
+            if changed:
+                _flash_saved(form)
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("rosters.show_person", person_id=person.id))
+    return render_template("rosters/person_form.html", form=form, person=person)
+
+
+# --- roster reports ----------------------------------------------------------------------
+
+def _can_read_reports() -> bool:
+    access = current_access()
+    return access.can(Permission.SUBMIT_ROSTER_REPORT) or access.can(Permission.VIEW_CITY)
+
+
+@bp.route("/reports", methods=["GET", "POST"])
+@login_required
 def list_reports():
-    """Roster reports submitted by this township."""
-    return render_template("rosters/reports.html")
+    """Roster reports submitted by this township, and the form to submit the lists."""
+    if not _can_read_reports():
+        abort(403)
+    access = current_access()
+    can_submit = access.can(Permission.SUBMIT_ROSTER_REPORT)
+    form = SubmitReportForm()
+    if request.method == "POST":
+        if not can_submit:
+            abort(403)
+        if form.validate_on_submit():
+            campaign = find_campaign(current_app.config.get("CAMPAIGN_CODE", DEFAULT_CAMPAIGN))
+            report = submit_roster_report(access.township, current_user, access,
+                                          (form.note.data or "").strip(), campaign)
+            db.session.commit()
+            flash(_("The lists were submitted to the city."), "success")
+            return redirect(url_for("rosters.show_report", report_id=report.id))
+    reports = db.session.scalars(
+        scoped(select(RosterReport)).order_by(RosterReport.submitted_at.desc(),
+                                              RosterReport.id.desc())
+    ).all()
+    return render_template("rosters/reports.html", reports=reports, form=form,
+                           can_submit=can_submit)
+
+
+@bp.route("/reports/<int:report_id>")
+@login_required
+def show_report(report_id: int):
+    """One submitted report: counts, fingerprint and the rows as submitted."""
+    if not _can_read_reports():
+        abort(403)
+    report = get_scoped_or_404(RosterReport, report_id)
+    intact = snapshot_sha256(report.snapshot) == report.sha256
+    return render_template("rosters/report.html", report=report, intact=intact)
+
+
+@bp.route("/reports/<int:report_id>/download")
+@login_required
+def download_report(report_id: int):
+    """The report as a JSON file: counts, fingerprint and rows (ID numbers masked)."""
+    if not _can_read_reports():
+        abort(403)
+    report = get_scoped_or_404(RosterReport, report_id)
+    body = {
+        "township": report.township_id,
+        "submitted_at": report.submitted_at.isoformat(),
+        "counts": {"expired": report.expired_count, "suspected": report.suspected_count,
+                   "poverty": report.poverty_count, "bedridden": report.bedridden_count},
+        "note": report.note,
+        "sha256": report.sha256,
+        "rows": report.snapshot,
+    }
+    name = f"roster-report-{report.id}.json"
+    return Response(
+        json.dumps(body, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"',
+                 "Cache-Control": "no-store"},
+    )
