@@ -1,15 +1,188 @@
-"""Roster import pages."""
-from flask import render_template
-from flask_login import login_required
+"""Roster import (upload → preview → confirm) and the Excel downloads of both lists."""
+from io import BytesIO
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from portal.auth.roles import Permission
-from portal.imports import bp
-from portal.tenancy import require
+from portal.extensions import db
+from portal.imports import bp, city_bp, excel, jobs, services
+from portal.imports.forms import CancelForm, ConfirmForm, UploadForm
+from portal.rosters.models import ImportJob
+from portal.tenancy import require, scoped
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+RUNNING = ("uploaded", "parsing", "importing")
+PREVIEW_LIMIT = 1000
 
 
-@bp.route("/new")
+def _list_kind_or_404(list_kind: str) -> str:
+    if list_kind not in excel.LIST_KINDS:
+        abort(404)
+    return list_kind
+
+
+def _job_or_404(token: str) -> ImportJob:
+    job = db.session.execute(
+        scoped(select(ImportJob).where(ImportJob.token == token))
+    ).scalar_one_or_none()
+    if job is None:
+        abort(404)
+    return job
+
+
+def _xlsx(buffer: BytesIO, name: str):
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@bp.route("/new", methods=["GET", "POST"])
 @login_required
 @require(Permission.IMPORT_ROSTER)
 def new_import():
-    """Upload form (filled in by the import work)."""
-    return render_template("imports/new.html")
+    """Upload form: list kind and file, with the blank templates to download."""
+    form = UploadForm()
+    if form.validate_on_submit():
+        job = services.create_job(g.township, current_user, form.list_kind.data,
+                                  form.file.data, current_app.config["IMPORT_DIR"])
+        db.session.commit()
+        jobs.start(current_app._get_current_object(), job.token, "parse")
+        return redirect(url_for("imports.show_job", token=job.token))
+    return render_template("imports/new.html", form=form)
+
+
+@bp.route("/jobs/<token>")
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def show_job(token):
+    """Progress, preview (counts and rejected rows), or the outcome of one upload."""
+    job = _job_or_404(token)
+    rejects = [
+        (row, services.column_label(column), services.reason_text(code, params))
+        for row, column, code, params in (job.rejects or [])[:PREVIEW_LIMIT]
+    ]
+    error = services.file_error_text(job.error, job.error_params) if job.error else ""
+    return render_template(
+        "imports/job.html", job=job, rejects=rejects, error=error, running=job.status in RUNNING,
+        preview_limit=PREVIEW_LIMIT, confirm_form=ConfirmForm(), cancel_form=CancelForm(),
+    )
+
+
+@bp.route("/jobs/<token>/progress")
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def job_progress(token):
+    """How far the job has come, for the progress bar (JSON)."""
+    job = _job_or_404(token)
+    progress = jobs.get_progress(token) or {"phase": job.status, "done": 0, "total": 0}
+    total = progress["total"]
+    percent = int(progress["done"] * 100 / total) if total else 0
+    return jsonify(status=job.status, running=job.status in RUNNING, done=progress["done"],
+                   total=total, percent=percent)
+
+
+@bp.route("/jobs/<token>/confirm", methods=["POST"])
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def confirm_job(token):
+    """Import the previewed file's valid rows (all or nothing)."""
+    job = _job_or_404(token)
+    form = ConfirmForm()
+    if not form.validate_on_submit() or job.status != "ready":
+        flash(_("This upload can no longer be imported. Upload the file again."), "warning")
+        return redirect(url_for("imports.show_job", token=job.token))
+    job.status = "importing"
+    db.session.commit()
+    jobs.start(current_app._get_current_object(), job.token, "import")
+    return redirect(url_for("imports.show_job", token=job.token))
+
+
+@bp.route("/jobs/<token>/cancel", methods=["POST"])
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def cancel_job(token):
+    """Discard an upload that was not imported; its stored file is deleted."""
+    job = _job_or_404(token)
+    form = CancelForm()
+    if form.validate_on_submit() and job.status in ("ready", "unreadable", "failed"):
+        services.remove_upload(current_app.config["IMPORT_DIR"], job)
+        if job.status == "ready":
+            job.status = "cancelled"
+        db.session.commit()
+        flash(_("The file was discarded; nothing was imported."), "info")
+    return redirect(url_for("imports.new_import"))
+
+
+@bp.route("/jobs/<token>/rejects.xlsx")
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def download_rejects(token):
+    """The rejected rows of an upload as .xlsx: row, column, reason."""
+    job = _job_or_404(token)
+    buffer = BytesIO()
+    services.write_rejects_file(buffer, job.rejects or [])
+    return _xlsx(buffer, _("rejected-rows-%(id)s.xlsx", id=job.id))
+
+
+@bp.route("/templates/<list_kind>.xlsx")
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def download_template(list_kind):
+    """The blank attachment to fill in."""
+    _list_kind_or_404(list_kind)
+    buffer = BytesIO()
+    excel.write_template(buffer, list_kind)
+    return _xlsx(buffer, f"{excel.TITLES[list_kind]}.xlsx")
+
+
+@bp.route("/export")
+@login_required
+@require(Permission.EXPORT_ROSTER)
+def export_page():
+    """Download buttons for the township's two lists."""
+    return render_template("imports/export.html")
+
+
+@bp.route("/export/<list_kind>.xlsx")
+@login_required
+@require(Permission.EXPORT_ROSTER)
+def export_list(list_kind):
+    """The township's list in its attachment format."""
+    _list_kind_or_404(list_kind)
+    buffer = BytesIO()
+    services.export_township(g.township, current_user, list_kind, buffer)
+    db.session.commit()
+    return _xlsx(buffer, f"{g.township.name}{excel.TITLES[list_kind]}.xlsx")
+
+
+@city_bp.route("/")
+@login_required
+@require(Permission.EXPORT_ROSTER)
+def city_export_page():
+    """Download buttons for the city workbooks (a sheet per township and a summary)."""
+    return render_template("imports/city_export.html")
+
+
+@city_bp.route("/<list_kind>.xlsx")
+@login_required
+@require(Permission.EXPORT_ROSTER)
+def city_export(list_kind):
+    """One workbook of a list: a summary sheet, then a sheet per township."""
+    _list_kind_or_404(list_kind)
+    buffer = BytesIO()
+    services.export_city(current_user, list_kind, buffer)
+    db.session.commit()
+    return _xlsx(buffer, f"{excel.TITLES[list_kind]}.xlsx")

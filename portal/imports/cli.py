@@ -1,0 +1,73 @@
+"""`flask --app wsgi roster import|export`: the same services as the web pages."""
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.extensions import db
+from portal.imports import excel, services
+from portal.imports.excel import WorkbookError
+from portal.reference.models import Township
+
+roster_cli = AppGroup("roster", help="Import and export the township rosters (Excel).")
+LIST_CHOICE = click.Choice(excel.LIST_KINDS)
+
+
+def _township(code: str) -> Township:
+    township = db.session.execute(
+        select(Township).where(Township.code == code)
+    ).scalar_one_or_none()
+    if township is None:
+        raise click.BadParameter(f"no township {code!r}", param_hint="--township")
+    return township
+
+
+def rejects_path(path: Path) -> Path:
+    """Where the rejected rows of `path` are written: next to it."""
+    return path.with_name(f"{path.stem}.rejected.xlsx")
+
+
+@roster_cli.command("import")
+@click.option("--township", "township_code", required=True, help="township code")
+@click.option("--list", "list_kind", required=True, type=LIST_CHOICE)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def import_command(township_code, list_kind, file):
+    """Import the valid rows of FILE; rejected rows go to FILE.rejected.xlsx beside it."""
+    township = _township(township_code)
+    try:
+        parsed = excel.parse_workbook(file, list_kind,
+                                      max_rows=current_app.config["ROSTER_MAX_ROWS"])
+    except WorkbookError as exc:
+        click.echo(services.file_error_text(exc.code, exc.params), err=True)
+        raise SystemExit(1) from None
+    try:
+        plan = services.plan_import(township, parsed)
+        result = services.apply_plan(township, None, plan)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        click.echo(services.file_error_text("failed"), err=True)
+        raise SystemExit(1) from None
+    target = rejects_path(file)
+    if result.rejects:
+        services.write_rejects_file(target, result.rejects, parsed.headers)
+        click.echo(f"rejected rows written to {target}")
+    elif target.exists():
+        target.unlink()  # a list from an earlier run would no longer be true
+    click.echo(f"imported={result.imported} updated={result.updated} "
+               f"rejected={result.rejected}")
+
+
+@roster_cli.command("export")
+@click.option("--township", "township_code", required=True, help="township code")
+@click.option("--list", "list_kind", required=True, type=LIST_CHOICE)
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def export_command(township_code, list_kind, out):
+    """Write the township's list to OUT in its attachment format."""
+    township = _township(township_code)
+    count = services.export_township(township, None, list_kind, out)
+    db.session.commit()
+    click.echo(f"exported={count} file={out}")

@@ -1,0 +1,577 @@
+"""Importing and exporting the two roster attachments; upload jobs from preview to import."""
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, insert, select, update
+
+from portal.audit.services import record_event
+from portal.extensions import db
+from portal.imports import excel
+from portal.imports.excel import ParsedFile, Reject, WorkbookError
+from portal.models_base import utcnow
+from portal.reference.models import Township, Village
+from portal.rosters.models import ImportJob, Person, RosterEntry
+from portal.rosters.services import identity_fields, name_keys
+
+CHUNK = 1000
+STALE_AFTER = timedelta(days=1)
+
+COLUMN_LABELS = {
+    "": _l("Whole row"),
+    "seq": _l("No."),
+    "name": _l("Name"),
+    "gender": _l("Gender"),
+    "ethnicity": _l("Ethnicity"),
+    "id_number": _l("ID number"),
+    "village": _l("Village"),
+    "phone": _l("Phone"),
+    "poverty": _l("Poverty-registered"),
+    "mobility": _l("Mobility"),
+    "certificate_number": _l("Old certificate number"),
+    "category": _l("Disability category"),
+    "grade": _l("Disability grade"),
+    "expires_on": _l("Valid until"),
+    "suspected_category": _l("Suspected category"),
+    "medical_records": _l("Medical records available"),
+    "guardian_name": _l("Guardian's name"),
+    "guardian_phone": _l("Guardian's phone"),
+    "notes": _l("Notes"),
+}
+
+REASONS = {
+    "id_empty": _l("The ID number is missing."),
+    "id_numeric": _l(
+        "The ID number was typed as a number, so Excel kept only 15 digits and the last ones "
+        "are lost. Format the column as text and type the number again."),
+    "id_format": _l("The ID number may contain only digits and a final X."),
+    "id_length": _l("The ID number must have 18 characters (or 15 for an old one)."),
+    "id_area": _l("The ID number does not start with a valid area code."),
+    "id_birth_date": _l("The birth date inside the ID number is not a real date."),
+    "id_future_birth_date": _l("The birth date inside the ID number is in the future."),
+    "id_check_digit": _l("The ID number's last character does not match: a digit was mistyped."),
+    "name_missing": _l("The name is missing."),
+    "name_invalid": _l("The name is not a valid name (too long, or digits only)."),
+    "gender": _l("The gender must be 男 or 女."),
+    "gender_mismatch": _l("The gender does not match the gender in the ID number."),
+    "mobility": _l("Mobility must be 能出行, 行动不便 or 卧床."),
+    "yes_no": _l("Write 是 or 否 here."),
+    "category": _l("Unknown category: use 视力, 听力, 言语, 肢体, 智力, 精神 or 多重 (or 1–7)."),
+    "grade": _l("The grade must be 一级, 二级, 三级 or 四级 (or 1–4)."),
+    "date": _l("Not a date: write it as 2020-12-31."),
+    "phone": _l("Not a phone number."),
+    "certificate_numeric": _l(
+        "The certificate number was typed as a number and lost its last digits. Format the "
+        "column as text and type it again."),
+    "certificate_number": _l("The certificate number may contain only digits and letters."),
+    "ethnicity": _l("The ethnicity is too long."),
+    "village": _l("The village name is too long."),
+    "guardian_name": _l("The guardian's name is too long."),
+    "notes": _l("The notes are too long (2,000 characters at most)."),
+    "duplicate": _l("The same ID number is already in row %(row)s of this file; this row was "
+                    "skipped."),
+    "elsewhere": _l("This ID number is already registered in another township. Contact the "
+                    "city office to move the person."),
+    "row_incomplete": _l("The row has neither a name nor an ID number."),
+}
+
+FILE_ERRORS = {
+    "unreadable": _l("The file could not be read. It may be damaged: open it in Excel, save "
+                     "it again as .xlsx and upload it again."),
+    "empty_file": _l("The file is empty."),
+    "old_xls": _l("This is an old Excel 97–2003 (.xls) file. Open it in Excel, choose "
+                  "“Save as” → “Excel workbook (.xlsx)” and upload that file."),
+    "not_xlsx": _l("This is not an Excel workbook (for example a CSV or text file renamed "
+                   "to .xlsx). Save it from Excel as .xlsx and upload it again."),
+    "empty": _l("The workbook has no filled-in sheet."),
+    "no_header": _l("No header row was found in the first 15 rows. The list needs at least "
+                    "the columns 姓名 and 公民身份号码; download the template to compare."),
+    "missing_columns": _l("Required column missing: %(columns)s. Download the template to "
+                          "compare."),
+    "too_many_rows": _l("The file has more than %(max)s rows. Split it into smaller files."),
+    "no_rows": _l("The sheet has a header but no data rows."),
+    "conflict": _l("The list was changed by someone else during the import. Nothing was "
+                   "saved; please confirm the import again."),
+    "failed": _l("The import failed. Nothing was saved; please try again."),
+    "expired": _l("This upload was not confirmed within a day and was discarded."),
+}
+
+PERSON_FIELDS = ("ethnicity", "phone", "mobility", "poverty_registered")
+EXPIRED_FIELDS = ("certificate_number", "certificate_category", "certificate_grade",
+                  "certificate_expires_on")
+SUSPECTED_PERSON_FIELDS = ("guardian_name", "guardian_phone")
+ENTRY_FIELDS = ("suspected_category", "medical_records", "notes")
+
+
+def reason_text(code: str, params: dict | None = None) -> str:
+    """A rejected row's reason in the user's language."""
+    message = REASONS.get(code) or FILE_ERRORS.get(code) or _l("Invalid value.")
+    return str(message) % (params or {}) if params else str(message)
+
+
+def file_error_text(code: str, params: dict | None = None) -> str:
+    """A whole-file problem in the user's language."""
+    message = FILE_ERRORS.get(code, FILE_ERRORS["failed"])
+    return str(message) % (params or {}) if params else str(message)
+
+
+def column_label(key: str) -> str:
+    return str(COLUMN_LABELS.get(key, key))
+
+
+# --- matching the file against the database -----------------------------------------------
+
+@dataclass
+class Plan:
+    """What an import of a parsed file would do; nothing is written to build it."""
+
+    list_kind: str
+    new: list[excel.Record] = field(default_factory=list)
+    # (record, person row, entry row or None, person changes, entry changes)
+    existing: list[tuple] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    new_villages: list[str] = field(default_factory=list)
+    villages: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> list[tuple]:
+        return [e for e in self.existing if e[3] or e[4] or e[2] is None]
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _person_changes(values: dict, row, list_kind: str, villages: dict[str, int]) -> dict:
+    changes: dict[str, Any] = {}
+    if values["name"] != row.name:
+        changes["name"] = values["name"]
+        changes["name_pinyin"], changes["name_initials"] = name_keys(values["name"])
+    fields = PERSON_FIELDS + (EXPIRED_FIELDS if list_kind == "expired" else SUSPECTED_PERSON_FIELDS)
+    for key in fields:
+        if key in values and values[key] != getattr(row, key):
+            changes[key] = values[key]
+    village = values.get("village")
+    if village and villages.get(village) != row.village_id:
+        changes["village_id"] = villages.get(village)
+        changes["village"] = village
+    return changes
+
+
+def _entry_changes(values: dict, entry) -> dict:
+    if entry is None:
+        return {}
+    return {key: values[key] for key in ENTRY_FIELDS
+            if key in values and values[key] != getattr(entry, key)}
+
+
+def plan_import(township: Township, parsed: ParsedFile) -> Plan:
+    """Sort the file's valid rows into new, existing and refused (registered elsewhere)."""
+    plan = Plan(parsed.list_kind, rejects=list(parsed.rejects))
+    plan.villages = {
+        _village_key(v.name): v.id
+        for v in db.session.scalars(select(Village).where(Village.township_id == township.id))
+    }
+    by_number = {r.values["id"].number: r for r in parsed.records}
+    persons = Person.__table__
+    entries = RosterEntry.__table__
+    found: dict[str, Any] = {}
+    for chunk in _chunks(list(by_number)):
+        # Deliberately across townships: an ID number exists once per deployment. Columns of
+        # a foreign person are read only to refuse the row; nothing of them is shown.
+        stmt = (
+            select(persons, entries.c.id.label("entry_id"))
+            .outerjoin(entries, and_(entries.c.person_id == persons.c.id,
+                                     entries.c.list_kind == parsed.list_kind))
+            .where(persons.c.id_number.in_(chunk))
+        )
+        for row in db.session.execute(stmt):
+            found[row.id_number] = row
+    entry_rows = {}
+    entry_ids = [row.entry_id for row in found.values() if row.entry_id is not None]
+    for chunk in _chunks(entry_ids):
+        for row in db.session.execute(select(entries).where(entries.c.id.in_(chunk))):
+            entry_rows[row.id] = row
+    new_villages: dict[str, None] = {}
+    for number, record in by_number.items():
+        village = record.values.get("village")
+        if village:
+            record.values["village"] = village = _village_key(village)
+        row = found.get(number)
+        if row is not None and row.township_id != township.id:
+            plan.rejects.append(Reject(record.row, "id_number", "elsewhere", {},
+                                       _row_values(parsed, record)))
+            continue
+        if village and village not in plan.villages:
+            new_villages.setdefault(village)
+        if row is None:
+            plan.new.append(record)
+        else:
+            entry = entry_rows.get(row.entry_id) if row.entry_id is not None else None
+            plan.existing.append((record, row, entry, None, None))
+    plan.new_villages = list(new_villages)
+    pending = {name: -1 for name in plan.new_villages}
+    plan.existing = [
+        (record, row, entry,
+         _person_changes(record.values, row, parsed.list_kind, plan.villages | pending),
+         _entry_changes(record.values, entry))
+        for record, row, entry, _, _ in plan.existing
+    ]
+    plan.rejects.sort(key=lambda r: r.row)
+    return plan
+
+
+def _row_values(parsed: ParsedFile, record: excel.Record) -> tuple:
+    return tuple(excel.cell_text(v) for v in record.cells)
+
+
+def _village_key(name: str) -> str:
+    return "".join(excel.fold(name).split())
+
+
+# --- writing -------------------------------------------------------------------------------
+
+@dataclass
+class ImportResult:
+    imported: int
+    updated: int
+    rejected: int
+    rejects: list[Reject]
+    villages_created: int
+
+
+def _new_person_row(township: Township, actor, values: dict, list_kind: str,
+                    villages: dict[str, int], now) -> dict:
+    pinyin, initials = name_keys(values["name"])
+    row = {
+        "township_id": township.id,
+        "village_id": villages.get(values.get("village") or ""),
+        "name": values["name"],
+        "name_pinyin": pinyin,
+        "name_initials": initials,
+        **identity_fields(values["id"]),
+        "ethnicity": values.get("ethnicity", ""),
+        "phone": values.get("phone", ""),
+        "address": "",
+        "mobility": values.get("mobility", "can_travel"),
+        "poverty_registered": values.get("poverty_registered", False),
+        "deceased": False,
+        "guardian_name": values.get("guardian_name", ""),
+        "guardian_phone": values.get("guardian_phone", ""),
+        "certificate_number": values.get("certificate_number"),
+        "certificate_category": values.get("certificate_category"),
+        "certificate_grade": values.get("certificate_grade"),
+        "certificate_expires_on": values.get("certificate_expires_on"),
+        "created_by_id": getattr(actor, "id", None),
+        "created_at": now,
+        "updated_at": now,
+    }
+    return row
+
+
+def _new_entry_row(township: Township, person_id: int, values: dict, list_kind: str,
+                   now) -> dict:
+    return {
+        "township_id": township.id,
+        "person_id": person_id,
+        "list_kind": list_kind,
+        "status": "open",
+        "source": "import",
+        "survey_date": None,
+        "suspected_category": values.get("suspected_category"),
+        "medical_records": values.get("medical_records"),
+        "notes": values.get("notes", ""),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def apply_plan(township: Township, actor, plan: Plan,
+               progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Write a plan in the caller's transaction: villages, new people, changes, entries."""
+    now = utcnow()
+    villages = dict(plan.villages)
+    for name in plan.new_villages:
+        village = Village(township_id=township.id, name=name)
+        db.session.add(village)
+        db.session.flush()
+        villages[name] = village.id
+    if plan.new_villages:
+        record_event("village.created_by_import", actor=actor, township_id=township.id,
+                     object_type="villages", details={"count": len(plan.new_villages)})
+
+    changed = plan.changed
+    total = len(plan.new) + len(changed)
+    done = 0
+    new_entries: list[dict] = []
+    for chunk in _chunks(plan.new):
+        rows = [_new_person_row(township, actor, r.values, plan.list_kind, villages, now)
+                for r in chunk]
+        ids = db.session.scalars(
+            insert(Person).returning(Person.id, sort_by_parameter_order=True), rows
+        ).all()
+        new_entries += [_new_entry_row(township, pid, r.values, plan.list_kind, now)
+                        for pid, r in zip(ids, chunk)]
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+
+    person_updates: list[dict] = []
+    entry_updates: list[dict] = []
+    for record, row, entry, person_changes, entry_changes in changed:
+        if person_changes:
+            person_changes = dict(person_changes)
+            village = person_changes.pop("village", None)
+            if village:
+                person_changes["village_id"] = villages[village]
+            person_updates.append({"id": row.id, "updated_at": now, **person_changes})
+        if entry is None:
+            new_entries.append(_new_entry_row(township, row.id, record.values, plan.list_kind,
+                                              now))
+        elif entry_changes:
+            entry_updates.append({"id": entry.id, "updated_at": now, **entry_changes})
+    for chunk in _chunks(person_updates):
+        _bulk_update(Person, chunk)
+        done += len(chunk)
+        if progress:
+            progress(min(done, total), total)
+    for chunk in _chunks(entry_updates):
+        _bulk_update(RosterEntry, chunk)
+    for chunk in _chunks(new_entries):
+        db.session.execute(insert(RosterEntry), chunk)
+    db.session.flush()
+    result = ImportResult(len(plan.new), len(changed), len(plan.rejects), plan.rejects,
+                          len(plan.new_villages))
+    record_event("roster.imported", actor=actor, township_id=township.id,
+                 object_type="import_jobs",
+                 details={"list_kind": plan.list_kind, "imported": result.imported,
+                          "updated": result.updated, "rejected": result.rejected,
+                          "villages_created": result.villages_created})
+    db.session.flush()
+    if progress:
+        progress(total, total)
+    return result
+
+
+def _bulk_update(model, rows: list[dict]) -> None:
+    # Rows with the same set of changed columns go together (one executemany each).
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for group in groups.values():
+        db.session.execute(update(model), group)
+
+
+def import_file(township: Township, actor, path: Path, list_kind: str, *, max_rows: int,
+                progress: Callable[[str, int, int], None] | None = None) -> ImportResult:
+    """Parse `path` and import its valid rows in the caller's transaction."""
+    parsed = excel.parse_workbook(
+        path, list_kind, max_rows=max_rows,
+        progress=(lambda d, t: progress("parsing", d, t)) if progress else None)
+    plan = plan_import(township, parsed)
+    return apply_plan(township, actor, plan,
+                      progress=(lambda d, t: progress("importing", d, t)) if progress else None)
+
+
+# --- rejects and exports -------------------------------------------------------------------
+
+def write_rejects_file(target: str | Path | IO[bytes], rejects: list, headers: list[str] = ()
+                       ) -> None:
+    """The rejected rows as .xlsx: row number, column, reason (and the row's own cells)."""
+    header = [_("Row"), _("Column"), _("Reason")] + list(headers)
+
+    def lines():
+        for item in rejects:
+            if isinstance(item, Reject):
+                yield [item.row, column_label(item.column), reason_text(item.code, item.params),
+                       *item.values]
+            else:
+                row, column, code, params = item
+                yield [row, column_label(column), reason_text(code, params)]
+
+    excel.write_rejects(target, header, lines())
+
+
+def _export_rows(township: Township, list_kind: str) -> Iterator[dict]:
+    """The township's roster as rows keyed like the attachment's columns."""
+    stmt = (
+        select(Person, RosterEntry, Village.name)
+        .join(RosterEntry, RosterEntry.person_id == Person.id)
+        .outerjoin(Village, Village.id == Person.village_id)
+        .where(Person.township_id == township.id, RosterEntry.township_id == township.id,
+               RosterEntry.list_kind == list_kind)
+        .order_by(Village.name, Person.name_pinyin, Person.id)
+        .execution_options(yield_per=2000)
+    )
+    for person, entry, village in db.session.execute(stmt):
+        yield {
+            "name": person.name,
+            "gender": person.gender,
+            "ethnicity": person.ethnicity,
+            "id_number": person.id_number,
+            "village": village or "",
+            "phone": person.phone,
+            "poverty": person.poverty_registered,
+            "mobility": person.mobility,
+            "certificate_number": person.certificate_number,
+            "category": person.certificate_category,
+            "grade": person.certificate_grade,
+            "expires_on": person.certificate_expires_on,
+            "suspected_category": entry.suspected_category,
+            "medical_records": entry.medical_records,
+            "guardian_name": person.guardian_name,
+            "guardian_phone": person.guardian_phone,
+            "notes": entry.notes,
+        }
+        db.session.expunge(person)
+        db.session.expunge(entry)
+
+
+def export_township(township: Township, actor, list_kind: str,
+                    target: str | Path | IO[bytes]) -> int:
+    """Write the township's list in its attachment format; returns the number of rows."""
+    title = f"{township.name}{excel.TITLES[list_kind]}"
+    (count,) = excel.write_rosters(target, list_kind,
+                                   [(township.name, title, _export_rows(township, list_kind))])
+    record_event("roster.exported", actor=actor, township_id=township.id,
+                 object_type="roster_entries", details={"list_kind": list_kind, "rows": count})
+    db.session.flush()
+    return count
+
+
+def export_city(actor, list_kind: str, target: str | Path | IO[bytes]) -> int:
+    """One workbook: a summary sheet, then one sheet per township; returns the total rows."""
+    townships = db.session.scalars(select(Township).order_by(Township.position)).all()
+    entries = RosterEntry.__table__
+    persons = Person.__table__
+    summary_rows = []
+    for township in townships:
+        counts = db.session.execute(
+            select(persons.c.poverty_registered, persons.c.mobility)
+            .join(entries, entries.c.person_id == persons.c.id)
+            .where(entries.c.township_id == township.id, entries.c.list_kind == list_kind)
+        ).all()
+        summary_rows.append([
+            township.name, len(counts), sum(1 for c in counts if c.poverty_registered),
+            sum(1 for c in counts if c.mobility == "bedridden"),
+        ])
+    total = sum(r[1] for r in summary_rows)
+    summary_rows.append([_("Total"), total, sum(r[2] for r in summary_rows),
+                         sum(r[3] for r in summary_rows)])
+    header = [_("Township"), _("People on the list"), _("Poverty-registered"), _("Bedridden")]
+    sheets = [(t.name, f"{t.name}{excel.TITLES[list_kind]}", _export_rows(t, list_kind))
+              for t in townships]
+    excel.write_rosters(target, list_kind, sheets, summary=(_("Summary"), header, summary_rows))
+    record_event("roster.exported_city", actor=actor, object_type="roster_entries",
+                 details={"list_kind": list_kind, "rows": total, "townships": len(townships)})
+    db.session.flush()
+    return total
+
+
+# --- upload jobs ---------------------------------------------------------------------------
+
+def job_path(import_dir: str | Path, job: ImportJob) -> Path:
+    return Path(import_dir) / job.stored_name
+
+
+def discard_stale_uploads(import_dir: str | Path, now=None) -> int:
+    """Delete uploads older than a day (and mark their jobs expired); returns files removed."""
+    now = now or utcnow()
+    cutoff = now - STALE_AFTER
+    stale = db.session.scalars(
+        select(ImportJob).where(ImportJob.created_at < cutoff,
+                                ImportJob.status.in_(("uploaded", "parsing", "ready")))
+    ).all()
+    for job in stale:
+        job.status = "expired"
+        job.error = "expired"
+        job.finished_at = now
+    removed = 0
+    directory = Path(import_dir)
+    if directory.is_dir():
+        limit = time.time() - STALE_AFTER.total_seconds()
+        for entry in os.scandir(directory):
+            if entry.is_file() and entry.stat().st_mtime < limit:
+                os.unlink(entry.path)
+                removed += 1
+    db.session.flush()
+    return removed
+
+
+def create_job(township: Township, actor, list_kind: str, upload, import_dir: str | Path
+               ) -> ImportJob:
+    """Store an uploaded file under a random name and open a job for it."""
+    directory = Path(import_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    discard_stale_uploads(directory)
+    token = secrets.token_urlsafe(24)
+    stored = f"{secrets.token_hex(16)}.upload"
+    upload.save(directory / stored)
+    original = os.path.basename((upload.filename or "").replace("\\", "/"))[:255]
+    job = ImportJob(township_id=township.id, token=token, list_kind=list_kind,
+                    filename=original, stored_name=stored, uploaded_by_id=actor.id,
+                    status="uploaded")
+    db.session.add(job)
+    db.session.flush()
+    record_event("roster.upload", actor=actor, obj=job, details={"list_kind": list_kind})
+    return job
+
+
+def remove_upload(import_dir: str | Path, job: ImportJob) -> None:
+    """Delete the stored file of a job (it is kept only until the job ends)."""
+    try:
+        job_path(import_dir, job).unlink()
+    except FileNotFoundError:
+        pass
+
+
+def preview_job(job: ImportJob, township: Township, import_dir: str | Path, max_rows: int,
+                progress: Callable[[int, int], None] | None = None) -> None:
+    """Parse the job's file and record the counts and rejected rows the preview shows."""
+    try:
+        parsed = excel.parse_workbook(job_path(import_dir, job), job.list_kind,
+                                      max_rows=max_rows, progress=progress)
+    except WorkbookError as exc:
+        job.status = "unreadable"
+        job.error = exc.code
+        job.error_params = exc.params
+        job.finished_at = utcnow()
+        remove_upload(import_dir, job)
+        db.session.flush()
+        return
+    plan = plan_import(township, parsed)
+    job.total_rows = parsed.total
+    job.valid_rows = parsed.total - len(plan.rejects)
+    job.new_rows = len(plan.new)
+    job.update_rows = len(plan.changed)
+    job.unchanged_rows = len(plan.existing) - len(plan.changed)
+    job.rejected_rows = len(plan.rejects)
+    job.rejects = [r.as_json() for r in plan.rejects]
+    job.new_villages = plan.new_villages
+    job.status = "ready"
+    db.session.flush()
+
+
+def run_job(job: ImportJob, township: Township, actor, import_dir: str | Path, max_rows: int,
+            progress: Callable[[str, int, int], None] | None = None) -> ImportResult:
+    """Import the confirmed job's file in the caller's transaction and close the job."""
+    result = import_file(township, actor, job_path(import_dir, job), job.list_kind,
+                         max_rows=max_rows, progress=progress)
+    job.imported = result.imported
+    job.updated = result.updated
+    job.rejected_rows = result.rejected
+    job.rejects = [r.as_json() for r in result.rejects]
+    job.status = "done"
+    job.finished_at = utcnow()
+    db.session.flush()
+    return result

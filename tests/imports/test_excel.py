@@ -1,0 +1,185 @@
+"""Reading roster workbooks as officials make them (no database involved)."""
+from datetime import date
+
+import pytest
+
+from portal.imports import excel
+from portal.imports.excel import WorkbookError
+from tests.imports.conftest import idn, write_book
+
+TODAY = date(2024, 6, 1)
+# A female ID number whose check character is X (typed here in lower case).
+X_ID = next(n for n in (idn(s) for s in range(2, 999, 2)) if n.endswith("X"))
+
+
+def _fullwidth(text: str) -> str:
+    return text.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+
+
+def _messy_expired(path):
+    old15 = "533103700506021"  # 1989-standard number, upgraded on import
+    rows = [
+        ["德宏州芒市测试乡过期失效持证残疾人名单"],  # merged title
+        ["填报单位（盖章）：测试乡残联", None, None, None, "填报日期：2020年4月10日"],
+        ["序 号", "名字", "性  别", "民族", "公民身份号码*", "村(社区)", "手机",
+         "建档立卡贫困户", "是否卧床", "残疾证号", "残疾类别", "残疾等级", "有效期至"],
+        [1, "张　三 ", "男", "汉族", idn(11), "一村", 13800138000.0, "是", "否", None, "肢体",
+         "二级", date(2020, 12, 31)],
+        [2, "李四", None, "傣", _fullwidth(idn(22)), None, "  ", "否", "是", None, "4", "3",
+         "2020/12/31"],
+        [None, None, None, None, None, None, None, None, None, None, None, None, None],
+        [3, "王五", "女", "景颇族", X_ID.lower(), "二村", "", "否", "", None,
+         "视力残疾", "一级", "2020.12.31"],
+        [4, "赵六", "男", "汉", 5.33103199001011E+17, "二村", "", "", "", None, "", "", ""],
+        [5, "钱七", "男", "汉", 533103199001011234, "二村", "", "", "", None, "", "", ""],
+        [6, "孙八", "男", "汉", idn(44), "二村", "", "", "", None, "", "", ""],  # 44: female
+        [7, "周九", None, "汉", idn(55), "二村", "", "", "", None, "", "", "2020-13-45"],
+        [8, "张三", "男", "汉", idn(11), "一村", "", "", "", None, "", "", ""],  # duplicate
+        [9, "吴十", "男", "汉", old15, "一村", "", "", "", None, "", "", "20211231"],
+        [10, "郑一", "男", "汉", idn(77), "一村", "", "", "卧床", idn(77) + "42", None, None,
+         "2021年6月30日"],
+        ["合计", None, None, None, "10人"],
+        ["注：本表由村委会填报。"],
+        ["填表人：某某", None, None, "审核人：某某"],
+    ]
+    return write_book(path, rows, merges=["A1:M1", "F4:F5"])
+
+
+def test_messy_workbook_is_read_row_by_row(tmp_path):
+    parsed = excel.parse_workbook(_messy_expired(tmp_path / "a1.xlsx"), "expired", today=TODAY)
+    assert parsed.header_row == 3
+    assert {"name", "gender", "id_number", "village", "phone", "poverty", "mobility",
+            "certificate_number", "category", "grade", "expires_on"} <= set(parsed.columns)
+    by_row = {r.row: r.values for r in parsed.records}
+    rejects = {r.row: (r.column, r.code) for r in parsed.rejects}
+    assert set(by_row) == {4, 5, 7, 13, 14}
+    first = by_row[4]
+    assert first["name"] == "张三" and first["id"].number == idn(11)
+    assert first["phone"] == "13800138000" and first["poverty_registered"] is True
+    assert first["mobility"] == "can_travel"  # 是否卧床 = 否
+    assert first["certificate_category"] == "physical" and first["certificate_grade"] == 2
+    assert first["certificate_expires_on"] == date(2020, 12, 31)
+    second = by_row[5]
+    assert second["village"] == "一村"  # merged village cell spanning two rows
+    assert second["id"].gender == "female"  # full-width digits folded
+    assert second["mobility"] == "bedridden"
+    assert second["certificate_category"] == "physical" and second["certificate_grade"] == 3
+    assert "phone" not in second  # stray spaces are an empty cell
+    assert by_row[7]["id"].number == X_ID
+    assert by_row[7]["certificate_category"] == "vision"
+    assert by_row[13]["id"].upgraded_from == "533103700506021"
+    assert by_row[13]["certificate_expires_on"] == date(2021, 12, 31)
+    assert by_row[14]["certificate_category"] == "physical"  # from the certificate number
+    assert by_row[14]["certificate_grade"] == 2
+    assert by_row[14]["certificate_expires_on"] == date(2021, 6, 30)
+    assert rejects == {
+        8: ("id_number", "id_numeric"),
+        9: ("id_number", "id_numeric"),
+        10: ("gender", "gender_mismatch"),
+        11: ("expires_on", "date"),
+        12: ("id_number", "duplicate"),
+    }
+    duplicate = next(r for r in parsed.rejects if r.row == 12)
+    assert duplicate.params == {"row": 4}
+    assert parsed.total == 10
+
+
+def test_header_variants_and_two_level_header(tmp_path):
+    rows = [
+        ["疑似残疾人名单"],
+        ["序号", "姓名", "性别", "身份证号", "所在村", "电话", "监护人", None, "有无病历"],
+        [None, None, None, None, None, None, "姓名", "电话", None],
+        [1, "岩 温", "男", idn(13), "二 村", "139 0000 0000", "玉 香", "13700000000", "无"],
+    ]
+    path = write_book(tmp_path / "a2.xlsx", rows, merges=["G2:H2", "A2:A3", "B2:B3"])
+    parsed = excel.parse_workbook(path, "suspected", today=TODAY)
+    assert parsed.columns["guardian_name"] == 6 and parsed.columns["guardian_phone"] == 7
+    assert parsed.columns["name"] == 1
+    (record,) = parsed.records
+    assert record.values["name"] == "岩温"
+    assert record.values["guardian_name"] == "玉香"
+    assert record.values["guardian_phone"] == "13700000000"
+    assert record.values["village"] == "二村"
+    assert record.values["medical_records"] is False
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("视力", "vision"), ("听力残疾", "hearing"), ("言语", "speech"), ("4", "physical"),
+    (5.0, "intellectual"), ("精神", "mental"), ("多重残疾", "multiple"),
+])
+def test_categories(value, expected):
+    assert excel.parse_category(value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (date(2020, 12, 31), date(2020, 12, 31)), ("2020-12-31", date(2020, 12, 31)),
+    ("2020/12/31", date(2020, 12, 31)), ("2020.12.31", date(2020, 12, 31)),
+    ("20201231", date(2020, 12, 31)), (20201231, date(2020, 12, 31)),
+    ("2020年12月31日", date(2020, 12, 31)), (44196.0, date(2020, 12, 31)),
+])
+def test_dates(value, expected):
+    assert excel.parse_date(value) == expected
+
+
+@pytest.mark.parametrize("value", ["2020-02-30", "明年", "12/31/2020", 1.5])
+def test_bad_dates(value):
+    with pytest.raises(excel.CellError):
+        excel.parse_date(value)
+
+
+def test_yes_no_and_grades():
+    assert [excel.parse_yes_no(v) for v in ("是", "有", "Y", "√", "否", "无", "n", "")] == [
+        True, True, True, True, False, False, False, None]
+    assert [excel.parse_grade(v) for v in ("一级", "2", "三", 4.0, "Ⅳ级")] == [1, 2, 3, 4, 4]
+    assert excel.parse_mobility("可以出行") == "can_travel"
+    assert excel.parse_mobility("行动不便") == "limited"
+    assert excel.parse_mobility("瘫痪在床") == "bedridden"
+
+
+@pytest.mark.parametrize(("content", "code"), [
+    (b"", "empty_file"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "old_xls"),
+    ("姓名,身份证号\n张三,533103197005060011\n".encode(), "not_xlsx"),
+    (b"PK\x03\x04 broken zip", "unreadable"),
+])
+def test_files_that_are_not_workbooks(tmp_path, content, code):
+    path = tmp_path / "list.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(WorkbookError) as caught:
+        excel.parse_workbook(path, "suspected")
+    assert caught.value.code == code
+
+
+def test_empty_sheet_missing_column_and_no_rows(tmp_path):
+    with pytest.raises(WorkbookError) as caught:
+        excel.parse_workbook(write_book(tmp_path / "e.xlsx", []), "suspected")
+    assert caught.value.code == "empty"
+    rows = [["姓名", "性别", "民族", "村"], ["张三", "男", "汉", "一村"]]
+    with pytest.raises(WorkbookError) as caught:
+        excel.parse_workbook(write_book(tmp_path / "m.xlsx", rows), "suspected")
+    assert caught.value.code == "missing_columns"
+    assert caught.value.params == {"columns": "公民身份号码"}
+    with pytest.raises(WorkbookError) as caught:
+        excel.parse_workbook(write_book(tmp_path / "h.xlsx", [["姓名", "身份证号"], ["合计"]]),
+                             "suspected")
+    assert caught.value.code == "no_rows"
+    with pytest.raises(WorkbookError) as caught:
+        excel.parse_workbook(write_book(tmp_path / "x.xlsx", [["a", "b"], [1, 2]]), "suspected")
+    assert caught.value.code == "no_header"
+
+
+def test_too_many_rows(tmp_path):
+    rows = [["姓名", "身份证号"]] + [[f"人{i}", idn(i % 999 + 1, date(1950 + i // 999, 1, 1))]
+                                    for i in range(12)]
+    with pytest.raises(WorkbookError) as caught:
+        excel.parse_workbook(write_book(tmp_path / "big.xlsx", rows), "suspected", max_rows=10)
+    assert caught.value.code == "too_many_rows" and caught.value.params == {"max": 10}
+
+
+def test_template_has_every_column_and_reads_back(tmp_path):
+    path = tmp_path / "t.xlsx"
+    excel.write_template(path, "expired")
+    cells = next(excel.read_sheets(path))[1]
+    header_row, found = excel.find_header(cells, excel.EXPIRED_COLUMNS)
+    assert header_row == 2
+    assert set(found) == {c.key for c in excel.EXPIRED_COLUMNS}
