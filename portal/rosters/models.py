@@ -198,14 +198,23 @@ class ImportJob(TenantMixin, db.Model):
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # uploaded → parsing → ready | unreadable → importing → done | failed
+    # uploaded → parsing → ready | unreadable → importing → done | failed; cancelled, expired
     status: Mapped[str] = mapped_column(String(20), default="uploaded")
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
     valid_rows: Mapped[int] = mapped_column(Integer, default=0)
     new_rows: Mapped[int] = mapped_column(Integer, default=0)
     update_rows: Mapped[int] = mapped_column(Integer, default=0)
     rejected_rows: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged_rows: Mapped[int] = mapped_column(Integer, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
+    # [row, column key, reason code, params]: no personal data, only where and why.
     rejects: Mapped[list | None] = mapped_column(JSON)
+    # Village names the import will add to the township (shown in the preview).
+    new_villages: Mapped[list | None] = mapped_column(JSON)
+    # A reason code (and its parameters) when the file could not be used or the import failed.
     error: Mapped[str] = mapped_column(Text, default="")
+    error_params: Mapped[dict | None] = mapped_column(JSON)
+
+    def __repr__(self) -> str:
+        return f"<ImportJob {self.id} {self.status}>"

@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: 163b21a84520
+Revision ID: d84ee9d701b7
 Revises: 
-Create Date: 2026-11-28 15:07:51.449622
+Create Date: 2026-11-28 15:14:53.245143
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '163b21a84520'
+revision = 'd84ee9d701b7'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -137,10 +137,13 @@ def upgrade():
     sa.Column('new_rows', sa.Integer(), nullable=False),
     sa.Column('update_rows', sa.Integer(), nullable=False),
     sa.Column('rejected_rows', sa.Integer(), nullable=False),
+    sa.Column('unchanged_rows', sa.Integer(), nullable=False),
     sa.Column('imported', sa.Integer(), nullable=False),
     sa.Column('updated', sa.Integer(), nullable=False),
     sa.Column('rejects', sa.JSON(), nullable=True),
+    sa.Column('new_villages', sa.JSON(), nullable=True),
     sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('error_params', sa.JSON(), nullable=True),
     sa.Column('township_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_import_jobs_township_id_townships')),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_import_jobs_uploaded_by_id_users')),
