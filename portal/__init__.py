@@ -104,10 +104,12 @@ def _sqlite_begin(connection):
 
 
 def _select_locale() -> str:
-    from flask import current_app
+    from flask import current_app, has_request_context
 
-    wanted = session.get("locale")
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and background import jobs
+        return languages[0]
+    wanted = session.get("locale")
     if wanted in languages:
         return wanted
     if request.accept_languages.best_match(["zh", "en"]) == "en":
