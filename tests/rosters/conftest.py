@@ -1,0 +1,33 @@
+"""Shared helpers of the people and roster report tests: English pages, audit lookups."""
+import pytest
+from sqlalchemy import select
+
+from portal.audit.models import AuditEvent
+
+
+@pytest.fixture(autouse=True)
+def fresh_login_limit(app):
+    """These tests log in often; the login rate limit is not what they exercise."""
+    from portal.extensions import limiter
+
+    with app.app_context():
+        limiter.reset()
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    """Pages in English so that assertions do not depend on the translation catalogue."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def events(db_session):
+    """The audit events with `action`, oldest first."""
+
+    def _events(action: str):
+        stmt = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        return db_session.scalars(stmt).all()
+
+    return _events
+
