@@ -19,6 +19,36 @@ def seed_reference():
     click.echo(f"reference data loaded: campaign={campaign.code}")
 
 
+@seed_cli.command("demo")
+@click.option("--persons", default=2000, show_default=True, type=click.IntRange(0, 1_000_000),
+              help="how many synthetic persons to add")
+@click.option("--seed", "seed", default=1, show_default=True, type=int,
+              help="random seed: the same seed gives the same persons and ID numbers")
+def seed_demo_command(persons, seed):
+    """Add demo villages, synthetic persons on both rosters and one demo user per role."""
+    import time
+
+    from portal.reference.demo import seed_demo
+
+    started = time.perf_counter()
+    result = seed_demo(persons=persons, seed=seed)
+    db.session.commit()
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"villages created: {result.villages_created}; persons created: "
+        f"{result.persons_created}, already present: {result.persons_skipped}; "
+        f"roster entries: {result.entries_created} ({elapsed:.1f} s)"
+    )
+    width = max(len(name) for name, _role, _pw in result.users)
+    click.echo("")
+    click.echo(f"{'username':<{width}}  {'role':<18}  password")
+    for username, role, password in result.users:
+        shown = password or "(exists; password unchanged)"
+        click.echo(f"{username:<{width}}  {role:<18}  {shown}")
+    if any(password for _u, _r, password in result.users):
+        click.echo("\nThe passwords are shown only this once.")
+
+
 @user_cli.command("create")
 @click.option("--username", required=True)
 @click.option("--password", required=True)

@@ -1,4 +1,6 @@
 """Creating users and checking credentials, with lockout after repeated failures."""
+import secrets
+import string
 from datetime import timedelta
 
 from flask import current_app
@@ -6,7 +8,12 @@ from sqlalchemy import select
 
 from portal.audit.services import record_event
 from portal.auth.models import Membership, User
-from portal.auth.passwords import dummy_verify, hash_password, needs_rehash, verify_password
+from portal.auth.passwords import (
+    dummy_verify,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from portal.auth.roles import CITY_ROLES, TOWNSHIP_ROLES, Role
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -84,6 +91,11 @@ def add_membership(
 
 
 def remove_membership(membership: Membership, *, actor=None) -> None:
+    """Take a role away; an administrator cannot remove their own last city_admin role."""
+    if (actor is not None and membership.user_id == actor.id
+            and membership.role == Role.CITY_ADMIN.value
+            and sum(m.role == Role.CITY_ADMIN.value for m in membership.user.memberships) <= 1):
+        raise AuthError("cannot_remove_own_admin")
     record_event(
         "membership.remove",
         actor=actor,
@@ -96,18 +108,64 @@ def remove_membership(membership: Membership, *, actor=None) -> None:
 
 
 def set_password(user: User, password: str, *, actor=None) -> None:
+    """Replace the password; old sessions of the user stop working."""
     check_password_strength(password)
     user.password_hash = hash_password(password)
     user.session_version += 1
     user.failed_logins = 0
     user.locked_until = None
+    db.session.flush()
     record_event("user.password", actor=actor, obj=user)
 
 
 def set_active(user: User, active: bool, *, actor=None) -> None:
+    """Switch an account on or off; switching off ends its sessions at once."""
+    if not active and actor is not None and actor.id == user.id:
+        raise AuthError("cannot_deactivate_self")
     user.active = active
     user.session_version += 1
+    db.session.flush()
     record_event("user.activate" if active else "user.deactivate", actor=actor, obj=user)
+
+
+def generate_password() -> str:
+    """A random password of 16 letters and digits that passes the strength rules."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(16))
+        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
+            return password
+
+
+def update_profile(user: User, display_name: str, *, actor=None) -> None:
+    """Change the name shown for an account."""
+    display_name = display_name.strip()
+    if not display_name:
+        raise AuthError("display_name_required")
+    if display_name == user.display_name:
+        return
+    user.display_name = display_name
+    db.session.flush()
+    record_event("user.update", actor=actor, obj=user, details={"fields": ["display_name"]})
+
+
+def unlock_user(user: User, *, actor=None) -> None:
+    """Lift a lockout after failed logins."""
+    user.locked_until = None
+    user.failed_logins = 0
+    db.session.flush()
+    record_event("user.unlock", actor=actor, obj=user)
+
+
+def is_locked(user: User) -> bool:
+    """Whether failed logins keep the account locked now."""
+    if user.locked_until is None:
+        return False
+    now = utcnow()
+    locked_until = user.locked_until
+    if locked_until.tzinfo is None:
+        locked_until = locked_until.replace(tzinfo=now.tzinfo)
+    return locked_until > now
 
 
 def authenticate(username: str, password: str) -> User:
