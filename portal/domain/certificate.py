@@ -9,6 +9,7 @@ Periods follow the Civil Code (art. 201-202): the starting day is not counted, a
 ends on the corresponding day of the final year, or on the last day of the month when that day
 does not exist (a card issued on 29 Feb expires on 28 Feb).
 """
+
 from __future__ import annotations
 
 import re

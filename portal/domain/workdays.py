@@ -9,6 +9,7 @@ instead of failing, and `calendar_covers()` tells the interface to show a warnin
 Counting follows the usual rule for periods (Civil Code art. 201): the day on which a period
 starts is not counted, so `add_workdays(start, 5)` is the 5th working day *after* `start`.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta

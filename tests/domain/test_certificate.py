@@ -1,4 +1,5 @@
 """Certificate numbers (ID + category digit + grade digit), validity and the reapplication bar."""
+
 from datetime import date, timedelta
 
 import pytest

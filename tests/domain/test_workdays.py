@@ -1,4 +1,5 @@
 """Working days with China's holiday and make-up-workday calendar, and the fallback outside it."""
+
 from datetime import date, datetime, timedelta
 
 import chinese_calendar
