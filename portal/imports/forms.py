@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import SelectField, SubmitField
+from wtforms import SelectChoice, SelectField, SubmitField
 from wtforms.validators import InputRequired
 
 from portal.labels import LABELS
@@ -13,7 +13,7 @@ class UploadForm(FlaskForm):
 
     list_kind = SelectField(
         _l("List"),
-        choices=[(kind, LABELS["list_kind"][kind]) for kind in ("expired", "suspected")],
+        choices=[SelectChoice(kind, LABELS["list_kind"][kind]) for kind in ("expired", "suspected")],
         validators=[InputRequired()],
     )
     file = FileField(
