@@ -3,4 +3,4 @@ from portal.tenancy import city_blueprint
 
 bp = city_blueprint("admin", __name__, "/admin")
 
-from portal.admin import views  # noqa: E402,F401
+from portal.admin import views  # noqa: F401
