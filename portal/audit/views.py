@@ -1,25 +1,82 @@
 """The audit log, for the city administrator and supervisors."""
-from portal.tenancy import city_blueprint
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from portal.audit.forms import AuditFilterForm
+from portal.audit.models import AuditEvent
+from portal.auth.models import User
+from portal.auth.roles import Permission
+from portal.extensions import db
+from portal.reference.models import Township
+from portal.tenancy import city_blueprint, require, scoped
 
 bp = city_blueprint("audit", __name__, "/audit")
 
+PER_PAGE = 50
 
-from flask import render_template  # noqa: E402
-from flask_login import login_required  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+ACTION_LABELS = {
+    "user.login": _l("Logged in"),
+    "user.logout": _l("Logged out"),
+    "user.locked": _l("Account locked after failed logins"),
+    "user.create": _l("Account created"),
+    "user.update": _l("Account changed"),
+    "user.password": _l("Password changed"),
+    "user.activate": _l("Account switched on"),
+    "user.deactivate": _l("Account switched off"),
+    "user.unlock": _l("Account unlocked"),
+    "membership.add": _l("Role given"),
+    "membership.remove": _l("Role removed"),
+    "demo.seed": _l("Demo data loaded"),
+}
 
-from portal.audit.models import AuditEvent  # noqa: E402
-from portal.auth.roles import Permission  # noqa: E402
-from portal.extensions import db  # noqa: E402
-from portal.tenancy import require  # noqa: E402
+
+def _start_of(day, zone: ZoneInfo) -> datetime:
+    """Midnight of `day` in the portal's time zone, as the UTC instant stored in the table."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(ZoneInfo("UTC"))
 
 
 @bp.route("/")
 @login_required
 @require(Permission.VIEW_AUDIT)
 def list_events():
-    """The latest audit events."""
-    events = db.session.scalars(
-        select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)
+    """Audit events, newest first, filtered by action, township, user and dates."""
+    townships = list(db.session.scalars(select(Township).order_by(Township.position)))
+    form = AuditFilterForm(townships, formdata=request.args)
+    valid = form.validate()
+    actor = aliased(User)
+    stmt = (
+        scoped(select(AuditEvent, actor.username, Township.name))
+        .outerjoin(actor, actor.id == AuditEvent.actor_id)
+        .outerjoin(Township, Township.id == AuditEvent.township_id)
+    )
+    if valid:
+        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        if form.action.data:
+            stmt = stmt.where(AuditEvent.action.startswith(form.action.data.strip(),
+                                                           autoescape=True))
+        if form.township.data == "-":
+            stmt = stmt.where(AuditEvent.township_id.is_(None))
+        elif form.township.data:
+            stmt = stmt.where(Township.code == form.township.data)
+        if form.actor.data:
+            stmt = stmt.where(func.lower(actor.username) == form.actor.data.strip().lower())
+        if form.date_from.data:
+            stmt = stmt.where(AuditEvent.occurred_at >= _start_of(form.date_from.data, zone))
+        if form.date_to.data:
+            stmt = stmt.where(AuditEvent.occurred_at
+                              < _start_of(form.date_to.data + timedelta(days=1), zone))
+    page_number = max(request.args.get("page", 1, type=int), 1)
+    rows = db.session.execute(
+        stmt.order_by(AuditEvent.id.desc())
+        .offset((page_number - 1) * PER_PAGE).limit(PER_PAGE + 1)
     ).all()
-    return render_template("audit/events.html", events=events)
+    page = {"number": page_number, "has_prev": page_number > 1, "has_next": len(rows) > PER_PAGE}
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("audit/events.html", rows=rows[:PER_PAGE], form=form, page=page,
+                           args=args, action_labels=ACTION_LABELS)

@@ -291,7 +291,7 @@ def insert_people(people: list[dict]) -> tuple[int, int, int]:
         ids = dict(db.session.execute(
             select(Person.id_number, Person.id).where(
                 Person.id_number.in_([row["id_number"] for row in rows]))
-        ).tuples().all())
+        ).all())
         entry_rows = [
             _entry_row(p, townships[p["township_code"]], ids[p["id_number"]]) for p in chunk
         ]
