@@ -7,6 +7,7 @@ from portal.extensions import db
 
 seed_cli = AppGroup("seed", help="Load reference or demo data.")
 user_cli = AppGroup("user", help="Manage user accounts.")
+audit_cli = AppGroup("audit", help="Read the audit log.")
 
 
 @seed_cli.command("reference")
@@ -86,9 +87,33 @@ def user_create(username, password, role, township_code, display_name):
     click.echo(f"created user {user.username} ({role.value})")
 
 
+@audit_cli.command("tail")
+@click.option("-n", "count", default=20, show_default=True, type=click.IntRange(1, 10_000))
+def audit_tail(count):
+    """Print the latest audit events, oldest of them first."""
+    from sqlalchemy import select
+
+    from portal.audit.models import AuditEvent
+    from portal.auth.models import User
+
+    rows = db.session.execute(
+        select(AuditEvent, User.username)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .order_by(AuditEvent.id.desc()).limit(count)
+    ).all()
+    for event, username in reversed(rows):
+        obj = event.object_type or "-"
+        if event.object_id is not None:
+            obj += f":{event.object_id}"
+        click.echo(f"{event.occurred_at:%Y-%m-%d %H:%M:%S} {username or '-'} "
+                   f"t={event.township_id or '-'} {event.action} {obj} "
+                   f"{event.details or ''} {event.ip}".rstrip())
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(user_cli)
+    app.cli.add_command(audit_cli)
     try:
         from portal.imports.cli import roster_cli
     except ImportError:  # the roster commands arrive with the import work

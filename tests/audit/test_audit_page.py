@@ -89,3 +89,13 @@ def test_pages(client, login_as, make_user, db_session):
     assert "things #9<" in second and "things #59" not in second
     assert db_session.scalar(select(AuditEvent.id).where(AuditEvent.action == "test.page")
                              .limit(1)) is not None
+
+
+def test_audit_tail_command(runner, make_user, db_session):
+    user = make_user("city_admin", username="tailer")
+    record_event("user.update", actor=user, obj=user, details={"fields": ["display_name"]})
+    db_session.flush()
+    result = runner.invoke(args=["audit", "tail", "-n", "1"])
+    assert result.exit_code == 0, result.output
+    assert "tailer" in result.output and "user.update" in result.output
+    assert result.output.count("\n") == 1
