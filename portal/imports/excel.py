@@ -93,10 +93,11 @@ GENDER_NAMES = {"male": "男", "female": "女"}
 MOBILITY_NAMES = {"can_travel": "能出行", "limited": "行动不便", "bedridden": "卧床"}
 _YES = {"是", "有", "y", "yes", "√", "✓", "✔", "1", "true", "对"}
 _NO = {"否", "无", "没有", "n", "no", "×", "✗", "0", "false", "不是"}
-_SKIP_PREFIXES = ("合计", "总计", "小计", "共计", "累计")
 _NOTE_PREFIXES = ("注", "说明", "填表", "备注", "制表", "审核", "负责人", "联系人", "单位",
                   "填报", "签字", "盖章")
 _WS = re.compile(r"\s+")
+_WS_INNER = re.compile(r"\s\s|[^\S ]")
+_TOTAL_ROW = re.compile(r"\s*(合\s*计|总\s*计|小\s*计|共\s*计|累\s*计)")
 _PAREN_CONTENT = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 _HEADER_JUNK = re.compile(r"[\s*＊※:：()（）\[\]【】/、,，.。_\-]")
 _PHONE = re.compile(r"^[0-9+()\-/ ,;]{5,40}$")
@@ -157,7 +158,10 @@ class ParsedFile:
 
 def fold(text: str) -> str:
     """Full-width → half-width (NFKC), whitespace collapsed and trimmed."""
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    text = text.strip()
+    return _WS.sub(" ", text) if _WS_INNER.search(text) else text
 
 
 def cell_text(value: Any) -> str:
@@ -545,6 +549,7 @@ def parse_workbook(path: Path, list_kind: str, *, max_rows: int = 50_000,
     headers = [cell_text(v) for v in cells[header_row]]
     mobility_header = headers[found["mobility"]] if "mobility" in found else ""
     positions = sorted(found.items(), key=lambda kv: kv[1])
+    filled_rows = {r for r, _ in filled}
     content_columns = {i for k, i in found.items() if k != "seq"}
 
     result = ParsedFile(list_kind, name, header_row + 1, dict(found), headers, [], [], 0)
@@ -555,18 +560,18 @@ def parse_workbook(path: Path, list_kind: str, *, max_rows: int = 50_000,
         excel_row = r + 1
         if progress and (r - header_row) % 1000 == 0:
             progress(r - header_row, data_rows)
-        own = [(c, v) for c, v in enumerate(row) if v not in (None, "") and (r, c) not in filled]
-        if not own:
-            result.skipped += 1
-            continue
-        texts = [_compact(cell_text(v)) for _, v in own]
-        if any(t.startswith(_SKIP_PREFIXES) for t in texts):
-            result.skipped += 1
+        if r in filled_rows:
+            own = [(c, v) for c, v in enumerate(row) if v != "" and (r, c) not in filled]
+        else:
+            own = [(c, v) for c, v in enumerate(row) if v != ""]
+        if not own or any(isinstance(v, str) and _TOTAL_ROW.match(v) for _, v in own):
+            result.skipped += 1  # blank, or a total row (合计, 小计 ...)
             continue
         cells_by_key = {k: (row[i] if i < len(row) else "") for k, i in positions}
         unnamed = cells_by_key.get("name") in (None, "") and cells_by_key.get(
             "id_number") in (None, "")
-        if unnamed and (all(c not in content_columns for c, _ in own) or _row_is_note(texts)):
+        if unnamed and (all(c not in content_columns for c, _ in own)
+                        or _row_is_note([_compact(cell_text(v)) for _, v in own])):
             result.skipped += 1
             continue
         if len(result.records) + len(result.rejects) >= max_rows:

@@ -110,19 +110,18 @@ def test_existing_person_gets_the_other_list_as_an_update(staff, make_person, tm
 def test_a_failure_mid_import_writes_nothing(staff, tmp_path, db_session, monkeypatch, runner):
     township, _ = staff
     path = _book(tmp_path, suspected_rows(2500))
-    real = services._bulk_update
 
-    def explode(model, rows):
+    def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_new_entry_row", lambda *a, **k: explode(None, None))
+    # Fails after the first people were inserted, before their roster entries.
+    monkeypatch.setattr(services, "_new_entry_row", explode)
     with pytest.raises(RuntimeError):
         _import(township, path)
     db.session.rollback()
     assert _count(Person, township_id=township.id) == 0
     assert _count(RosterEntry, township_id=township.id) == 0
     assert _count(AuditEvent, action="roster.imported") == 0
-    assert real is services._bulk_update
 
 
 def test_cli_import_prints_counts_and_writes_rejects_next_to_file(staff, tmp_path, runner,
@@ -233,7 +232,6 @@ def test_web_upload_preview_confirm(staff, tmp_path, client, post, login_as, app
     token = response.headers["Location"].rsplit("/", 1)[-1]
     job = db.session.scalars(select(ImportJob).where(ImportJob.token == token)).one()
     assert job.status == "ready" and "名单" not in job.stored_name
-    stored = tmp_path.parent / "x"
     import_dir = app.config["IMPORT_DIR"]
     assert (services.job_path(import_dir, job)).exists()
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -252,7 +250,6 @@ def test_web_upload_preview_confirm(staff, tmp_path, client, post, login_as, app
     assert (job.status, job.imported, job.updated, job.rejected_rows) == ("done", 3, 0, 1)
     assert _count(Person, township_id=township.id) == 3
     assert not services.job_path(import_dir, job).exists()
-    assert not stored.exists()
     progress = client.get(f"/t/{township.code}/imports/jobs/{token}/progress").get_json()
     assert progress["status"] == "done" and progress["running"] is False
 
@@ -313,6 +310,7 @@ def test_job_of_another_township_is_not_found(staff, make_township, make_user, t
     assert client.get(f"/t/{township.code}/imports/jobs/{token}").status_code == 404
 
 
+@pytest.mark.slow  # about 30 s on a 2-core machine
 def test_fifty_thousand_rows_import(staff, tmp_path, db_session):
     township, _ = staff
     path = _book(tmp_path, suspected_rows(50_000))
