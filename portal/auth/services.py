@@ -31,6 +31,7 @@ class AuthError(ValueError):
 
 
 def check_password_strength(password: str) -> None:
+    """Refuse passwords that are too short or made of one kind of character only."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError("password_too_short")
     if password.isdigit() or password.isalpha():
