@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select, update
+from sqlalchemy import select, text, update
 
 from portal.audit.services import record_event
 from portal.extensions import db
@@ -193,19 +193,17 @@ def plan_import(township: Township, parsed: ParsedFile) -> Plan:
     for chunk in _chunks(list(by_number)):
         # Deliberately across townships: an ID number exists once per deployment. Columns of
         # a foreign person are read only to refuse the row; nothing of them is shown.
-        stmt = (
-            select(persons, entries.c.id.label("entry_id"))
-            .outerjoin(entries, and_(entries.c.person_id == persons.c.id,
-                                     entries.c.list_kind == parsed.list_kind))
-            .where(persons.c.id_number.in_(chunk))
-        )
-        for row in db.session.execute(stmt):
+        for row in db.session.execute(select(persons).where(persons.c.id_number.in_(chunk))):
             found[row.id_number] = row
-    entry_rows = {}
-    entry_ids = [row.entry_id for row in found.values() if row.entry_id is not None]
-    for chunk in _chunks(entry_ids):
-        for row in db.session.execute(select(entries).where(entries.c.id.in_(chunk))):
-            entry_rows[row.id] = row
+    # Two plain indexed lookups rather than one join: right after a bulk insert PostgreSQL
+    # has no statistics yet and may plan the join as a nested loop over whole tables.
+    entry_by_person = {}
+    own_ids = [row.id for row in found.values() if row.township_id == township.id]
+    for chunk in _chunks(own_ids):
+        stmt = select(entries).where(entries.c.person_id.in_(chunk),
+                                     entries.c.list_kind == parsed.list_kind)
+        for row in db.session.execute(stmt):
+            entry_by_person[row.person_id] = row
     new_villages: dict[str, None] = {}
     for number, record in by_number.items():
         village = record.values.get("village")
@@ -221,7 +219,7 @@ def plan_import(township: Township, parsed: ParsedFile) -> Plan:
         if row is None:
             plan.new.append(record)
         else:
-            entry = entry_rows.get(row.entry_id) if row.entry_id is not None else None
+            entry = entry_by_person.get(row.id)
             plan.existing.append((record, row, entry, None, None))
     plan.new_villages = list(new_villages)
     pending = {name: -1 for name in plan.new_villages}
@@ -359,6 +357,10 @@ def apply_plan(township: Township, actor, plan: Plan,
     for chunk in _chunks(new_entries):
         db.session.execute(RosterEntry.__table__.insert(), chunk)
     db.session.flush()
+    if len(new_entries) >= 5 * CHUNK and db.session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics, so that the next import's ID lookups use the indexes at once
+        # instead of scanning (autovacuum would analyse only later).
+        db.session.execute(text("ANALYZE persons, roster_entries"))
     result = ImportResult(len(plan.new), len(changed), len(plan.rejects), plan.rejects,
                           len(plan.new_villages))
     record_event("roster.imported", actor=actor, township_id=township.id,
