@@ -152,6 +152,11 @@ class PersonForm(FlaskForm):
         if access.whole_township:
             choices.insert(0, (0, _l("— no village —")))
         self.village_id.choices = _options(choices)
+        if person is not None:
+            # Editing: an empty ID field keeps the stored number, which is never sent to the
+            # browser (it stays masked unless revealed).
+            self.id_number.validators = [Length(max=40)]
+            self.id_number.flags.required = False
 
     @classmethod
     def initial(cls, person: Person) -> dict:
@@ -162,7 +167,7 @@ class PersonForm(FlaskForm):
         records = suspected.medical_records if suspected else None
         return {
             "name": person.name,
-            "id_number": person.id_number,
+            "id_number": "",
             "ethnicity": person.ethnicity if person.ethnicity in known or not person.ethnicity
             else OTHER,
             "ethnicity_other": "" if person.ethnicity in known else person.ethnicity,
@@ -185,6 +190,9 @@ class PersonForm(FlaskForm):
         }
 
     def validate_id_number(self, field):
+        if self.person is not None and not (field.data or "").strip():
+            self.parsed = parse(self.person.id_number)
+            return
         try:
             self.parsed = parse(field.data)
         except IdNumberError as exc:

@@ -144,10 +144,11 @@ def record_person_view(person: Person, actor) -> None:
     record_event("person.view", actor=actor, obj=person)
 
 
-def reveal_personal_data(person: Person, actor) -> None:
-    """Audit that `actor` revealed the person's ID number and phones."""
-    record_event("person.reveal", actor=actor, obj=person,
-                 details={"fields": ["id_number", "phone", "guardian_phone"]})
+def reveal_personal_data(person: Person, actor, fields: list[str] | None = None,
+                         via: str = "reveal") -> None:
+    """Audit that `actor` saw the person's ID number and/or phones in clear."""
+    fields = fields or ["id_number", "phone", "guardian_phone"]
+    record_event("person.reveal", actor=actor, obj=person, details={"fields": fields, "via": via})
 
 
 # --- roster reports ----------------------------------------------------------------------

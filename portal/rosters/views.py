@@ -212,6 +212,9 @@ def edit_person(person_id: int):
         form = PersonForm(access=access, person=person)
     else:
         form = PersonForm(access=access, person=person, data=PersonForm.initial(person))
+        # The edit form carries the phone numbers in clear: opening it is a reveal.
+        reveal_personal_data(person, current_user, ["phone", "guardian_phone"], via="edit")
+        db.session.commit()
     if form.validate_on_submit():
         changed = update_person(person, current_user, form.to_data(), _source())
         try:

@@ -210,3 +210,19 @@ def test_editing_needs_the_permission(client, post, town, make_user, login_as, m
     login_as(cadre)
     assert client.get(f"/t/{town.code}/persons/new").status_code == 403
     assert client.get(f"/t/{town.code}/persons/{person.id}/edit").status_code == 403
+
+
+def test_edit_form_keeps_the_id_masked(client, post, town, staff, make_person, events,
+                                       db_session):
+    person = make_person(town, name="郑一", phone="13612345678")
+    number = person.id_number
+    page = text(client.get(f"/t/{town.code}/persons/{person.id}/edit"))
+    assert number not in page
+    assert idcard.mask(number) in page
+    # The form shows the phones in clear, so opening it counts as a reveal.
+    [event] = events("person.reveal")
+    assert event.details == {"fields": ["phone", "guardian_phone"], "via": "edit"}
+    form = _form(name="郑二", id_number="", phone="13612345678")
+    assert post(f"/t/{town.code}/persons/{person.id}/edit", data=form).status_code == 302
+    db_session.refresh(person)
+    assert (person.name, person.id_number) == ("郑二", number)
