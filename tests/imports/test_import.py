@@ -90,7 +90,7 @@ def test_id_registered_in_another_township_is_refused_without_details(
     (reject,) = result.rejects
     assert (reject.row, reject.column, reject.code) == (3, "id_number", "elsewhere")
     text = services.reason_text(reject.code, reject.params)
-    assert "another township" in text and other.name not in text and "外乡人" not in text
+    assert "其他乡镇" in text and other.name not in text and "外乡人" not in text
     db.session.refresh(foreign)
     assert foreign.township_id == other.id and foreign.name == "外乡人"
 
@@ -138,9 +138,9 @@ def test_cli_import_prints_counts_and_writes_rejects_next_to_file(staff, tmp_pat
     rejects = tmp_path / "list.rejected.xlsx"
     sheet = openpyxl.load_workbook(rejects).active
     lines = list(sheet.iter_rows(values_only=True))
-    assert lines[0][:3] == ("Row", "Column", "Reason")
-    assert [(line[0], line[1]) for line in lines[1:]] == [(6, "ID number"), (7, "Gender")]
-    assert "15 digits" in lines[1][2]
+    assert lines[0][:3] == ("行号", "列", "原因")
+    assert [(line[0], line[1]) for line in lines[1:]] == [(6, "身份证号码"), (7, "性别")]
+    assert "15 位" in lines[1][2]
     again = runner.invoke(args=args)
     assert again.output.strip().splitlines()[-1] == "imported=0 updated=0 rejected=2"
 
@@ -153,7 +153,7 @@ def test_cli_unreadable_file_exits_non_zero_and_writes_nothing(staff, tmp_path, 
     result = runner.invoke(args=["roster", "import", "--township", township.code,
                                  "--list", "expired", str(path)])
     assert result.exit_code != 0
-    assert "not an Excel workbook" in result.output
+    assert "这不是 Excel 工作簿" in result.output
     assert not (tmp_path / "list.rejected.xlsx").exists()
     assert _count(Person, township_id=township.id) == 0
 
@@ -206,9 +206,9 @@ def test_city_workbook_has_a_summary_and_a_sheet_per_township(
     services.export_city(None, "suspected", buffer)
     book = openpyxl.load_workbook(BytesIO(buffer.getvalue()))
     names = book.sheetnames
-    assert names[0] == "Summary"
+    assert names[0] == "汇总"
     assert township.name in names and other.name in names
-    summary = {row[0]: row[1:] for row in book["Summary"].iter_rows(values_only=True)}
+    summary = {row[0]: row[1:] for row in book["汇总"].iter_rows(values_only=True)}
     assert summary[township.name] == (1, 1, 0)
     assert summary[other.name] == (1, 0, 0)
     assert book[other.name].max_row == 3  # title, header, one person
@@ -237,12 +237,12 @@ def test_web_upload_preview_confirm(staff, tmp_path, client, post, login_as, app
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert re.search(r'id="count-total">4<', page) and re.search(r'id="count-new">3<', page)
     assert re.search(r'id="count-rejected">1<', page)
-    assert "Excel kept only 15 digits" in page
+    assert "只保留了 15 位有效数字" in page
     rejects = client.get(f"/t/{township.code}/imports/jobs/{token}/rejects.xlsx")
     assert rejects.status_code == 200
     sheet = openpyxl.load_workbook(BytesIO(rejects.data)).active
     lines = list(sheet.iter_rows(values_only=True))
-    assert lines[0] == ("Row", "Column", "Reason") and lines[1][:2] == (6, "ID number")
+    assert lines[0] == ("行号", "列", "原因") and lines[1][:2] == (6, "身份证号码")
     assert _count(Person, township_id=township.id) == 0  # nothing before confirming
     done = post(f"/t/{township.code}/imports/jobs/{token}/confirm")
     assert done.status_code == 302
@@ -262,7 +262,7 @@ def test_web_rejects_bad_files_clearly(staff, tmp_path, client, post, login_as, 
     csv.write_text("姓名,身份证号\n张三,1\n")
     response = _upload(post, township, csv)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "not an Excel workbook" in page
+    assert "这不是 Excel 工作簿" in page
     token = response.headers["Location"].rsplit("/", 1)[-1]
     job = db.session.scalars(select(ImportJob).where(ImportJob.token == token)).one()
     assert job.status == "unreadable"
@@ -272,7 +272,7 @@ def test_web_rejects_bad_files_clearly(staff, tmp_path, client, post, login_as, 
                      data={"list_kind": "suspected", "file": (fh, "list.csv")},
                      content_type="multipart/form-data")
     assert wrong.status_code == 200
-    assert "Only Excel workbooks (.xlsx)" in wrong.get_data(as_text=True)
+    assert "只能导入 Excel 工作簿（.xlsx）" in wrong.get_data(as_text=True)
 
 
 def test_templates_and_exports_need_their_permissions(staff, make_township, make_user,
