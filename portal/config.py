@@ -55,7 +55,7 @@ class Config:
 
     PERSONS_PER_PAGE = 50
     # Counting is capped so that a township of 100,000 people lists as fast as one of 1,000.
-    PERSONS_COUNT_CAP = 10_000
+    PERSONS_COUNT_CAP = 1_000
 
 
 class DevelopmentConfig(Config):

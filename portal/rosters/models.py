@@ -31,32 +31,38 @@ CATEGORIES = ("vision", "hearing", "speech", "physical", "intellectual", "mental
 SOURCES = ("survey", "import", "liaison", "manual")
 
 
+
+def _byte_ordered(length: int):
+    """A string column compared byte by byte on PostgreSQL (index-friendly prefix search)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 class Person(TenantMixin, TimestampMixin, db.Model):
     """Someone who holds, held or may need a certificate. One row per ID number nationwide."""
 
     __tablename__ = "persons"
     __table_args__ = (
-        # Listing order (pinyin) and the three prefix searches; text_pattern_ops lets
-        # PostgreSQL use the index for LIKE 'prefix%' under any collation.
+        # Listing order and the three prefix searches. The sort and search columns use the
+        # byte-order "C" collation on PostgreSQL, so one plain index serves both
+        # ORDER BY and LIKE 'prefix%' (DESIGN.md: lists stay fast at province scale).
         Index("ix_persons_township_pinyin", "township_id", "name_pinyin", "id"),
-        Index("ix_persons_township_name", "township_id", "name",
-              postgresql_ops={"name": "text_pattern_ops"}),
-        Index("ix_persons_township_initials", "township_id", "name_initials",
-              postgresql_ops={"name_initials": "text_pattern_ops"}),
-        Index("ix_persons_township_id_reversed", "township_id", "id_reversed",
-              postgresql_ops={"id_reversed": "text_pattern_ops"}),
+        Index("ix_persons_township_village_pinyin", "township_id", "village_id",
+              "name_pinyin", "id"),
+        Index("ix_persons_township_name", "township_id", "name", "id"),
+        Index("ix_persons_township_initials", "township_id", "name_initials"),
+        Index("ix_persons_township_id_reversed", "township_id", "id_reversed"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
-    name: Mapped[str] = mapped_column(String(60))
-    name_pinyin: Mapped[str] = mapped_column(String(200), default="")
-    name_initials: Mapped[str] = mapped_column(String(30), default="")
+    name: Mapped[str] = mapped_column(_byte_ordered(60))
+    name_pinyin: Mapped[str] = mapped_column(_byte_ordered(200), default="")
+    name_initials: Mapped[str] = mapped_column(_byte_ordered(30), default="")
     gender: Mapped[str] = mapped_column(String(10))
     ethnicity: Mapped[str] = mapped_column(String(20), default="")
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     # The ID number reversed, so "last digits" searches are indexed prefix searches.
-    id_reversed: Mapped[str] = mapped_column(String(18))
+    id_reversed: Mapped[str] = mapped_column(_byte_ordered(18))
     birth_date: Mapped[date] = mapped_column(Date)
     phone: Mapped[str] = mapped_column(String(30), default="")
     address: Mapped[str] = mapped_column(String(200), default="")

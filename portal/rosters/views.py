@@ -15,7 +15,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -46,7 +46,11 @@ DEFAULT_CAMPAIGN = "mangshi-2020"
 
 @dataclass
 class Page:
-    """One page of a list whose total is counted only up to a cap."""
+    """One page of a list whose total is counted only up to a cap.
+
+    Pages after the first are reached through the neighbouring row's id (keyset paging), so a
+    deep page costs what the first one does; `number` is carried along for display only.
+    """
 
     number: int
     per_page: int
@@ -54,10 +58,12 @@ class Page:
     total: int
     capped: bool
     has_next: bool
+    has_prev: bool = False
 
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
+    def link_args(self, direction: str) -> dict:
+        if direction == "next":
+            return {"page": self.number + 1, "after": self.items[-1].id}
+        return {"page": self.number - 1, "before": self.items[0].id}
 
 
 def _visible_villages():
@@ -95,21 +101,51 @@ def _filtered_persons(form: PersonFilterForm):
     return stmt
 
 
-def _page_of(stmt, number: int) -> Page:
+def _sort_key(form: PersonFilterForm) -> tuple:
+    # A name search walks the name index in its own order; everything else lists by pinyin.
+    if form.search_mode == "name":
+        return (Person.name, Person.id)
+    return (Person.name_pinyin, Person.id)
+
+
+def _page_of(stmt, sort: tuple, number: int, after: int | None, before: int | None) -> Page:
     per_page = current_app.config["PERSONS_PER_PAGE"]
     cap = current_app.config["PERSONS_COUNT_CAP"]
     # Counting stops at cap + 1 rows: the cost stays flat however large the township is.
     counted = stmt.with_only_columns(Person.id).order_by(None).limit(cap + 1).subquery()
     total = db.session.execute(select(func.count()).select_from(counted)).scalar_one()
+    anchor_id = after or before
+    anchor = None
+    if anchor_id:
+        anchor = db.session.execute(
+            scoped(select(*sort).where(Person.id == anchor_id))
+        ).first()
+    loading = (selectinload(Person.village), selectinload(Person.roster_entries))
+    if anchor is not None and after:
+        rows = db.session.scalars(
+            stmt.where(tuple_(*sort) > tuple(anchor)).order_by(*sort)
+            .options(*loading).limit(per_page + 1)
+        ).all()
+        return Page(max(number, 2), per_page, rows[:per_page], min(total, cap), total > cap,
+                    has_next=len(rows) > per_page, has_prev=True)
+    if anchor is not None and before:
+        rows = db.session.scalars(
+            stmt.where(tuple_(*sort) < tuple(anchor))
+            .order_by(*(column.desc() for column in sort))
+            .options(*loading).limit(per_page + 1)
+        ).all()
+        has_prev = len(rows) > per_page
+        items = list(reversed(rows[:per_page]))
+        return Page(max(number, 1) if has_prev else 1, per_page, items, min(total, cap),
+                    total > cap, has_next=True, has_prev=has_prev)
     last_page = max(1, -(-min(total, cap) // per_page))
     number = min(max(number, 1), last_page)
     rows = db.session.scalars(
-        stmt.order_by(Person.name_pinyin, Person.id)
-        .options(selectinload(Person.village), selectinload(Person.roster_entries))
+        stmt.order_by(*sort).options(*loading)
         .limit(per_page + 1).offset((number - 1) * per_page)
     ).all()
-    has_next = len(rows) > per_page and number < last_page
-    return Page(number, per_page, rows[:per_page], min(total, cap), total > cap, has_next)
+    return Page(number, per_page, rows[:per_page], min(total, cap), total > cap,
+                has_next=len(rows) > per_page, has_prev=number > 1)
 
 
 @bp.route("/persons")
@@ -123,8 +159,12 @@ def list_persons():
     if not valid:
         page = Page(1, current_app.config["PERSONS_PER_PAGE"], [], 0, False, False)
     else:
-        page = _page_of(_filtered_persons(form), request.args.get("page", 1, type=int))
-    args = {k: v for k, v in request.args.items() if k != "page" and v} if valid else {}
+        page = _page_of(
+            _filtered_persons(form), _sort_key(form), request.args.get("page", 1, type=int),
+            request.args.get("after", type=int), request.args.get("before", type=int),
+        )
+    paging = {"page", "after", "before"}
+    args = {k: v for k, v in request.args.items() if k not in paging and v} if valid else {}
     return render_template("rosters/persons.html", form=form, page=page, args=args,
                            today=date.today(),
                            can_edit=current_access().can(Permission.EDIT_PERSONS))

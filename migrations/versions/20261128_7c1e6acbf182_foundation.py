@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: d84ee9d701b7
+Revision ID: 7c1e6acbf182
 Revises: 
-Create Date: 2026-11-28 15:14:53.245143
+Create Date: 2026-11-28 15:32:16.915846
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'd84ee9d701b7'
+revision = '7c1e6acbf182'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -217,13 +217,13 @@ def upgrade():
     op.create_table('persons',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('village_id', sa.Integer(), nullable=True),
-    sa.Column('name', sa.String(length=60), nullable=False),
-    sa.Column('name_pinyin', sa.String(length=200), nullable=False),
-    sa.Column('name_initials', sa.String(length=30), nullable=False),
+    sa.Column('name', sa.String(length=60).with_variant(sa.String(length=60, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('name_pinyin', sa.String(length=200).with_variant(sa.String(length=200, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('name_initials', sa.String(length=30).with_variant(sa.String(length=30, collation='C'), 'postgresql'), nullable=False),
     sa.Column('gender', sa.String(length=10), nullable=False),
     sa.Column('ethnicity', sa.String(length=20), nullable=False),
     sa.Column('id_number', sa.String(length=18), nullable=False),
-    sa.Column('id_reversed', sa.String(length=18), nullable=False),
+    sa.Column('id_reversed', sa.String(length=18).with_variant(sa.String(length=18, collation='C'), 'postgresql'), nullable=False),
     sa.Column('birth_date', sa.Date(), nullable=False),
     sa.Column('phone', sa.String(length=30), nullable=False),
     sa.Column('address', sa.String(length=200), nullable=False),
@@ -248,10 +248,11 @@ def upgrade():
     )
     with op.batch_alter_table('persons', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_persons_township_id'), ['township_id'], unique=False)
-        batch_op.create_index('ix_persons_township_id_reversed', ['township_id', 'id_reversed'], unique=False, postgresql_ops={'id_reversed': 'text_pattern_ops'})
-        batch_op.create_index('ix_persons_township_initials', ['township_id', 'name_initials'], unique=False, postgresql_ops={'name_initials': 'text_pattern_ops'})
-        batch_op.create_index('ix_persons_township_name', ['township_id', 'name'], unique=False, postgresql_ops={'name': 'text_pattern_ops'})
+        batch_op.create_index('ix_persons_township_id_reversed', ['township_id', 'id_reversed'], unique=False)
+        batch_op.create_index('ix_persons_township_initials', ['township_id', 'name_initials'], unique=False)
+        batch_op.create_index('ix_persons_township_name', ['township_id', 'name', 'id'], unique=False)
         batch_op.create_index('ix_persons_township_pinyin', ['township_id', 'name_pinyin', 'id'], unique=False)
+        batch_op.create_index('ix_persons_township_village_pinyin', ['township_id', 'village_id', 'name_pinyin', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_persons_village_id'), ['village_id'], unique=False)
 
     op.create_table('guardianships',
@@ -335,10 +336,11 @@ def downgrade():
     op.drop_table('guardianships')
     with op.batch_alter_table('persons', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_persons_village_id'))
+        batch_op.drop_index('ix_persons_township_village_pinyin')
         batch_op.drop_index('ix_persons_township_pinyin')
-        batch_op.drop_index('ix_persons_township_name', postgresql_ops={'name': 'text_pattern_ops'})
-        batch_op.drop_index('ix_persons_township_initials', postgresql_ops={'name_initials': 'text_pattern_ops'})
-        batch_op.drop_index('ix_persons_township_id_reversed', postgresql_ops={'id_reversed': 'text_pattern_ops'})
+        batch_op.drop_index('ix_persons_township_name')
+        batch_op.drop_index('ix_persons_township_initials')
+        batch_op.drop_index('ix_persons_township_id_reversed')
         batch_op.drop_index(batch_op.f('ix_persons_township_id'))
 
     op.drop_table('persons')
