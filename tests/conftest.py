@@ -89,8 +89,21 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture
 def client(app, db_session):
+    from portal.extensions import limiter
+
+    # The login limit counts per address across the session; each test starts afresh
+    # (tests/auth exercises the limit itself).
+    with app.app_context():
+        limiter.reset()
     app.test_client_class = IsolatedClient
     return app.test_client()
+
+
+@pytest.fixture
+def english(client):
+    """Pages in English, for tests that assert interface messages word for word."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 @pytest.fixture

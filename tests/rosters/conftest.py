@@ -6,19 +6,9 @@ from portal.audit.models import AuditEvent
 
 
 @pytest.fixture(autouse=True)
-def fresh_login_limit(app):
-    """These tests log in often; the login rate limit is not what they exercise."""
-    from portal.extensions import limiter
-
-    with app.app_context():
-        limiter.reset()
-
-
-@pytest.fixture(autouse=True)
-def english(client):
+def _english(english):
     """Pages in English so that assertions do not depend on the translation catalogue."""
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
+    return english
 
 
 @pytest.fixture
