@@ -15,7 +15,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy import and_, exists, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -94,8 +94,12 @@ def _filtered_persons(form: PersonFilterForm):
     if form.search_mode == "name":
         stmt = stmt.where(Person.name.like(f"{term}%"))
     elif form.search_mode == "pinyin":
-        stmt = stmt.where(or_(Person.name_initials.like(f"{term}%"),
-                              Person.name_pinyin.like(f"{term}%")))
+        # The range lets the (township_id, name_pinyin, id) index serve the prefix search
+        # under any collation; LIKE keeps the match exact.
+        upper = term[:-1] + chr(ord(term[-1]) + 1)
+        pinyin = and_(Person.name_pinyin >= term, Person.name_pinyin < upper,
+                      Person.name_pinyin.like(f"{term}%"))
+        stmt = stmt.where(or_(Person.name_initials.like(f"{term}%"), pinyin))
     elif form.search_mode == "id_tail":
         stmt = stmt.where(Person.id_reversed.like(f"{term[::-1]}%"))
     return stmt
