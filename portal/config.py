@@ -29,6 +29,8 @@ class Config:
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_Hans_CN", "en")
+    # The campaign whose phases and targets the pages measure against.
+    CAMPAIGN_CODE = os.environ.get("CAMPAIGN_CODE", "mangshi-2020")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
