@@ -47,8 +47,16 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.imports import bp as imports_bp
     from portal.imports import city_bp as city_exports_bp
 
+    from portal.assessments import bp as assessments_bp
+    from portal.assessments import workspace_bp
+    from portal.cases import bp as cases_bp
+    from portal.doctors import bp as doctors_bp
+    from portal.review import bp as review_bp
+    from portal.scheduling import bp as scheduling_bp
+
     for bp in (public_bp, auth_bp, admin_bp, audit_bp, city_bp, rosters_bp, imports_bp,
-               city_exports_bp):
+               city_exports_bp, cases_bp, review_bp, scheduling_bp, doctors_bp,
+               assessments_bp, workspace_bp):
         app.register_blueprint(bp)
     errors.register(app)
     security.register(app)

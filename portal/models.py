@@ -18,3 +18,4 @@ from portal.rosters.models import (  # noqa: F401
     RosterEntry,
     RosterReport,
 )
+from portal.cases.models import Case, CaseEvent  # noqa: F401,E402

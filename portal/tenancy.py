@@ -60,6 +60,8 @@ def access_for(user, township: Township | None) -> Access | None:
         role = Role(m.role)
         if role in CITY_ROLES:
             access.roles.add(role)
+        elif township is None and m.township_id is None and role in ASSIGNMENT_ROLES:
+            access.roles.add(role)  # cross-township workspace: assignments only
         elif township is not None and m.township_id == township.id:
             access.roles.add(role)
             if role == Role.VILLAGE_LIAISON:
@@ -71,8 +73,15 @@ def access_for(user, township: Township | None) -> Access | None:
 
 
 def _has_assignment_in(user_id: int, role: Role, township_id: int) -> bool:
+    from portal.cases.models import Case
     from portal.rosters.models import Guardianship, PovertyAssignment
 
+    if role == Role.DOCTOR:
+        stmt = select(Case.id).where(
+            Case.township_id == township_id,
+            (Case.doctor_id == user_id) | (Case.second_doctor_id == user_id),
+        )
+        return db.session.execute(stmt.limit(1)).first() is not None
     model = {Role.GUARDIAN: Guardianship, Role.POVERTY_CADRE: PovertyAssignment}.get(role)
     if model is None:
         return False
@@ -97,14 +106,15 @@ def scoped(stmt: Select, access: Access | None = None) -> Select:
     model = _entity_of(stmt)
     if access.township is not None:
         stmt = stmt.where(model.township_id == access.township.id)
-    elif not access.city_wide:
+    elif not access.city_wide and not access.roles & ASSIGNMENT_ROLES:
         return stmt.where(false())
     if access.whole_township:
         return stmt
     restrict = getattr(model, "restrict_to_access", None)
     if restrict is None:
-        # A model without a narrower rule is township-wide data (villages, days).
-        return stmt
+        # A model without a narrower rule is township-wide data (villages, days); a
+        # cross-township workspace has no township, so it sees none of it.
+        return stmt if access.township is not None else stmt.where(false())
     return restrict(stmt, access)
 
 
@@ -186,6 +196,29 @@ def city_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bluepri
         access = access_for(current_user, None)
         if access is None or not access.city_wide:
             abort(404)
+        g.access = access
+        return None
+
+    return bp
+
+
+def workspace_blueprint(name: str, import_name: str, url_prefix: str, role: Role) -> Blueprint:
+    """A cross-township workspace of an assignment role (a doctor's cases, a guardian's people).
+
+    Queries still go through `scoped()`: with no township, it keeps only the user's assignments.
+    """
+    bp = Blueprint(name, import_name, url_prefix=url_prefix)
+
+    @bp.before_request
+    def _assignment_role_only():
+        if not current_user.is_authenticated:
+            from portal.extensions import login_manager
+
+            return login_manager.unauthorized()
+        access = access_for(current_user, None)
+        if access is None or role not in access.roles:
+            abort(404)
+        access.roles = {role}
         g.access = access
         return None
 

@@ -41,15 +41,23 @@ class Permission(StrEnum):
     VIEW_CITY = "view_city"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
+    MANAGE_CASES = "manage_cases"  # create cases, move them along at township level
+    SCHEDULE = "schedule"  # concentrated-day lists, home-visit bookings
+    ASSESS = "assess"  # record and sign an assessment (certified doctors)
+    APPROVE_CASES = "approve_cases"  # city review and approval
+    MANAGE_DOCTORS = "manage_doctors"  # doctors' registry and certifications
+    VIEW_CASES = "view_cases"
 
 
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.CITY_ADMIN: frozenset(P),
+    Role.CITY_ADMIN: frozenset(P) - {P.ASSESS},
     Role.SUPERVISOR: frozenset(
-        {P.VIEW_PERSONS, P.EXPORT_ROSTER, P.VIEW_CITY, P.VIEW_AUDIT}
+        {P.VIEW_PERSONS, P.EXPORT_ROSTER, P.VIEW_CITY, P.VIEW_AUDIT, P.VIEW_CASES}
     ),
-    Role.HEALTH_COORDINATOR: frozenset({P.VIEW_PERSONS, P.VIEW_CITY}),
+    Role.HEALTH_COORDINATOR: frozenset(
+        {P.VIEW_PERSONS, P.VIEW_CITY, P.VIEW_CASES, P.MANAGE_DOCTORS, P.SCHEDULE}
+    ),
     Role.TOWNSHIP_STAFF: frozenset(
         {
             P.VIEW_PERSONS,
@@ -58,10 +66,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.IMPORT_ROSTER,
             P.EXPORT_ROSTER,
             P.SUBMIT_ROSTER_REPORT,
+            P.VIEW_CASES,
+            P.MANAGE_CASES,
+            P.SCHEDULE,
         }
     ),
-    Role.VILLAGE_LIAISON: frozenset({P.VIEW_PERSONS, P.EDIT_PERSONS, P.REVEAL_PERSONAL_DATA}),
-    Role.POVERTY_CADRE: frozenset({P.VIEW_PERSONS}),
-    Role.DOCTOR: frozenset({P.VIEW_PERSONS, P.REVEAL_PERSONAL_DATA}),
-    Role.GUARDIAN: frozenset({P.VIEW_PERSONS}),
+    Role.VILLAGE_LIAISON: frozenset(
+        {P.VIEW_PERSONS, P.EDIT_PERSONS, P.REVEAL_PERSONAL_DATA, P.VIEW_CASES}
+    ),
+    Role.POVERTY_CADRE: frozenset({P.VIEW_PERSONS, P.VIEW_CASES}),
+    Role.DOCTOR: frozenset({P.VIEW_PERSONS, P.REVEAL_PERSONAL_DATA, P.VIEW_CASES, P.ASSESS}),
+    Role.GUARDIAN: frozenset({P.VIEW_PERSONS, P.VIEW_CASES}),
 }

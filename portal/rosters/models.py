@@ -97,6 +97,17 @@ class Person(TenantMixin, TimestampMixin, db.Model):
                     select(Guardianship.person_id).where(Guardianship.user_id == access.user_id)
                 )
             )
+        if Role.DOCTOR in access.roles:
+            from portal.cases.models import Case
+
+            conditions.append(
+                cls.id.in_(
+                    select(Case.person_id).where(
+                        (Case.doctor_id == access.user_id)
+                        | (Case.second_doctor_id == access.user_id)
+                    )
+                )
+            )
         if Role.POVERTY_CADRE in access.roles:
             conditions.append(
                 cls.id.in_(

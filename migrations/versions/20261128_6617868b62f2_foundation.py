@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: 7c1e6acbf182
+Revision ID: 6617868b62f2
 Revises: 
-Create Date: 2026-11-28 15:32:16.915846
+Create Date: 2026-11-28 15:38:25.061185
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '7c1e6acbf182'
+revision = '6617868b62f2'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -311,11 +311,89 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_roster_entries_township_id'), ['township_id'], unique=False)
         batch_op.create_index('ix_roster_entries_township_list', ['township_id', 'list_kind', 'status'], unique=False)
 
+    op.create_table('cases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('roster_entry_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('path', sa.String(length=20), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('requested_category', sa.String(length=20), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('doctor_id', sa.Integer(), nullable=True),
+    sa.Column('second_doctor_id', sa.Integer(), nullable=True),
+    sa.Column('concentrated_day_id', sa.Integer(), nullable=True),
+    sa.Column('appeal_of_id', sa.Integer(), nullable=True),
+    sa.Column('city_level', sa.Boolean(), nullable=False),
+    sa.Column('final', sa.Boolean(), nullable=False),
+    sa.Column('category', sa.String(length=20), nullable=True),
+    sa.Column('grade', sa.Integer(), nullable=True),
+    sa.Column('not_disabled_reason', sa.Text(), nullable=False),
+    sa.Column('publicity_starts_on', sa.Date(), nullable=True),
+    sa.Column('publicity_ends_on', sa.Date(), nullable=True),
+    sa.Column('review_due_on', sa.Date(), nullable=True),
+    sa.Column('appeal_due_on', sa.Date(), nullable=True),
+    sa.Column('notified_on', sa.Date(), nullable=True),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('certificate_number', sa.String(length=22), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['appeal_of_id'], ['cases.id'], name=op.f('fk_cases_appeal_of_id_cases')),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['users.id'], name=op.f('fk_cases_approved_by_id_users')),
+    sa.ForeignKeyConstraint(['concentrated_day_id'], ['concentrated_days.id'], name=op.f('fk_cases_concentrated_day_id_concentrated_days')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_cases_created_by_id_users')),
+    sa.ForeignKeyConstraint(['doctor_id'], ['users.id'], name=op.f('fk_cases_doctor_id_users')),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_cases_person_id_persons')),
+    sa.ForeignKeyConstraint(['roster_entry_id'], ['roster_entries.id'], name=op.f('fk_cases_roster_entry_id_roster_entries')),
+    sa.ForeignKeyConstraint(['second_doctor_id'], ['users.id'], name=op.f('fk_cases_second_doctor_id_users')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_cases_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cases'))
+    )
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index('ix_cases_doctor_state', ['doctor_id', 'state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_township_id'), ['township_id'], unique=False)
+        batch_op.create_index('ix_cases_township_state', ['township_id', 'state'], unique=False)
+
+    op.create_table('case_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('from_state', sa.String(length=20), nullable=True),
+    sa.Column('to_state', sa.String(length=20), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_case_events_actor_id_users')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_events_case_id_cases')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_case_events_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_events'))
+    )
+    with op.batch_alter_table('case_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_events_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_events_township_id'), ['township_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('case_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_events_township_id'))
+        batch_op.drop_index(batch_op.f('ix_case_events_case_id'))
+
+    op.drop_table('case_events')
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_township_state')
+        batch_op.drop_index(batch_op.f('ix_cases_township_id'))
+        batch_op.drop_index(batch_op.f('ix_cases_person_id'))
+        batch_op.drop_index('ix_cases_doctor_state')
+
+    op.drop_table('cases')
     with op.batch_alter_table('roster_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_roster_entries_township_list')
         batch_op.drop_index(batch_op.f('ix_roster_entries_township_id'))

@@ -1,0 +1,133 @@
+"""Cases: one application of one person, from registration to the certificate in hand."""
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models_base import TenantMixin, TimestampMixin, utcnow
+from portal.rosters.models import Person, RosterEntry
+
+CASE_KINDS = ("issue", "renewal", "change", "replacement", "cancellation", "transfer")
+ASSESSMENT_PATHS = ("concentrated", "home_visit", "video", "records")
+CASE_STATES = (
+    "registered",
+    "scheduled",
+    "assessed",
+    "second_review",
+    "not_qualified",
+    "publicity",
+    "under_review",
+    "approved",
+    "printed",
+    "dispatched",
+    "issued",
+    "withdrawn",
+    "deceased",
+    "closed",
+)
+# States in which the case still needs work (dashboards, overdue lists).
+OPEN_STATES = frozenset(CASE_STATES) - {"issued", "withdrawn", "deceased", "closed"}
+
+
+class Case(TenantMixin, TimestampMixin, db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_township_state", "township_id", "state"),
+        Index("ix_cases_doctor_state", "doctor_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    roster_entry_id: Mapped[int | None] = mapped_column(ForeignKey("roster_entries.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    path: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default="registered")
+    requested_category: Mapped[str | None] = mapped_column(String(20))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The assessing doctor, and the second doctor when the grade differs from the measured one.
+    doctor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    second_doctor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    concentrated_day_id: Mapped[int | None] = mapped_column(ForeignKey("concentrated_days.id"))
+    # An appeal's re-assessment points at the case it re-examines.
+    appeal_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    city_level: Mapped[bool] = mapped_column(Boolean, default=False)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Outcome (filled by the assessment; approved by the city).
+    category: Mapped[str | None] = mapped_column(String(20))
+    grade: Mapped[int | None] = mapped_column(Integer)
+    not_disabled_reason: Mapped[str] = mapped_column(Text, default="")
+    # Deadlines, counted in working days (portal.domain.workdays).
+    publicity_starts_on: Mapped[date | None] = mapped_column(Date)
+    publicity_ends_on: Mapped[date | None] = mapped_column(Date)
+    review_due_on: Mapped[date | None] = mapped_column(Date)
+    appeal_due_on: Mapped[date | None] = mapped_column(Date)
+    notified_on: Mapped[date | None] = mapped_column(Date)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    certificate_number: Mapped[str | None] = mapped_column(String(22))
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    person: Mapped[Person] = relationship()
+    roster_entry: Mapped[RosterEntry | None] = relationship()
+    events: Mapped[list["CaseEvent"]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
+
+    @classmethod
+    def restrict_to_access(cls, stmt, access):
+        """Doctors see the cases they assess or review; others see the cases of people they see."""
+        from portal.auth.roles import Role
+
+        conditions = []
+        if Role.DOCTOR in access.roles:
+            conditions.append(
+                or_(cls.doctor_id == access.user_id, cls.second_doctor_id == access.user_id)
+            )
+        people_roles = access.roles - {Role.DOCTOR}
+        if people_roles:
+            visible = Person.restrict_to_access(select(Person.id), access)
+            conditions.append(cls.person_id.in_(visible))
+        return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
+
+    def __repr__(self) -> str:
+        return f"<Case {self.id} {self.kind} {self.state}>"
+
+
+class CaseEvent(TenantMixin, db.Model):
+    """One step of a case's timeline (the transition, who, when, a note)."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor = relationship("User")
+
+    @classmethod
+    def restrict_to_access(cls, stmt, access):
+        """An event is visible when its case is."""
+        visible = Case.restrict_to_access(select(Case.id), access)
+        return stmt.where(cls.case_id.in_(visible))
+
+    def __repr__(self) -> str:
+        return f"<CaseEvent {self.case_id} {self.action}>"
