@@ -10,5 +10,4 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$reqs" 2>&1 \
   | grep -v "is ignored: it is neither a file nor a directory" || true
 .venv/bin/python -m pip check >/dev/null
-.venv/bin/pybabel compile --use-fuzzy -q -d portal/translations 2>&1 || \
-  .venv/bin/pybabel compile -q -d portal/translations
+.venv/bin/pybabel -q compile -d portal/translations
