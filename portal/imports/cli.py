@@ -38,22 +38,20 @@ def import_command(township_code, list_kind, file):
     """Import the valid rows of FILE; rejected rows go to FILE.rejected.xlsx beside it."""
     township = _township(township_code)
     try:
-        parsed = excel.parse_workbook(file, list_kind,
+        result = services.import_file(township, None, file, list_kind,
                                       max_rows=current_app.config["ROSTER_MAX_ROWS"])
+        db.session.commit()
     except WorkbookError as exc:
+        db.session.rollback()
         click.echo(services.file_error_text(exc.code, exc.params), err=True)
         raise SystemExit(1) from None
-    try:
-        plan = services.plan_import(township, parsed)
-        result = services.apply_plan(township, None, plan)
-        db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
         click.echo(services.file_error_text("failed"), err=True)
         raise SystemExit(1) from None
     target = rejects_path(file)
     if result.rejects:
-        services.write_rejects_file(target, result.rejects, parsed.headers)
+        services.write_rejects_file(target, result.rejects, result.headers)
         click.echo(f"rejected rows written to {target}")
     elif target.exists():
         target.unlink()  # a list from an earlier run would no longer be true

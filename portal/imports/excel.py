@@ -13,12 +13,13 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import mul
 from pathlib import Path
 from typing import IO, Any
 
 from python_calamine import CalamineWorkbook
 
-from portal.domain.idcard import IdNumberError, parse
+from portal.domain.idcard import PROVINCE_CODES, WEIGHTS, IdNumber, IdNumberError, parse
 
 LIST_KINDS = ("expired", "suspected")
 HEADER_SCAN_ROWS = 15
@@ -131,7 +132,7 @@ class Reject:
         return [self.row, self.column, self.code, self.params]
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     row: int
     values: dict
@@ -166,6 +167,8 @@ def fold(text: str) -> str:
 
 def cell_text(value: Any) -> str:
     """A cell as text: integral numbers without '.0', dates in ISO form."""
+    if value.__class__ is str:  # most cells
+        return fold(value) if value else ""
     if value is None or value == "":
         return ""
     if isinstance(value, bool):
@@ -415,6 +418,8 @@ def _ymd(text: str) -> date:
 
 
 def parse_phone(value: Any) -> str:
+    if value.__class__ is str and 5 <= len(value) <= 40 and value.isascii() and value.isdigit():
+        return value[:30]  # already clean: the usual case
     text = cell_text(value)
     if not text:
         return ""
@@ -471,47 +476,119 @@ _FIELD_PARSERS: dict[str, tuple[str, Parser]] = {
 }
 
 
-def parse_record(cells: dict[str, Any], list_kind: str, today: date,
-                 mobility_header: str = "") -> tuple[dict | None, tuple[str, str, dict] | None]:
-    """Validate one data row: (values, None) or (None, (column, code, params))."""
-    name = clean_name(cells.get("name"))
-    raw_id = cells.get("id_number")
-    try:
-        parsed = parse(raw_id if raw_id != "" else None, today)
-    except IdNumberError as exc:
-        return None, ("id_number", "id_" + exc.code, {})
-    if not name:
-        return None, ("name", "name_missing", {})
-    if len(name) > 60 or name.isdigit():
-        return None, ("name", "name_invalid", {})
-    values: dict[str, Any] = {"name": name, "id": parsed}
-    try:
-        gender = parse_gender(cells.get("gender"))
-    except CellError:
-        return None, ("gender", "gender", {})
-    if gender is not None and gender != parsed.gender:
-        return None, ("gender", "gender_mismatch", {})
-    try:
-        mobility = parse_mobility(cells.get("mobility"), mobility_header)
-    except CellError:
-        return None, ("mobility", "mobility", {})
-    if mobility is not None:
-        values["mobility"] = mobility
-    for key, (target, parser) in _FIELD_PARSERS.items():
-        if key not in cells:
-            continue
+class _Failed:
+    """A remembered CellError: the reason code of a text that did not parse."""
+
+    __slots__ = ("code",)
+
+    def __init__(self, code: str):
+        self.code = code
+
+
+_NOT_SEEN = object()
+_ID_DIGITS = re.compile(r"[0-9]{17}[0-9Xx]")
+_WEIGHT_OFFSET = 48 * sum(WEIGHTS)  # "0" is byte 48
+
+
+def _plain_id(raw: Any, today: date) -> IdNumber:
+    """`parse` for the common case (18 ASCII characters); anything else goes to `parse`."""
+    if raw.__class__ is str and len(raw) == 18 and _ID_DIGITS.fullmatch(raw):
+        text = raw if raw[17] != "x" else raw.upper()
+        if text[:2] in PROVINCE_CODES:
+            try:
+                born = date.fromisoformat(text[6:14])  # YYYYMMDD, ASCII digits only here
+            except ValueError:
+                born = None
+            if born is not None and born <= today and born.year >= 1880:
+                total = sum(map(mul, text[:17].encode(), WEIGHTS)) - _WEIGHT_OFFSET
+                if "10X98765432"[total % 11] == text[17]:
+                    gender = "male" if int(text[16]) % 2 == 1 else "female"
+                    return IdNumber(text, born, gender, text[:6], None)
+    return parse(raw if raw != "" else None, today)
+
+
+def _row_checker(found: dict[str, int], today: date, mobility_header: str
+                 ) -> Callable[[list], tuple[dict | None, tuple[str, str, dict] | None]]:
+    """Validate one data row: (values, None) or (None, (column, code, params)).
+
+    Built once per file: cells are read by position, and what each distinct text of a
+    column parsed to is remembered (a list repeats the same few values down a column).
+    """
+    name_at = found["name"]
+    id_at = found["id_number"]
+    gender_at = found.get("gender")
+    mobility_at = found.get("mobility")
+    fields = [(key, found[key], target, parser, {})
+              for key, (target, parser) in _FIELD_PARSERS.items() if key in found]
+    genders: dict[str, Any] = {}
+    mobilities: dict[str, Any] = {}
+    is_normalized = unicodedata.is_normalized
+
+    def check(row: list) -> tuple[dict | None, tuple[str, str, dict] | None]:
+        value = row[name_at]
+        if value.__class__ is str and value.isalnum() and is_normalized("NFKC", value):
+            name = value  # clean_name would return it unchanged
+        else:
+            name = clean_name(value)
         try:
-            value = parser(cells[key])
-        except CellError as exc:
-            return None, (key, str(exc), {})
-        if value is not None and value != "":
-            values[target] = value
-    number = values.get("certificate_number")
-    if number and len(number) in (20, 22) and number[18] in "1234567" and number[19] in "1234":
-        # The certificate number ends with the category and grade digits (DOMAIN.md).
-        values.setdefault("certificate_category", CATEGORY_CODES[int(number[18]) - 1])
-        values.setdefault("certificate_grade", int(number[19]))
-    return values, None
+            parsed = _plain_id(row[id_at], today)
+        except IdNumberError as exc:
+            return None, ("id_number", "id_" + exc.code, {})
+        if not name:
+            return None, ("name", "name_missing", {})
+        if len(name) > 60 or name.isdigit():
+            return None, ("name", "name_invalid", {})
+        values: dict[str, Any] = {"name": name, "id": parsed}
+        if gender_at is not None:
+            value = row[gender_at]
+            gender = genders.get(value, _NOT_SEEN) if value.__class__ is str else _NOT_SEEN
+            if gender is _NOT_SEEN:
+                try:
+                    gender = parse_gender(value)
+                except CellError as exc:
+                    gender = _Failed(str(exc))
+                if value.__class__ is str:
+                    genders[value] = gender
+            if gender.__class__ is _Failed:
+                return None, ("gender", "gender", {})
+            if gender is not None and gender != parsed.gender:
+                return None, ("gender", "gender_mismatch", {})
+        if mobility_at is not None:
+            value = row[mobility_at]
+            mobility = mobilities.get(value, _NOT_SEEN) if value.__class__ is str else _NOT_SEEN
+            if mobility is _NOT_SEEN:
+                try:
+                    mobility = parse_mobility(value, mobility_header)
+                except CellError as exc:
+                    mobility = _Failed(str(exc))
+                if value.__class__ is str:
+                    mobilities[value] = mobility
+            if mobility.__class__ is _Failed:
+                return None, ("mobility", "mobility", {})
+            if mobility is not None:
+                values["mobility"] = mobility
+        for key, at, target, parser, seen in fields:
+            value = row[at]
+            result = seen.get(value, _NOT_SEEN) if value.__class__ is str else _NOT_SEEN
+            if result is _NOT_SEEN:
+                try:
+                    result = parser(value)
+                except CellError as exc:
+                    result = _Failed(str(exc))
+                if value.__class__ is str:
+                    seen[value] = result
+            if result.__class__ is _Failed:
+                return None, (key, result.code, {})
+            if result is not None and result != "":
+                values[target] = result
+        number = values.get("certificate_number")
+        if number and len(number) in (20, 22) and number[18] in "1234567" and (
+                number[19] in "1234"):
+            values.setdefault("certificate_category", CATEGORY_CODES[int(number[18]) - 1])
+            values.setdefault("certificate_grade", int(number[19]))
+        return values, None
+
+    return check
 
 
 def _row_is_note(texts: list[str]) -> bool:
@@ -548,11 +625,13 @@ def parse_workbook(path: Path, list_kind: str, *, max_rows: int = 50_000,
         raise WorkbookError("missing_columns", columns="、".join(missing))
     headers = [cell_text(v) for v in cells[header_row]]
     mobility_header = headers[found["mobility"]] if "mobility" in found else ""
-    positions = sorted(found.items(), key=lambda kv: kv[1])
     filled_rows = {r for r, _ in filled}
     content_columns = {i for k, i in found.items() if k != "seq"}
 
     result = ParsedFile(list_kind, name, header_row + 1, dict(found), headers, [], [], 0)
+    check = _row_checker(found, today, mobility_header)
+    name_at, id_at = found["name"], found["id_number"]
+    width = max(found.values()) + 1
     first_row_of: dict[str, int] = {}
     data_rows = len(cells) - header_row - 1
     for r in range(header_row + 1, len(cells)):
@@ -561,33 +640,43 @@ def parse_workbook(path: Path, list_kind: str, *, max_rows: int = 50_000,
         if progress and (r - header_row) % 1000 == 0:
             progress(r - header_row, data_rows)
         if r in filled_rows:
-            own = [(c, v) for c, v in enumerate(row) if v != "" and (r, c) not in filled]
-        else:
-            own = [(c, v) for c, v in enumerate(row) if v != ""]
-        if not own or any(isinstance(v, str) and _TOTAL_ROW.match(v) for _, v in own):
-            result.skipped += 1  # blank, or a total row (合计, 小计 ...)
+            own = [v for c, v in enumerate(row) if v != "" and (r, c) not in filled]
+            if not own:
+                result.skipped += 1
+                continue
+        elif row.count("") == len(row):
+            result.skipped += 1  # blank
             continue
-        cells_by_key = {k: (row[i] if i < len(row) else "") for k, i in positions}
-        unnamed = cells_by_key.get("name") in (None, "") and cells_by_key.get(
-            "id_number") in (None, "")
-        if unnamed and (all(c not in content_columns for c, _ in own)
-                        or _row_is_note([_compact(cell_text(v)) for _, v in own])):
+        else:
+            own = None
+        # A total row (合计, 小计 ...): only a cell holding 计 can be one.
+        if "计" in "".join([v for v in row if v.__class__ is str]) and any(
+                isinstance(v, str) and _TOTAL_ROW.match(v)
+                for v in (own if own is not None else row) if v != ""):
             result.skipped += 1
             continue
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        if row[name_at] in (None, "") and row[id_at] in (None, ""):
+            own_cells = [(c, v) for c, v in enumerate(row) if v != "" and (r, c) not in filled]
+            if (all(c not in content_columns for c, _ in own_cells)
+                    or _row_is_note([_compact(cell_text(v)) for _, v in own_cells])):
+                result.skipped += 1
+                continue
         if len(result.records) + len(result.rejects) >= max_rows:
             raise WorkbookError("too_many_rows", max=max_rows)
-        values, problem = parse_record(cells_by_key, list_kind, today, mobility_header)
+        values, problem = check(row)
         if values is not None:
             number = values["id"].number
             if number in first_row_of:
                 problem = ("id_number", "duplicate", {"row": first_row_of[number]})
             else:
                 first_row_of[number] = excel_row
-                result.records.append(Record(excel_row, values, row))
+                result.records.append(Record(excel_row, values, cells[r]))
                 continue
         column, code, params = problem
         result.rejects.append(Reject(excel_row, column, code, params,
-                                     tuple(cell_text(v) for v in row)))
+                                     tuple(cell_text(v) for v in cells[r])))
     if not result.records and not result.rejects:
         raise WorkbookError("no_rows")
     if progress:

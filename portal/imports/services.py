@@ -1,19 +1,21 @@
 """Importing and exporting the two roster attachments; upload jobs from preview to import."""
 from __future__ import annotations
 
+import gc
+import json
 import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, text, update
+from sqlalchemy import ARRAY, Table, any_, bindparam, func, select, update
 
 from portal.audit.services import record_event
 from portal.extensions import db
@@ -22,12 +24,9 @@ from portal.imports.excel import ParsedFile, Reject, WorkbookError
 from portal.models_base import utcnow
 from portal.reference.models import Township, Village
 from portal.rosters.models import ImportJob, Person, RosterEntry
-from portal.rosters.services import identity_fields
-from portal.rosters.services import name_keys as _name_keys
+from portal.rosters.services import identity_fields, name_keys
 
 CHUNK = 1000
-# Pinyin is the slowest step of an import; names repeat within a county, so remember them.
-name_keys = lru_cache(maxsize=65536)(_name_keys)
 STALE_AFTER = timedelta(days=1)
 
 COLUMN_LABELS = {
@@ -189,26 +188,25 @@ def plan_import(township: Township, parsed: ParsedFile) -> Plan:
     by_number = {r.values["id"].number: r for r in parsed.records}
     persons = Person.__table__
     entries = RosterEntry.__table__
-    found: dict[str, Any] = {}
-    for chunk in _chunks(list(by_number)):
-        # Deliberately across townships: an ID number exists once per deployment. Columns of
-        # a foreign person are read only to refuse the row; nothing of them is shown.
-        for row in db.session.execute(select(persons).where(persons.c.id_number.in_(chunk))):
-            found[row.id_number] = row
-    # Two plain indexed lookups rather than one join: right after a bulk insert PostgreSQL
-    # has no statistics yet and may plan the join as a nested loop over whole tables.
+    # Deliberately across townships: an ID number exists once per deployment. Columns of
+    # a foreign person are read only to refuse the row; nothing of them is shown.
+    found = {row.id_number: row for row in db.session.execute(
+        select(persons).where(_one_of(persons.c.id_number, list(by_number))))}
     entry_by_person = {}
     own_ids = [row.id for row in found.values() if row.township_id == township.id]
-    for chunk in _chunks(own_ids):
-        stmt = select(entries).where(entries.c.person_id.in_(chunk),
+    if own_ids:
+        stmt = select(entries).where(_one_of(entries.c.person_id, own_ids),
                                      entries.c.list_kind == parsed.list_kind)
-        for row in db.session.execute(stmt):
-            entry_by_person[row.person_id] = row
+        entry_by_person = {row.person_id: row for row in db.session.execute(stmt)}
     new_villages: dict[str, None] = {}
+    village_keys: dict[str, str] = {}
     for number, record in by_number.items():
         village = record.values.get("village")
         if village:
-            record.values["village"] = village = _village_key(village)
+            key = village_keys.get(village)
+            if key is None:
+                key = village_keys[village] = _village_key(village)
+            record.values["village"] = village = key
         row = found.get(number)
         if row is not None and row.township_id != township.id:
             plan.rejects.append(Reject(record.row, "id_number", "elsewhere", {},
@@ -233,6 +231,17 @@ def plan_import(township: Township, parsed: ParsedFile) -> Plan:
     return plan
 
 
+def _one_of(column, values: list) -> Any:
+    """`column IN values` as a single bound parameter, however many values there are."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    if dialect == "sqlite":
+        listed = func.json_each(json.dumps(values)).table_valued("value")
+        return column.in_(select(listed.c.value))
+    return column.in_(values)
+
+
 def _row_values(parsed: ParsedFile, record: excel.Record) -> tuple:
     return tuple(excel.cell_text(v) for v in record.cells)
 
@@ -250,52 +259,109 @@ class ImportResult:
     rejected: int
     rejects: list[Reject]
     villages_created: int
+    headers: list[str] = field(default_factory=list)  # the file's header row, for a rejects file
 
 
-def _new_person_row(township: Township, actor, values: dict, list_kind: str,
-                    villages: dict[str, int], now) -> dict:
+PERSON_COLUMNS = (
+    "id", "township_id", "village_id", "name", "name_pinyin", "name_initials", "id_number",
+    "id_reversed", "birth_date", "gender", "ethnicity", "phone", "address", "mobility",
+    "poverty_registered", "deceased", "guardian_name", "guardian_phone", "certificate_number",
+    "certificate_category", "certificate_grade", "certificate_expires_on", "created_by_id",
+    "created_at", "updated_at")
+ENTRY_COLUMNS = (
+    "township_id", "person_id", "list_kind", "status", "source", "survey_date",
+    "suspected_category", "medical_records", "notes", "created_at", "updated_at")
+
+
+class _BulkWriter:
+    """Inserts many rows through the database driver, in the session's transaction.
+
+    COPY on PostgreSQL, one prepared statement per chunk on SQLite: SQLAlchemy's handling of
+    each row's parameters used to cost as much as the database's own work. Values are
+    stored exactly as SQLAlchemy stores them (its converters for dates on SQLite).
+    """
+
+    def __init__(self):
+        db.session.flush()
+        self.connection = db.session.connection()
+        self.dialect = self.connection.dialect
+        self.postgresql = self.dialect.name == "postgresql"
+        self.driver = self.connection.connection.driver_connection
+
+    def converter(self, table: Table, column: str) -> Callable[[Any], Any]:
+        """How a Python value of `column` is handed to the driver."""
+        kind = table.c[column].type
+        process = kind.dialect_impl(self.dialect).bind_processor(self.dialect)
+        if self.postgresql or process is None:
+            return lambda value: value
+        return lambda value: None if value is None else process(value)
+
+    def new_ids(self, table: Table, count: int) -> list[int]:
+        """Primary keys for `count` rows about to be inserted."""
+        if not count:
+            return []
+        if self.postgresql:
+            with self.driver.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    (table.name, count))
+                return [i for (i,) in cursor.fetchall()]
+        # SQLite: a single writer at a time, and the transaction that read max(id) cannot
+        # write if another one committed in between, so these numbers stay ours.
+        cursor = self.driver.cursor()
+        try:
+            (last,) = cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table.name}").fetchone()
+        finally:
+            cursor.close()
+        return list(range(last + 1, last + 1 + count))
+
+    def insert(self, table: Table, columns: tuple[str, ...], rows: Iterator[tuple],
+               progress: Callable[[int], None] | None = None) -> None:
+        """Insert `rows` (tuples in the order of `columns`)."""
+        names = ", ".join(columns)
+        if self.postgresql:
+            with self.driver.cursor() as cursor, cursor.copy(
+                    f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for n, row in enumerate(rows, 1):
+                    copy.write_row(row)
+                    if progress and n % CHUNK == 0:
+                        progress(CHUNK)
+            return
+        statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
+        cursor = self.driver.cursor()
+        try:
+            pending = list(rows)
+            for chunk in _chunks(pending, 5 * CHUNK):
+                cursor.executemany(statement, chunk)
+                if progress:
+                    progress(len(chunk))
+        finally:
+            cursor.close()
+
+
+def _new_person_row(person_id: int, township_id: int, actor_id: int | None,
+                    values: dict, village_id: int | None, dates, now) -> tuple:
     pinyin, initials = name_keys(values["name"])
-    row = {
-        "township_id": township.id,
-        "village_id": villages.get(values.get("village") or ""),
-        "name": values["name"],
-        "name_pinyin": pinyin,
-        "name_initials": initials,
-        **identity_fields(values["id"]),
-        "ethnicity": values.get("ethnicity", ""),
-        "phone": values.get("phone", ""),
-        "address": "",
-        "mobility": values.get("mobility", "can_travel"),
-        "poverty_registered": values.get("poverty_registered", False),
-        "deceased": False,
-        "guardian_name": values.get("guardian_name", ""),
-        "guardian_phone": values.get("guardian_phone", ""),
-        "certificate_number": values.get("certificate_number"),
-        "certificate_category": values.get("certificate_category"),
-        "certificate_grade": values.get("certificate_grade"),
-        "certificate_expires_on": values.get("certificate_expires_on"),
-        "created_by_id": getattr(actor, "id", None),
-        "created_at": now,
-        "updated_at": now,
-    }
-    return row
+    identity = identity_fields(values["id"])
+    get = values.get
+    return (
+        person_id, township_id, village_id, values["name"], pinyin, initials,
+        identity["id_number"], identity["id_reversed"], dates(identity["birth_date"]),
+        identity["gender"], get("ethnicity", ""), get("phone", ""), "",
+        get("mobility", "can_travel"), get("poverty_registered", False), False,
+        get("guardian_name", ""), get("guardian_phone", ""), get("certificate_number"),
+        get("certificate_category"), get("certificate_grade"),
+        dates(get("certificate_expires_on")), actor_id, now, now,
+    )
 
 
-def _new_entry_row(township: Township, person_id: int, values: dict, list_kind: str,
-                   now) -> dict:
-    return {
-        "township_id": township.id,
-        "person_id": person_id,
-        "list_kind": list_kind,
-        "status": "open",
-        "source": "import",
-        "survey_date": None,
-        "suspected_category": values.get("suspected_category"),
-        "medical_records": values.get("medical_records"),
-        "notes": values.get("notes", ""),
-        "created_at": now,
-        "updated_at": now,
-    }
+def _new_entry_row(township_id: int, person_id: int, values: dict, list_kind: str,
+                   now) -> tuple:
+    return (
+        township_id, person_id, list_kind, "open", "import", None,
+        values.get("suspected_category"), values.get("medical_records"),
+        values.get("notes", ""), now, now,
+    )
 
 
 def apply_plan(township: Township, actor, plan: Plan,
@@ -315,23 +381,26 @@ def apply_plan(township: Township, actor, plan: Plan,
     changed = plan.changed
     total = len(plan.new) + len(changed)
     done = 0
-    new_entries: list[dict] = []
-    persons = Person.__table__
-    for chunk in _chunks(plan.new):
-        # Core executemany: one prepared statement for the chunk, no per-row round trips.
-        db.session.execute(persons.insert(), [
-            _new_person_row(township, actor, r.values, plan.list_kind, villages, now)
-            for r in chunk])
-        done += len(chunk)
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done = min(done + count, total)
         if progress:
             progress(done, total)
-    if plan.new:
-        ids = dict(db.session.execute(
-            select(persons.c.id_number, persons.c.id).where(persons.c.township_id == township.id)
-        ).all())
-        new_entries += [
-            _new_entry_row(township, ids[r.values["id"].number], r.values, plan.list_kind, now)
-            for r in plan.new]
+
+    persons = Person.__table__
+    entries = RosterEntry.__table__
+    writer = _BulkWriter()
+    stamp = writer.converter(persons, "created_at")(now)
+    dates = writer.converter(persons, "birth_date")
+    actor_id = getattr(actor, "id", None)
+    ids = writer.new_ids(persons, len(plan.new))
+    writer.insert(persons, PERSON_COLUMNS, (
+        _new_person_row(person_id, township.id, actor_id, record.values,
+                        villages.get(record.values.get("village") or ""), dates, stamp)
+        for person_id, record in zip(ids, plan.new)), progress=advance)
+    new_entries = [_new_entry_row(township.id, person_id, record.values, plan.list_kind, stamp)
+                   for person_id, record in zip(ids, plan.new)]
 
     person_updates: list[dict] = []
     entry_updates: list[dict] = []
@@ -343,24 +412,16 @@ def apply_plan(township: Township, actor, plan: Plan,
                 person_changes["village_id"] = villages[village]
             person_updates.append({"id": row.id, "updated_at": now, **person_changes})
         if entry is None:
-            new_entries.append(_new_entry_row(township, row.id, record.values, plan.list_kind,
-                                              now))
+            new_entries.append(_new_entry_row(township.id, row.id, record.values,
+                                              plan.list_kind, stamp))
         elif entry_changes:
             entry_updates.append({"id": entry.id, "updated_at": now, **entry_changes})
     for chunk in _chunks(person_updates):
         _bulk_update(Person, chunk)
-        done += len(chunk)
-        if progress:
-            progress(min(done, total), total)
+        advance(len(chunk))
     for chunk in _chunks(entry_updates):
         _bulk_update(RosterEntry, chunk)
-    for chunk in _chunks(new_entries):
-        db.session.execute(RosterEntry.__table__.insert(), chunk)
-    db.session.flush()
-    if len(new_entries) >= 5 * CHUNK and db.session.get_bind().dialect.name == "postgresql":
-        # Fresh statistics, so that the next import's ID lookups use the indexes at once
-        # instead of scanning (autovacuum would analyse only later).
-        db.session.execute(text("ANALYZE persons, roster_entries"))
+    writer.insert(entries, ENTRY_COLUMNS, iter(new_entries))
     result = ImportResult(len(plan.new), len(changed), len(plan.rejects), plan.rejects,
                           len(plan.new_villages))
     record_event("roster.imported", actor=actor, township_id=township.id,
@@ -383,15 +444,36 @@ def _bulk_update(model, rows: list[dict]) -> None:
         db.session.execute(update(model), group)
 
 
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for a bulk import or preview.
+
+    Building tens of thousands of rows would start it again and again, and each time it
+    walks the whole sheet just read (a tenth of an import's time); reference counting
+    still frees everything, and the collector catches up afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def import_file(township: Township, actor, path: Path, list_kind: str, *, max_rows: int,
                 progress: Callable[[str, int, int], None] | None = None) -> ImportResult:
     """Parse `path` and import its valid rows in the caller's transaction."""
-    parsed = excel.parse_workbook(
-        path, list_kind, max_rows=max_rows,
-        progress=(lambda d, t: progress("parsing", d, t)) if progress else None)
-    plan = plan_import(township, parsed)
-    return apply_plan(township, actor, plan,
-                      progress=(lambda d, t: progress("importing", d, t)) if progress else None)
+    with _cycle_collector_paused():
+        parsed = excel.parse_workbook(
+            path, list_kind, max_rows=max_rows,
+            progress=(lambda d, t: progress("parsing", d, t)) if progress else None)
+        plan = plan_import(township, parsed)
+        result = apply_plan(
+            township, actor, plan,
+            progress=(lambda d, t: progress("importing", d, t)) if progress else None)
+    result.headers = parsed.headers
+    return result
 
 
 # --- rejects and exports -------------------------------------------------------------------
@@ -550,8 +632,9 @@ def preview_job(job: ImportJob, township: Township, import_dir: str | Path, max_
                 progress: Callable[[int, int], None] | None = None) -> None:
     """Parse the job's file and record the counts and rejected rows the preview shows."""
     try:
-        parsed = excel.parse_workbook(job_path(import_dir, job), job.list_kind,
-                                      max_rows=max_rows, progress=progress)
+        with _cycle_collector_paused():
+            parsed = excel.parse_workbook(job_path(import_dir, job), job.list_kind,
+                                          max_rows=max_rows, progress=progress)
     except WorkbookError as exc:
         job.status = "unreadable"
         job.error = exc.code
@@ -560,7 +643,8 @@ def preview_job(job: ImportJob, township: Township, import_dir: str | Path, max_
         remove_upload(import_dir, job)
         db.session.flush()
         return
-    plan = plan_import(township, parsed)
+    with _cycle_collector_paused():
+        plan = plan_import(township, parsed)
     job.total_rows = parsed.total
     job.valid_rows = parsed.total - len(plan.rejects)
     job.new_rows = len(plan.new)

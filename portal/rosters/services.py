@@ -5,9 +5,11 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PHRASES_DICT
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -27,9 +29,26 @@ PERSON_FIELDS = (
 ENTRY_FIELDS = ("suspected_category", "medical_records", "notes")
 
 
+@lru_cache(maxsize=65536)
+def _char_syllables(char: str) -> tuple[str, ...]:
+    return tuple(s.lower() for s in lazy_pinyin(char, style=Style.NORMAL, errors="ignore"))
+
+
+@lru_cache(maxsize=8192)
+def _phrase_syllables(name: str) -> tuple[str, ...]:
+    return tuple(s.lower() for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore"))
+
+
 def name_keys(name: str) -> tuple[str, str]:
     """Pinyin (space-separated, lower case) and initials of a Chinese name, for sort and search."""
-    syllables = [s.lower() for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore")]
+    # pypinyin reads a name character by character unless part of it is in its phrase
+    # dictionary (a polyphonic character read in context): only such names need the whole
+    # conversion; for all others the remembered syllables of each character are the same.
+    size = len(name)
+    if any(name[i:j] in PHRASES_DICT for i in range(size - 1) for j in range(i + 2, size + 1)):
+        syllables = _phrase_syllables(name)
+    else:
+        syllables = [s for char in name for s in _char_syllables(char)]
     initials = "".join(s[0] for s in syllables if s)
     return " ".join(syllables)[:200], initials[:30]
 

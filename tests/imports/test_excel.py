@@ -1,10 +1,15 @@
 """Reading roster workbooks as officials make them (no database involved)."""
+import random
 from datetime import date
 
 import pytest
+from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PHRASES_DICT
 
+from portal.domain import idcard
 from portal.imports import excel
 from portal.imports.excel import WorkbookError
+from portal.rosters.services import name_keys
 from tests.imports.conftest import idn, write_book
 
 TODAY = date(2024, 6, 1)
@@ -183,3 +188,59 @@ def test_template_has_every_column_and_reads_back(tmp_path):
     header_row, found = excel.find_header(cells, excel.EXPIRED_COLUMNS)
     assert header_row == 2
     assert set(found) == {c.key for c in excel.EXPIRED_COLUMNS}
+
+
+def _id_outcome(raw, today):
+    try:
+        return excel._plain_id(raw, today)
+    except idcard.IdNumberError as exc:
+        return exc.code
+
+
+def _parse_outcome(raw, today):
+    try:
+        return idcard.parse(raw if raw != "" else None, today)
+    except idcard.IdNumberError as exc:
+        return exc.code
+
+
+def test_quick_id_check_agrees_with_the_id_rules_on_every_kind_of_number():
+    rng = random.Random(11)
+    numbers = []
+    for _ in range(3000):
+        born = date(rng.randint(1870, 2030), rng.randint(1, 12), rng.randint(1, 28))
+        number = idcard.make(rng.choice(("533103", "110101", "990101", "830000")), born,
+                             rng.randint(1, 999))
+        numbers += [number, number.lower(), number[:17] + rng.choice("0123456789Xx"),
+                    number[:6] + rng.choice(("18790101", "20991231", "19900230", "00000101"))
+                    + number[14:], _fullwidth(number), f" {number[:6]} {number[6:]}",
+                    number[:15], number[:16], "٣" + number[1:]]
+    numbers += ["", None, 5.33103199001011e17, 533103199001011234, True]
+    outcomes = [(_id_outcome(n, TODAY), _parse_outcome(n, TODAY)) for n in numbers]
+    assert all(quick == rule for quick, rule in outcomes)
+    assert {o for o, _ in outcomes if isinstance(o, str)} >= {
+        "area", "birth_date", "future_birth_date", "check_digit", "length", "numeric",
+        "empty", "format"}
+
+
+def _reference_name_keys(name):
+    syllables = [s.lower() for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore")]
+    initials = "".join(s[0] for s in syllables if s)
+    return " ".join(syllables)[:200], initials[:30]
+
+
+def test_remembered_pinyin_is_exactly_pypinyins_reading_of_the_whole_name():
+    rng = random.Random(5)
+    surnames = "王李张刘陈杨黄赵曾单解仇朴区查乐尉迟万俟长孙覃翟盖缪召种员秘折繁阚"
+    given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚长重行朝乐和了会还都"
+    phrases = [p for p in PHRASES_DICT if len(p) <= 4]
+    rare = [chr(c) for c in range(0x3400, 0xA000, 7)] + list("〇·. AbＡ１2　-（）")
+    names = ["", "木然·勒排", "单于", "尉迟恭", "万俟卨", "曾经", "长孙无忌", "朝阳", "重庆",
+             "张 三", "x" * 300, "张" * 120]
+    for _ in range(20000):
+        names.append(rng.choice(surnames)
+                     + "".join(rng.choice(given) for _ in range(rng.randint(1, 2))))
+        names.append("".join(rng.choice(rare) for _ in range(rng.randint(1, 4))))
+        names.append(rng.choice(surnames) + rng.choice(phrases))
+    assert [name_keys(n) for n in names] == [_reference_name_keys(n) for n in names]
+    assert name_keys("曾经") == ("ceng jing", "cj") and name_keys("长孙无忌")[1] == "zswj"

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
+from portal.domain import idcard
 from portal.extensions import db
 from portal.imports import excel, services
 from portal.reference.models import Village
@@ -317,3 +318,30 @@ def test_fifty_thousand_rows_import(staff, tmp_path, db_session):
     result = _import(township, path)
     assert (result.imported, result.rejected) == (50_000, 0)
     assert _count(RosterEntry, township_id=township.id) == 50_000
+
+
+def test_bulk_written_rows_read_back_like_rows_written_by_the_orm(staff, make_person, tmp_path,
+                                                                   db_session):
+    township, _ = staff
+    made = make_person(township, name="对照", id_number=idn(901))
+    db.session.flush()
+    rows = suspected_rows(3)
+    _import(township, _book(tmp_path, rows))
+    db.session.expire_all()  # both as read back from the database
+    born = idcard.parse(rows[1][4]).birth_date
+    person = db.session.scalars(select(Person).where(Person.birth_date == born,
+                                                     Person.township_id == township.id)).one()
+    assert person.id_number == rows[1][4] and person.name_pinyin.startswith("zhang ")
+    assert type(person.created_at) is type(made.created_at)
+    assert person.created_at.tzinfo == made.created_at.tzinfo
+    assert db.session.scalar(select(func.count()).select_from(Person).where(
+        Person.township_id == township.id, Person.created_at >= made.created_at)) == 4
+    entry = person.roster_entries[0]
+    assert (entry.status, entry.source, entry.notes, entry.survey_date) == (
+        "open", "import", "", None)
+
+
+def test_the_bulk_writer_knows_every_column():
+    # A column added to either table must be given a value by the import too.
+    assert set(services.PERSON_COLUMNS) == set(Person.__table__.c.keys())
+    assert set(services.ENTRY_COLUMNS) | {"id"} == set(RosterEntry.__table__.c.keys())
