@@ -3,4 +3,4 @@ from portal.tenancy import tenant_blueprint
 
 bp = tenant_blueprint("cases", __name__, "/cases")
 
-from portal.cases import views  # noqa: E402,F401
+from portal.cases import views  # noqa: F401

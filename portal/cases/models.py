@@ -37,9 +37,10 @@ CASE_STATES = (
     "withdrawn",
     "deceased",
     "closed",
+    "appealed",  # not qualified, then appealed: the re-assessment is a new city-level case
 )
 # States in which the case still needs work (dashboards, overdue lists).
-OPEN_STATES = frozenset(CASE_STATES) - {"issued", "withdrawn", "deceased", "closed"}
+OPEN_STATES = frozenset(CASE_STATES) - {"issued", "withdrawn", "deceased", "closed", "appealed"}
 
 
 class Case(TenantMixin, TimestampMixin, db.Model):

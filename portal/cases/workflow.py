@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
 
 from portal.audit.services import record_event
 from portal.auth.roles import Permission
@@ -64,28 +67,173 @@ def _independent_approver(case: Case, actor, data: dict) -> str | None:
     return None
 
 
+def _today(data: dict) -> date:
+    return data.get("today") or date.today()
+
+
+def _publicity_start_ok(case: Case, actor, data: dict) -> str | None:
+    """The notice starts today or on a later date (at most 30 days ahead)."""
+    start, today = data.get("starts_on") or _today(data), _today(data)
+    if start < today:
+        return "publicity_start_in_past"
+    if (start - today).days > 30:
+        return "publicity_start_too_late"
+    return None
+
+
+def _publicity_over(case: Case, actor, data: dict) -> str | None:
+    """The 5 working days of the notice have run (the case moves on the day after the last)."""
+    if case.publicity_ends_on is None or _today(data) <= case.publicity_ends_on:
+        return "publicity_not_over"
+    return None
+
+
+def _may_notify(case: Case, actor, data: dict) -> str | None:
+    """An assessment without a grade, or a refusal by the city, not yet notified."""
+    if case.state == "assessed":
+        return _does_not_qualify(case, actor, data)
+    return "already_notified" if case.notified_on is not None else None
+
+
+def _certificate_number_possible(case: Case, actor, data: dict) -> str | None:
+    from portal.domain.certificate import CertificateNumberError, make_number
+
+    try:
+        make_number(case.person.id_number, case.category or "", case.grade or 0)
+    except CertificateNumberError:
+        return "certificate_number_impossible"
+    return None
+
+
+def _within_appeal_window(case: Case, actor, data: dict) -> str | None:
+    """Appeals reach the city within 10 working days of the notification (last day included)."""
+    if case.final:
+        return "final_decision"
+    if case.city_level:
+        return "appeal_goes_to_province"
+    if case.notified_on is None or case.appeal_due_on is None:
+        return "not_notified"
+    if _today(data) > case.appeal_due_on:
+        return "appeal_window_closed"
+    return None
+
+
+def _appeal_window_over(case: Case, actor, data: dict) -> str | None:
+    """A not-qualified case closes once the person was told and could no longer appeal."""
+    if case.final:
+        return None
+    if case.notified_on is None or case.appeal_due_on is None:
+        return "not_notified"
+    if _today(data) <= case.appeal_due_on:
+        return "appeal_window_open"
+    return None
+
+
+def _city_level(case: Case, actor, data: dict) -> str | None:
+    return None if case.city_level else "not_city_level"
+
+
+def _final_grade_given(case: Case, actor, data: dict) -> str | None:
+    from portal.domain.certificate import CATEGORY_DIGITS, GRADES
+
+    if data.get("category") in CATEGORY_DIGITS and data.get("grade") in GRADES:
+        return None
+    return "final_grade_missing"
+
+
+def _different_doctor_on_appeal(case: Case, actor, data: dict) -> str | None:
+    """An appeal's re-assessment is done by doctors other than those of the appealed case."""
+    if case.appeal_of_id is None:
+        return None
+    original = db.session.get(Case, case.appeal_of_id)
+    banned = {original.doctor_id, original.second_doctor_id} - {None}
+    involved = {
+        getattr(actor, "id", None), case.doctor_id, case.second_doctor_id,
+        data.get("doctor_id"), data.get("second_doctor_id"),
+    }
+    return "same_doctor_as_appealed_case" if banned & involved else None
+
+
 OPEN = frozenset(OPEN_STATES)
 P = Permission
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("schedule", frozenset({"registered", "scheduled"}), "scheduled", P.SCHEDULE),
+    Transition("schedule", frozenset({"registered", "scheduled"}), "scheduled", P.SCHEDULE,
+               (_different_doctor_on_appeal,)),
     Transition("unschedule", frozenset({"scheduled"}), "registered", P.SCHEDULE),
-    Transition("record_assessment", frozenset({"registered", "scheduled"}), "assessed", P.ASSESS),
+    Transition("record_assessment", frozenset({"registered", "scheduled"}), "assessed", P.ASSESS,
+               (_different_doctor_on_appeal,)),
     Transition("request_second_review", frozenset({"assessed"}), "second_review", P.ASSESS),
-    Transition("confirm_second_review", frozenset({"second_review"}), "assessed", P.ASSESS),
+    Transition("confirm_second_review", frozenset({"second_review"}), "assessed", P.ASSESS,
+               (_different_doctor_on_appeal,)),
+    # The second doctor disagrees: the case goes back to its doctor for a new assessment.
+    Transition("return_for_reassessment", frozenset({"second_review"}), "scheduled", P.ASSESS),
     Transition("start_publicity", frozenset({"assessed"}), "publicity", P.MANAGE_CASES,
-               (_qualifies,)),
-    Transition("notify_not_qualified", frozenset({"assessed"}), "not_qualified",
-               P.MANAGE_CASES, (_does_not_qualify,)),
-    Transition("end_publicity", frozenset({"publicity"}), "under_review", P.MANAGE_CASES),
+               (_qualifies, _publicity_start_ok)),
+    Transition("notify_not_qualified", frozenset({"assessed", "not_qualified"}), "not_qualified",
+               P.MANAGE_CASES, (_may_notify,)),
+    Transition("end_publicity", frozenset({"publicity"}), "under_review", P.MANAGE_CASES,
+               (_publicity_over,)),
     Transition("approve", frozenset({"under_review"}), "approved", P.APPROVE_CASES,
-               (_independent_approver, _qualifies)),
+               (_independent_approver, _qualifies, _certificate_number_possible)),
     Transition("refuse", frozenset({"under_review"}), "not_qualified", P.APPROVE_CASES,
                (_independent_approver, _note_required)),
-    Transition("close", frozenset({"not_qualified"}), "closed", P.MANAGE_CASES),
+    Transition("appeal", frozenset({"not_qualified"}), "appealed", P.MANAGE_CASES,
+               (_within_appeal_window,)),
+    # The provincial expert committee's decision on a city-level re-assessment is final.
+    Transition("record_final_not_qualified", frozenset({"not_qualified"}), "closed",
+               P.APPROVE_CASES, (_city_level, _note_required)),
+    Transition("record_final_qualified", frozenset({"not_qualified"}), "under_review",
+               P.APPROVE_CASES, (_city_level, _note_required, _final_grade_given)),
+    Transition("close", frozenset({"not_qualified"}), "closed", P.MANAGE_CASES,
+               (_appeal_window_over,)),
     Transition("withdraw", OPEN, "withdrawn", P.MANAGE_CASES, (_note_required,)),
     Transition("record_death", OPEN, "deceased", P.MANAGE_CASES),
 )
+
+# Why a transition was refused, in words for the person at the screen.
+REFUSALS: dict[str, object] = {
+    "unknown_action": _l("This step does not exist."),
+    "wrong_state": _l("This step is not possible in the case's current state."),
+    "not_permitted": _l("You do not have the right to take this step."),
+    "note_required": _l("Write a note explaining this step."),
+    "outcome_not_qualifying": _l("The assessment did not give a grade, so the result cannot be "
+                                 "publicly posted or approved."),
+    "outcome_qualifying": _l("The assessment gave a grade; the person cannot be told they do "
+                             "not qualify."),
+    "approver_is_doctor": _l("You assessed this person (or reviewed the assessment), so you "
+                             "cannot approve or refuse the case. Another official must do it."),
+    "approver_is_creator": _l("You registered this case, so you cannot approve or refuse it. "
+                              "Another official must do it."),
+    "approver_is_guardian": _l("You are registered as this person's guardian, so you cannot "
+                               "approve or refuse the case. Another official must do it."),
+    "publicity_start_in_past": _l("The public notice cannot start on a past date."),
+    "publicity_start_too_late": _l("The public notice must start within 30 days."),
+    "publicity_not_over": _l("The public notice has not yet run its 5 working days."),
+    "already_notified": _l("The person has already been told the result."),
+    "certificate_number_impossible": _l("No certificate number can be made from this person's "
+                                        "ID number, category and grade. Check the assessment."),
+    "final_decision": _l("The provincial expert committee's decision is final."),
+    "appeal_goes_to_province": _l("This is already the city's re-assessment: a remaining "
+                                  "dispute goes to the provincial expert committee."),
+    "not_notified": _l("The person has not yet been told the result."),
+    "appeal_window_closed": _l("The 10 working days for an appeal have passed."),
+    "appeal_window_open": _l("The person may still appeal; the case can be closed after the "
+                             "appeal window."),
+    "not_city_level": _l("Only a city-level re-assessment can receive the provincial decision."),
+    "final_grade_missing": _l("Choose the category and grade the provincial committee "
+                              "decided."),
+    "same_doctor_as_appealed_case": _l("An appeal must be assessed by a different doctor from "
+                                       "the one who assessed the appealed case."),
+    "open_case_exists": _l("This person already has an open case."),
+    "person_deceased": _l("This person is recorded as deceased."),
+}
+
+
+def refusal_message(code: str):
+    """The words for a refusal code (codes of other areas fall back to a general sentence)."""
+    return REFUSALS.get(code) or _l("This step was refused (%(code)s).", code=code)
+
 
 BY_ACTION = {t.action: t for t in TRANSITIONS}
 

@@ -3,4 +3,4 @@ from portal.tenancy import city_blueprint
 
 bp = city_blueprint("review", __name__, "/review")
 
-from portal.review import views  # noqa: E402,F401
+from portal.review import views  # noqa: F401

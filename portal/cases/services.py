@@ -1,0 +1,230 @@
+"""Case services: registering cases (one or in bulk), taking workflow steps with their dates,
+appeals, and the overdue work lists. Views call these and commit once.
+
+Deadlines (portal.domain.workdays, Civil Code art. 201: the starting day is not counted):
+- public notice (公示): starts on `publicity_starts_on` (the day it is posted) and runs the
+  5 working days after it; `publicity_ends_on` is the last of them, so the case may move to the
+  city from the next day on;
+- city review: 10 working days after the day the township sends the case on (`end_publicity`),
+  because the city cannot review what it has not received; a township's delay in sending shows
+  on the overdue list instead of shortening the city's time;
+- appeal: 10 working days after the day the person was told (`notified_on`); the last day
+  (`appeal_due_on`) is still accepted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Select, and_, or_, select
+
+from portal.audit.services import record_event
+from portal.cases.models import OPEN_STATES, Case, CaseEvent
+from portal.cases.workflow import apply_transition
+from portal.domain.certificate import make_number
+from portal.domain.workdays import add_workdays, calendar_covers, workdays_between
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.reference.models import Township
+from portal.rosters.models import Person, RosterEntry
+
+PUBLICITY_WORKDAYS = 5
+REVIEW_WORKDAYS = 10
+APPEAL_WORKDAYS = 10
+
+# The case kind a roster list suggests: expired holders renew, suspected persons apply anew.
+DEFAULT_KIND = {"expired": "renewal", "suspected": "issue"}
+# Where a case ends up decides the status of the roster entry it came from.
+ENTRY_STATUS_BY_STATE = {
+    "registered": "in_progress",
+    "appealed": "in_progress",
+    "under_review": "in_progress",
+    "approved": "certified",
+    "not_qualified": "not_qualified",
+    "withdrawn": "withdrawn",
+    "deceased": "deceased",
+}
+
+
+class CaseRefused(Exception):
+    """A case cannot be created; `code` says why (words in workflow.REFUSALS)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def open_case_of(person_id: int) -> Case | None:
+    """The person's open case, if any (a person has at most one)."""
+    stmt = select(Case).where(Case.person_id == person_id, Case.state.in_(sorted(OPEN_STATES)))
+    return db.session.scalars(stmt.limit(1)).first()
+
+
+def entry_for_kind(person: Person, kind: str) -> RosterEntry | None:
+    """The roster entry a new case of `kind` comes from (renewals: the expired list)."""
+    entries = [e for e in person.roster_entries if e.status != "withdrawn"]
+    wanted = "expired" if kind == "renewal" else "suspected"
+    for entry in entries:
+        if entry.list_kind == wanted:
+            return entry
+    return entries[0] if entries else None
+
+
+def _set_entry_status(case: Case) -> None:
+    status = ENTRY_STATUS_BY_STATE.get(case.state)
+    if case.roster_entry is not None and status is not None:
+        case.roster_entry.status = status
+
+
+def create_case(township: Township, actor, person: Person, *, kind: str, path: str,
+                roster_entry: RosterEntry | None = None, note: str = "",
+                requested_category: str | None = None, appeal_of: Case | None = None) -> Case:
+    """Register one case for a person; refused when the person already has an open case."""
+    if person.deceased:
+        raise CaseRefused("person_deceased")
+    if open_case_of(person.id) is not None:
+        raise CaseRefused("open_case_exists")
+    if roster_entry is None:
+        roster_entry = entry_for_kind(person, kind)
+    case = Case(
+        township_id=township.id, person=person, person_id=person.id,
+        roster_entry=roster_entry, kind=kind, path=path, state="registered",
+        requested_category=requested_category or (
+            roster_entry.suspected_category if roster_entry is not None else None),
+        created_by_id=actor.id, city_level=appeal_of is not None,
+        appeal_of_id=appeal_of.id if appeal_of is not None else None,
+    )
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(CaseEvent(township_id=township.id, case=case, actor_id=actor.id,
+                             action="register", from_state=None, to_state="registered",
+                             note=note))
+    _set_entry_status(case)
+    db.session.flush()
+    record_event("case.create", actor=actor, obj=case, details={
+        "kind": kind, "path": path, "roster_entry": case.roster_entry_id,
+        "appeal_of": case.appeal_of_id,
+    })
+    return case
+
+
+@dataclass
+class BulkResult:
+    """Cases created from a roster selection, and the persons refused with the reason."""
+
+    created: list[Case] = field(default_factory=list)
+    refused: list[tuple[Person, str]] = field(default_factory=list)
+
+
+def create_cases_in_bulk(township: Township, actor, entries: list[RosterEntry], *,
+                         kind: str | None, path: str) -> BulkResult:
+    """One case per selected roster entry; persons who cannot get one are reported, the
+    others are still created (not all-or-nothing)."""
+    result = BulkResult()
+    for entry in entries:
+        try:
+            case = create_case(township, actor, entry.person,
+                               kind=kind or DEFAULT_KIND[entry.list_kind], path=path,
+                               roster_entry=entry)
+        except CaseRefused as refusal:
+            result.refused.append((entry.person, refusal.code))
+        else:
+            result.created.append(case)
+    record_event("case.bulk_create", actor=actor, township_id=township.id, object_type="cases",
+                 details={"created": len(result.created), "refused": len(result.refused),
+                          "kind": kind or "by_list", "path": path})
+    return result
+
+
+def take_step(case: Case, action: str, *, actor, access, note: str = "",
+              today: date | None = None, **data) -> CaseEvent:
+    """Apply one workflow step and set the dates and outcome it brings."""
+    today = today or date.today()
+    if action == "start_publicity":
+        data["starts_on"] = data.get("starts_on") or today
+    event = apply_transition(case, action, actor=actor, access=access, note=note, today=today,
+                             **data)
+    if action == "start_publicity":
+        case.publicity_starts_on = data["starts_on"]
+        case.publicity_ends_on = add_workdays(case.publicity_starts_on, PUBLICITY_WORKDAYS)
+    elif action == "end_publicity":
+        case.review_due_on = add_workdays(today, REVIEW_WORKDAYS)
+    elif action == "approve":
+        case.approved_by_id = actor.id
+        case.approved_at = utcnow()
+        case.certificate_number = make_number(case.person.id_number, case.category, case.grade)
+    elif action == "refuse":
+        case.notified_on = case.appeal_due_on = None
+    elif action == "notify_not_qualified":
+        case.notified_on = data.get("notified_on") or today
+        case.appeal_due_on = add_workdays(case.notified_on, APPEAL_WORKDAYS)
+    elif action == "record_final_not_qualified":
+        case.final = True
+        case.grade = None
+        case.not_disabled_reason = note
+    elif action == "record_final_qualified":
+        case.final = True
+        case.category, case.grade = data["category"], data["grade"]
+        case.not_disabled_reason = ""
+        case.review_due_on = add_workdays(today, REVIEW_WORKDAYS)
+    elif action == "record_death":
+        case.person.deceased = True
+    _set_entry_status(case)
+    db.session.flush()
+    return event
+
+
+def record_appeal(case: Case, *, actor, access, note: str = "", path: str | None = None,
+                  today: date | None = None) -> Case:
+    """Record an appeal within its window and open the city-level re-assessment case."""
+    take_step(case, "appeal", actor=actor, access=access, note=note, today=today)
+    township = db.session.get(Township, case.township_id)
+    return create_case(township, actor, case.person, kind=case.kind, path=path or case.path,
+                       roster_entry=case.roster_entry, note=note,
+                       requested_category=case.category or case.requested_category,
+                       appeal_of=case)
+
+
+def deadline_warnings(case: Case) -> list[date]:
+    """Deadlines of the case in years the official holiday calendar does not cover."""
+    dates = (case.publicity_starts_on, case.publicity_ends_on, case.review_due_on,
+             case.notified_on, case.appeal_due_on)
+    return [d for d in dates if d is not None and not calendar_covers(d)]
+
+
+# --- overdue work --------------------------------------------------------------------------
+
+def overdue_condition(today: date):
+    """SQL condition of the cases whose deadline has passed without the next step."""
+    return or_(
+        and_(Case.state == "publicity", Case.publicity_ends_on < today),
+        and_(Case.state == "under_review", Case.review_due_on < today),
+        and_(Case.state == "not_qualified", Case.appeal_due_on < today),
+    )
+
+
+@dataclass
+class OverdueItem:
+    """A case past a deadline: which one, since when, and for how many working days."""
+
+    case: Case
+    reason: str  # publicity | review | appeal
+    since: date
+    age: int
+
+
+def _overdue_item(case: Case, today: date) -> OverdueItem:
+    reason, since = {
+        "publicity": ("publicity", case.publicity_ends_on),
+        "under_review": ("review", case.review_due_on),
+        "not_qualified": ("appeal", case.appeal_due_on),
+    }[case.state]
+    return OverdueItem(case, reason, since, workdays_between(since, today))
+
+
+def overdue_items(stmt: Select, today: date | None = None) -> list[OverdueItem]:
+    """The overdue cases of an already scoped SELECT of cases, oldest first."""
+    today = today or date.today()
+    cases = db.session.scalars(stmt.where(overdue_condition(today))).all()
+    items = [_overdue_item(case, today) for case in cases]
+    return sorted(items, key=lambda item: (-item.age, item.since, item.case.id))
