@@ -19,3 +19,4 @@ from portal.rosters.models import (  # noqa: F401
     RosterReport,
 )
 from portal.cases.models import Case, CaseEvent  # noqa: F401,E402
+from portal.scheduling.models import DayAssignment, HomeVisit, HomeVisitMember  # noqa: F401,E402

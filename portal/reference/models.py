@@ -2,7 +2,17 @@
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Column, Date, ForeignKey, Integer, Numeric, String, Table, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -122,6 +132,9 @@ concentrated_day_hospitals = Table(
 )
 
 
+DAY_STATUSES = ("planned", "held", "cancelled")
+
+
 class ConcentratedDay(TenantMixin, db.Model):
     """A township's scheduled assessment day (集中办证) at designated hospitals."""
 
@@ -131,9 +144,25 @@ class ConcentratedDay(TenantMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
     day: Mapped[date] = mapped_column(Date)
+    # Places per disability category (the categories of portal.rosters.models.CATEGORIES).
+    capacity_vision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    capacity_hearing: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    capacity_speech: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    capacity_physical: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    capacity_intellectual: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    capacity_mental: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    capacity_multiple: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    status: Mapped[str] = mapped_column(String(20), default="planned", server_default="planned")
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     township: Mapped[Township] = relationship()
-    hospitals: Mapped[list[Hospital]] = relationship(secondary=concentrated_day_hospitals)
+    hospitals: Mapped[list[Hospital]] = relationship(
+        secondary=concentrated_day_hospitals, order_by="Hospital.name"
+    )
+
+    def capacity(self, category: str) -> int:
+        """Places for one disability category on this day."""
+        return getattr(self, f"capacity_{category}", 0) or 0
 
     def __repr__(self) -> str:
         return f"<ConcentratedDay {self.township_id} {self.day}>"

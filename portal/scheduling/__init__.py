@@ -3,4 +3,4 @@ from portal.tenancy import tenant_blueprint
 
 bp = tenant_blueprint("scheduling", __name__, "/schedule")
 
-from portal.scheduling import views  # noqa: E402,F401
+from portal.scheduling import views  # noqa: F401

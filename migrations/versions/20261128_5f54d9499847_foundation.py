@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: 6617868b62f2
+Revision ID: 5f54d9499847
 Revises: 
-Create Date: 2026-11-28 15:38:25.061185
+Create Date: 2026-11-28 15:44:09.917702
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '6617868b62f2'
+revision = '5f54d9499847'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -112,6 +112,15 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('campaign_id', sa.Integer(), nullable=True),
     sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('capacity_vision', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('capacity_hearing', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('capacity_speech', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('capacity_physical', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('capacity_intellectual', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('capacity_mental', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('capacity_multiple', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('status', sa.String(length=20), server_default='planned', nullable=False),
+    sa.Column('note', sa.Text(), server_default='', nullable=False),
     sa.Column('township_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_concentrated_days_campaign_id_campaigns')),
     sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_concentrated_days_township_id_townships')),
@@ -121,6 +130,26 @@ def upgrade():
     with op.batch_alter_table('concentrated_days', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_concentrated_days_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_concentrated_days_township_id'), ['township_id'], unique=False)
+
+    op.create_table('doctor_certifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('hospital_id', sa.Integer(), nullable=False),
+    sa.Column('categories', sa.JSON(), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['hospital_id'], ['hospitals.id'], name=op.f('fk_doctor_certifications_hospital_id_hospitals')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_doctor_certifications_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_doctor_certifications')),
+    sa.UniqueConstraint('number', name=op.f('uq_doctor_certifications_number'))
+    )
+    with op.batch_alter_table('doctor_certifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_doctor_certifications_hospital_id'), ['hospital_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_doctor_certifications_user_id'), ['user_id'], unique=True)
 
     op.create_table('import_jobs',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -358,6 +387,34 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_cases_township_id'), ['township_id'], unique=False)
         batch_op.create_index('ix_cases_township_state', ['township_id', 'state'], unique=False)
 
+    op.create_table('assessments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('doctor_id', sa.Integer(), nullable=False),
+    sa.Column('method', sa.String(length=20), nullable=False),
+    sa.Column('category', sa.String(length=20), nullable=False),
+    sa.Column('measurements', sa.JSON(), nullable=False),
+    sa.Column('age_years', sa.Integer(), nullable=False),
+    sa.Column('implied_grade', sa.Integer(), nullable=True),
+    sa.Column('implied_reason', sa.String(length=40), nullable=False),
+    sa.Column('grade', sa.Integer(), nullable=True),
+    sa.Column('not_disabled_reason', sa.Text(), nullable=False),
+    sa.Column('mismatch_reason', sa.Text(), nullable=False),
+    sa.Column('exception', sa.String(length=30), nullable=False),
+    sa.Column('exception_details', sa.JSON(), nullable=False),
+    sa.Column('evidence_note', sa.Text(), nullable=False),
+    sa.Column('signed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_assessments_case_id_cases')),
+    sa.ForeignKeyConstraint(['doctor_id'], ['users.id'], name=op.f('fk_assessments_doctor_id_users')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_assessments_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assessments'))
+    )
+    with op.batch_alter_table('assessments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assessments_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_assessments_doctor_id'), ['doctor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_assessments_township_id'), ['township_id'], unique=False)
+
     op.create_table('case_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -377,16 +434,130 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_case_events_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_events_township_id'), ['township_id'], unique=False)
 
+    op.create_table('day_assignments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day_id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('assigned_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('assigned_by_id', sa.Integer(), nullable=False),
+    sa.Column('attendance', sa.String(length=20), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=True),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['assigned_by_id'], ['users.id'], name=op.f('fk_day_assignments_assigned_by_id_users')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_day_assignments_case_id_cases')),
+    sa.ForeignKeyConstraint(['day_id'], ['concentrated_days.id'], name=op.f('fk_day_assignments_day_id_concentrated_days')),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_day_assignments_recorded_by_id_users')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_day_assignments_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_day_assignments')),
+    sa.UniqueConstraint('day_id', 'case_id', name=op.f('uq_day_assignments_day_id_case_id'))
+    )
+    with op.batch_alter_table('day_assignments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_day_assignments_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_day_assignments_day_id'), ['day_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_day_assignments_township_id'), ['township_id'], unique=False)
+
+    op.create_table('home_visits',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('visit_date', sa.Date(), nullable=False),
+    sa.Column('starts_at', sa.Time(), nullable=False),
+    sa.Column('ends_at', sa.Time(), nullable=False),
+    sa.Column('address', sa.String(length=200), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('outcome', sa.String(length=20), nullable=True),
+    sa.Column('outcome_note', sa.Text(), nullable=False),
+    sa.Column('outcome_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('outcome_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_home_visits_case_id_cases')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_home_visits_created_by_id_users')),
+    sa.ForeignKeyConstraint(['outcome_by_id'], ['users.id'], name=op.f('fk_home_visits_outcome_by_id_users')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_home_visits_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_home_visits'))
+    )
+    with op.batch_alter_table('home_visits', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_home_visits_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_home_visits_township_date', ['township_id', 'visit_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_home_visits_township_id'), ['township_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_home_visits_visit_date'), ['visit_date'], unique=False)
+
+    op.create_table('home_visit_members',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('visit_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('is_doctor', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_home_visit_members_user_id_users')),
+    sa.ForeignKeyConstraint(['visit_id'], ['home_visits.id'], name=op.f('fk_home_visit_members_visit_id_home_visits'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_home_visit_members')),
+    sa.UniqueConstraint('visit_id', 'user_id', name=op.f('uq_home_visit_members_visit_id_user_id'))
+    )
+    with op.batch_alter_table('home_visit_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_home_visit_members_user_id'), ['user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_home_visit_members_visit_id'), ['visit_id'], unique=False)
+
+    op.create_table('second_reviews',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assessment_id', sa.Integer(), nullable=False),
+    sa.Column('doctor_id', sa.Integer(), nullable=False),
+    sa.Column('agrees', sa.Boolean(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('signed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['assessment_id'], ['assessments.id'], name=op.f('fk_second_reviews_assessment_id_assessments')),
+    sa.ForeignKeyConstraint(['doctor_id'], ['users.id'], name=op.f('fk_second_reviews_doctor_id_users')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_second_reviews_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_second_reviews'))
+    )
+    with op.batch_alter_table('second_reviews', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_second_reviews_assessment_id'), ['assessment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_second_reviews_doctor_id'), ['doctor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_second_reviews_township_id'), ['township_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('second_reviews', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_second_reviews_township_id'))
+        batch_op.drop_index(batch_op.f('ix_second_reviews_doctor_id'))
+        batch_op.drop_index(batch_op.f('ix_second_reviews_assessment_id'))
+
+    op.drop_table('second_reviews')
+    with op.batch_alter_table('home_visit_members', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_home_visit_members_visit_id'))
+        batch_op.drop_index(batch_op.f('ix_home_visit_members_user_id'))
+
+    op.drop_table('home_visit_members')
+    with op.batch_alter_table('home_visits', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_home_visits_visit_date'))
+        batch_op.drop_index(batch_op.f('ix_home_visits_township_id'))
+        batch_op.drop_index('ix_home_visits_township_date')
+        batch_op.drop_index(batch_op.f('ix_home_visits_case_id'))
+
+    op.drop_table('home_visits')
+    with op.batch_alter_table('day_assignments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_day_assignments_township_id'))
+        batch_op.drop_index(batch_op.f('ix_day_assignments_day_id'))
+        batch_op.drop_index(batch_op.f('ix_day_assignments_case_id'))
+
+    op.drop_table('day_assignments')
     with op.batch_alter_table('case_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_events_township_id'))
         batch_op.drop_index(batch_op.f('ix_case_events_case_id'))
 
     op.drop_table('case_events')
+    with op.batch_alter_table('assessments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_assessments_township_id'))
+        batch_op.drop_index(batch_op.f('ix_assessments_doctor_id'))
+        batch_op.drop_index(batch_op.f('ix_assessments_case_id'))
+
+    op.drop_table('assessments')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_township_state')
         batch_op.drop_index(batch_op.f('ix_cases_township_id'))
@@ -442,6 +613,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_import_jobs_township_id'))
 
     op.drop_table('import_jobs')
+    with op.batch_alter_table('doctor_certifications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_doctor_certifications_user_id'))
+        batch_op.drop_index(batch_op.f('ix_doctor_certifications_hospital_id'))
+
+    op.drop_table('doctor_certifications')
     with op.batch_alter_table('concentrated_days', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_concentrated_days_township_id'))
         batch_op.drop_index(batch_op.f('ix_concentrated_days_campaign_id'))
