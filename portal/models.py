@@ -20,3 +20,5 @@ from portal.rosters.models import (  # noqa: F401
 )
 from portal.cases.models import Case, CaseEvent  # noqa: F401,E402
 from portal.scheduling.models import DayAssignment, HomeVisit, HomeVisitMember  # noqa: F401,E402
+from portal.doctors.models import DoctorCertification  # noqa: F401,E402
+from portal.assessments.models import Assessment, SecondReview  # noqa: F401,E402

@@ -5,4 +5,4 @@ from portal.tenancy import tenant_blueprint, workspace_blueprint
 bp = tenant_blueprint("assessments", __name__, "/assessments")
 workspace_bp = workspace_blueprint("workspace", __name__, "/doctor", Role.DOCTOR)
 
-from portal.assessments import views  # noqa: E402,F401
+from portal.assessments import views  # noqa: F401

@@ -3,4 +3,4 @@ from portal.tenancy import city_blueprint
 
 bp = city_blueprint("doctors", __name__, "/doctors")
 
-from portal.doctors import views  # noqa: E402,F401
+from portal.doctors import guards, views  # noqa: F401

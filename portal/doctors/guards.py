@@ -1,0 +1,111 @@
+"""Workflow guards of the doctors' area: who may sign an assessment or a second review.
+
+Registered once, at import, on the transitions of `portal.cases.workflow`:
+- only a doctor certified on the signing day for the case's category(ies) may sign;
+- a doctor never assesses a person they are guardian of, nor a person of a township where
+  they hold a township_staff membership (DESIGN.md §5);
+- the second review is signed by the case's second doctor, who differs from the first.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.cases.models import Case
+from portal.cases.workflow import REFUSALS, register_guard
+from portal.doctors.services import (
+    is_guardian_of,
+    is_staff_of,
+    local_today,
+    signing_refusal,
+)
+
+MESSAGES = {
+    "doctor_not_certified": _l(
+        "You have no doctor's certification in the registry, so you cannot sign. "
+        "Ask the health coordinator to register it."),
+    "certification_inactive": _l(
+        "Your doctor's certification is switched off in the registry, so you cannot sign."),
+    "certification_not_yet_valid": _l(
+        "Your doctor's certification is not valid yet, so you cannot sign."),
+    "certification_expired": _l(
+        "Your doctor's certification has expired, so you cannot sign. "
+        "Ask the health coordinator to record the renewed certification."),
+    "category_not_certified": _l(
+        "Your certification does not cover this disability category, so you cannot sign "
+        "this assessment."),
+    "doctor_is_guardian": _l(
+        "You are registered as guardian or agent of this person: another doctor must assess."),
+    "doctor_is_township_staff": _l(
+        "You work as staff of this person's township: a doctor from outside must assess."),
+    "not_assigned_doctor": _l("Only the doctor assigned to this case can sign its assessment."),
+    "not_second_doctor": _l("Only the second doctor chosen for this case can sign the review."),
+    "second_doctor_missing": _l("Choose a second doctor to review the grade."),
+    "second_doctor_is_first": _l(
+        "The second doctor must be a different doctor from the one who assessed."),
+    "second_doctor_not_certified": _l(
+        "The chosen second doctor is not certified for this category on this day."),
+}
+
+
+def _categories(case: Case, data: dict) -> list[str]:
+    categories = list(data.get("categories") or [])
+    if not categories:
+        main = data.get("category") or case.category or case.requested_category
+        categories = [main] if main else []
+    return categories
+
+
+def _independent(case: Case, user_id: int | None) -> str | None:
+    if is_guardian_of(user_id, case.person_id):
+        return "doctor_is_guardian"
+    if is_staff_of(user_id, case.township_id):
+        return "doctor_is_township_staff"
+    return None
+
+
+def _categories_or_unknown(case: Case, data: dict) -> list[str]:
+    # A signature without a category cannot be checked against the certification: refuse it
+    # through a category no certification holds.
+    return _categories(case, data) or ["unknown"]
+
+
+def guard_assessing_doctor(case: Case, actor, data: dict) -> str | None:
+    """The signer is the case's doctor, certified for its category, and independent."""
+    actor_id = getattr(actor, "id", None)
+    if case.doctor_id != actor_id:
+        return "not_assigned_doctor"
+    day = data.get("signed_on") or local_today()
+    return (signing_refusal(actor_id, _categories_or_unknown(case, data), day)
+            or _independent(case, actor_id))
+
+
+def guard_second_doctor_chosen(case: Case, actor, data: dict) -> str | None:
+    """A second review goes to a different doctor certified for the category."""
+    if case.second_doctor_id is None:
+        return "second_doctor_missing"
+    if case.second_doctor_id == case.doctor_id:
+        return "second_doctor_is_first"
+    day = data.get("signed_on") or local_today()
+    if signing_refusal(case.second_doctor_id, _categories_or_unknown(case, data), day):
+        return "second_doctor_not_certified"
+    return None
+
+
+def guard_second_doctor(case: Case, actor, data: dict) -> str | None:
+    """The review is signed by the second doctor, certified and independent."""
+    actor_id = getattr(actor, "id", None)
+    if case.second_doctor_id is None or case.second_doctor_id != actor_id:
+        return "not_second_doctor"
+    if actor_id == case.doctor_id:
+        return "second_doctor_is_first"
+    day = data.get("signed_on") or local_today()
+    return (signing_refusal(actor_id, _categories_or_unknown(case, data), day)
+            or _independent(case, actor_id))
+
+
+register_guard("record_assessment", guard_assessing_doctor)
+register_guard("request_second_review", guard_second_doctor_chosen)
+register_guard("confirm_second_review", guard_second_doctor)
+register_guard("return_for_reassessment", guard_second_doctor)
+# The case pages translate refusal codes through the workflow's table: add the words for ours.
+REFUSALS.update(MESSAGES)
