@@ -62,11 +62,10 @@ def open_case_of(person_id: int) -> Case | None:
 
 def entry_for_kind(person: Person, kind: str) -> RosterEntry | None:
     """The roster entry a new case of `kind` comes from (renewals: the expired list)."""
-    entries = [e for e in person.roster_entries if e.status != "withdrawn"]
     wanted = "expired" if kind == "renewal" else "suspected"
-    for entry in entries:
-        if entry.list_kind == wanted:
-            return entry
+    # The list the kind suggests first, then any list; entries of a withdrawn case come last.
+    entries = sorted(person.roster_entries,
+                     key=lambda e: (e.list_kind != wanted, e.status == "withdrawn"))
     return entries[0] if entries else None
 
 
@@ -162,6 +161,8 @@ def take_step(case: Case, action: str, *, actor, access, note: str = "",
         case.final = True
         case.grade = None
         case.not_disabled_reason = note
+        if case.roster_entry is not None:
+            case.roster_entry.status = "not_qualified"
     elif action == "record_final_qualified":
         case.final = True
         case.category, case.grade = data["category"], data["grade"]
