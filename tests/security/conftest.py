@@ -60,6 +60,8 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "user_id": (True, lambda s: s.staff.id),
     "membership_id": (True, lambda s: s.staff.memberships[0].id),
     "list_kind": (False, lambda s: "expired"),
+    "day_id": (True, lambda s: s.day.id),
+    "visit_id": (True, lambda s: s.visit.id),
 }
 
 # Arguments that reach one person: a liaison of another village must not reach them.
@@ -163,5 +165,31 @@ def world(db_session, make_township, make_user, make_person):
                     job, staff, liaison)
 
     a, b = side("A"), side("B")
+    for s in (a, b):
+        _add_schedule(db_session, make_user, s)
     city_admin = make_user("city_admin", username="sec_city_admin")
     return {"A": a, "B": b, "city_admin": city_admin}
+
+
+def _add_schedule(db_session, make_user, side: Side) -> None:
+    """A concentrated day and a booked home visit (for `person`) of the side's township."""
+    from datetime import date, time
+
+    from portal.cases.models import Case
+    from portal.reference.models import ConcentratedDay
+    from portal.scheduling.models import HomeVisit, HomeVisitMember
+
+    doctor = make_user("doctor", username=f"doctor_{side.code}")
+    case = Case(township_id=side.township.id, person_id=side.person.id, kind="issue",
+                path="home_visit", state="scheduled", requested_category="physical",
+                created_by_id=side.staff.id, doctor_id=doctor.id)
+    side.day = ConcentratedDay(township_id=side.township.id, day=date(2020, 5, 7),
+                               capacity_physical=5)
+    db_session.add_all([case, side.day])
+    db_session.flush()
+    side.visit = HomeVisit(township_id=side.township.id, case_id=case.id,
+                           visit_date=date(2020, 5, 20), starts_at=time(9), ends_at=time(10),
+                           created_by_id=side.staff.id)
+    side.visit.members.append(HomeVisitMember(user_id=doctor.id, is_doctor=True))
+    db_session.add(side.visit)
+    db_session.flush()
