@@ -175,6 +175,9 @@ def assign_cases(township, actor, access: Access, day: ConcentratedDay,
     """Give each case a place on the day, refusing the lot if a category would overflow."""
     for case in cases:
         _check_case_for_day(case, township)
+    # Two people filling the last places at once: the second waits for the first (PostgreSQL).
+    db.session.execute(select(ConcentratedDay.id).where(ConcentratedDay.id == day.id)
+                       .with_for_update())
     counts = assigned_counts(day, access)
     wanted: dict[str, int] = {}
     for case in cases:
@@ -345,6 +348,9 @@ def book_visit(township, actor, access: Access, case: Case, data: VisitData) -> 
         i not in staff for i in data.staff_ids
     ):
         raise SchedulingRefused("unknown_member")
+    # Two townships booking the same doctor at once: the second waits and sees the first.
+    db.session.execute(select(User.id).where(User.id.in_(data.doctor_ids)).order_by(User.id)
+                       .with_for_update())
     conflict = find_doctor_conflict(data.doctor_ids, data.visit_date, data.starts_at,
                                     data.ends_at)
     if conflict is not None:
