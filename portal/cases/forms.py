@@ -129,15 +129,22 @@ class StepForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
     starts_on = DateField(_l("First day of the notice"), validators=[Optional()])
     notified_on = DateField(_l("Day the person was told"), validators=[Optional()])
-    path = SelectField(_l("Path of the re-assessment"), choices=_choices(path_choices()))
-    category = SelectField(_l("Category decided"), choices=_choices(
+    path = SelectField(_l("Path of the re-assessment"), default="records",
+                       choices=_choices(path_choices()))
+    category = SelectField(_l("Category decided"), default="", choices=_choices(
         [("", _l("— choose —"))] + [(c, LABELS["category"][c]) for c in CATEGORY_DIGITS]))
-    grade = SelectField(_l("Grade decided"), choices=_choices(
+    grade = SelectField(_l("Grade decided"), default="", choices=_choices(
         [("", _l("— choose —"))] + [(str(g), str(g)) for g in GRADES]))
 
     def __init__(self, action: str, *args, today: date | None = None, **kwargs):
-        super().__init__(*args, prefix=action, **kwargs)
+        super().__init__(*args, **kwargs)
         self.action = action
+        # Several step forms share a page: their fields get ids of their own (the names stay
+        # plain so that the CSRF token is the usual one).
+        for f in self:
+            if f.name != "csrf_token":
+                f.id = f"{action}-{f.name}"
+                f.label.field_id = f.id
         self.today = today or date.today()
         # An empty date means today.
         self.starts_on.data = self.starts_on.data or self.today

@@ -103,10 +103,12 @@ def overdue():
 
 @bp.route("/new/<int:person_id>", methods=["GET", "POST"])
 @login_required
-@require(Permission.MANAGE_CASES)
 def new_case(person_id: int):
     """Open a case for one person (from the person's page)."""
+    # The person first: someone outside their village learns nothing, not even a 403.
     person = get_scoped_or_404(Person, person_id)
+    if not current_access().can(Permission.MANAGE_CASES):
+        abort(403)
     existing = open_case_of(person.id)
     form = NewCaseForm()
     if request.method == "GET":

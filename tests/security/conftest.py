@@ -62,6 +62,8 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "list_kind": (False, lambda s: "expired"),
     "day_id": (True, lambda s: s.day.id),
     "visit_id": (True, lambda s: s.visit.id),
+    "case_id": (True, lambda s: s.case.id),
+    "action": (False, lambda s: "withdraw"),
 }
 
 # Arguments that reach one person: a liaison of another village must not reach them.
@@ -187,6 +189,7 @@ def _add_schedule(db_session, make_user, side: Side) -> None:
                                capacity_physical=5)
     db_session.add_all([case, side.day])
     db_session.flush()
+    side.case = case
     side.visit = HomeVisit(township_id=side.township.id, case_id=case.id,
                            visit_date=date(2020, 5, 20), starts_at=time(9), ends_at=time(10),
                            created_by_id=side.staff.id)
