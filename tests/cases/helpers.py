@@ -47,7 +47,7 @@ def audits_of(db_session, case: Case) -> list[AuditEvent]:
 def world(db_session, make_township, make_user, make_person):
     """One township with its staff, two city administrators, three doctors and a person."""
     township = make_township()
-    village = sorted(township.villages, key=lambda v: v.name)[0]
+    village = min(township.villages, key=lambda v: v.name)
     staff = make_user("township_staff", township)
     w = SimpleNamespace(
         township=township, village=village, staff=staff,
