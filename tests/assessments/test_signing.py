@@ -308,3 +308,21 @@ def test_organised_batch_only_for_its_categories(setup, sign):
                     {"hearing_db": "50", "exception": "organised_batch"}, outcome="4",
                     login=False)
     assert response.status_code == 302
+
+
+def test_review_page_shows_the_grades_and_reason(setup, sign, db_session, make_user, certify,
+                                                 client, login_as):
+    s = setup()
+    case = s["case"]
+    second = make_user("doctor")
+    certify(second, ["physical"])
+    sign(case, s["doctor"], "physical", LIMB_4, outcome="3", second_doctor=str(second.id),
+         mismatch_reason="Short stump, poor balance.")
+    login_as(second)
+    code = case_code(db_session, case)
+    page = _page(client.get(f"/t/{code}/assessments/{case.id}/review"))
+    assert "Short stump, poor balance." in page
+    assert "Grade 4" in page and "Grade 3" in page
+    assert s["person"].id_number not in page
+    # The case page of the workflow links here.
+    assert f"/assessments/{case.id}" in _page(client.get(f"/t/{code}/cases/{case.id}"))
