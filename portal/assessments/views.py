@@ -29,6 +29,7 @@ from portal.assessments.services import (
     review_assessment,
 )
 from portal.auth.roles import Permission
+from portal.cases.labels import CASE_LABELS
 from portal.cases.models import Case
 from portal.cases.workflow import TransitionRefused
 from portal.doctors.guards import MESSAGES as GUARD_MESSAGES
@@ -78,6 +79,10 @@ MESSAGES = {
 }
 
 
+def _render(template: str, **context):
+    return render_template(template, CASE_LABELS=CASE_LABELS, **context)
+
+
 def _message(code: str) -> str:
     return str(MESSAGES.get(code, _("This step is not allowed now.")))
 
@@ -118,7 +123,7 @@ def show_assessments(case_id: int):
                   and case.state in ASSESSABLE_STATES)
     can_review = (access.can(Permission.ASSESS) and case.second_doctor_id == current_user.id
                   and case.state == "second_review")
-    return render_template("assessments/show.html", case=case, assessments=assessments,
+    return _render("assessments/show.html", case=case, assessments=assessments,
                            can_assess=can_assess, can_review=can_review,
                            method_labels=METHOD_LABELS, exception_labels=EXCEPTION_LABELS,
                            clauses=LIMB_CLAUSES_BY_CODE)
@@ -189,7 +194,7 @@ def new_assessment(case_id: int):
                         flash(_("Assessment signed."), "success")
                     return redirect(url_for("assessments.show_assessments", case_id=case.id))
     problem = _signing_problem(case, category)
-    return render_template(
+    return _render(
         "assessments/form.html", form=form, case=case, category=category, age=age,
         implied=implied, general_error=general_error, categories=CATEGORIES,
         signing_problem=_message(problem) if problem else None,
@@ -248,7 +253,7 @@ def review(case_id: int):
             db.session.commit()
             flash(_("Review signed."), "success")
             return redirect(url_for("assessments.show_assessments", case_id=case.id))
-    return render_template("assessments/review.html", form=form, case=case,
+    return _render("assessments/review.html", form=form, case=case,
                            assessment=assessment, general_error=general_error,
                            method_labels=METHOD_LABELS, exception_labels=EXCEPTION_LABELS,
                            clauses=LIMB_CLAUSES_BY_CODE)
@@ -291,7 +296,7 @@ def workspace():
     if cases:
         townships = {t.id: t for t in db.session.scalars(
             select(Township).where(Township.id.in_({c.township_id for c in cases})))}
-    return render_template("workspace/index.html", groups=ordered, townships=townships,
+    return _render("workspace/index.html", groups=ordered, townships=townships,
                            method_labels=METHOD_LABELS, me=current_user.id,
                            signing_problem=_workspace_problem())
 
