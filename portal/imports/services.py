@@ -11,11 +11,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ARRAY, Table, any_, bindparam, func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from portal.audit.services import record_event
 from portal.extensions import db
@@ -27,6 +28,7 @@ from portal.rosters.models import ImportJob, Person, RosterEntry
 from portal.rosters.services import identity_fields, name_keys
 
 CHUNK = 1000
+BULK_CACHE_KIB = -65536  # SQLite page cache while writing a list (negative: in KiB)
 STALE_AFTER = timedelta(days=1)
 
 COLUMN_LABELS = {
@@ -287,6 +289,29 @@ class _BulkWriter:
         self.dialect = self.connection.dialect
         self.postgresql = self.dialect.name == "postgresql"
         self.driver = self.connection.connection.driver_connection
+        self.cache_size = None
+
+    def __enter__(self) -> Self:
+        if not self.postgresql:
+            # SQLite's default 2 MB page cache is too small for the indexes a large list
+            # touches: pages would be written out and read back during the transaction.
+            (self.cache_size,) = self.driver.execute("PRAGMA cache_size").fetchone()
+            self.driver.execute(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.cache_size is not None:
+            self.driver.execute(f"PRAGMA cache_size = {int(self.cache_size)}")
+
+    @contextmanager
+    def _errors_as_sqlalchemy_errors(self, statement: str) -> Iterator[None]:
+        # Callers tell a conflict (IntegrityError) from other failures by SQLAlchemy's
+        # exception classes, as for every other statement of the session.
+        base = self.dialect.loaded_dbapi.Error
+        try:
+            yield
+        except base as exc:
+            raise DBAPIError.instance(statement, None, exc, base) from exc
 
     def converter(self, table: Table, column: str) -> Callable[[Any], Any]:
         """How a Python value of `column` is handed to the driver."""
@@ -301,18 +326,16 @@ class _BulkWriter:
         if not count:
             return []
         if self.postgresql:
-            with self.driver.cursor() as cursor:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    (table.name, count))
+            statement = ("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                         "FROM generate_series(1, %s)")
+            with self._errors_as_sqlalchemy_errors(statement), self.driver.cursor() as cursor:
+                cursor.execute(statement, (table.name, count))
                 return [i for (i,) in cursor.fetchall()]
         # SQLite: a single writer at a time, and the transaction that read max(id) cannot
         # write if another one committed in between, so these numbers stay ours.
-        cursor = self.driver.cursor()
-        try:
-            (last,) = cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table.name}").fetchone()
-        finally:
-            cursor.close()
+        statement = f"SELECT coalesce(max(id), 0) FROM {table.name}"
+        with self._errors_as_sqlalchemy_errors(statement):
+            (last,) = self.driver.execute(statement).fetchone()
         return list(range(last + 1, last + 1 + count))
 
     def insert(self, table: Table, columns: tuple[str, ...], rows: Iterator[tuple],
@@ -320,8 +343,9 @@ class _BulkWriter:
         """Insert `rows` (tuples in the order of `columns`)."""
         names = ", ".join(columns)
         if self.postgresql:
-            with self.driver.cursor() as cursor, cursor.copy(
-                    f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            statement = f"COPY {table.name} ({names}) FROM STDIN"
+            with (self._errors_as_sqlalchemy_errors(statement), self.driver.cursor() as cursor,
+                  cursor.copy(statement) as copy):
                 for n, row in enumerate(rows, 1):
                     copy.write_row(row)
                     if progress and n % CHUNK == 0:
@@ -330,11 +354,11 @@ class _BulkWriter:
         statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
         cursor = self.driver.cursor()
         try:
-            pending = list(rows)
-            for chunk in _chunks(pending, 5 * CHUNK):
-                cursor.executemany(statement, chunk)
-                if progress:
-                    progress(len(chunk))
+            with self._errors_as_sqlalchemy_errors(statement):
+                for chunk in _chunks(list(rows), 5 * CHUNK):
+                    cursor.executemany(statement, chunk)
+                    if progress:
+                        progress(len(chunk))
         finally:
             cursor.close()
 
@@ -390,38 +414,39 @@ def apply_plan(township: Township, actor, plan: Plan,
 
     persons = Person.__table__
     entries = RosterEntry.__table__
-    writer = _BulkWriter()
-    stamp = writer.converter(persons, "created_at")(now)
-    dates = writer.converter(persons, "birth_date")
-    actor_id = getattr(actor, "id", None)
-    ids = writer.new_ids(persons, len(plan.new))
-    writer.insert(persons, PERSON_COLUMNS, (
-        _new_person_row(person_id, township.id, actor_id, record.values,
-                        villages.get(record.values.get("village") or ""), dates, stamp)
-        for person_id, record in zip(ids, plan.new)), progress=advance)
-    new_entries = [_new_entry_row(township.id, person_id, record.values, plan.list_kind, stamp)
-                   for person_id, record in zip(ids, plan.new)]
+    with _BulkWriter() as writer:
+        stamp = writer.converter(persons, "created_at")(now)
+        dates = writer.converter(persons, "birth_date")
+        actor_id = getattr(actor, "id", None)
+        ids = writer.new_ids(persons, len(plan.new))
+        writer.insert(persons, PERSON_COLUMNS, (
+            _new_person_row(person_id, township.id, actor_id, record.values,
+                            villages.get(record.values.get("village") or ""), dates, stamp)
+            for person_id, record in zip(ids, plan.new)), progress=advance)
+        new_entries = [
+            _new_entry_row(township.id, person_id, record.values, plan.list_kind, stamp)
+            for person_id, record in zip(ids, plan.new)]
 
-    person_updates: list[dict] = []
-    entry_updates: list[dict] = []
-    for record, row, entry, person_changes, entry_changes in changed:
-        if person_changes:
-            person_changes = dict(person_changes)
-            village = person_changes.pop("village", None)
-            if village:
-                person_changes["village_id"] = villages[village]
-            person_updates.append({"id": row.id, "updated_at": now, **person_changes})
-        if entry is None:
-            new_entries.append(_new_entry_row(township.id, row.id, record.values,
-                                              plan.list_kind, stamp))
-        elif entry_changes:
-            entry_updates.append({"id": entry.id, "updated_at": now, **entry_changes})
-    for chunk in _chunks(person_updates):
-        _bulk_update(Person, chunk)
-        advance(len(chunk))
-    for chunk in _chunks(entry_updates):
-        _bulk_update(RosterEntry, chunk)
-    writer.insert(entries, ENTRY_COLUMNS, iter(new_entries))
+        person_updates: list[dict] = []
+        entry_updates: list[dict] = []
+        for record, row, entry, person_changes, entry_changes in changed:
+            if person_changes:
+                person_changes = dict(person_changes)
+                village = person_changes.pop("village", None)
+                if village:
+                    person_changes["village_id"] = villages[village]
+                person_updates.append({"id": row.id, "updated_at": now, **person_changes})
+            if entry is None:
+                new_entries.append(_new_entry_row(township.id, row.id, record.values,
+                                                  plan.list_kind, stamp))
+            elif entry_changes:
+                entry_updates.append({"id": entry.id, "updated_at": now, **entry_changes})
+        for chunk in _chunks(person_updates):
+            _bulk_update(Person, chunk)
+            advance(len(chunk))
+        for chunk in _chunks(entry_updates):
+            _bulk_update(RosterEntry, chunk)
+        writer.insert(entries, ENTRY_COLUMNS, iter(new_entries))
     result = ImportResult(len(plan.new), len(changed), len(plan.rejects), plan.rejects,
                           len(plan.new_villages))
     record_event("roster.imported", actor=actor, township_id=township.id,

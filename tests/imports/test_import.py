@@ -6,6 +6,7 @@ from io import BytesIO
 import openpyxl
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.audit.models import AuditEvent
 from portal.domain import idcard
@@ -345,3 +346,18 @@ def test_the_bulk_writer_knows_every_column():
     # A column added to either table must be given a value by the import too.
     assert set(services.PERSON_COLUMNS) == set(Person.__table__.c.keys())
     assert set(services.ENTRY_COLUMNS) | {"id"} == set(RosterEntry.__table__.c.keys())
+
+
+def test_an_id_registered_meanwhile_is_a_conflict_and_nothing_is_written(
+        staff, make_township, make_person, tmp_path, db_session):
+    township, _ = staff
+    rows = suspected_rows(3)
+    plan = services.plan_import(township, excel.parse_workbook(_book(tmp_path, rows),
+                                                               "suspected"))
+    make_person(make_township(), name="同时登记", id_number=rows[2][4])
+    db.session.flush()
+    with pytest.raises(IntegrityError):
+        services.apply_plan(township, None, plan)
+    db.session.rollback()
+    assert _count(Person, township_id=township.id) == 0
+    assert _count(AuditEvent, action="roster.imported") == 0
