@@ -44,6 +44,8 @@ def live_server(tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'live.sqlite3'}",
         "EVIDENCE_DIR": str(tmp / "evidence"),
         "IMPORT_DIR": str(tmp / "imports"),
+        # As in production: parsing and importing run in a thread, the page polls progress.
+        "IMPORT_IN_BACKGROUND": True,
     })
     with app.app_context():
         upgrade()
