@@ -77,11 +77,18 @@ def _has_assignment_in(user_id: int, role: Role, township_id: int) -> bool:
     from portal.rosters.models import Guardianship, PovertyAssignment
 
     if role == Role.DOCTOR:
+        from portal.scheduling.models import HomeVisitMember
+
         stmt = select(Case.id).where(
             Case.township_id == township_id,
             (Case.doctor_id == user_id) | (Case.second_doctor_id == user_id),
         )
-        return db.session.execute(stmt.limit(1)).first() is not None
+        if db.session.execute(stmt.limit(1)).first() is not None:
+            return True
+        team = select(HomeVisitMember.id).where(
+            HomeVisitMember.township_id == township_id, HomeVisitMember.user_id == user_id
+        )
+        return db.session.execute(team.limit(1)).first() is not None
     model = {Role.GUARDIAN: Guardianship, Role.POVERTY_CADRE: PovertyAssignment}.get(role)
     if model is None:
         return False

@@ -94,8 +94,14 @@ class Case(TenantMixin, TimestampMixin, db.Model):
 
         conditions = []
         if Role.DOCTOR in access.roles:
+            from portal.scheduling.models import HomeVisit, HomeVisitMember
+
+            on_team = select(HomeVisit.case_id).join(HomeVisitMember).where(
+                HomeVisitMember.user_id == access.user_id
+            )
             conditions.append(
-                or_(cls.doctor_id == access.user_id, cls.second_doctor_id == access.user_id)
+                or_(cls.doctor_id == access.user_id, cls.second_doctor_id == access.user_id,
+                    cls.id.in_(on_team))
             )
         people_roles = access.roles - {Role.DOCTOR}
         if people_roles:

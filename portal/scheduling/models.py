@@ -101,7 +101,7 @@ class HomeVisit(TenantMixin, TimestampMixin, db.Model):
         return f"<HomeVisit {self.id} {self.visit_date} {self.status}>"
 
 
-class HomeVisitMember(db.Model):
+class HomeVisitMember(TenantMixin, db.Model):
     """One member of a visit's team: a doctor or a township staff member."""
 
     __tablename__ = "home_visit_members"
@@ -115,6 +115,12 @@ class HomeVisitMember(db.Model):
 
     visit: Mapped[HomeVisit] = relationship(back_populates="members")
     user = relationship("User")
+
+    @classmethod
+    def restrict_to_access(cls, stmt, access):
+        """A team row is visible when its visit is."""
+        visible = HomeVisit.restrict_to_access(select(HomeVisit.id), access)
+        return stmt.where(cls.visit_id.in_(visible))
 
     def __repr__(self) -> str:
         return f"<HomeVisitMember {self.visit_id} {self.user_id}>"

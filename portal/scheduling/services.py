@@ -365,10 +365,12 @@ def book_visit(township, actor, access: Access, case: Case, data: VisitData) -> 
         created_by_id=actor.id,
     )
     for user_id in data.doctor_ids:
-        visit.members.append(HomeVisitMember(user_id=user_id, is_doctor=True))
+        visit.members.append(HomeVisitMember(township_id=township.id, user_id=user_id,
+                                             is_doctor=True))
     for user_id in data.staff_ids:
         if user_id not in data.doctor_ids:
-            visit.members.append(HomeVisitMember(user_id=user_id, is_doctor=False))
+            visit.members.append(HomeVisitMember(township_id=township.id, user_id=user_id,
+                                                 is_doctor=False))
     db.session.add(visit)
     if case.doctor_id is None:
         # The first doctor of the team becomes the case's doctor, so their scope includes it.

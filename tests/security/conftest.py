@@ -193,6 +193,7 @@ def _add_schedule(db_session, make_user, side: Side) -> None:
     side.visit = HomeVisit(township_id=side.township.id, case_id=case.id,
                            visit_date=date(2020, 5, 20), starts_at=time(9), ends_at=time(10),
                            created_by_id=side.staff.id)
-    side.visit.members.append(HomeVisitMember(user_id=doctor.id, is_doctor=True))
+    side.visit.members.append(HomeVisitMember(township_id=side.township.id,
+                                              user_id=doctor.id, is_doctor=True))
     db_session.add(side.visit)
     db_session.flush()

@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: 5f54d9499847
+Revision ID: 372e7e612907
 Revises: 
-Create Date: 2026-11-28 15:44:09.917702
+Create Date: 2026-11-28 15:55:57.964947
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '5f54d9499847'
+revision = '372e7e612907'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -491,12 +491,15 @@ def upgrade():
     sa.Column('visit_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('is_doctor', sa.Boolean(), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_home_visit_members_township_id_townships')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_home_visit_members_user_id_users')),
     sa.ForeignKeyConstraint(['visit_id'], ['home_visits.id'], name=op.f('fk_home_visit_members_visit_id_home_visits'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_home_visit_members')),
     sa.UniqueConstraint('visit_id', 'user_id', name=op.f('uq_home_visit_members_visit_id_user_id'))
     )
     with op.batch_alter_table('home_visit_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_home_visit_members_township_id'), ['township_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_home_visit_members_user_id'), ['user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_home_visit_members_visit_id'), ['visit_id'], unique=False)
 
@@ -532,6 +535,7 @@ def downgrade():
     with op.batch_alter_table('home_visit_members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_home_visit_members_visit_id'))
         batch_op.drop_index(batch_op.f('ix_home_visit_members_user_id'))
+        batch_op.drop_index(batch_op.f('ix_home_visit_members_township_id'))
 
     op.drop_table('home_visit_members')
     with op.batch_alter_table('home_visits', schema=None) as batch_op:
