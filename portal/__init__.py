@@ -52,11 +52,22 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.cases import bp as cases_bp
     from portal.doctors import bp as doctors_bp
     from portal.review import bp as review_bp
+    from portal.certificates import bp as certificates_bp
+    from portal.certificates import township_bp as handover_bp
+    from portal.certificates import verify_bp
+    from portal.dashboards import bp as dashboards_bp
+    from portal.dashboards import township_bp as township_dashboard_bp
+    from portal.evidence import bp as evidence_bp
+    from portal.guardian import bp as guardian_bp
     from portal.scheduling import bp as scheduling_bp
+    from portal.video import bp as video_bp
+    from portal.video import join_bp as video_join_bp
 
     for bp in (public_bp, auth_bp, admin_bp, audit_bp, city_bp, rosters_bp, imports_bp,
                city_exports_bp, cases_bp, review_bp, scheduling_bp, doctors_bp,
-               assessments_bp, workspace_bp):
+               assessments_bp, workspace_bp, evidence_bp, guardian_bp, certificates_bp,
+               handover_bp, verify_bp, dashboards_bp, township_dashboard_bp, video_bp,
+               video_join_bp):
         app.register_blueprint(bp)
     errors.register(app)
     security.register(app)
