@@ -1,6 +1,16 @@
 """Import every area's models so that metadata (and Alembic) sees all tables."""
+from portal.assessments.models import Assessment, SecondReview  # noqa: F401
 from portal.audit.models import AuditEvent  # noqa: F401
 from portal.auth.models import Membership, User  # noqa: F401
+from portal.cases.models import Case, CaseEvent  # noqa: F401
+from portal.certificates.models import (  # noqa: F401
+    Certificate,
+    DispatchBatch,
+    Handover,
+    PrintBatch,
+    Reprint,
+)
+from portal.doctors.models import DoctorCertification  # noqa: F401
 from portal.reference.models import (  # noqa: F401
     Campaign,
     CampaignPhase,
@@ -18,7 +28,4 @@ from portal.rosters.models import (  # noqa: F401
     RosterEntry,
     RosterReport,
 )
-from portal.cases.models import Case, CaseEvent  # noqa: F401,E402
-from portal.scheduling.models import DayAssignment, HomeVisit, HomeVisitMember  # noqa: F401,E402
-from portal.doctors.models import DoctorCertification  # noqa: F401,E402
-from portal.assessments.models import Assessment, SecondReview  # noqa: F401,E402
+from portal.scheduling.models import DayAssignment, HomeVisit, HomeVisitMember  # noqa: F401

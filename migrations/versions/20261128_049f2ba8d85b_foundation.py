@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: 372e7e612907
+Revision ID: 049f2ba8d85b
 Revises: 
-Create Date: 2026-11-28 15:55:57.964947
+Create Date: 2026-11-28 15:59:15.553703
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '372e7e612907'
+revision = '049f2ba8d85b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -131,6 +131,27 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_concentrated_days_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_concentrated_days_township_id'), ['township_id'], unique=False)
 
+    op.create_table('dispatch_batches',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('sent_count', sa.Integer(), nullable=False),
+    sa.Column('sent_by_id', sa.Integer(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_on', sa.Date(), nullable=False),
+    sa.Column('received_by_id', sa.Integer(), nullable=True),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('received_on', sa.Date(), nullable=True),
+    sa.Column('received_count', sa.Integer(), nullable=True),
+    sa.Column('count_mismatch', sa.Boolean(), nullable=False),
+    sa.Column('receipt_note', sa.Text(), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['received_by_id'], ['users.id'], name=op.f('fk_dispatch_batches_received_by_id_users')),
+    sa.ForeignKeyConstraint(['sent_by_id'], ['users.id'], name=op.f('fk_dispatch_batches_sent_by_id_users')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_dispatch_batches_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dispatch_batches'))
+    )
+    with op.batch_alter_table('dispatch_batches', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dispatch_batches_township_id'), ['township_id'], unique=False)
+
     op.create_table('doctor_certifications',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -195,6 +216,27 @@ def upgrade():
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_memberships_township_id'), ['township_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_memberships_user_id'), ['user_id'], unique=False)
+
+    op.create_table('print_batches',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=True),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('issue_date', sa.Date(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('printed_by_id', sa.Integer(), nullable=True),
+    sa.Column('printed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_by_id', sa.Integer(), nullable=True),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['cancelled_by_id'], ['users.id'], name=op.f('fk_print_batches_cancelled_by_id_users')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_print_batches_created_by_id_users')),
+    sa.ForeignKeyConstraint(['printed_by_id'], ['users.id'], name=op.f('fk_print_batches_printed_by_id_users')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_print_batches_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_print_batches'))
+    )
+    with op.batch_alter_table('print_batches', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_print_batches_township_id'), ['township_id'], unique=False)
 
     op.create_table('roster_reports',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -434,6 +476,41 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_case_events_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_events_township_id'), ['township_id'], unique=False)
 
+    op.create_table('certificates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('live_case_id', sa.Integer(), nullable=True),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=22), nullable=False),
+    sa.Column('category', sa.String(length=20), nullable=False),
+    sa.Column('grade', sa.Integer(), nullable=False),
+    sa.Column('issue_date', sa.Date(), nullable=False),
+    sa.Column('expires_on', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('token', sa.String(length=40), nullable=False),
+    sa.Column('print_batch_id', sa.Integer(), nullable=False),
+    sa.Column('printed_on', sa.Date(), nullable=True),
+    sa.Column('dispatch_batch_id', sa.Integer(), nullable=True),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_certificates_case_id_cases')),
+    sa.ForeignKeyConstraint(['dispatch_batch_id'], ['dispatch_batches.id'], name=op.f('fk_certificates_dispatch_batch_id_dispatch_batches')),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_certificates_person_id_persons')),
+    sa.ForeignKeyConstraint(['print_batch_id'], ['print_batches.id'], name=op.f('fk_certificates_print_batch_id_print_batches')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_certificates_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_certificates')),
+    sa.UniqueConstraint('live_case_id', name=op.f('uq_certificates_live_case_id')),
+    sa.UniqueConstraint('token', name=op.f('uq_certificates_token'))
+    )
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificates_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificates_dispatch_batch_id'), ['dispatch_batch_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificates_number'), ['number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificates_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificates_print_batch_id'), ['print_batch_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificates_township_id'), ['township_id'], unique=False)
+
     op.create_table('day_assignments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('day_id', sa.Integer(), nullable=False),
@@ -485,6 +562,47 @@ def upgrade():
         batch_op.create_index('ix_home_visits_township_date', ['township_id', 'visit_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_home_visits_township_id'), ['township_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_home_visits_visit_date'), ['visit_date'], unique=False)
+
+    op.create_table('certificate_reprints',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('certificate_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_certificate_reprints_actor_id_users')),
+    sa.ForeignKeyConstraint(['certificate_id'], ['certificates.id'], name=op.f('fk_certificate_reprints_certificate_id_certificates')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_certificate_reprints_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate_reprints'))
+    )
+    with op.batch_alter_table('certificate_reprints', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificate_reprints_certificate_id'), ['certificate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificate_reprints_township_id'), ['township_id'], unique=False)
+
+    op.create_table('handovers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('certificate_id', sa.Integer(), nullable=False),
+    sa.Column('receiver_name', sa.String(length=60), nullable=False),
+    sa.Column('relation', sa.String(length=20), nullable=False),
+    sa.Column('id_checked', sa.Boolean(), nullable=False),
+    sa.Column('handed_on', sa.Date(), nullable=False),
+    sa.Column('handed_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('receipt_evidence_id', sa.Integer(), nullable=True),
+    sa.Column('old_certificate_number', sa.String(length=22), nullable=True),
+    sa.Column('old_collected', sa.Boolean(), nullable=False),
+    sa.Column('old_destroyed_on', sa.Date(), nullable=True),
+    sa.Column('old_destroyed_by_id', sa.Integer(), nullable=True),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['certificate_id'], ['certificates.id'], name=op.f('fk_handovers_certificate_id_certificates')),
+    sa.ForeignKeyConstraint(['handed_by_id'], ['users.id'], name=op.f('fk_handovers_handed_by_id_users')),
+    sa.ForeignKeyConstraint(['old_destroyed_by_id'], ['users.id'], name=op.f('fk_handovers_old_destroyed_by_id_users')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_handovers_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_handovers')),
+    sa.UniqueConstraint('certificate_id', name=op.f('uq_handovers_certificate_id'))
+    )
+    with op.batch_alter_table('handovers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_handovers_township_id'), ['township_id'], unique=False)
 
     op.create_table('home_visit_members',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -538,6 +656,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_home_visit_members_township_id'))
 
     op.drop_table('home_visit_members')
+    with op.batch_alter_table('handovers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_handovers_township_id'))
+
+    op.drop_table('handovers')
+    with op.batch_alter_table('certificate_reprints', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificate_reprints_township_id'))
+        batch_op.drop_index(batch_op.f('ix_certificate_reprints_certificate_id'))
+
+    op.drop_table('certificate_reprints')
     with op.batch_alter_table('home_visits', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_home_visits_visit_date'))
         batch_op.drop_index(batch_op.f('ix_home_visits_township_id'))
@@ -551,6 +678,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_day_assignments_case_id'))
 
     op.drop_table('day_assignments')
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificates_township_id'))
+        batch_op.drop_index(batch_op.f('ix_certificates_print_batch_id'))
+        batch_op.drop_index(batch_op.f('ix_certificates_person_id'))
+        batch_op.drop_index(batch_op.f('ix_certificates_number'))
+        batch_op.drop_index(batch_op.f('ix_certificates_dispatch_batch_id'))
+        batch_op.drop_index(batch_op.f('ix_certificates_case_id'))
+
+    op.drop_table('certificates')
     with op.batch_alter_table('case_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_events_township_id'))
         batch_op.drop_index(batch_op.f('ix_case_events_case_id'))
@@ -608,6 +744,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_roster_reports_campaign_id'))
 
     op.drop_table('roster_reports')
+    with op.batch_alter_table('print_batches', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_print_batches_township_id'))
+
+    op.drop_table('print_batches')
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_memberships_user_id'))
         batch_op.drop_index(batch_op.f('ix_memberships_township_id'))
@@ -622,6 +762,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_doctor_certifications_hospital_id'))
 
     op.drop_table('doctor_certifications')
+    with op.batch_alter_table('dispatch_batches', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dispatch_batches_township_id'))
+
+    op.drop_table('dispatch_batches')
     with op.batch_alter_table('concentrated_days', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_concentrated_days_township_id'))
         batch_op.drop_index(batch_op.f('ix_concentrated_days_campaign_id'))
