@@ -1,5 +1,6 @@
 """Configuration read from the environment; tests pass overrides to create_app."""
 import os
+from typing import ClassVar
 from datetime import timedelta
 
 
@@ -22,7 +23,7 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     # None means "SQLite file in the instance folder", filled in by create_app.
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR")  # default: <instance>/evidence
     IMPORT_DIR = os.environ.get("IMPORT_DIR")  # default: <instance>/imports
 

@@ -66,9 +66,9 @@ def access_for(user, township: Township | None) -> Access | None:
             access.roles.add(role)
             if role == Role.VILLAGE_LIAISON:
                 access.village_ids |= {v.id for v in m.villages}
-        elif township is not None and m.township_id is None and role in ASSIGNMENT_ROLES:
-            if _has_assignment_in(user.id, role, township.id):
-                access.roles.add(role)
+        elif (township is not None and m.township_id is None and role in ASSIGNMENT_ROLES
+              and _has_assignment_in(user.id, role, township.id)):
+            access.roles.add(role)
     return access if access.roles else None
 
 

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from portal.cases.labels import CASE_LABELS
 from portal.cases.models import ASSESSMENT_PATHS, CASE_KINDS, CASE_STATES
+from portal.clock import local_today
 from portal.domain.certificate import CATEGORY_DIGITS, GRADES
 from portal.labels import LABELS
 from portal.rosters.models import ENTRY_STATUSES, LIST_KINDS, MOBILITY
@@ -145,7 +146,7 @@ class StepForm(FlaskForm):
             if f.name != "csrf_token":
                 f.id = f"{action}-{f.name}"
                 f.label.field_id = f.id
-        self.today = today or date.today()
+        self.today = today or local_today()
         # An empty date means today.
         self.starts_on.data = self.starts_on.data or self.today
         self.notified_on.data = self.notified_on.data or self.today

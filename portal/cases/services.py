@@ -21,6 +21,7 @@ from sqlalchemy import Select, and_, or_, select
 from portal.audit.services import record_event
 from portal.cases.models import OPEN_STATES, Case, CaseEvent
 from portal.cases.workflow import apply_transition
+from portal.clock import local_today
 from portal.domain.certificate import make_number
 from portal.domain.workdays import add_workdays, calendar_covers, workdays_between
 from portal.extensions import db
@@ -138,7 +139,7 @@ def create_cases_in_bulk(township: Township, actor, entries: list[RosterEntry], 
 def take_step(case: Case, action: str, *, actor, access, note: str = "",
               today: date | None = None, **data) -> CaseEvent:
     """Apply one workflow step and set the dates and outcome it brings."""
-    today = today or date.today()
+    today = today or local_today()
     if action == "start_publicity":
         data["starts_on"] = data.get("starts_on") or today
     event = apply_transition(case, action, actor=actor, access=access, note=note, today=today,
@@ -225,7 +226,7 @@ def _overdue_item(case: Case, today: date) -> OverdueItem:
 
 def overdue_items(stmt: Select, today: date | None = None) -> list[OverdueItem]:
     """The overdue cases of an already scoped SELECT of cases, oldest first."""
-    today = today or date.today()
+    today = today or local_today()
     cases = db.session.scalars(stmt.where(overdue_condition(today))).all()
     items = [_overdue_item(case, today) for case in cases]
     return sorted(items, key=lambda item: (-item.age, item.since, item.case.id))

@@ -2,7 +2,6 @@
 steps and the printable public notices."""
 from __future__ import annotations
 
-from datetime import date
 from types import SimpleNamespace
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -37,6 +36,7 @@ from portal.cases.services import (
     take_step,
 )
 from portal.cases.workflow import TransitionRefused, allowed_actions, refusal_message
+from portal.clock import local_today
 from portal.extensions import db
 from portal.reference.models import Village
 from portal.rosters.models import Person, RosterEntry
@@ -63,7 +63,7 @@ def _render(template: str, **context):
 @require(Permission.VIEW_CASES)
 def list_cases():
     """The township's cases, filtered by state, kind, path, village and deadline."""
-    today = date.today()
+    today = local_today()
     form = CaseFilterForm(request.args, villages=_visible_villages())
     stmt = scoped(select(Case)).join(Person, Person.id == Case.person_id)
     if form.validate():
@@ -216,7 +216,7 @@ def _show(case: Case, bound: StepForm | None = None, status: int = 200):
             scoped(select(Case)).where(Case.id == case.appeal_of_id)
         ).scalar_one_or_none()
     return _render("cases/show.html", case=case, forms=forms, others=others, related=related,
-                   original=original, today=date.today(), warnings=deadline_warnings(case)
+                   original=original, today=local_today(), warnings=deadline_warnings(case)
                    ), status
 
 

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from portal.audit.services import record_event
 from portal.auth.roles import Permission
 from portal.cases.models import OPEN_STATES, Case, CaseEvent
+from portal.clock import local_today
 from portal.extensions import db
 
 # A guard returns None when the transition may happen, or a refusal code (see REFUSALS).
@@ -68,7 +69,7 @@ def _independent_approver(case: Case, actor, data: dict) -> str | None:
 
 
 def _today(data: dict) -> date:
-    return data.get("today") or date.today()
+    return data.get("today") or local_today()
 
 
 def _publicity_start_ok(case: Case, actor, data: dict) -> str | None:
@@ -189,6 +190,11 @@ TRANSITIONS: tuple[Transition, ...] = (
                (_appeal_window_over,)),
     Transition("withdraw", OPEN, "withdrawn", P.MANAGE_CASES, (_note_required,)),
     Transition("record_death", OPEN, "deceased", P.MANAGE_CASES),
+    # Certificates (portal.certificates.services): printed in a city batch, sent to the
+    # township in a dispatch batch, handed to the person with the ID checked.
+    Transition("print", frozenset({"approved"}), "printed", P.APPROVE_CASES),
+    Transition("dispatch", frozenset({"printed"}), "dispatched", P.APPROVE_CASES),
+    Transition("issue", frozenset({"dispatched"}), "issued", P.MANAGE_CASES),
 )
 
 # Why a transition was refused, in words for the person at the screen.

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from portal.audit.services import record_event
 from portal.auth.models import Membership, User
 from portal.auth.roles import Role
+from portal.clock import local_today  # noqa: F401 (re-exported)
 from portal.doctors.models import DoctorCertification
 from portal.extensions import db
 
@@ -135,15 +136,3 @@ def is_staff_of(user_id: int | None, township_id: int) -> bool:
         Membership.township_id == township_id,
     ).limit(1)).first() is not None
 
-
-def local_today() -> date:
-    """Today's date where the campaign runs (the configured time zone)."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app, has_app_context
-
-    zone = "Asia/Shanghai"
-    if has_app_context():
-        zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", zone)
-    return datetime.now(ZoneInfo(zone)).date()

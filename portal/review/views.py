@@ -1,5 +1,4 @@
 """Views of the review area: the city's review queue, appeals and overdue work."""
-from datetime import date
 
 from flask import render_template
 from flask_login import login_required
@@ -10,6 +9,7 @@ from portal.auth.roles import Permission
 from portal.cases.labels import CASE_LABELS
 from portal.cases.models import OPEN_STATES, Case
 from portal.cases.services import overdue_items
+from portal.clock import local_today
 from portal.domain.workdays import calendar_covers, workdays_between
 from portal.extensions import db
 from portal.reference.models import Township
@@ -26,7 +26,7 @@ def _townships() -> dict[int, Township]:
 @require(Permission.VIEW_CASES)
 def queue():
     """Cases under city review across townships, soonest due first, and open appeals."""
-    today = date.today()
+    today = local_today()
     cases = db.session.scalars(
         scoped(select(Case)).where(Case.state == "under_review")
         .options(selectinload(Case.person))

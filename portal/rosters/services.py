@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.audit.services import record_event
+from portal.clock import local_today
 from portal.domain.idcard import IdNumber, mask
 from portal.extensions import db
 from portal.reference.models import Campaign, Township
@@ -119,7 +120,7 @@ def _apply_lists(person: Person, data: PersonData, source: str) -> list[str]:
         if entry is None:
             entry = RosterEntry(township_id=person.township_id, person_id=person.id,
                                 list_kind=kind, source=source, status="open",
-                                survey_date=date.today(), notes="")
+                                survey_date=local_today(), notes="")
             db.session.add(entry)
             person.roster_entries.append(entry)
             changed.append(kind)

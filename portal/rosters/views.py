@@ -1,7 +1,6 @@
 """People of a township: list, show, create, edit, reveal; roster reports."""
 import json
 from dataclasses import dataclass
-from datetime import date
 
 from flask import (
     Response,
@@ -20,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.auth.roles import Permission
+from portal.clock import local_today
 from portal.extensions import db
 from portal.reference.models import Village
 from portal.rosters import bp
@@ -170,7 +170,7 @@ def list_persons():
     paging = {"page", "after", "before"}
     args = {k: v for k, v in request.args.items() if k not in paging and v} if valid else {}
     return render_template("rosters/persons.html", form=form, page=page, args=args,
-                           today=date.today(),
+                           today=local_today(),
                            can_edit=current_access().can(Permission.EDIT_PERSONS))
 
 
@@ -179,7 +179,7 @@ def _show(person: Person, revealed: bool = False):
     return render_template(
         "rosters/person.html", person=person, revealed=revealed, reveal_form=RevealForm(),
         can_reveal=access.can(Permission.REVEAL_PERSONAL_DATA),
-        can_edit=access.can(Permission.EDIT_PERSONS), today=date.today(),
+        can_edit=access.can(Permission.EDIT_PERSONS), today=local_today(),
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from portal.auth.roles import Permission
 from portal.cases.models import Case
 from portal.cases.workflow import TransitionRefused
+from portal.clock import local_today
 from portal.extensions import db
 from portal.labels import LABELS
 from portal.reference.models import ConcentratedDay, Hospital
@@ -235,7 +236,7 @@ def _render_day(day: ConcentratedDay, attendance=None, assign=None, move=None, r
         assign=assign or default_assign, move=move or default_move,
         release=release or default_release,
         attendance_labels=ATTENDANCE_LABELS, status_labels=DAY_STATUS_LABELS,
-        can_schedule=access.can(Permission.SCHEDULE), today=date.today(), age=_age,
+        can_schedule=access.can(Permission.SCHEDULE), today=local_today(), age=_age,
     )
 
 
@@ -359,7 +360,7 @@ def list_visits():
     access = current_access()
     members = doctor_users() + staff_users(g.township)
     form = CalendarForm(members, formdata=request.args)
-    week = form.week.data if form.validate() and form.week.data else date.today()
+    week = form.week.data if form.validate() and form.week.data else local_today()
     member_id = form.member.data if not form.member.errors else 0
     start = _monday(week)
     end = start + timedelta(days=6)
@@ -384,7 +385,7 @@ def list_visits():
         prev_week=start - timedelta(days=7), next_week=start + timedelta(days=7),
         member_id=member_id, waiting=waiting, status_labels=VISIT_STATUS_LABELS,
         outcome_labels=OUTCOME_LABELS, can_schedule=access.can(Permission.SCHEDULE),
-        today=date.today(),
+        today=local_today(),
     )
 
 
