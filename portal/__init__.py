@@ -39,26 +39,25 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal import errors, models, security  # noqa: F401
     from portal.admin import bp as admin_bp
-    from portal.audit.views import bp as audit_bp
-    from portal.auth import bp as auth_bp
-    from portal.city import bp as city_bp
-    from portal.public import bp as public_bp
-    from portal.rosters import bp as rosters_bp
-    from portal.imports import bp as imports_bp
-    from portal.imports import city_bp as city_exports_bp
-
     from portal.assessments import bp as assessments_bp
     from portal.assessments import workspace_bp
+    from portal.audit.views import bp as audit_bp
+    from portal.auth import bp as auth_bp
     from portal.cases import bp as cases_bp
-    from portal.doctors import bp as doctors_bp
-    from portal.review import bp as review_bp
     from portal.certificates import bp as certificates_bp
     from portal.certificates import township_bp as handover_bp
     from portal.certificates import verify_bp
+    from portal.city import bp as city_bp
     from portal.dashboards import bp as dashboards_bp
     from portal.dashboards import township_bp as township_dashboard_bp
+    from portal.doctors import bp as doctors_bp
     from portal.evidence import bp as evidence_bp
     from portal.guardian import bp as guardian_bp
+    from portal.imports import bp as imports_bp
+    from portal.imports import city_bp as city_exports_bp
+    from portal.public import bp as public_bp
+    from portal.review import bp as review_bp
+    from portal.rosters import bp as rosters_bp
     from portal.scheduling import bp as scheduling_bp
     from portal.video import bp as video_bp
     from portal.video import join_bp as video_join_bp

@@ -51,6 +51,16 @@ class Config:
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = _int("LOGIN_LOCK_MINUTES", 15)
 
+    # Video assessment: the media service (assessment_video), its shared signing secret, the
+    # ICE servers (JSON list of {"urls", "username", "credential"}) given to browsers, and the
+    # window around the session time in which a guardian's join link opens.
+    MEDIA_SERVICE_URL = os.environ.get("MEDIA_SERVICE_URL", "http://127.0.0.1:8765")
+    MEDIA_SHARED_SECRET = os.environ.get("MEDIA_SHARED_SECRET")
+    VIDEO_ICE_SERVERS = os.environ.get("VIDEO_ICE_SERVERS", "[]")
+    VIDEO_JOIN_EARLY_MINUTES = _int("VIDEO_JOIN_EARLY_MINUTES", 30)
+    VIDEO_JOIN_LATE_MINUTES = _int("VIDEO_JOIN_LATE_MINUTES", 120)
+    VIDEO_MAX_BITRATE = _int("MEDIA_MAX_BITRATE", 600_000)
+
     # Argon2id parameters (RFC 9106 second recommended option is 64 MiB, t=3).
     ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
     ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 64 * 1024)
@@ -59,6 +69,22 @@ class Config:
     PERSONS_PER_PAGE = 50
     # Counting is capped so that a township of 100,000 people lists as fast as one of 1,000.
     PERSONS_COUNT_CAP = 1_000
+
+    # Evidence store: "local" (a folder, EVIDENCE_DIR) or "minio" (MinIO/S3 through `minio`).
+    EVIDENCE_BACKEND = os.environ.get("EVIDENCE_BACKEND", "local")
+    MINIO_ENDPOINT = os.environ.get("MINIO_ENDPOINT")  # host:port, no scheme
+    MINIO_ACCESS_KEY = os.environ.get("MINIO_ACCESS_KEY")
+    MINIO_SECRET_KEY = os.environ.get("MINIO_SECRET_KEY")
+    MINIO_BUCKET = os.environ.get("MINIO_BUCKET", "evidence")
+    MINIO_SECURE = _bool("MINIO_SECURE", True)
+    EVIDENCE_MAX_VIDEO_MB = _int("EVIDENCE_MAX_VIDEO_MB", 500)
+    EVIDENCE_MAX_OTHER_MB = _int("EVIDENCE_MAX_OTHER_MB", 20)
+    # Content types detected from the bytes that may be kept (comma-separated in the env).
+    EVIDENCE_ALLOWED_TYPES = tuple(t.strip() for t in os.environ.get(
+        "EVIDENCE_ALLOWED_TYPES",
+        "image/jpeg,image/png,image/webp,image/heic,application/pdf,video/mp4,"
+        "video/quicktime,video/webm,audio/webm,audio/mp4,text/plain",
+    ).split(",") if t.strip())
 
 
 class DevelopmentConfig(Config):

@@ -192,3 +192,16 @@ class StepForm(FlaskForm):
         elif self.action == "record_final_qualified":
             data["category"], data["grade"] = self.category.data, int(self.grade.data)
         return data
+
+
+class AssignDoctorForm(FlaskForm):
+    """Choose the certified doctor who assesses the case."""
+
+    doctor_id = SelectField(_l("Assessing doctor"), coerce=int,
+                            validators=[DataRequired(message=_l("Choose a doctor."))])
+
+    def __init__(self, doctors, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.doctor_id.choices = [(0, _l("Choose…"))] + [
+            (d.id, d.display_name or d.username) for d in doctors
+        ]

@@ -35,6 +35,7 @@ CASE_LABELS = {
     },
     "action": {
         "register": _l("Case registered"),
+        "assign_doctor": _l("Assessing doctor set"),
         "schedule": _l("Schedule"),
         "unschedule": _l("Remove from the schedule"),
         "record_assessment": _l("Record the assessment"),

@@ -230,3 +230,51 @@ def overdue_items(stmt: Select, today: date | None = None) -> list[OverdueItem]:
     cases = db.session.scalars(stmt.where(overdue_condition(today))).all()
     items = [_overdue_item(case, today) for case in cases]
     return sorted(items, key=lambda item: (-item.age, item.since, item.case.id))
+
+
+ASSIGNABLE_STATES = frozenset({"registered", "scheduled"})
+
+
+def doctor_choices(case: Case, today: date | None = None) -> list:
+    """Doctors certified today for the case's category (all categories when none is asked)."""
+    from portal.doctors.services import certified_doctors
+
+    today = today or local_today()
+    categories = [case.requested_category] if case.requested_category else []
+    return certified_doctors(categories, today, exclude=_appealed_case_doctors(case))
+
+
+def _appealed_case_doctors(case: Case) -> set[int]:
+    """Doctors of the case an appeal re-examines: they may not assess it again."""
+    if case.appeal_of_id is None:
+        return set()
+    original = db.session.get(Case, case.appeal_of_id)
+    return {original.doctor_id, original.second_doctor_id} - {None}
+
+
+def assign_doctor(case: Case, doctor_id: int, *, actor, today: date | None = None) -> CaseEvent:
+    """Give the case its assessing doctor (concentrated day, records review, video)."""
+    from portal.doctors.services import is_guardian_of, is_staff_of, signing_refusal
+
+    today = today or local_today()
+    if case.state not in ASSIGNABLE_STATES:
+        raise CaseRefused("wrong_state")
+    categories = [case.requested_category] if case.requested_category else []
+    refusal = signing_refusal(doctor_id, categories, today)
+    if refusal:
+        raise CaseRefused(refusal)
+    if doctor_id in _appealed_case_doctors(case):
+        raise CaseRefused("same_doctor_as_appealed_case")
+    if is_guardian_of(doctor_id, case.person_id):
+        raise CaseRefused("doctor_is_guardian")
+    if is_staff_of(doctor_id, case.township_id):
+        raise CaseRefused("doctor_is_township_staff")
+    previous = case.doctor_id
+    case.doctor_id = doctor_id
+    event = CaseEvent(township_id=case.township_id, case=case, actor_id=actor.id,
+                      action="assign_doctor", from_state=case.state, to_state=case.state)
+    db.session.add(event)
+    db.session.flush()
+    record_event("case.assign_doctor", actor=actor, obj=case,
+                 details={"doctor_id": doctor_id, "previous_doctor_id": previous})
+    return event

@@ -14,6 +14,7 @@ from portal.auth.roles import Permission
 from portal.cases import bp
 from portal.cases.forms import (
     PAGE_STEPS,
+    AssignDoctorForm,
     BulkCaseForm,
     CaseFilterForm,
     EntryFilterForm,
@@ -23,11 +24,14 @@ from portal.cases.forms import (
 from portal.cases.labels import CASE_LABELS
 from portal.cases.models import OPEN_STATES, Case
 from portal.cases.services import (
+    ASSIGNABLE_STATES,
     DEFAULT_KIND,
     CaseRefused,
+    assign_doctor,
     create_case,
     create_cases_in_bulk,
     deadline_warnings,
+    doctor_choices,
     entry_for_kind,
     open_case_of,
     overdue_condition,
@@ -205,7 +209,8 @@ def _step_forms(case: Case, bound: StepForm | None = None) -> tuple[list, list]:
     return forms, others
 
 
-def _show(case: Case, bound: StepForm | None = None, status: int = 200):
+def _show(case: Case, bound: StepForm | None = None, status: int = 200,
+          doctor_bound: AssignDoctorForm | None = None):
     forms, others = _step_forms(case, bound)
     related = db.session.scalars(
         scoped(select(Case)).where(Case.appeal_of_id == case.id).order_by(Case.id)
@@ -215,9 +220,12 @@ def _show(case: Case, bound: StepForm | None = None, status: int = 200):
         original = db.session.execute(
             scoped(select(Case)).where(Case.id == case.appeal_of_id)
         ).scalar_one_or_none()
+    doctor_form = None
+    if case.state in ASSIGNABLE_STATES and current_access().can(Permission.SCHEDULE):
+        doctor_form = doctor_bound or AssignDoctorForm(doctor_choices(case))
     return _render("cases/show.html", case=case, forms=forms, others=others, related=related,
-                   original=original, today=local_today(), warnings=deadline_warnings(case)
-                   ), status
+                   original=original, today=local_today(), warnings=deadline_warnings(case),
+                   doctor_form=doctor_form), status
 
 
 @bp.route("/<int:case_id>")
@@ -226,6 +234,28 @@ def _show(case: Case, bound: StepForm | None = None, status: int = 200):
 def show_case(case_id: int):
     """One case: person (masked), outcome, deadlines, timeline and the steps open now."""
     return _show(get_scoped_or_404(Case, case_id))
+
+
+@bp.route("/<int:case_id>/doctor", methods=["POST"])
+@login_required
+@require(Permission.SCHEDULE)
+def assign_case_doctor(case_id: int):
+    """Give the case its assessing doctor."""
+    case = get_scoped_or_404(Case, case_id)
+    form = AssignDoctorForm(doctor_choices(case))
+    if not form.validate_on_submit() or not form.doctor_id.data:
+        if not form.doctor_id.errors:
+            form.doctor_id.errors.append(_("Choose a doctor."))
+        return _show(case, status=400, doctor_bound=form)
+    try:
+        assign_doctor(case, form.doctor_id.data, actor=current_user)
+    except CaseRefused as refusal:
+        db.session.rollback()
+        form.doctor_id.errors.append(str(refusal_message(refusal.code)))
+        return _show(case, status=400, doctor_bound=form)
+    db.session.commit()
+    flash(_("The assessing doctor is set."), "success")
+    return redirect(url_for("cases.show_case", case_id=case.id))
 
 
 @bp.route("/<int:case_id>/steps/<action>", methods=["POST"])

@@ -3,4 +3,4 @@ from portal.tenancy import tenant_blueprint
 
 bp = tenant_blueprint("rosters", __name__)
 
-from portal.rosters import views  # noqa: E402,F401
+from portal.rosters import views  # noqa: F401

@@ -41,6 +41,7 @@ class Person(TenantMixin, TimestampMixin, db.Model):
     """Someone who holds, held or may need a certificate. One row per ID number nationwide."""
 
     __tablename__ = "persons"
+    __township_index__ = False  # every index below starts with township_id
     __table_args__ = (
         # Listing order and the three prefix searches. The sort and search columns use the
         # byte-order "C" collation on PostgreSQL, so one plain index serves both
@@ -126,13 +127,15 @@ class RosterEntry(TenantMixin, TimestampMixin, db.Model):
     """A person on one of the township's two survey lists (附件1 expired, 附件2 suspected)."""
 
     __tablename__ = "roster_entries"
+    __township_index__ = False  # ix_roster_entries_township_list starts with township_id
     __table_args__ = (
         UniqueConstraint("person_id", "list_kind"),
         Index("ix_roster_entries_township_list", "township_id", "list_kind", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    # Indexed through the unique (person_id, list_kind) constraint.
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
     list_kind: Mapped[str] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(20), default="open")
     source: Mapped[str] = mapped_column(String(12), default="manual")

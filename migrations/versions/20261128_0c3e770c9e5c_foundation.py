@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: 049f2ba8d85b
+Revision ID: 0c3e770c9e5c
 Revises: 
-Create Date: 2026-11-28 15:59:15.553703
+Create Date: 2026-11-28 16:00:39.374602
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '049f2ba8d85b'
+revision = '0c3e770c9e5c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -318,7 +318,6 @@ def upgrade():
     sa.UniqueConstraint('id_number', name=op.f('uq_persons_id_number'))
     )
     with op.batch_alter_table('persons', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_persons_township_id'), ['township_id'], unique=False)
         batch_op.create_index('ix_persons_township_id_reversed', ['township_id', 'id_reversed'], unique=False)
         batch_op.create_index('ix_persons_township_initials', ['township_id', 'name_initials'], unique=False)
         batch_op.create_index('ix_persons_township_name', ['township_id', 'name', 'id'], unique=False)
@@ -378,8 +377,6 @@ def upgrade():
     sa.UniqueConstraint('person_id', 'list_kind', name=op.f('uq_roster_entries_person_id_list_kind'))
     )
     with op.batch_alter_table('roster_entries', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_roster_entries_person_id'), ['person_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_roster_entries_township_id'), ['township_id'], unique=False)
         batch_op.create_index('ix_roster_entries_township_list', ['township_id', 'list_kind', 'status'], unique=False)
 
     op.create_table('cases',
@@ -707,8 +704,6 @@ def downgrade():
     op.drop_table('cases')
     with op.batch_alter_table('roster_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_roster_entries_township_list')
-        batch_op.drop_index(batch_op.f('ix_roster_entries_township_id'))
-        batch_op.drop_index(batch_op.f('ix_roster_entries_person_id'))
 
     op.drop_table('roster_entries')
     with op.batch_alter_table('poverty_assignments', schema=None) as batch_op:
@@ -730,7 +725,6 @@ def downgrade():
         batch_op.drop_index('ix_persons_township_name')
         batch_op.drop_index('ix_persons_township_initials')
         batch_op.drop_index('ix_persons_township_id_reversed')
-        batch_op.drop_index(batch_op.f('ix_persons_township_id'))
 
     op.drop_table('persons')
     op.drop_table('membership_villages')
