@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: 0c3e770c9e5c
+Revision ID: 01589993b637
 Revises: 
-Create Date: 2026-11-28 16:00:39.374602
+Create Date: 2026-11-28 16:01:24.446576
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0c3e770c9e5c'
+revision = '01589993b637'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -131,6 +131,30 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_concentrated_days_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_concentrated_days_township_id'), ['township_id'], unique=False)
 
+    op.create_table('dashboard_figures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=True),
+    sa.Column('family', sa.String(length=20), nullable=False),
+    sa.Column('key', sa.String(length=60), nullable=False),
+    sa.Column('value', sa.Integer(), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_dashboard_figures_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dashboard_figures'))
+    )
+    with op.batch_alter_table('dashboard_figures', schema=None) as batch_op:
+        batch_op.create_index('ix_dashboard_figures_township_family', ['township_id', 'family'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dashboard_figures_township_id'), ['township_id'], unique=False)
+
+    op.create_table('dashboard_refreshes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('stale', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_dashboard_refreshes_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dashboard_refreshes')),
+    sa.UniqueConstraint('township_id', name=op.f('uq_dashboard_refreshes_township_id'))
+    )
     op.create_table('dispatch_batches',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('sent_count', sa.Integer(), nullable=False),
@@ -259,6 +283,21 @@ def upgrade():
     with op.batch_alter_table('roster_reports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_roster_reports_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_roster_reports_township_id'), ['township_id'], unique=False)
+
+    op.create_table('township_estimates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('estimated_disabled', sa.Integer(), nullable=False),
+    sa.Column('set_by_id', sa.Integer(), nullable=False),
+    sa.Column('set_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['set_by_id'], ['users.id'], name=op.f('fk_township_estimates_set_by_id_users')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_township_estimates_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_township_estimates'))
+    )
+    with op.batch_alter_table('township_estimates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_township_estimates_township_id'), ['township_id'], unique=False)
+        batch_op.create_index('ix_township_estimates_township_id_desc', ['township_id', 'id'], unique=False)
 
     op.create_table('villages',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -531,6 +570,33 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_day_assignments_day_id'), ['day_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_day_assignments_township_id'), ['township_id'], unique=False)
 
+    op.create_table('evidence',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('object_key', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('original_filename', sa.String(length=255), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('superseded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('superseded_by_id', sa.Integer(), nullable=True),
+    sa.Column('superseded_reason', sa.Text(), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_evidence_case_id_cases')),
+    sa.ForeignKeyConstraint(['superseded_by_id'], ['users.id'], name=op.f('fk_evidence_superseded_by_id_users')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_evidence_township_id_townships')),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_evidence_uploaded_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence')),
+    sa.UniqueConstraint('object_key', name=op.f('uq_evidence_object_key'))
+    )
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.create_index('ix_evidence_case_created', ['case_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evidence_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evidence_township_id'), ['township_id'], unique=False)
+
     op.create_table('home_visits',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -669,6 +735,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_home_visits_case_id'))
 
     op.drop_table('home_visits')
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evidence_township_id'))
+        batch_op.drop_index(batch_op.f('ix_evidence_case_id'))
+        batch_op.drop_index('ix_evidence_case_created')
+
+    op.drop_table('evidence')
     with op.batch_alter_table('day_assignments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_day_assignments_township_id'))
         batch_op.drop_index(batch_op.f('ix_day_assignments_day_id'))
@@ -733,6 +805,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_villages_township_id'))
 
     op.drop_table('villages')
+    with op.batch_alter_table('township_estimates', schema=None) as batch_op:
+        batch_op.drop_index('ix_township_estimates_township_id_desc')
+        batch_op.drop_index(batch_op.f('ix_township_estimates_township_id'))
+
+    op.drop_table('township_estimates')
     with op.batch_alter_table('roster_reports', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_roster_reports_township_id'))
         batch_op.drop_index(batch_op.f('ix_roster_reports_campaign_id'))
@@ -760,6 +837,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_dispatch_batches_township_id'))
 
     op.drop_table('dispatch_batches')
+    op.drop_table('dashboard_refreshes')
+    with op.batch_alter_table('dashboard_figures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dashboard_figures_township_id'))
+        batch_op.drop_index('ix_dashboard_figures_township_family')
+
+    op.drop_table('dashboard_figures')
     with op.batch_alter_table('concentrated_days', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_concentrated_days_township_id'))
         batch_op.drop_index(batch_op.f('ix_concentrated_days_campaign_id'))
