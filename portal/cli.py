@@ -114,6 +114,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
+    from portal.evidence.cli import evidence_cli
+
+    app.cli.add_command(evidence_cli)
     try:
         from portal.imports.cli import roster_cli
     except ImportError:  # the roster commands arrive with the import work

@@ -3,4 +3,4 @@ from portal.tenancy import tenant_blueprint
 
 bp = tenant_blueprint("evidence", __name__, "/evidence")
 
-from portal.evidence import views  # noqa: E402,F401
+from portal.evidence import views  # noqa: F401
