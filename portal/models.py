@@ -36,3 +36,4 @@ from portal.dashboards.models import (  # noqa: F401,E402
     TownshipEstimate,
 )
 from portal.video.models import VideoConsent, VideoMedia, VideoSession  # noqa: F401,E402
+from portal.guardian.models import GuardianInvite, GuardianUpload  # noqa: F401,E402

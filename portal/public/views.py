@@ -36,6 +36,8 @@ def home():
     """Send each user to where their work is."""
     if current_user.roles & CITY_ROLES:
         return redirect(url_for("city.index"))
+    if current_user.roles == {Role.GUARDIAN}:
+        return redirect(url_for("guardian.home"))
     townships = workspace_townships(current_user)
     if len(townships) == 1:
         return redirect(url_for("rosters.list_persons", township_code=townships[0].code))

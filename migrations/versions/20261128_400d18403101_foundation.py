@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: 01589993b637
+Revision ID: 400d18403101
 Revises: 
-Create Date: 2026-11-28 16:01:24.446576
+Create Date: 2026-11-28 16:04:42.094762
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '01589993b637'
+revision = '400d18403101'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -597,6 +597,38 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_evidence_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_evidence_township_id'), ['township_id'], unique=False)
 
+    op.create_table('guardian_invites',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('token_sha256', sa.String(length=64), nullable=False),
+    sa.Column('guardian_name', sa.String(length=60), nullable=False),
+    sa.Column('relation', sa.String(length=30), nullable=False),
+    sa.Column('phone', sa.String(length=30), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('used_by_id', sa.Integer(), nullable=True),
+    sa.Column('used_mode', sa.String(length=10), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_by_id', sa.Integer(), nullable=True),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_guardian_invites_case_id_cases')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_guardian_invites_created_by_id_users')),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_guardian_invites_person_id_persons')),
+    sa.ForeignKeyConstraint(['revoked_by_id'], ['users.id'], name=op.f('fk_guardian_invites_revoked_by_id_users')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_guardian_invites_township_id_townships')),
+    sa.ForeignKeyConstraint(['used_by_id'], ['users.id'], name=op.f('fk_guardian_invites_used_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_guardian_invites')),
+    sa.UniqueConstraint('token_sha256', name=op.f('uq_guardian_invites_token_sha256'))
+    )
+    with op.batch_alter_table('guardian_invites', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_guardian_invites_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_guardian_invites_person_id'), ['person_id'], unique=False)
+        batch_op.create_index('ix_guardian_invites_township_case', ['township_id', 'case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_guardian_invites_township_id'), ['township_id'], unique=False)
+
     op.create_table('home_visits',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -641,6 +673,25 @@ def upgrade():
     with op.batch_alter_table('certificate_reprints', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_certificate_reprints_certificate_id'), ['certificate_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_certificate_reprints_township_id'), ['township_id'], unique=False)
+
+    op.create_table('guardian_uploads',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('evidence_id', sa.Integer(), nullable=False),
+    sa.Column('document', sa.String(length=30), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_guardian_uploads_case_id_cases')),
+    sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_guardian_uploads_evidence_id_evidence')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_guardian_uploads_township_id_townships')),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_guardian_uploads_uploaded_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_guardian_uploads')),
+    sa.UniqueConstraint('evidence_id', name=op.f('uq_guardian_uploads_evidence_id'))
+    )
+    with op.batch_alter_table('guardian_uploads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_guardian_uploads_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_guardian_uploads_township_id'), ['township_id'], unique=False)
 
     op.create_table('handovers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -702,11 +753,98 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_second_reviews_doctor_id'), ['doctor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_second_reviews_township_id'), ['township_id'], unique=False)
 
+    op.create_table('video_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('doctor_id', sa.Integer(), nullable=False),
+    sa.Column('room_id', sa.String(length=64), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('scheduled_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('join_nonce', sa.String(length=64), nullable=False),
+    sa.Column('join_token_hash', sa.String(length=64), nullable=False),
+    sa.Column('join_expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('join_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('admitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('media_started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('recording_started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('media_node_url', sa.String(length=200), nullable=False),
+    sa.Column('recording_evidence_id', sa.Integer(), nullable=True),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_video_sessions_case_id_cases')),
+    sa.ForeignKeyConstraint(['doctor_id'], ['users.id'], name=op.f('fk_video_sessions_doctor_id_users')),
+    sa.ForeignKeyConstraint(['recording_evidence_id'], ['evidence.id'], name=op.f('fk_video_sessions_recording_evidence_id_evidence')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_video_sessions_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_video_sessions')),
+    sa.UniqueConstraint('join_token_hash', name=op.f('uq_video_sessions_join_token_hash')),
+    sa.UniqueConstraint('room_id', name=op.f('uq_video_sessions_room_id'))
+    )
+    with op.batch_alter_table('video_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_video_sessions_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_video_sessions_doctor_id'), ['doctor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_video_sessions_township_id'), ['township_id'], unique=False)
+
+    op.create_table('video_consents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('party', sa.String(length=20), nullable=False),
+    sa.Column('given_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('name_typed', sa.String(length=100), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['session_id'], ['video_sessions.id'], name=op.f('fk_video_consents_session_id_video_sessions')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_video_consents_township_id_townships')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_video_consents_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_video_consents')),
+    sa.UniqueConstraint('session_id', 'party', name=op.f('uq_video_consents_session_id_party'))
+    )
+    with op.batch_alter_table('video_consents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_video_consents_session_id'), ['session_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_video_consents_township_id'), ['township_id'], unique=False)
+
+    op.create_table('video_media',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('evidence_id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('duration_seconds', sa.Float(), nullable=True),
+    sa.Column('video_frames', sa.Integer(), nullable=True),
+    sa.Column('width', sa.Integer(), nullable=True),
+    sa.Column('height', sa.Integer(), nullable=True),
+    sa.Column('has_audio', sa.Boolean(), nullable=True),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_video_media_evidence_id_evidence')),
+    sa.ForeignKeyConstraint(['session_id'], ['video_sessions.id'], name=op.f('fk_video_media_session_id_video_sessions')),
+    sa.ForeignKeyConstraint(['township_id'], ['townships.id'], name=op.f('fk_video_media_township_id_townships')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_video_media')),
+    sa.UniqueConstraint('evidence_id', name=op.f('uq_video_media_evidence_id'))
+    )
+    with op.batch_alter_table('video_media', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_video_media_session_id'), ['session_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_video_media_township_id'), ['township_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('video_media', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_video_media_township_id'))
+        batch_op.drop_index(batch_op.f('ix_video_media_session_id'))
+
+    op.drop_table('video_media')
+    with op.batch_alter_table('video_consents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_video_consents_township_id'))
+        batch_op.drop_index(batch_op.f('ix_video_consents_session_id'))
+
+    op.drop_table('video_consents')
+    with op.batch_alter_table('video_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_video_sessions_township_id'))
+        batch_op.drop_index(batch_op.f('ix_video_sessions_doctor_id'))
+        batch_op.drop_index(batch_op.f('ix_video_sessions_case_id'))
+
+    op.drop_table('video_sessions')
     with op.batch_alter_table('second_reviews', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_second_reviews_township_id'))
         batch_op.drop_index(batch_op.f('ix_second_reviews_doctor_id'))
@@ -723,6 +861,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_handovers_township_id'))
 
     op.drop_table('handovers')
+    with op.batch_alter_table('guardian_uploads', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_guardian_uploads_township_id'))
+        batch_op.drop_index(batch_op.f('ix_guardian_uploads_case_id'))
+
+    op.drop_table('guardian_uploads')
     with op.batch_alter_table('certificate_reprints', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_certificate_reprints_township_id'))
         batch_op.drop_index(batch_op.f('ix_certificate_reprints_certificate_id'))
@@ -735,6 +878,13 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_home_visits_case_id'))
 
     op.drop_table('home_visits')
+    with op.batch_alter_table('guardian_invites', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_guardian_invites_township_id'))
+        batch_op.drop_index('ix_guardian_invites_township_case')
+        batch_op.drop_index(batch_op.f('ix_guardian_invites_person_id'))
+        batch_op.drop_index(batch_op.f('ix_guardian_invites_case_id'))
+
+    op.drop_table('guardian_invites')
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evidence_township_id'))
         batch_op.drop_index(batch_op.f('ix_evidence_case_id'))
