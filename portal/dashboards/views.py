@@ -1,1 +1,232 @@
-"""Views of the dashboards area."""
+"""Campaign dashboards: the city's (all townships) and a township's (its villages), each with
+an Excel export, a printable report and drill-down lists; the city sets township estimates."""
+from __future__ import annotations
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal.auth.roles import Permission, Role
+from portal.cases.labels import CASE_LABELS
+from portal.clock import local_today
+from portal.dashboards import bp, township_bp
+from portal.dashboards.export import dashboard_workbook, overdue_label
+from portal.dashboards.forms import EstimateForm
+from portal.dashboards.services import (
+    DRILL_DOWNS,
+    OVERDUE_KINDS,
+    UNTRACKED_OVERDUE,
+    city_dashboard,
+    drill_down,
+    estimate_history,
+    refresh_figures,
+    set_estimate,
+    township_dashboard,
+)
+from portal.extensions import db
+from portal.reference.models import ConcentratedDay, Township
+from portal.rosters.services import find_campaign
+from portal.tenancy import current_access, require, scoped
+
+DRILL_DOWN_PER_PAGE = 50
+
+
+def _campaign():
+    return find_campaign(current_app.config.get("CAMPAIGN_CODE", "mangshi-2020"))
+
+
+def _settings() -> dict:
+    return {
+        "max_age_seconds": int(current_app.config.get("DASHBOARD_MAX_AGE_SECONDS", 300)),
+        "handover_days": int(current_app.config.get("HANDOVER_OVERDUE_DAYS", 15)),
+    }
+
+
+def _common() -> dict:
+    settings = _settings()
+    return {"CASE_LABELS": CASE_LABELS, "OVERDUE_KINDS": OVERDUE_KINDS,
+            "UNTRACKED_OVERDUE": UNTRACKED_OVERDUE, "overdue_label": overdue_label,
+            "handover_days": settings["handover_days"],
+            "max_age_minutes": max(settings["max_age_seconds"] // 60, 1)}
+
+
+def _can_edit() -> bool:
+    return Role.CITY_ADMIN in current_access().roles
+
+
+def _city():
+    return city_dashboard(current_access(), _campaign(), local_today(), **_settings())
+
+
+def _township():
+    access = current_access()
+    if not access.whole_township:
+        abort(403)
+    return township_dashboard(access, access.township, _campaign(), local_today(),
+                              **_settings())
+
+
+def _xlsx(dash, scope: str, filename: str):
+    data = dashboard_workbook(dash, scope)
+    db.session.commit()  # figures refreshed for the export are kept
+    return send_file(data, as_attachment=True, download_name=filename,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# --- city ----------------------------------------------------------------------------------
+
+@bp.route("/")
+@login_required
+@require(Permission.VIEW_CITY)
+def city():
+    """The city dashboard: holding rate per township against the targets, and the work."""
+    dash = _city()
+    db.session.commit()
+    return render_template("dashboards/city.html", dash=dash, scope="city",
+                           can_edit=_can_edit(), **_common())
+
+
+@bp.route("/print")
+@login_required
+@require(Permission.VIEW_CITY)
+def city_print():
+    """The city dashboard as a printable report (tables only)."""
+    dash = _city()
+    db.session.commit()
+    return render_template("dashboards/print.html", dash=dash, scope="city", **_common())
+
+
+@bp.route("/export.xlsx")
+@login_required
+@require(Permission.VIEW_CITY)
+def city_export():
+    """The city dashboard's figures as an Excel workbook."""
+    return _xlsx(_city(), "city", f"dashboard-{local_today().isoformat()}.xlsx")
+
+
+@bp.route("/refresh", methods=["POST"])
+@login_required
+@require(Permission.VIEW_CITY)
+def city_refresh():
+    """Recompute every township's figures now (city administrators)."""
+    if not _can_edit():
+        abort(403)
+    ids = list(db.session.scalars(select(Township.id)))
+    refresh_figures(current_access(), ids, local_today(), _settings()["handover_days"])
+    db.session.commit()
+    flash(_("The figures were recomputed."), "success")
+    return redirect(url_for("dashboards.city"))
+
+
+@bp.route("/estimates", methods=["GET", "POST"])
+@login_required
+@require(Permission.VIEW_CITY)
+def estimates():
+    """Each township's estimate of disabled persons, its versions, and a form to set one."""
+    townships = db.session.scalars(select(Township).order_by(Township.position)).all()
+    form = EstimateForm(townships)
+    if request.method == "POST":
+        if not _can_edit():
+            abort(403)
+        if form.validate_on_submit():
+            township = db.session.get(Township, form.township.data)
+            if township is None:
+                abort(404)
+            set_estimate(township, current_user, form.estimated_disabled.data,
+                         form.note.data or "")
+            db.session.commit()
+            flash(_("The estimate of %(township)s is now %(n)s.", township=township.name,
+                    n=form.estimated_disabled.data), "success")
+            return redirect(url_for("dashboards.estimates"))
+    dash = _city()
+    db.session.commit()
+    names = {t.id: t.name for t in townships}
+    return render_template("dashboards/estimates.html", form=form, dash=dash,
+                           history=estimate_history(current_access()), names=names,
+                           can_edit=_can_edit())
+
+
+@bp.route("/list")
+@login_required
+@require(Permission.VIEW_CITY)
+def city_list():
+    """Drill-down: the persons behind a city figure, masked, one page at a time."""
+    if not current_access().can(Permission.VIEW_PERSONS):
+        abort(403)
+    return _drill_down("dashboards.city_list", request.args.get("township", type=int))
+
+
+# --- township ------------------------------------------------------------------------------
+
+@township_bp.route("/")
+@login_required
+@require(Permission.VIEW_PERSONS)
+def township():
+    """The township dashboard: its villages, its work lists and its next concentrated day."""
+    dash = _township()
+    next_day = db.session.scalars(
+        scoped(select(ConcentratedDay)).where(ConcentratedDay.day >= local_today(),
+                                              ConcentratedDay.status == "planned")
+        .order_by(ConcentratedDay.day).limit(1)).first()
+    db.session.commit()
+    return render_template("dashboards/township.html", dash=dash, scope="township",
+                           next_day=next_day, **_common())
+
+
+@township_bp.route("/print")
+@login_required
+@require(Permission.VIEW_PERSONS)
+def township_print():
+    """The township dashboard as a printable report."""
+    dash = _township()
+    db.session.commit()
+    return render_template("dashboards/print.html", dash=dash, scope="township", **_common())
+
+
+@township_bp.route("/export.xlsx")
+@login_required
+@require(Permission.VIEW_PERSONS)
+def township_export():
+    """The township dashboard's figures as an Excel workbook."""
+    dash = _township()
+    return _xlsx(dash, "township",
+                 f"dashboard-{current_access().township.code}-{local_today().isoformat()}.xlsx")
+
+
+@township_bp.route("/list")
+@login_required
+@require(Permission.VIEW_PERSONS)
+def township_list():
+    """Drill-down: the township's persons behind a figure, masked, one page at a time."""
+    if not current_access().whole_township:
+        abort(403)
+    return _drill_down("township_dashboard.township_list", None)
+
+
+def _drill_down(endpoint: str, township_id: int | None):
+    kind = request.args.get("kind", "")
+    if kind not in DRILL_DOWNS:
+        abort(404)
+    page = max(request.args.get("page", 1, type=int), 1)
+    persons, has_next = drill_down(current_access(), kind, local_today(), township_id, page,
+                                   DRILL_DOWN_PER_PAGE)
+    names = dict(db.session.execute(select(Township.id, Township.name)).all())
+    args = {"kind": kind}
+    if township_id is not None:
+        args["township"] = township_id
+    titles = {"poverty_uncertified": _("Poverty-registered persons without a valid certificate"),
+              "renewal_pending": _("Expired certificates not yet renewed")}
+    return render_template("dashboards/list.html", kind=kind, title=titles[kind],
+                           persons=persons, page=page,
+                           has_next=has_next, endpoint=endpoint, args=args, names=names,
+                           township_id=township_id)

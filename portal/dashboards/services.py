@@ -1,0 +1,562 @@
+"""Dashboard figures: computed by one grouped query per figure family into a small per-township
+summary (`dashboard_figures`), read back by the dashboards, refreshed when stale.
+
+Definitions (also shown on the dashboard page):
+
+- *certified person*: a person, not recorded as deceased, who holds a currently valid
+  certificate on the dashboard's day: either a certificate printed by the portal, handed over to
+  them, not cancelled and not expired; or the certificate recorded on their person row
+  (`certificate_expires_on`, the holders at the start of the campaign and imported lists) whose
+  expiry date is after that day.
+- *holding rate*: certified persons ÷ estimated disabled persons.
+- *estimated disabled persons* of a township: its latest `TownshipEstimate`; a township without
+  one gets a share of what the campaign estimate leaves after the townships that have one,
+  in proportion to the persons recorded in it (so with no estimates at all the townships
+  share the campaign figure, 23,900 in the reference campaign). The overall estimate is the
+  sum of the townships' estimates.
+- *renewal*: persons on the expired-certificate roster (附件1), renewed when they are certified.
+- *poverty-registered without certificate*: poverty-registered persons, not deceased, not
+  certified.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from portal.auth.roles import Role
+from portal.cases.models import Case
+from portal.certificates.models import Certificate, Handover
+from portal.clock import local_today
+from portal.dashboards.models import DashboardFigure, DashboardRefresh, TownshipEstimate
+from portal.domain.workdays import workdays_between
+from portal.extensions import db
+from portal.reference.models import Campaign, Township, Village
+from portal.rosters.models import Person, RosterEntry
+from portal.tenancy import Access, scoped
+
+PERSON_KEYS = ("persons", "certified", "expired_roster", "renewed", "poverty",
+               "poverty_uncertified")
+OVERDUE_KINDS = ("publicity", "review", "print", "dispatch", "handover", "petitions")
+# Petitions (信访) are not recorded by the portal yet: shown as 0, marked "not yet tracked".
+UNTRACKED_OVERDUE = frozenset({"petitions"})
+DRILL_DOWNS = ("poverty_uncertified", "renewal_pending")
+
+
+# --- definitions as SQL ---------------------------------------------------------------------
+
+def certified_condition(today: date):
+    """SQL condition on Person: holds a currently valid certificate on `today`."""
+    handed_over = (
+        select(Certificate.id)
+        .join(Handover, Handover.certificate_id == Certificate.id)
+        .where(Certificate.person_id == Person.id, Certificate.status == "valid",
+               Certificate.expires_on > today)
+        .exists()
+    )
+    # Spelled out for NULL dates, so that NOT(certified) is true for persons without any card.
+    recorded = and_(Person.certificate_expires_on.is_not(None),
+                    Person.certificate_expires_on > today)
+    return and_(Person.deceased.is_(False), or_(recorded, handed_over))
+
+
+def on_expired_roster():
+    """SQL condition on Person: listed on the expired-certificate roster (附件1)."""
+    return (
+        select(RosterEntry.id)
+        .where(RosterEntry.person_id == Person.id, RosterEntry.list_kind == "expired")
+        .exists()
+    )
+
+
+def drill_down_condition(kind: str, today: date):
+    """SQL condition on Person of one drill-down list of the dashboard."""
+    certified = certified_condition(today)
+    alive = Person.deceased.is_(False)
+    if kind == "poverty_uncertified":
+        return and_(alive, Person.poverty_registered.is_(True), ~certified)
+    if kind == "renewal_pending":
+        return and_(alive, on_expired_roster(), ~certified)
+    raise ValueError(kind)
+
+
+def _flag(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+# --- computing the summary -----------------------------------------------------------------
+
+def _person_figures(access: Access, township_ids: list[int], today: date) -> list[dict]:
+    certified = certified_condition(today)
+    expired = on_expired_roster()
+    poverty = Person.poverty_registered.is_(True)
+    stmt = (
+        scoped(select(
+            Person.township_id, Person.village_id,
+            func.count().label("persons"),
+            _flag(certified).label("certified"),
+            _flag(expired).label("expired_roster"),
+            _flag(and_(expired, certified)).label("renewed"),
+            _flag(poverty).label("poverty"),
+            _flag(and_(poverty, ~certified)).label("poverty_uncertified"),
+        ), access)
+        .where(Person.township_id.in_(township_ids), Person.deceased.is_(False))
+        .group_by(Person.township_id, Person.village_id)
+    )
+    rows = []
+    for row in db.session.execute(stmt):
+        for key in PERSON_KEYS:
+            rows.append({"township_id": row.township_id, "village_id": row.village_id,
+                         "family": "persons", "key": key, "value": int(getattr(row, key) or 0)})
+    return rows
+
+
+def _case_figures(access: Access, township_ids: list[int]) -> list[dict]:
+    stmt = (
+        scoped(select(Case.township_id, Case.state, Case.path, func.count()), access)
+        .where(Case.township_id.in_(township_ids))
+        .group_by(Case.township_id, Case.state, Case.path)
+    )
+    return [{"township_id": tid, "village_id": None, "family": "cases",
+             "key": f"{state}:{path}", "value": count}
+            for tid, state, path, count in db.session.execute(stmt)]
+
+
+def overdue_case_kind(today: date):
+    """SQL expression naming the overdue kind of a case (publicity, review), else NULL."""
+    return case(
+        (and_(Case.state == "publicity", Case.publicity_ends_on < today), "publicity"),
+        (and_(Case.state == "under_review", Case.review_due_on < today), "review"),
+        else_=None,
+    )
+
+
+def _overdue_figures(access: Access, township_ids: list[int], today: date,
+                     handover_days: int) -> list[dict]:
+    kind = overdue_case_kind(today).label("kind")
+    cases = (
+        scoped(select(Case.township_id, kind, func.count()), access)
+        .where(Case.township_id.in_(township_ids),
+               Case.state.in_(("publicity", "under_review")))
+        .group_by(Case.township_id, kind)
+    )
+    counts: dict[tuple[int, str], int] = {}
+    for tid, name, count in db.session.execute(cases):
+        if name:
+            counts[(tid, name)] = count
+    for tid, name, count in _certificate_overdue(access, township_ids, today, handover_days):
+        counts[(tid, name)] = counts.get((tid, name), 0) + count
+    return [{"township_id": tid, "village_id": None, "family": "overdue", "key": name,
+             "value": count} for (tid, name), count in counts.items()]
+
+
+def _certificate_overdue(access: Access, township_ids: list[int], today: date,
+                         handover_days: int) -> list[tuple[int, str, int]]:
+    """Approved cases not printed, printed certificates not dispatched, and received ones not
+    handed over within `handover_days` (no withholding), counted per township."""
+    live = select(Certificate.id).where(Certificate.case_id == Case.id,
+                                        Certificate.status == "valid").exists()
+    not_printed = (
+        scoped(select(Case.township_id, func.count()), access)
+        .where(Case.township_id.in_(township_ids), Case.state == "approved", ~live)
+        .group_by(Case.township_id)
+    )
+    out = [(tid, "print", n) for tid, n in db.session.execute(not_printed)]
+    not_sent = (
+        scoped(select(Certificate.township_id, func.count()), access)
+        .where(Certificate.township_id.in_(township_ids), Certificate.status == "valid",
+               Certificate.printed_on.is_not(None), Certificate.dispatch_batch_id.is_(None))
+        .group_by(Certificate.township_id)
+    )
+    out += [(tid, "dispatch", n) for tid, n in db.session.execute(not_sent)]
+    from portal.certificates.models import DispatchBatch
+
+    handed = select(Handover.id).where(Handover.certificate_id == Certificate.id).exists()
+    held = (
+        scoped(select(Certificate.township_id, func.count()), access)
+        .join(DispatchBatch, DispatchBatch.id == Certificate.dispatch_batch_id)
+        .where(Certificate.township_id.in_(township_ids), Certificate.status == "valid",
+               DispatchBatch.received_on.is_not(None),
+               DispatchBatch.received_on < today - timedelta(days=handover_days), ~handed)
+        .group_by(Certificate.township_id)
+    )
+    out += [(tid, "handover", n) for tid, n in db.session.execute(held)]
+    return out
+
+
+def refresh_figures(access: Access, township_ids: list[int], today: date,
+                    handover_days: int = 15) -> None:
+    """Recompute the summary of `township_ids` as of `today` (one grouped query per family)."""
+    if not township_ids:
+        return
+    ids = sorted(township_ids)
+    rows = (_person_figures(access, ids, today) + _case_figures(access, ids)
+            + _overdue_figures(access, ids, today, handover_days))
+    db.session.execute(delete(DashboardFigure).where(DashboardFigure.township_id.in_(ids)))
+    if rows:
+        db.session.execute(insert(DashboardFigure), rows)
+    now = datetime.now(UTC)
+    known = set(db.session.scalars(
+        select(DashboardRefresh.township_id).where(DashboardRefresh.township_id.in_(ids))))
+    db.session.execute(update(DashboardRefresh).where(DashboardRefresh.township_id.in_(ids))
+                       .values(as_of=today, computed_at=now, stale=False))
+    for tid in ids:
+        if tid in known:
+            continue
+        try:
+            with db.session.begin_nested():
+                db.session.add(DashboardRefresh(township_id=tid, as_of=today, computed_at=now))
+        except IntegrityError:  # another request refreshed the same township meanwhile
+            pass
+    db.session.flush()
+
+
+def mark_stale(township_id: int) -> None:
+    """Ask for the township's figures to be recomputed at the next dashboard view."""
+    db.session.execute(update(DashboardRefresh)
+                       .where(DashboardRefresh.township_id == township_id)
+                       .values(stale=True))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def ensure_fresh(access: Access, township_ids: list[int], today: date, max_age_seconds: int,
+                 handover_days: int = 15) -> datetime | None:
+    """Refresh the townships whose figures are missing, stale, of another day or too old;
+    returns when the oldest figures shown were computed."""
+    now = datetime.now(UTC)
+    states = {r.township_id: r for r in db.session.scalars(
+        scoped(select(DashboardRefresh), access)
+        .where(DashboardRefresh.township_id.in_(township_ids)))}
+    due = [tid for tid in township_ids
+           if tid not in states or states[tid].stale or states[tid].as_of != today
+           or (now - _aware(states[tid].computed_at)).total_seconds() >= max_age_seconds]
+    if due:
+        refresh_figures(access, due, today, handover_days)
+    kept = [_aware(states[tid].computed_at) for tid in township_ids
+            if tid in states and tid not in due]
+    return min(kept + ([now] if due else []), default=None)
+
+
+# --- reading the dashboard -----------------------------------------------------------------
+
+@dataclass
+class Line:
+    """One row of a dashboard table: a township or a village, with its figures."""
+
+    key: int | None
+    name: str
+    estimate: int = 0
+    estimate_set: bool = False
+    estimate_row: TownshipEstimate | None = None
+    figures: dict[str, int] = field(default_factory=dict)
+    overdue: dict[str, int] = field(default_factory=dict)
+    code: str = ""
+    rank: int = 0
+
+    def get(self, key: str) -> int:
+        return self.figures.get(key, 0)
+
+    @property
+    def rate(self) -> float | None:
+        return self.get("certified") / self.estimate if self.estimate else None
+
+    @property
+    def renewal_pending(self) -> int:
+        return self.get("expired_roster") - self.get("renewed")
+
+
+@dataclass
+class TargetStatus:
+    """A holding-rate target with what it needs and the time left."""
+
+    rate: float
+    deadline: date
+    needed: int
+    missing: int
+    calendar_days: int
+    working_days: int
+
+    @property
+    def reached(self) -> bool:
+        return self.missing <= 0
+
+
+@dataclass
+class Dashboard:
+    """Everything a dashboard page, its export and its print version show."""
+
+    today: date
+    campaign: Campaign | None
+    lines: list[Line]
+    total: Line
+    targets: list[TargetStatus]
+    cases: dict[str, dict[str, int]]  # state -> path -> count
+    phases: list
+    current_phase: object | None
+    computed_at: datetime | None
+    estimates_defaulted: bool
+    baseline_rate: float | None
+
+    @property
+    def case_paths(self) -> list[str]:
+        from portal.cases.models import ASSESSMENT_PATHS
+
+        return list(ASSESSMENT_PATHS)
+
+    def chart_data(self) -> dict:
+        """The figures the charts draw (embedded as JSON; the tables show the same)."""
+        rows = [line for line in self.lines if line.rate is not None]
+        return {
+            "names": [line.name for line in rows],
+            "rates": [round(line.rate * 100, 1) for line in rows],
+            "targets": [{"rate": round(t.rate * 100, 1), "deadline": t.deadline.isoformat()}
+                        for t in self.targets],
+            "progress": self.progress_points(),
+        }
+
+    def progress_points(self) -> list[dict]:
+        """Overall holding rate at the start, today, and the targets, in date order."""
+        points = []
+        start = self.phases[0].starts_on if self.phases else None
+        if start is not None and self.baseline_rate is not None:
+            points.append({"date": start.isoformat(), "actual": round(self.baseline_rate * 100, 1),
+                           "target": round(self.baseline_rate * 100, 1)})
+        for target in self.targets:
+            points.append({"date": target.deadline.isoformat(), "actual": None,
+                           "target": round(target.rate * 100, 1)})
+        if self.total.rate is not None:
+            points.append({"date": self.today.isoformat(),
+                           "actual": round(self.total.rate * 100, 1), "target": None})
+        return sorted(points, key=lambda p: p["date"])
+
+
+def current_estimates(access: Access, township_ids: list[int]) -> dict[int, TownshipEstimate]:
+    """The latest estimate of each township that has one."""
+    latest = (
+        scoped(select(func.max(TownshipEstimate.id)), access)
+        .where(TownshipEstimate.township_id.in_(township_ids))
+        .group_by(TownshipEstimate.township_id)
+    )
+    rows = db.session.scalars(
+        scoped(select(TownshipEstimate), access).where(TownshipEstimate.id.in_(latest)))
+    return {row.township_id: row for row in rows}
+
+
+def split_proportionally(total: int, weights: dict) -> dict:
+    """Split `total` over the keys of `weights` in proportion (largest remainder; equal
+    shares when every weight is 0), so the parts add up to `total`."""
+    if not weights:
+        return {}
+    weight_sum = sum(weights.values())
+    if weight_sum <= 0:
+        weights = {key: 1 for key in weights}
+        weight_sum = len(weights)
+    exact = {key: total * w / weight_sum for key, w in weights.items()}
+    parts = {key: math.floor(v) for key, v in exact.items()}
+    left = total - sum(parts.values())
+    for key in sorted(exact, key=lambda k: (parts[k] - exact[k], str(k)))[:left]:
+        parts[key] += 1
+    return parts
+
+
+def _read_figures(access: Access, township_ids: list[int]):
+    per_village: dict[int, dict[int | None, dict[str, int]]] = {}
+    cases: dict[int, dict[str, int]] = {}
+    overdue: dict[int, dict[str, int]] = {}
+    stmt = (scoped(select(DashboardFigure.township_id, DashboardFigure.village_id,
+                          DashboardFigure.family, DashboardFigure.key, DashboardFigure.value),
+                   access)
+            .where(DashboardFigure.township_id.in_(township_ids)))
+    for tid, vid, family, key, value in db.session.execute(stmt):
+        if family == "persons":
+            per_village.setdefault(tid, {}).setdefault(vid, {})[key] = value
+        elif family == "cases":
+            cases.setdefault(tid, {})[key] = value
+        else:
+            overdue.setdefault(tid, {})[key] = value
+    return per_village, cases, overdue
+
+
+def _sum(dicts) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for d in dicts:
+        for key, value in d.items():
+            out[key] = out.get(key, 0) + value
+    return out
+
+
+def _targets(campaign: Campaign | None, certified: int, estimate: int,
+             today: date) -> list[TargetStatus]:
+    out = []
+    for target in (campaign.targets if campaign else []):
+        rate = float(target.holding_rate)
+        needed = math.ceil(rate * estimate - 1e-9)
+        out.append(TargetStatus(
+            rate=rate, deadline=target.deadline, needed=needed, missing=needed - certified,
+            calendar_days=(target.deadline - today).days,
+            working_days=workdays_between(today, target.deadline),
+        ))
+    return out
+
+
+def _case_matrix(cases: dict[str, int]) -> dict[str, dict[str, int]]:
+    matrix: dict[str, dict[str, int]] = {}
+    for key, count in cases.items():
+        state, path = key.split(":", 1)
+        matrix.setdefault(state, {})[path] = count
+    return matrix
+
+
+def _campaign_context(campaign: Campaign | None, today: date):
+    phases = list(campaign.phases) if campaign else []
+    current = next((p for p in phases if p.starts_on <= today <= p.ends_on), None)
+    baseline = (campaign.certified_at_start / campaign.estimated_disabled
+                if campaign and campaign.estimated_disabled else None)
+    return phases, current, baseline
+
+
+def rank_lines(lines: list[Line]) -> None:
+    """Rank by holding rate, highest first (lines without an estimate last)."""
+    ordered = sorted(lines, key=lambda line: (line.rate is None, -(line.rate or 0), line.name))
+    for position, line in enumerate(ordered, start=1):
+        line.rank = position
+
+
+def city_dashboard(access: Access, campaign: Campaign | None, today: date,
+                   max_age_seconds: int, handover_days: int = 15) -> Dashboard:
+    """The city's figures: every township, the total, targets, cases, phases."""
+    townships = db.session.scalars(select(Township).order_by(Township.position,
+                                                             Township.id)).all()
+    ids = [t.id for t in townships]
+    computed_at = ensure_fresh(access, ids, today, max_age_seconds, handover_days)
+    per_village, cases, overdue = _read_figures(access, ids)
+    estimates = current_estimates(access, ids)
+    figures = {tid: _sum(per_village.get(tid, {}).values()) for tid in ids}
+    unset = [tid for tid in ids if tid not in estimates]
+    remaining = max((campaign.estimated_disabled if campaign else 0)
+                    - sum(e.estimated_disabled for e in estimates.values()), 0)
+    defaults = split_proportionally(remaining, {tid: figures[tid].get("persons", 0)
+                                                for tid in unset})
+    lines = []
+    for township in townships:
+        estimate = estimates.get(township.id)
+        lines.append(Line(
+            key=township.id, name=township.name, code=township.code,
+            estimate=estimate.estimated_disabled if estimate else defaults[township.id],
+            estimate_set=estimate is not None, estimate_row=estimate,
+            figures=figures[township.id], overdue=overdue.get(township.id, {}),
+        ))
+    rank_lines(lines)
+    total = Line(key=None, name="", estimate=sum(line.estimate for line in lines),
+                 figures=_sum(line.figures for line in lines),
+                 overdue=_sum(line.overdue for line in lines))
+    phases, current, baseline = _campaign_context(campaign, today)
+    return Dashboard(
+        today=today, campaign=campaign, lines=lines, total=total,
+        targets=_targets(campaign, total.get("certified"), total.estimate, today),
+        cases=_case_matrix(_sum(cases.values())), phases=phases, current_phase=current,
+        computed_at=computed_at, estimates_defaulted=bool(unset), baseline_rate=baseline,
+    )
+
+
+def township_dashboard(access: Access, township: Township, campaign: Campaign | None,
+                       today: date, max_age_seconds: int,
+                       handover_days: int = 15) -> Dashboard:
+    """One township's figures per village, with the township's estimate split over villages
+    in proportion to the persons recorded in each."""
+    computed_at = ensure_fresh(access, [township.id], today, max_age_seconds, handover_days)
+    per_village, cases, overdue = _read_figures(access, [township.id])
+    figures = per_village.get(township.id, {})
+    own = _township_line(access, township, campaign, _sum(figures.values()))
+    own.overdue = overdue.get(township.id, {})
+    villages = db.session.scalars(scoped(select(Village), access).order_by(Village.name)).all()
+    keys: list[int | None] = [v.id for v in villages] + ([None] if None in figures else [])
+    shares = split_proportionally(own.estimate, {k: figures.get(k, {}).get("persons", 0)
+                                                 for k in keys})
+    names = {v.id: v.name for v in villages}
+    lines = [Line(key=k, name=names.get(k, ""), estimate=shares[k], figures=figures.get(k, {}))
+             for k in keys]
+    rank_lines(lines)
+    phases, current, baseline = _campaign_context(campaign, today)
+    return Dashboard(
+        today=today, campaign=campaign, lines=lines, total=own,
+        targets=_targets(campaign, own.get("certified"), own.estimate, today),
+        cases=_case_matrix(cases.get(township.id, {})), phases=phases, current_phase=current,
+        computed_at=computed_at, estimates_defaulted=not own.estimate_set,
+        baseline_rate=baseline,
+    )
+
+
+def _township_line(access: Access, township: Township, campaign: Campaign | None,
+                   figures: dict[str, int]) -> Line:
+    """The township's own line with the estimate the city uses for it.
+
+    A default estimate is a share of what the city's set estimates leave, in proportion to the
+    persons recorded in each township without one; it depends on the other townships'
+    counts, so those (counts only, never persons) are read with city-wide scope. Only this
+    township's own figure is returned.
+    """
+    city = Access(user_id=access.user_id, township=None, roles={Role.SUPERVISOR})
+    ids = list(db.session.scalars(select(Township.id)))
+    counted = set(db.session.scalars(scoped(select(DashboardRefresh.township_id), city)))
+    never = [tid for tid in ids if tid not in counted and tid != township.id]
+    if never:  # the other townships' counts have never been computed
+        refresh_figures(city, never, local_today())
+    estimates = current_estimates(city, ids)
+    estimate = estimates.get(township.id)
+    if estimate is not None:
+        value = estimate.estimated_disabled
+    else:
+        persons = dict(db.session.execute(
+            scoped(select(DashboardFigure.township_id, func.sum(DashboardFigure.value)), city)
+            .where(DashboardFigure.family == "persons", DashboardFigure.key == "persons")
+            .group_by(DashboardFigure.township_id)).all())
+        persons[township.id] = figures.get("persons", 0)
+        unset = {tid: int(persons.get(tid) or 0) for tid in ids if tid not in estimates}
+        remaining = max((campaign.estimated_disabled if campaign else 0)
+                        - sum(e.estimated_disabled for e in estimates.values()), 0)
+        value = split_proportionally(remaining, unset)[township.id]
+    return Line(key=township.id, name=township.name, code=township.code, estimate=value,
+                estimate_set=estimate is not None, estimate_row=estimate, figures=figures)
+
+
+# --- estimates -------------------------------------------------------------------------------
+
+def set_estimate(township: Township, actor, estimated_disabled: int,
+                 note: str = "") -> TownshipEstimate:
+    """Record a new version of the township's estimate of disabled persons."""
+    from portal.audit.services import record_event
+
+    row = TownshipEstimate(township_id=township.id, estimated_disabled=estimated_disabled,
+                           set_by_id=actor.id, note=note)
+    db.session.add(row)
+    db.session.flush()
+    record_event("dashboard.estimate_set", actor=actor, township_id=township.id, obj=row,
+                 details={"estimated_disabled": estimated_disabled})
+    return row
+
+
+def estimate_history(access: Access, limit: int = 200) -> list[TownshipEstimate]:
+    """The latest versions of all estimates, newest first."""
+    return db.session.scalars(
+        scoped(select(TownshipEstimate), access).order_by(TownshipEstimate.id.desc())
+        .limit(limit)).all()
+
+
+def drill_down(access: Access, kind: str, today: date, township_id: int | None = None,
+               page: int = 1, per_page: int = 50):
+    """One page of the persons behind a dashboard figure (poverty-registered without a
+    certificate, expired-roster holders not yet renewed); one extra row tells if more follow."""
+    stmt = scoped(select(Person), access).where(drill_down_condition(kind, today))
+    if township_id is not None:
+        stmt = stmt.where(Person.township_id == township_id)
+    rows = db.session.scalars(
+        stmt.order_by(Person.township_id, Person.village_id, Person.id)
+        .limit(per_page + 1).offset((page - 1) * per_page)).all()
+    return rows[:per_page], len(rows) > per_page
