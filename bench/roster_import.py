@@ -163,22 +163,23 @@ def main(argv: list[str] | None = None) -> int:
               f"in {time.perf_counter() - started:.1f} s")
         url = args.database_url or f"sqlite:///{tmpdir / 'bench.sqlite3'}"
         app = _app(url)
-        reads = []
-        for _ in range(args.repeat + 1):
-            mark = time.perf_counter()
-            excel.read_raw(path)
-            reads.append(time.perf_counter() - mark)
-        read = statistics.median(reads[1:])
-        runs = []
+        excel.read_raw(path)  # warm the file cache once
+        reads, runs = [], []
+        # Reads and imports alternate, so that a busy machine slows both alike; the ratio is
+        # taken per pair and its median reported.
         with app.app_context():
             for i in range(args.repeat):
+                mark = time.perf_counter()
+                excel.read_raw(path)
+                reads.append(time.perf_counter() - mark)
                 runs.append(import_once(path, f"bench{int(time.time())}{i}"))
             from portal.extensions import db
 
             db.engine.dispose()
+        read = statistics.median(reads)
         total = statistics.median(r["total"] for r in runs)
         best = min(runs, key=lambda r: r["total"])
-        ratio = total / read
+        ratio = statistics.median(r["total"] / t for r, t in zip(runs, reads, strict=True))
         backend = "postgresql" if args.database_url else "sqlite"
         print(f"database: {backend}")
         print(f"read only (calamine, median of {args.repeat}): {read:.3f} s")
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"imported={best['imported']} rejected={best['rejected']}; re-import of the same "
               f"file: {statistics.median(r['reimport'] for r in runs):.3f} s, "
               f"changes={best['reimport_changes']}")
-        print(f"ratio import/read = {ratio:.2f} (goal ≤ {GOAL:g}): "
+        print(f"ratio import/read (median of per-pair ratios) = {ratio:.2f} (goal ≤ {GOAL:g}): "
               f"{'met' if ratio <= GOAL else 'NOT met'}")
     return 0
 
