@@ -29,7 +29,7 @@ SHEET_CSS = """
 
 def qr_data_uri(certificate: Certificate) -> str:
     """The QR code (SVG data URI) of the public verification address of the certificate."""
-    address = url_for("verify.check", token=signed_token(certificate), _external=True)
+    address = url_for("verify.check", qr_token=signed_token(certificate), _external=True)
     return segno.make(address, error="m").svg_data_uri(scale=4, border=2)
 
 

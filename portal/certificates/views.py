@@ -452,11 +452,11 @@ def _verify_limit() -> str:
     return current_app.config.get("VERIFY_RATE_LIMIT", "30 per minute")
 
 
-@verify_bp.route("/<token>")
+@verify_bp.route("/<qr_token>")
 @limiter.limit(_verify_limit)
-def check(token):
+def check(qr_token):
     """Public QR check: only valid / expired / cancelled / unknown, category, grade, expiry."""
-    certificate = certificate_for_token(token[:200])
+    certificate = certificate_for_token(qr_token[:200])
     status = verification_status(certificate, local_today())
     record_event("certificate.verify", object_type="certificates",
                  object_id=certificate.id if certificate else None,

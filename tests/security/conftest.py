@@ -22,6 +22,8 @@ PUBLIC_ENDPOINTS = {
     "auth.login": "the login form",
     "public.healthz": "liveness probe of the process supervisor, answers only 'ok'",
     "public.set_language": "language switch offered on the login page",
+    "verify.check": "QR check of a certificate: the signed token is the authorization; it "
+                    "shows only valid/expired/cancelled/unknown, category, grade and expiry",
 }
 
 
@@ -64,6 +66,10 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "visit_id": (True, lambda s: s.visit.id),
     "case_id": (True, lambda s: s.case.id),
     "action": (False, lambda s: "withdraw"),
+    "certificate_id": (True, lambda s: s.certificate.id),
+    "dispatch_id": (True, lambda s: s.dispatch.id),
+    "batch_id": (True, lambda s: s.print_batch.id),
+    "qr_token": (False, lambda s: "not-a-signed-token"),
 }
 
 # Arguments that reach one person: a liaison of another village must not reach them.
@@ -169,6 +175,7 @@ def world(db_session, make_township, make_user, make_person):
     a, b = side("A"), side("B")
     for s in (a, b):
         _add_schedule(db_session, make_user, s)
+        _add_certificate(db_session, s)
     city_admin = make_user("city_admin", username="sec_city_admin")
     return {"A": a, "B": b, "city_admin": city_admin}
 
@@ -196,4 +203,26 @@ def _add_schedule(db_session, make_user, side: Side) -> None:
     side.visit.members.append(HomeVisitMember(township_id=side.township.id,
                                               user_id=doctor.id, is_doctor=True))
     db_session.add(side.visit)
+    db_session.flush()
+
+
+def _add_certificate(db_session, side: Side) -> None:
+    """A printed certificate of `person` (its case), sent to the side's township."""
+    from datetime import date
+
+    from portal.certificates.models import Certificate, DispatchBatch, PrintBatch
+
+    side.print_batch = PrintBatch(township_id=side.township.id, state="printed",
+                                  issue_date=date(2020, 9, 1), created_by_id=side.staff.id)
+    side.dispatch = DispatchBatch(township_id=side.township.id, sent_count=1,
+                                  sent_by_id=side.staff.id, sent_on=date(2020, 9, 2))
+    db_session.add_all([side.print_batch, side.dispatch])
+    db_session.flush()
+    side.certificate = Certificate(
+        township_id=side.township.id, case_id=side.case.id, live_case_id=side.case.id,
+        person_id=side.person.id, number=side.person.id_number + "42", category="physical",
+        grade=2, issue_date=date(2020, 9, 1), expires_on=date(2030, 9, 1),
+        token=f"sec-{side.code}", print_batch_id=side.print_batch.id,
+        printed_on=date(2020, 9, 1), dispatch_batch_id=side.dispatch.id)
+    db_session.add(side.certificate)
     db_session.flush()
