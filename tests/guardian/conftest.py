@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.conftest import csrf_token
+from tests.security.conftest import _no_login_throttle, world  # noqa: F401 (fixtures)
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"\x00" * 2000
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + b" " * 500

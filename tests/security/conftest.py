@@ -24,6 +24,8 @@ PUBLIC_ENDPOINTS = {
     "public.set_language": "language switch offered on the login page",
     "verify.check": "QR check of a certificate: the signed token is the authorization; it "
                     "shows only valid/expired/cancelled/unknown, category, grade and expiry",
+    "guardian.open_invite": "a guardian's invite link: the single-use token (stored hashed) is "
+                            "the authorization; unknown, used or expired tokens get a plain page",
 }
 
 
