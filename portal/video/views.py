@@ -1,1 +1,495 @@
-"""Views of the video area."""
+"""Views of the video area: the case's sessions, the doctor's room, the guardian's join link and
+waiting room, and the JSON endpoints the browser client (static/js/video.js) calls."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as browser_session
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal.auth.roles import Permission
+from portal.cases.models import Case
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.tenancy import current_access, get_scoped_or_404, require, scoped
+from portal.video import bp, join_bp
+from portal.video.forms import ConsentForm, ScheduleForm, StepForm
+from portal.video.media_client import client_for
+from portal.video.models import ACTIVE_STATES, VideoMedia, VideoSession
+from portal.video.services import (
+    JoinWindow,
+    VideoRefused,
+    admit_guardian,
+    bind_link,
+    capture_snapshot,
+    end_session,
+    find_by_token,
+    forward_offer,
+    give_consent,
+    join_url_for,
+    leave_session,
+    link_problem,
+    recover_session,
+    refresh_from_media,
+    reissue_link,
+    schedule_session,
+)
+
+STATE_LABELS = {
+    "scheduled": _l("Scheduled"),
+    "waiting": _l("The guardian is in the waiting room"),
+    "live": _l("In progress"),
+    "ended": _l("Ended"),
+    "interrupted": _l("Interrupted: the video service was lost"),
+}
+REFUSALS = {
+    "case_closed": _l("This case is closed: no video assessment can be scheduled."),
+    "not_case_doctor": _l("Only the case's assessing doctor can schedule its video assessment."),
+    "session_over": _l("This video session is over."),
+    "nobody_waiting": _l("Nobody is waiting yet: send the join link to the guardian."),
+    "not_admitted": _l("Please wait: the doctor has not let you in yet."),
+    "bad_offer": _l("The browser sent an unusable connection request. Reload the page."),
+    "media_unavailable": _l("The video service cannot be reached. The session is marked as "
+                            "interrupted; what was recorded so far is kept."),
+    "media_refused": _l("The video service refused the request. Try again."),
+    "media_answer_incomplete": _l("The video service gave an incomplete answer. Try again."),
+    "not_live": _l("A snapshot can be taken only while the session is in progress."),
+    "not_interrupted": _l("Only an interrupted session can be recovered."),
+    "consent_invalid": _l("Type your name and tick the box to give consent."),
+}
+LINK_PROBLEMS = {
+    "unknown_link": _l("This link is not valid. Ask the doctor or the township office for a "
+                       "new one."),
+    "session_over": _l("This video assessment has ended. You can close this page."),
+    "link_used": _l("This link has already been opened on another phone or browser. Ask the "
+                    "doctor for a new link if you need one."),
+    "too_early": _l("This link opens 30 minutes before the appointment. Please come back "
+                    "then."),
+    "link_expired": _l("This link has expired. Ask the doctor or the township office for a "
+                       "new appointment."),
+}
+STATUS_CODES = {"media_unavailable": 503, "media_refused": 502, "media_answer_incomplete": 502}
+GUEST_KEY = "video_join"
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+
+
+def _window() -> JoinWindow:
+    return JoinWindow.from_config(current_app.config)
+
+
+def _client(vs: VideoSession):
+    return client_for(current_app.config, vs.media_node_url or None)
+
+
+def _ice_servers() -> list:
+    value = current_app.config.get("VIDEO_ICE_SERVERS") or []
+    return json.loads(value) if isinstance(value, str) else list(value)
+
+
+def _wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def _refused(code: str, back: str):
+    """Answer a refusal: JSON for the browser client, a flashed message for a plain form."""
+    # An interruption was written while refusing: keep it; anything else is undone.
+    if code == "media_unavailable":
+        db.session.commit()
+    else:
+        db.session.rollback()
+    message = str(REFUSALS.get(code, REFUSALS["media_refused"]))
+    if _wants_json():
+        return jsonify(error=code, message=message), STATUS_CODES.get(code, 409)
+    flash(message, "error")
+    return redirect(back)
+
+
+def _done(message: str, back: str, **data):
+    db.session.commit()
+    if _wants_json():
+        return jsonify(ok=True, message=message, **data)
+    flash(message, "success")
+    return redirect(back)
+
+
+def _status(vs: VideoSession, media: dict) -> dict:
+    return {
+        "state": vs.state,
+        "state_text": str(STATE_LABELS[vs.state]),
+        "guardian_arrived": vs.join_used_at is not None,
+        "admitted": vs.admitted_at is not None,
+        "consent": {p: vs.consent_of(p) is not None for p in ("doctor", "guardian")},
+        "recording": vs.recording_started_at is not None and vs.state == "live",
+        "peers": media.get("peers") or {},
+    }
+
+
+def _offer_data() -> tuple[str, str, bool]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400)
+    return str(data.get("sdp") or ""), str(data.get("type") or ""), bool(data.get("audio_only"))
+
+
+def _room_context(vs: VideoSession, role: str, urls: dict) -> dict:
+    return {
+        "vs": vs, "role": role, "urls": urls, "STATE_LABELS": STATE_LABELS,
+        "ice_servers": json.dumps(_ice_servers()),
+        "max_bitrate": current_app.config["VIDEO_MAX_BITRATE"],
+        "consent_form": ConsentForm(), "step_form": StepForm(),
+    }
+
+
+# --- the doctor's side (tenant pages) ------------------------------------------------------
+
+def _is_case_doctor(vs_or_case) -> bool:
+    case = vs_or_case if isinstance(vs_or_case, Case) else vs_or_case.case
+    return current_access().can(Permission.ASSESS) and case.doctor_id == current_user.id
+
+
+def _doctor_session(session_id: int) -> VideoSession:
+    """The session, for its case's doctor only (others who see the case get 403)."""
+    vs = get_scoped_or_404(VideoSession, session_id)
+    if not _is_case_doctor(vs):
+        abort(403)
+    return vs
+
+
+def _evidence_of(vs: VideoSession) -> list[VideoMedia]:
+    stmt = scoped(select(VideoMedia)).where(VideoMedia.session_id == vs.id).order_by(
+        VideoMedia.id)
+    return list(db.session.scalars(stmt))
+
+
+@bp.route("/cases/<int:case_id>", methods=["GET", "POST"])
+@login_required
+@require(Permission.VIEW_CASES)
+def case_sessions(case_id: int):
+    """A case's video sessions; its doctor schedules a new one here and gets the join link."""
+    case = get_scoped_or_404(Case, case_id)
+    is_doctor = _is_case_doctor(case)
+    form = ScheduleForm() if is_doctor else None
+    if request.method == "POST":
+        if not is_doctor:
+            abort(403)
+        if form.validate_on_submit():
+            when = form.scheduled_at.data.replace(tzinfo=_zone()).astimezone(UTC)
+            if when < utcnow():
+                form.scheduled_at.errors.append(_("Choose a time that has not passed."))
+            else:
+                try:
+                    vs = schedule_session(
+                        case, actor=current_user, scheduled_at=when,
+                        media_node_url=current_app.config["MEDIA_SERVICE_URL"],
+                        secret=current_app.config["SECRET_KEY"], window=_window(),
+                    )
+                except VideoRefused as refusal:
+                    return _refused(refusal.code, url_for("video.case_sessions", case_id=case.id))
+                db.session.commit()
+                flash(_("Video assessment scheduled. Send the join link to the guardian."),
+                      "success")
+                return redirect(url_for("video.case_sessions", case_id=case.id,
+                                        _anchor=f"session-{vs.id}"))
+    sessions = db.session.scalars(
+        scoped(select(VideoSession)).where(VideoSession.case_id == case.id)
+        .order_by(VideoSession.scheduled_at.desc())
+    ).all()
+    links = {vs.id: join_url_for(vs) for vs in sessions
+             if is_doctor and vs.state in ACTIVE_STATES}
+    media = {vs.id: _evidence_of(vs) for vs in sessions}
+    return render_template("video/case_sessions.html", case=case, sessions=sessions, form=form,
+                           links=links, media=media, STATE_LABELS=STATE_LABELS,
+                           is_doctor=is_doctor, step_form=StepForm(), zone=_zone()), (
+        400 if form is not None and form.errors else 200)
+
+
+@bp.route("/<int:session_id>")
+@login_required
+@require(Permission.VIEW_CASES)
+def show_session(session_id: int):
+    """The doctor's room; anyone else who sees the case gets the session's summary."""
+    vs = get_scoped_or_404(VideoSession, session_id)
+    if not _is_case_doctor(vs):
+        return render_template("video/summary.html", vs=vs, media=_evidence_of(vs),
+                               STATE_LABELS=STATE_LABELS, zone=_zone())
+    urls = {name: url_for(f"video.{endpoint}", session_id=vs.id) for name, endpoint in (
+        ("offer", "doctor_offer"), ("status", "doctor_status"), ("consent", "doctor_consent"),
+        ("leave", "doctor_leave"), ("admit", "admit"), ("snapshot", "snapshot"),
+        ("end", "end"), ("recover", "recover"))}
+    urls["back"] = url_for("video.case_sessions", case_id=vs.case_id)
+    return render_template("video/room.html", **_room_context(vs, "doctor", urls),
+                           join_url=join_url_for(vs) if vs.state in ACTIVE_STATES else None,
+                           media=_evidence_of(vs), zone=_zone())
+
+
+@bp.route("/<int:session_id>/offer", methods=["POST"])
+@login_required
+@require(Permission.VIEW_CASES)
+def doctor_offer(session_id: int):
+    """Forward the doctor's browser offer to the media service and return its answer."""
+    vs = _doctor_session(session_id)
+    sdp, kind, audio_only = _offer_data()
+    try:
+        answer = forward_offer(vs, role="doctor", sdp=sdp, kind=kind, audio_only=audio_only,
+                               client=_client(vs))
+    except VideoRefused as refusal:
+        return _refused(refusal.code, url_for("video.show_session", session_id=vs.id))
+    db.session.commit()
+    return jsonify(answer)
+
+
+@bp.route("/<int:session_id>/status")
+@login_required
+@require(Permission.VIEW_CASES)
+def doctor_status(session_id: int):
+    """The session's state for the doctor's page (polled every 2 s)."""
+    vs = _doctor_session(session_id)
+    media = refresh_from_media(vs, _client(vs))
+    db.session.commit()
+    return jsonify(_status(vs, media))
+
+
+@bp.route("/<int:session_id>/admit", methods=["POST"])
+@login_required
+@require(Permission.VIEW_CASES)
+def admit(session_id: int):
+    """The doctor lets the guardian in from the waiting room."""
+    vs = _doctor_session(session_id)
+    back = url_for("video.show_session", session_id=vs.id)
+    if not StepForm().validate_on_submit():
+        abort(400)
+    try:
+        admit_guardian(vs, actor=current_user)
+    except VideoRefused as refusal:
+        return _refused(refusal.code, back)
+    return _done(_("The guardian was let in."), back)
+
+
+@bp.route("/<int:session_id>/consent", methods=["POST"])
+@login_required
+@require(Permission.VIEW_CASES)
+def doctor_consent(session_id: int):
+    """The doctor's consent to recording (with the name typed on screen)."""
+    vs = _doctor_session(session_id)
+    return _consent(vs, "doctor", current_user, url_for("video.show_session", session_id=vs.id))
+
+
+def _consent(vs: VideoSession, party: str, user, back: str):
+    form = ConsentForm()
+    if not form.validate_on_submit():
+        db.session.rollback()
+        if _wants_json():
+            return jsonify(error="consent_invalid", fields=form.errors,
+                           message=str(REFUSALS["consent_invalid"])), 400
+        flash(str(REFUSALS["consent_invalid"]), "error")
+        return redirect(back)
+    try:
+        give_consent(vs, party=party, name=form.name.data, user=user, client=_client(vs))
+    except VideoRefused as refusal:
+        return _refused(refusal.code, back)
+    return _done(_("Thank you: your consent is recorded."), back)
+
+
+@bp.route("/<int:session_id>/snapshot", methods=["POST"])
+@login_required
+@require(Permission.VIEW_CASES)
+def snapshot(session_id: int):
+    """The doctor's capture: the applicant's current frame becomes snapshot evidence."""
+    vs = _doctor_session(session_id)
+    back = url_for("video.show_session", session_id=vs.id)
+    if not StepForm().validate_on_submit():
+        abort(400)
+    try:
+        evidence = capture_snapshot(vs, actor=current_user, client=_client(vs))
+    except VideoRefused as refusal:
+        return _refused(refusal.code, back)
+    return _done(_("Snapshot kept as evidence of the case."), back, evidence_id=evidence.id)
+
+
+@bp.route("/<int:session_id>/leave", methods=["POST"])
+@login_required
+@require(Permission.VIEW_CASES)
+def doctor_leave(session_id: int):
+    """The doctor leaves for now; the session goes on and they may rejoin."""
+    vs = _doctor_session(session_id)
+    if not StepForm().validate_on_submit():
+        abort(400)
+    leave_session(vs, role="doctor", client=_client(vs))
+    return _done(_("You left the session. You can rejoin it."),
+                 url_for("video.case_sessions", case_id=vs.case_id))
+
+
+@bp.route("/<int:session_id>/end", methods=["POST"])
+@login_required
+@require(Permission.VIEW_CASES)
+def end(session_id: int):
+    """The doctor ends the session; recording and snapshots become evidence of the case."""
+    vs = _doctor_session(session_id)
+    back = url_for("video.case_sessions", case_id=vs.case_id)
+    if not StepForm().validate_on_submit():
+        abort(400)
+    try:
+        added = end_session(vs, actor=current_user, client=_client(vs))
+    except VideoRefused as refusal:
+        return _refused(refusal.code, back)
+    return _done(_("Session ended. %(n)s item(s) of evidence added to the case.", n=len(added)),
+                 back, evidence_ids=[e.id for e in added], next_url=back)
+
+
+@bp.route("/<int:session_id>/recover", methods=["POST"])
+@login_required
+@require(Permission.VIEW_CASES)
+def recover(session_id: int):
+    """After an interruption, attach what the video service kept of the recording."""
+    vs = _doctor_session(session_id)
+    back = url_for("video.case_sessions", case_id=vs.case_id)
+    if not StepForm().validate_on_submit():
+        abort(400)
+    try:
+        added = recover_session(vs, actor=current_user, client=_client(vs))
+    except VideoRefused as refusal:
+        db.session.rollback()
+        flash(str(REFUSALS[refusal.code]), "error")
+        return redirect(back)
+    return _done(_("%(n)s item(s) of evidence recovered.", n=len(added)), back)
+
+
+@bp.route("/<int:session_id>/link", methods=["POST"])
+@login_required
+@require(Permission.VIEW_CASES)
+def new_link(session_id: int):
+    """Issue a new join link (the old one and the browser it was opened on stop working)."""
+    vs = _doctor_session(session_id)
+    back = url_for("video.case_sessions", case_id=vs.case_id, _anchor=f"session-{vs.id}")
+    if not StepForm().validate_on_submit():
+        abort(400)
+    try:
+        reissue_link(vs, actor=current_user, secret=current_app.config["SECRET_KEY"],
+                     window=_window())
+    except VideoRefused as refusal:
+        return _refused(refusal.code, back)
+    return _done(_("A new join link was made; the old one no longer works."), back)
+
+
+# --- the guardian's side (public, by join link) -------------------------------------------
+
+def _bound_to(vs: VideoSession | None) -> bool:
+    binding = browser_session.get(GUEST_KEY) or {}
+    return (vs is not None and binding.get("id") == vs.id
+            and binding.get("nonce") == vs.join_nonce)
+
+
+def _guest_session(session_id: int) -> VideoSession:
+    """The session this browser's spent join link is bound to; any other is a 404."""
+    binding = browser_session.get(GUEST_KEY) or {}
+    if binding.get("id") != session_id:
+        abort(404)
+    # Public-by-link page: the signed cookie's binding (id and link nonce) is the authority.
+    vs = db.session.get(VideoSession, session_id)
+    if vs is None or vs.join_nonce != binding.get("nonce"):
+        abort(404)
+    return vs
+
+
+@join_bp.route("/<token>", methods=["GET", "POST"])
+def open_link(token: str):
+    """The guardian's join link: a page with one button; pressing it spends the link here."""
+    vs = find_by_token(token)
+    bound = _bound_to(vs)
+    problem = link_problem(vs, now=utcnow(), window=_window(), bound=bound)
+    if problem:
+        return render_template("video/link_problem.html", message=LINK_PROBLEMS[problem]), (
+            404 if problem == "unknown_link" else 410 if problem != "too_early" else 200)
+    form = StepForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        bind_link(vs, now=utcnow())
+        db.session.commit()
+        browser_session[GUEST_KEY] = {"id": vs.id, "nonce": vs.join_nonce}
+        return redirect(url_for("video_join.room", session_id=vs.id))
+    return render_template("video/join.html", vs=vs, form=form, zone=_zone())
+
+
+@join_bp.route("/<int:session_id>/room")
+def room(session_id: int):
+    """The guardian's waiting room, then the session once the doctor has let them in."""
+    vs = _guest_session(session_id)
+    urls = {name: url_for(f"video_join.{endpoint}", session_id=vs.id) for name, endpoint in (
+        ("offer", "guest_offer"), ("status", "guest_status"), ("consent", "guest_consent"),
+        ("leave", "guest_leave"))}
+    return render_template("video/room.html", **_room_context(vs, "guardian", urls),
+                           join_url=None, media=[], zone=_zone())
+
+
+@join_bp.route("/<int:session_id>/offer", methods=["POST"])
+def guest_offer(session_id: int):
+    """Forward the guardian's browser offer (once admitted) to the media service."""
+    vs = _guest_session(session_id)
+    sdp, kind, audio_only = _offer_data()
+    try:
+        answer = forward_offer(vs, role="guardian", sdp=sdp, kind=kind, audio_only=audio_only,
+                               client=_client(vs))
+    except VideoRefused as refusal:
+        return _refused(refusal.code, url_for("video_join.room", session_id=vs.id))
+    db.session.commit()
+    return jsonify(answer)
+
+
+@join_bp.route("/<int:session_id>/status")
+def guest_status(session_id: int):
+    """The session's state for the guardian's page (polled every 2 s)."""
+    vs = _guest_session(session_id)
+    media = refresh_from_media(vs, _client(vs))
+    db.session.commit()
+    return jsonify(_status(vs, media))
+
+
+@join_bp.route("/<int:session_id>/consent", methods=["POST"])
+def guest_consent(session_id: int):
+    """The guardian's consent to recording (with the name typed on screen)."""
+    vs = _guest_session(session_id)
+    if vs.admitted_at is None:
+        return _refused("not_admitted", url_for("video_join.room", session_id=vs.id))
+    return _consent(vs, "guardian", None, url_for("video_join.room", session_id=vs.id))
+
+
+@join_bp.route("/<int:session_id>/leave", methods=["POST"])
+def guest_leave(session_id: int):
+    """The guardian leaves for now; the same browser may come back while the session runs."""
+    vs = _guest_session(session_id)
+    if not StepForm().validate_on_submit():
+        abort(400)
+    leave_session(vs, role="guardian", client=_client(vs))
+    return _done(_("You left the session. You can come back with the same link on this "
+                   "phone."), url_for("video_join.room", session_id=vs.id))
+
+
+def local_time(moment: datetime, zone: ZoneInfo) -> str:
+    """A stored moment as the campaign's local time."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment.tzinfo else (
+        moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).strftime("%Y-%m-%d %H:%M"))
+
+
+@bp.app_template_filter("video_time")
+def video_time(moment: datetime | None) -> str:
+    """Template filter: a session time in the campaign's time zone."""
+    return local_time(moment, _zone()) if moment else ""
