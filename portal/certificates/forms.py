@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -116,3 +117,5 @@ class HandoverForm(FlaskForm):
     handed_on = DateField(_l("Date of handover"),
                           validators=[InputRequired(message=_l("Give the date."))])
     old_collected = BooleanField(_l("The old certificate was collected"))
+    receipt_photo = FileField(_l("Photo of the signed receipt (optional)"), validators=[
+        FileAllowed(["jpg", "jpeg", "png"], _l("Choose a JPEG or PNG photo."))])

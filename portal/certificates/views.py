@@ -58,6 +58,8 @@ from portal.certificates.services import (
     verification_status,
 )
 from portal.clock import local_today
+from portal.evidence.services import EvidenceRefused, get_store, store_upload
+from portal.evidence.services import refusal_message as evidence_refusal_message
 from portal.extensions import db, limiter
 from portal.labels import LABELS
 from portal.reference.models import Township
@@ -426,11 +428,22 @@ def handover(certificate_id):
         form.receiver_name.data = certificate.person.name
     if form.validate_on_submit():
         try:
-            record_handover(
+            done = record_handover(
                 certificate, current_user, current_access(),
                 receiver_name=form.receiver_name.data, relation=form.relation.data,
                 id_last_digits=form.id_last_digits.data, handed_on=form.handed_on.data,
                 today=local_today(), old_collected=form.old_collected.data)
+            photo = form.receipt_photo.data
+            if photo and photo.filename:
+                evidence = store_upload(
+                    case=certificate.case, stream=photo.stream, filename=photo.filename,
+                    claimed_type=photo.content_type, kind="signed_form", actor=current_user,
+                    store=get_store(current_app), config=current_app.config)
+                done.receipt_evidence_id = evidence.id
+                db.session.flush()
+        except EvidenceRefused as refusal:
+            db.session.rollback()  # the handover waits for a photo the store accepts
+            form.receipt_photo.errors.append(evidence_refusal_message(refusal))
         except CertificateRefused as exc:
             if exc.code == "id_mismatch":
                 db.session.commit()  # the refused check is audited

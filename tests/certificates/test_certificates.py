@@ -358,3 +358,33 @@ def test_dispatch_batches_are_tenant_rows(world, approved, db_session):
     dispatch = create_dispatch_batch(world.city, access(world.city), world.township,
                                      today=D("2020-09-11"))
     assert isinstance(dispatch, DispatchBatch) and dispatch.township_id == world.township.id
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
+       b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+       b"\x00\x00\x00IEND\xaeB`\x82")
+
+
+def test_signed_receipt_photo_is_kept_as_evidence(world, approved, db_session, client, post,
+                                                  login_as):
+    import io
+
+    from portal.evidence.models import Evidence
+
+    case = approved()
+    _received(world, [case])
+    certificate = _cert(db_session, case)
+    login_as(world.staff)
+    url = f"/t/{world.township.code}/certificates/{certificate.id}/handover"
+    form = {"receiver_name": "王五", "relation": "self",
+            "id_last_digits": case.person.id_number[-4:], "handed_on": "2020-09-13"}
+    refused = post(url, dict(form, receipt_photo=(io.BytesIO(b"not a photo"), "r.png")),
+                   content_type="multipart/form-data")
+    assert refused.status_code == 200
+    assert db_session.scalars(select(Handover)).first() is None
+    response = post(url, dict(form, receipt_photo=(io.BytesIO(PNG), "receipt.png")),
+                    content_type="multipart/form-data")
+    assert response.status_code == 302, text(response)[:3000]
+    handover = db_session.scalars(select(Handover)).one()
+    evidence = db_session.get(Evidence, handover.receipt_evidence_id)
+    assert evidence.kind == "signed_form" and evidence.case_id == case.id
