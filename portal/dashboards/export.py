@@ -18,6 +18,7 @@ def overdue_label(kind: str) -> str:
         "review": _("City review late"),
         "print": _("Approved, not printed"),
         "dispatch": _("Printed, not sent"),
+        "receipt": _("Sent, not acknowledged"),
         "handover": _("Received, not handed over"),
         "petitions": _("Petitions"),
     }[kind]

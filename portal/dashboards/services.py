@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.auth.roles import Role
 from portal.cases.models import Case
 from portal.certificates.models import Certificate, Handover
+from portal.certificates.services import overdue_certificate_counts
 from portal.clock import local_today
 from portal.dashboards.models import DashboardFigure, DashboardRefresh, TownshipEstimate
 from portal.domain.workdays import workdays_between
@@ -40,7 +41,7 @@ from portal.tenancy import Access, scoped
 
 PERSON_KEYS = ("persons", "certified", "expired_roster", "renewed", "poverty",
                "poverty_uncertified")
-OVERDUE_KINDS = ("publicity", "review", "print", "dispatch", "handover", "petitions")
+OVERDUE_KINDS = ("publicity", "review", "print", "dispatch", "receipt", "handover", "petitions")
 # Petitions (信访) are not recorded by the portal yet: shown as 0, marked "not yet tracked".
 UNTRACKED_OVERDUE = frozenset({"petitions"})
 DRILL_DOWNS = ("poverty_uncertified", "renewal_pending")
@@ -50,12 +51,12 @@ DRILL_DOWNS = ("poverty_uncertified", "renewal_pending")
 
 def certified_condition(today: date):
     """SQL condition on Person: holds a currently valid certificate on `today`."""
-    handed_over = (
-        select(Certificate.id)
+    # Uncorrelated IN (hashed once by PostgreSQL) rather than EXISTS per person: the summary
+    # scans every person, and one probe per person per condition dominated its cost.
+    handed_over = Person.id.in_(
+        select(Certificate.person_id)
         .join(Handover, Handover.certificate_id == Certificate.id)
-        .where(Certificate.person_id == Person.id, Certificate.status == "valid",
-               Certificate.expires_on > today)
-        .exists()
+        .where(Certificate.status == "valid", Certificate.expires_on > today)
     )
     # Spelled out for NULL dates, so that NOT(certified) is true for persons without any card.
     recorded = and_(Person.certificate_expires_on.is_not(None),
@@ -65,11 +66,7 @@ def certified_condition(today: date):
 
 def on_expired_roster():
     """SQL condition on Person: listed on the expired-certificate roster (附件1)."""
-    return (
-        select(RosterEntry.id)
-        .where(RosterEntry.person_id == Person.id, RosterEntry.list_kind == "expired")
-        .exists()
-    )
+    return Person.id.in_(select(RosterEntry.person_id).where(RosterEntry.list_kind == "expired"))
 
 
 def drill_down_condition(kind: str, today: date):
@@ -134,8 +131,7 @@ def overdue_case_kind(today: date):
     )
 
 
-def _overdue_figures(access: Access, township_ids: list[int], today: date,
-                     handover_days: int) -> list[dict]:
+def _overdue_figures(access: Access, township_ids: list[int], today: date) -> list[dict]:
     kind = overdue_case_kind(today).label("kind")
     cases = (
         scoped(select(Case.township_id, kind, func.count()), access)
@@ -147,54 +143,34 @@ def _overdue_figures(access: Access, township_ids: list[int], today: date,
     for tid, name, count in db.session.execute(cases):
         if name:
             counts[(tid, name)] = count
-    for tid, name, count in _certificate_overdue(access, township_ids, today, handover_days):
+    for tid, name, count in _certificate_overdue(access, township_ids, today):
         counts[(tid, name)] = counts.get((tid, name), 0) + count
     return [{"township_id": tid, "village_id": None, "family": "overdue", "key": name,
              "value": count} for (tid, name), count in counts.items()]
 
 
-def _certificate_overdue(access: Access, township_ids: list[int], today: date,
-                         handover_days: int) -> list[tuple[int, str, int]]:
-    """Approved cases not printed, printed certificates not dispatched, and received ones not
-    handed over within `handover_days` (no withholding), counted per township."""
-    live = select(Certificate.id).where(Certificate.case_id == Case.id,
-                                        Certificate.status == "valid").exists()
-    not_printed = (
-        scoped(select(Case.township_id, func.count()), access)
-        .where(Case.township_id.in_(township_ids), Case.state == "approved", ~live)
-        .group_by(Case.township_id)
-    )
-    out = [(tid, "print", n) for tid, n in db.session.execute(not_printed)]
-    not_sent = (
-        scoped(select(Certificate.township_id, func.count()), access)
-        .where(Certificate.township_id.in_(township_ids), Certificate.status == "valid",
-               Certificate.printed_on.is_not(None), Certificate.dispatch_batch_id.is_(None))
-        .group_by(Certificate.township_id)
-    )
-    out += [(tid, "dispatch", n) for tid, n in db.session.execute(not_sent)]
-    from portal.certificates.models import DispatchBatch
-
-    handed = select(Handover.id).where(Handover.certificate_id == Certificate.id).exists()
-    held = (
-        scoped(select(Certificate.township_id, func.count()), access)
-        .join(DispatchBatch, DispatchBatch.id == Certificate.dispatch_batch_id)
-        .where(Certificate.township_id.in_(township_ids), Certificate.status == "valid",
-               DispatchBatch.received_on.is_not(None),
-               DispatchBatch.received_on < today - timedelta(days=handover_days), ~handed)
-        .group_by(Certificate.township_id)
-    )
-    out += [(tid, "handover", n) for tid, n in db.session.execute(held)]
-    return out
+# The certificate area's overdue kinds, named as the dashboard names them.
+CERTIFICATE_OVERDUE = {"not_printed": "print", "not_dispatched": "dispatch",
+                       "not_received": "receipt", "not_handed_over": "handover"}
 
 
-def refresh_figures(access: Access, township_ids: list[int], today: date,
-                    handover_days: int = 15) -> None:
+def _certificate_overdue(access: Access, township_ids: list[int],
+                         today: date) -> list[tuple[int, str, int]]:
+    """Approved not printed, printed not sent, sent not acknowledged, received not handed over
+    (no withholding), as the certificate area counts them, per township."""
+    wanted = set(township_ids)
+    return [(tid, CERTIFICATE_OVERDUE[kind], n)
+            for tid, counter in overdue_certificate_counts(access, today).items()
+            if tid in wanted for kind, n in counter.items()]
+
+
+def refresh_figures(access: Access, township_ids: list[int], today: date) -> None:
     """Recompute the summary of `township_ids` as of `today` (one grouped query per family)."""
     if not township_ids:
         return
     ids = sorted(township_ids)
     rows = (_person_figures(access, ids, today) + _case_figures(access, ids)
-            + _overdue_figures(access, ids, today, handover_days))
+            + _overdue_figures(access, ids, today))
     db.session.execute(delete(DashboardFigure).where(DashboardFigure.township_id.in_(ids)))
     if rows:
         db.session.execute(insert(DashboardFigure), rows)
@@ -225,8 +201,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def ensure_fresh(access: Access, township_ids: list[int], today: date, max_age_seconds: int,
-                 handover_days: int = 15) -> datetime | None:
+def ensure_fresh(access: Access, township_ids: list[int], today: date, max_age_seconds: int) -> datetime | None:
     """Refresh the townships whose figures are missing, stale, of another day or too old;
     returns when the oldest figures shown were computed."""
     now = datetime.now(UTC)
@@ -237,7 +212,7 @@ def ensure_fresh(access: Access, township_ids: list[int], today: date, max_age_s
            if tid not in states or states[tid].stale or states[tid].as_of != today
            or (now - _aware(states[tid].computed_at)).total_seconds() >= max_age_seconds]
     if due:
-        refresh_figures(access, due, today, handover_days)
+        refresh_figures(access, due, today)
     kept = [_aware(states[tid].computed_at) for tid in township_ids
             if tid in states and tid not in due]
     return min(kept + ([now] if due else []), default=None)
@@ -429,12 +404,12 @@ def rank_lines(lines: list[Line]) -> None:
 
 
 def city_dashboard(access: Access, campaign: Campaign | None, today: date,
-                   max_age_seconds: int, handover_days: int = 15) -> Dashboard:
+                   max_age_seconds: int) -> Dashboard:
     """The city's figures: every township, the total, targets, cases, phases."""
     townships = db.session.scalars(select(Township).order_by(Township.position,
                                                              Township.id)).all()
     ids = [t.id for t in townships]
-    computed_at = ensure_fresh(access, ids, today, max_age_seconds, handover_days)
+    computed_at = ensure_fresh(access, ids, today, max_age_seconds)
     per_village, cases, overdue = _read_figures(access, ids)
     estimates = current_estimates(access, ids)
     figures = {tid: _sum(per_village.get(tid, {}).values()) for tid in ids}
@@ -466,11 +441,10 @@ def city_dashboard(access: Access, campaign: Campaign | None, today: date,
 
 
 def township_dashboard(access: Access, township: Township, campaign: Campaign | None,
-                       today: date, max_age_seconds: int,
-                       handover_days: int = 15) -> Dashboard:
+                       today: date, max_age_seconds: int) -> Dashboard:
     """One township's figures per village, with the township's estimate split over villages
     in proportion to the persons recorded in each."""
-    computed_at = ensure_fresh(access, [township.id], today, max_age_seconds, handover_days)
+    computed_at = ensure_fresh(access, [township.id], today, max_age_seconds)
     per_village, cases, overdue = _read_figures(access, [township.id])
     figures = per_village.get(township.id, {})
     own = _township_line(access, township, campaign, _sum(figures.values()))

@@ -18,11 +18,13 @@ from sqlalchemy import select
 
 from portal.auth.roles import Permission, Role
 from portal.cases.labels import CASE_LABELS
+from portal.certificates.services import deadline_days
 from portal.clock import local_today
 from portal.dashboards import bp, township_bp
 from portal.dashboards.export import dashboard_workbook, overdue_label
 from portal.dashboards.forms import EstimateForm
 from portal.dashboards.services import (
+    CERTIFICATE_OVERDUE,
     DRILL_DOWNS,
     OVERDUE_KINDS,
     UNTRACKED_OVERDUE,
@@ -46,17 +48,14 @@ def _campaign():
 
 
 def _settings() -> dict:
-    return {
-        "max_age_seconds": int(current_app.config.get("DASHBOARD_MAX_AGE_SECONDS", 300)),
-        "handover_days": int(current_app.config.get("HANDOVER_OVERDUE_DAYS", 15)),
-    }
+    return {"max_age_seconds": int(current_app.config.get("DASHBOARD_MAX_AGE_SECONDS", 300))}
 
 
 def _common() -> dict:
     settings = _settings()
     return {"CASE_LABELS": CASE_LABELS, "OVERDUE_KINDS": OVERDUE_KINDS,
             "UNTRACKED_OVERDUE": UNTRACKED_OVERDUE, "overdue_label": overdue_label,
-            "handover_days": settings["handover_days"],
+            "deadline_days": {k: deadline_days(k) for k in CERTIFICATE_OVERDUE},
             "max_age_minutes": max(settings["max_age_seconds"] // 60, 1)}
 
 
@@ -91,9 +90,10 @@ def _xlsx(dash, scope: str, filename: str):
 def city():
     """The city dashboard: holding rate per township against the targets, and the work."""
     dash = _city()
-    db.session.commit()
-    return render_template("dashboards/city.html", dash=dash, scope="city",
+    html = render_template("dashboards/city.html", dash=dash, scope="city",
                            can_edit=_can_edit(), **_common())
+    db.session.commit()  # keeps recomputed figures; after rendering, so nothing is reloaded
+    return html
 
 
 @bp.route("/print")
@@ -102,8 +102,9 @@ def city():
 def city_print():
     """The city dashboard as a printable report (tables only)."""
     dash = _city()
+    html = render_template("dashboards/print.html", dash=dash, scope="city", **_common())
     db.session.commit()
-    return render_template("dashboards/print.html", dash=dash, scope="city", **_common())
+    return html
 
 
 @bp.route("/export.xlsx")
@@ -122,7 +123,7 @@ def city_refresh():
     if not _can_edit():
         abort(403)
     ids = list(db.session.scalars(select(Township.id)))
-    refresh_figures(current_access(), ids, local_today(), _settings()["handover_days"])
+    refresh_figures(current_access(), ids, local_today())
     db.session.commit()
     flash(_("The figures were recomputed."), "success")
     return redirect(url_for("dashboards.city"))
@@ -149,11 +150,12 @@ def estimates():
                     n=form.estimated_disabled.data), "success")
             return redirect(url_for("dashboards.estimates"))
     dash = _city()
-    db.session.commit()
     names = {t.id: t.name for t in townships}
-    return render_template("dashboards/estimates.html", form=form, dash=dash,
+    html = render_template("dashboards/estimates.html", form=form, dash=dash,
                            history=estimate_history(current_access()), names=names,
                            can_edit=_can_edit())
+    db.session.commit()
+    return html
 
 
 @bp.route("/list")
@@ -178,9 +180,10 @@ def township():
         scoped(select(ConcentratedDay)).where(ConcentratedDay.day >= local_today(),
                                               ConcentratedDay.status == "planned")
         .order_by(ConcentratedDay.day).limit(1)).first()
-    db.session.commit()
-    return render_template("dashboards/township.html", dash=dash, scope="township",
+    html = render_template("dashboards/township.html", dash=dash, scope="township",
                            next_day=next_day, **_common())
+    db.session.commit()
+    return html
 
 
 @township_bp.route("/print")
@@ -189,8 +192,9 @@ def township():
 def township_print():
     """The township dashboard as a printable report."""
     dash = _township()
+    html = render_template("dashboards/print.html", dash=dash, scope="township", **_common())
     db.session.commit()
-    return render_template("dashboards/print.html", dash=dash, scope="township", **_common())
+    return html
 
 
 @township_bp.route("/export.xlsx")

@@ -19,7 +19,7 @@ Township B (no villages used):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -32,8 +32,10 @@ EXPECTED = {
 }
 EXPECTED_VILLAGES = {"一村": {"persons": 4, "certified": 1}, "二村": {"persons": 2, "certified": 2}}
 EXPECTED_OVERDUE = {
-    "A": {"publicity": 1, "review": 0, "print": 0, "dispatch": 1, "handover": 1, "petitions": 0},
-    "B": {"publicity": 0, "review": 1, "print": 1, "dispatch": 0, "handover": 0, "petitions": 0},
+    "A": {"publicity": 1, "review": 0, "print": 0, "dispatch": 1, "receipt": 0, "handover": 1,
+          "petitions": 0},
+    "B": {"publicity": 0, "review": 1, "print": 1, "dispatch": 0, "receipt": 0, "handover": 0,
+          "petitions": 0},
 }
 
 
@@ -121,7 +123,8 @@ def population(app, db_session, make_township, make_user, make_person):
     c_a7 = case(p["a7"], a, "issued", "records", category="vision", grade=4)
     c_a1 = case(p["a1"], a, "printed", "video", category="hearing", grade=4)
     case(p["b2"], b, "under_review", "concentrated", review_due_on=today - timedelta(days=3))
-    case(p["b3"], b, "approved", "home_visit", category="mental", grade=2)
+    case(p["b3"], b, "approved", "home_visit", category="mental", grade=2,
+         approved_at=datetime.now(UTC) - timedelta(days=20))
 
     batch = PrintBatch(state="printed", issue_date=today - timedelta(days=40),
                        created_by_id=admin.id)
@@ -129,7 +132,8 @@ def population(app, db_session, make_township, make_user, make_person):
     db_session.flush()
     sent = DispatchBatch(township_id=a.id, sent_count=3, sent_by_id=admin.id,
                          sent_on=today - timedelta(days=25), received_by_id=staff_a.id,
-                         received_on=today - timedelta(days=20), received_count=3)
+                         received_on=today - timedelta(days=20), received_count=3,
+                         received_at=datetime.now(UTC) - timedelta(days=20))
     db_session.add(sent)
     db_session.flush()
 

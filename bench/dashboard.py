@@ -1,0 +1,185 @@
+"""City dashboard at 10,000 and 1,000,000 persons on PostgreSQL, through the real app.
+
+    python -m bench.dashboard --database-url postgresql://postgres@127.0.0.1:5432/bench_dashboard
+
+Creates (and afterwards drops) the database, builds the schema with the migrations, loads the
+13 townships and 10,000 persons with COPY (the roster benchmark's generator), gives them
+certificates (recorded expiry dates, some past, some future) and cases in every state and path,
+then measures as a city supervisor:
+
+- the city dashboard as served (figures read from the per-township summary, recomputed when
+  older than DASHBOARD_MAX_AGE_SECONDS or marked stale),
+- the recomputation of the summary itself (one grouped query per figure family),
+- a trivial page of the same app (/healthz) in the same run,
+
+grows the population to 1,000,000 and measures again. Prints the medians, the ratio 1M ÷ 10k
+(goal ≤ 2) and each size's ratio to the trivial page.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+
+import psycopg
+from sqlalchemy import select
+
+from bench.common import PASSWORD, fresh_database, logged_in_client, make_app, median_ms
+from bench.roster_list import TOWNSHIP_WEIGHTS, load_persons, name_pool, seed_reference
+
+GOAL = 2.0
+CASE_STATES = ("registered", "scheduled", "assessed", "publicity", "under_review", "approved",
+               "printed", "dispatched", "issued", "not_qualified", "withdrawn")
+CASE_PATHS = ("concentrated", "home_visit", "video", "records")
+
+
+def add_city_user(app) -> None:
+    """A supervisor: read-only city-wide access, as the leadership would use the dashboard."""
+    from portal.auth.services import add_membership, create_user
+    from portal.extensions import db
+
+    with app.app_context():
+        add_membership(create_user("bench_supervisor", PASSWORD), "supervisor")
+        db.session.commit()
+
+
+def add_certificates_and_cases(url: str, after: int, staff_id: int) -> None:
+    """Recorded certificates for about 45% of the new persons (a third of them expired) and a
+    case for about 12%, in every state and path, with deadlines around today."""
+    plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    states = "ARRAY[" + ",".join(f"'{s}'" for s in CASE_STATES) + "]"
+    paths = "ARRAY[" + ",".join(f"'{p}'" for p in CASE_PATHS) + "]"
+    with psycopg.connect(plain) as conn:
+        conn.execute(
+            """
+            UPDATE persons SET
+              certificate_expires_on = CURRENT_DATE + ((id::bigint * 7919) %% 5400 - 1800)::int,
+              certificate_category = 'physical', certificate_grade = 1 + id %% 4
+            WHERE id > %s AND (id::bigint * 2654435761) %% 100 < 45
+            """,
+            (after,),
+        )
+        conn.execute(
+            f"""
+            INSERT INTO cases (township_id, person_id, kind, path, state, created_by_id,
+                               city_level, final, not_disabled_reason, notes,
+                               publicity_ends_on, review_due_on, created_at, updated_at)
+            SELECT township_id, id, 'issue',
+                   ({paths})[1 + (id %% 4)], ({states})[1 + ((id / 7) %% 11)], %s,
+                   false, false, '', '',
+                   CURRENT_DATE + (id %% 20 - 10)::int, CURRENT_DATE + (id %% 30 - 15)::int,
+                   now(), now()
+            FROM persons WHERE id > %s AND (id::bigint * 40503) %% 100 < 12
+            """,
+            (staff_id, after),
+        )
+        # What the services do after a change (portal.dashboards.services.mark_stale): the
+        # next dashboard view recomputes these townships.
+        conn.execute("UPDATE dashboard_refreshes SET stale = true")
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM (ANALYZE)")
+
+
+def measure(app, client, repeat: int) -> dict[str, float]:
+    """Median milliseconds: the dashboard as served, a full recomputation, the trivial page."""
+    from portal.clock import local_today
+    from portal.dashboards.services import refresh_figures
+    from portal.extensions import db
+    from portal.reference.models import Township
+    from portal.tenancy import Access
+
+    def page(url):
+        response = client.get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {url} answered {response.status_code}")
+        response.get_data()
+
+    # The first view after loading recomputes the stale summary; later views read it.
+    started = time.perf_counter()
+    page("/city/dashboard/")
+    first = (time.perf_counter() - started) * 1000
+    results = {"dashboard (served)": median_ms(lambda: page("/city/dashboard/"), repeat),
+               "trivial page /healthz": median_ms(lambda: page("/healthz"), repeat)}
+
+    def recompute():
+        with app.app_context():
+            from portal.auth.roles import Role
+
+            ids = list(db.session.scalars(select(Township.id)))
+            refresh_figures(Access(user_id=0, township=None, roles={Role.SUPERVISOR}), ids,
+                            local_today())
+            db.session.commit()
+
+    results["summary recomputation"] = median_ms(recompute, max(3, repeat // 5), warmup=1)
+    results["first view after load"] = first
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url",
+                        default="postgresql://postgres@127.0.0.1:5432/bench_dashboard")
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args(argv)
+    if not args.database_url.startswith("postgresql"):
+        parser.error("the benchmark runs on PostgreSQL")
+
+    rng = random.Random(20201231)
+    with fresh_database(args.database_url, keep=args.keep) as url:
+        app = make_app(url)
+        villages, codes = seed_reference(app)
+        add_city_user(app)
+        with app.app_context():
+            from portal.auth.models import User
+            from portal.extensions import db
+
+            staff_id = db.session.scalar(select(User.id).where(User.username == "bench_staff"))
+        weights = [TOWNSHIP_WEIGHTS.get(codes[tid], 6) for tid in villages]
+        names = name_pool(rng, 20_000)
+        seen: set[str] = set()
+        client = logged_in_client(app, "bench_supervisor")
+        figures: dict[int, dict[str, float]] = {}
+        for size in (args.small, args.large):
+            have = args.small if figures else 0
+            with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1)) as c:
+                after = c.execute("SELECT coalesce(max(id), 0) FROM persons").fetchone()[0]
+            seconds = load_persons(url, rng, size - have, villages, weights, names, seen)
+            add_certificates_and_cases(url, after, staff_id)
+            print(f"{size:>9,} persons loaded in {seconds:.0f} s")
+            figures[size] = measure(app, client, args.repeat)
+        ok = report(figures, args.small, args.large)
+        with app.app_context():
+            from portal.extensions import db
+
+            db.engine.dispose()
+    return 0 if ok else 1
+
+
+def report(figures: dict[int, dict[str, float]], small: int, large: int) -> bool:
+    """The table of medians, the ratio 1M ÷ 10k and the ratio to the trivial page."""
+    head = f"{'operation':<28}{f'{small:,}':>12}{f'{large:,}':>12}{'ratio':>8}"
+    print("\nmedian milliseconds per request (city dashboard, supervisor)")
+    print(head)
+    print("-" * len(head))
+    for label in figures[small]:
+        s, g = figures[small][label], figures[large][label]
+        print(f"{label:<28}{s:>12.1f}{g:>12.1f}{g / s:>8.2f}")
+    served = "dashboard (served)"
+    ratio = figures[large][served] / figures[small][served]
+    trivial = "trivial page /healthz"
+    print("-" * len(head))
+    print(f"dashboard 1M ÷ 10k: {ratio:.2f}  {'ok' if ratio <= GOAL else 'MISSED'} "
+          f"(goal ≤ {GOAL})")
+    for size in (small, large):
+        print(f"dashboard ÷ trivial page at {size:,}: "
+              f"{figures[size][served] / figures[size][trivial]:.1f}")
+    return ratio <= GOAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
