@@ -66,6 +66,14 @@ class Config:
     ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 64 * 1024)
     ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 2)
 
+    # No withholding: days a certificate may wait at each step before it is listed as overdue.
+    PRINT_DEADLINE_DAYS = _int("PRINT_DEADLINE_DAYS", 15)
+    DISPATCH_DEADLINE_DAYS = _int("DISPATCH_DEADLINE_DAYS", 15)
+    RECEIPT_DEADLINE_DAYS = _int("RECEIPT_DEADLINE_DAYS", 15)
+    HANDOVER_DEADLINE_DAYS = _int("HANDOVER_DEADLINE_DAYS", 15)
+    # Public QR verification page, per client address.
+    VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
+
     PERSONS_PER_PAGE = 50
     # Counting is capped so that a township of 100,000 people lists as fast as one of 1,000.
     PERSONS_COUNT_CAP = 1_000

@@ -288,11 +288,12 @@ def test_printed_not_sent_and_sent_not_received_are_overdue(world, approved, db_
     _printed(world, [sent], today=D("2020-09-10"))
     create_dispatch_batch(world.city, access(world.city), world.township, today=D("2020-09-11"))
     _printed(world, [printed], today=D("2020-09-10"))
+    before = app.config.get("DISPATCH_DEADLINE_DAYS", 15)
     app.config["DISPATCH_DEADLINE_DAYS"] = 3
     try:
         rows = overdue_certificates(access(world.city), D("2020-09-14"))
     finally:
-        del app.config["DISPATCH_DEADLINE_DAYS"]
+        app.config["DISPATCH_DEADLINE_DAYS"] = before
     assert {(r.kind, r.case_id, r.age_days) for r in rows} == {("not_dispatched", printed.id, 4)}
     rows = overdue_certificates(access(world.city), D("2020-09-27"))
     assert ("not_received", sent.id, 16) in {(r.kind, r.case_id, r.age_days) for r in rows}
