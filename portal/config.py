@@ -1,7 +1,7 @@
 """Configuration read from the environment; tests pass overrides to create_app."""
 import os
-from typing import ClassVar
 from datetime import timedelta
+from typing import ClassVar
 
 
 def _bool(name: str, default: bool = False) -> bool:

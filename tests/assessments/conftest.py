@@ -1,10 +1,11 @@
 """Helpers of the assessment and doctors' registry tests: hospitals, certifications, cases."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
+from portal.clock import local_today
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +33,7 @@ def certify(db_session, hospital):
 
     def _certify(user, categories=("physical",), *, valid_from=None, valid_until=None,
                  active=True):
-        today = date.today()
+        today = local_today()
         cert = DoctorCertification(
             user_id=user.id, number=f"PC-{next(counter):04d}", hospital_id=hospital.id,
             categories=list(categories), valid_from=valid_from or today - timedelta(days=365),

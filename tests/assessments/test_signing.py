@@ -1,10 +1,11 @@
 """Signing an assessment: outcome on the case, mismatch → second review, exceptions,
 certification and independence of the doctor."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from portal.assessments.models import Assessment, SecondReview
+from portal.clock import local_today
 from portal.rosters.models import Guardianship
 
 LIMB_4 = {"limb_clause": "one_lower_leg_missing", "limb_without_aids": "y"}
@@ -139,7 +140,7 @@ def test_second_doctor_whose_certification_lapsed_cannot_confirm(
     cert = certify(second, ["physical"])
     sign(case, s["doctor"], "physical", LIMB_4, outcome="3", second_doctor=str(second.id),
          mismatch_reason="Reason.")
-    cert.valid_until = date.today() - timedelta(days=5)
+    cert.valid_until = local_today() - timedelta(days=5)
     db_session.flush()
     login_as(second)
     response = post(f"/t/{case_code(db_session, case)}/assessments/{case.id}/review",
@@ -155,7 +156,7 @@ def test_expired_certification_blocks_signing(setup, sign, db_session, make_user
                                               make_case, person_aged):
     s = setup()
     doctor = make_user("doctor")
-    certify(doctor, ["physical"], valid_until=date.today() - timedelta(days=5))
+    certify(doctor, ["physical"], valid_until=local_today() - timedelta(days=5))
     case = make_case(s["person"], doctor)
     response = sign(case, doctor, "physical", LIMB_4, outcome="4")
     assert response.status_code == 200

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from portal.cases.models import Case
 from portal.cases.services import create_case, create_cases_in_bulk, overdue_items
+from portal.clock import local_today
 from portal.domain.workdays import add_workdays, workdays_between
 from portal.rosters.models import RosterEntry
 from tests.cases.helpers import text
@@ -96,7 +97,7 @@ def test_overdue_items_with_hand_computed_ages(world, make_person):
 
 def test_overdue_pages_township_and_city(client, login_as, world, make_person, make_township,
                                          make_user, db_session):
-    today = date.today()
+    today = local_today()
     due = add_workdays(today, -3)
     world.new_case("under_review", review_due_on=due)
     other_township = make_township()

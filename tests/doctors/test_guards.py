@@ -1,10 +1,11 @@
 """The signing guards sit on the workflow table itself: every path to a signed assessment
 (the assessment form, the case page, a future caller) is checked."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from portal.cases.workflow import TransitionRefused, apply_transition
+from portal.clock import local_today
 from portal.tenancy import access_for
 
 
@@ -30,8 +31,8 @@ def _sign(case, actor, db_session, action="record_assessment", **data):
 
 @pytest.mark.parametrize(("cert", "category", "code"), [
     (None, "physical", "doctor_not_certified"),
-    ({"valid_until": date.today() - timedelta(days=5)}, "physical", "certification_expired"),
-    ({"valid_from": date.today() + timedelta(days=5)}, "physical",
+    ({"valid_until": local_today() - timedelta(days=5)}, "physical", "certification_expired"),
+    ({"valid_from": local_today() + timedelta(days=5)}, "physical",
      "certification_not_yet_valid"),
     ({"active": False}, "physical", "certification_inactive"),
     ({}, "vision", "category_not_certified"),

@@ -1,13 +1,14 @@
 """The doctors' registry: health coordinator registers and edits certifications."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from portal.clock import local_today
 from portal.doctors.models import DoctorCertification
 
 
 def _form(hospital, **overrides):
-    today = date.today()
+    today = local_today()
     data = {
         "number": "YN-2020-001", "hospital": str(hospital.id), "categories": ["physical"],
         "valid_from": (today - timedelta(days=10)).isoformat(),
@@ -38,9 +39,9 @@ def test_coordinator_registers_a_certification(client, post, login_as, make_user
 def test_editing_renews_and_is_audited(post, login_as, make_user, certify, hospital, events,
                                        db_session):
     doctor = make_user("doctor")
-    cert = certify(doctor, valid_until=date.today() - timedelta(days=5))
+    cert = certify(doctor, valid_until=local_today() - timedelta(days=5))
     login_as(make_user("city_admin"))
-    new_end = date.today() + timedelta(days=700)
+    new_end = local_today() + timedelta(days=700)
     response = post(f"/city/doctors/{doctor.id}",
                     data=_form(hospital, number=cert.number,
                                valid_until=new_end.isoformat()))
@@ -53,9 +54,9 @@ def test_editing_renews_and_is_audited(post, login_as, make_user, certify, hospi
 def test_list_flags_missing_expired_and_expiring(client, login_as, make_user, certify):
     make_user("doctor", username="doc_none")
     certify(make_user("doctor", username="doc_expired"),
-            valid_until=date.today() - timedelta(days=5))
+            valid_until=local_today() - timedelta(days=5))
     certify(make_user("doctor", username="doc_soon"),
-            valid_until=date.today() + timedelta(days=20))
+            valid_until=local_today() + timedelta(days=20))
     login_as(make_user("health_coordinator"))
     page = client.get("/city/doctors").get_data(as_text=True)
     rows = {name: page[page.index(name):page.index("</tr>", page.index(name))]

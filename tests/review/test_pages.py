@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import select
 
 from portal.cases.models import Case
+from portal.clock import local_today
 from portal.domain.workdays import add_workdays
 from portal.rosters.models import Guardianship
 from tests.cases.helpers import events_of, text
@@ -67,7 +68,7 @@ def test_step_needs_its_note_on_the_page(client, post, login_as, world):
 def test_step_through_the_page(client, post, login_as, world, db_session):
     case = world.new_case("assessed", **OUTCOME)
     login_as(world.staff)
-    today = date.today()
+    today = local_today()
     response = post(_url(world, case, "/steps/start_publicity"),
                     data={"starts_on": today.isoformat()})
     assert response.status_code == 302
@@ -130,7 +131,7 @@ def test_not_qualified_page_shows_plain_outcome_and_appeal_window(client, login_
 
 
 def test_appeal_through_the_page_opens_a_city_case(client, post, login_as, world, db_session):
-    today = date.today()
+    today = local_today()
     case = world.new_case("not_qualified", not_disabled_reason="r", notified_on=today,
                           appeal_due_on=add_workdays(today, 10))
     login_as(world.staff)
@@ -176,7 +177,7 @@ def test_review_queue_lists_cases_of_all_townships(client, login_as, world, make
                                                    make_person, make_user, db_session):
     from portal.cases.services import create_case
 
-    today = date.today()
+    today = local_today()
     world.new_case("under_review", review_due_on=add_workdays(today, 4), **OUTCOME)
     other = make_township()
     case_b = create_case(other, make_user("township_staff", other),

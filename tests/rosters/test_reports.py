@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from portal.clock import local_today
 from portal.reference.models import Campaign, CampaignPhase
 from portal.rosters.models import RosterEntry, RosterReport
 from portal.rosters.services import snapshot_sha256
@@ -136,7 +137,7 @@ def test_city_before_the_deadline_and_without_campaign(app, client, make_townshi
     township = make_township()
     login_as(make_user("supervisor"))
     monkeypatch.setitem(app.config, "CAMPAIGN_CODE", "future-campaign")
-    _campaign(db_session, "future-campaign", date.today() + timedelta(days=30))
+    _campaign(db_session, "future-campaign", local_today() + timedelta(days=30))
     assert _row_state(text(client.get("/city/roster-reports")), township) == "pending"
     monkeypatch.setitem(app.config, "CAMPAIGN_CODE", "no-such-campaign")
     response = client.get("/city/roster-reports")
