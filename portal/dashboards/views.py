@@ -218,7 +218,7 @@ def township_list():
 
 
 def _drill_down(endpoint: str, township_id: int | None):
-    kind = request.args.get("kind", "")
+    kind = request.args.get("kind", DRILL_DOWNS[0])
     if kind not in DRILL_DOWNS:
         abort(404)
     page = max(request.args.get("page", 1, type=int), 1)
