@@ -8,6 +8,7 @@ here, so that a key can never leave the store's folder or bucket.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import uuid
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1024 * 1024
 # S3 multipart parts: the minimum is 5 MiB; each part is held in memory once while it is sent.
@@ -176,10 +179,10 @@ class LocalStore:
                 os.fsync(out.fileno())
             os.replace(partial, path)
         except OSError as exc:
-            partial.unlink(missing_ok=True)
+            _remove_quietly(partial)
             raise StoreUnavailable(f"local store: {exc.strerror or exc}") from exc
         except BaseException:
-            partial.unlink(missing_ok=True)
+            _remove_quietly(partial)
             raise
         return StoredObject(key=key, size=reader.size, sha256=reader.sha256)
 
@@ -236,6 +239,13 @@ class LocalStore:
             yield info.key
 
 
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass  # the folder itself is broken; nothing was written there
+
+
 class MinioStore:
     """Objects in one MinIO/S3 bucket through the `minio` client (created if missing)."""
 
@@ -267,7 +277,7 @@ class MinioStore:
         try:
             return fn(*args, **kwargs)
         except S3Error as exc:
-            if exc.code in {"NoSuchKey", "NoSuchObject"}:
+            if exc.code in {"NoSuchKey", "NoSuchObject", "NoSuchBucket"}:
                 raise ObjectMissing(exc.object_name or "") from None
             raise StoreUnavailable(f"object store: {exc.code}") from exc
         except (MinioException, HTTPError, OSError) as exc:
@@ -295,10 +305,48 @@ class MinioStore:
         check_key(key)
         self.ensure_bucket()
         reader = stream if isinstance(stream, HashingReader) else HashingReader(stream, max_size)
-        self._call(self.client.put_object, self.bucket, key, reader, length=-1,
-                   part_size=self.part_size, content_type=content_type,
-                   metadata=dict(metadata or {}) or None)
+        headers = {"Content-Type": content_type}
+        headers.update({f"x-amz-meta-{k}": str(v) for k, v in (metadata or {}).items()})
+        self._call(self._put_stream, key, reader, headers)
         return StoredObject(key=key, size=reader.size, sha256=reader.sha256)
+
+    def _put_stream(self, key: str, reader: HashingReader, headers: dict) -> None:
+        """Upload from a stream of unknown length, one part buffer reused for every part.
+
+        `Minio.put_object(length=-1)` does the same but copies each part several times
+        (about six part sizes of memory at its peak, measured); here one buffer is filled from
+        the stream and sent as it is. An upload that fails is aborted, leaving no parts.
+        """
+        from minio.datatypes import Part
+
+        client = self.client
+        buffer = bytearray(self.part_size)
+        upload_id = None
+        parts: list = []
+        try:
+            while True:
+                filled = _fill(reader, buffer)
+                body = buffer if filled == len(buffer) else memoryview(buffer)[:filled]
+                if upload_id is None and filled < len(buffer):
+                    client._put_object(self.bucket, key, body, headers)  # one request
+                    return
+                if upload_id is None:
+                    upload_id = client._create_multipart_upload(self.bucket, key, headers)
+                if filled == 0:
+                    break
+                number = len(parts) + 1
+                etag = client._upload_part(self.bucket, key, body, None, upload_id, number)
+                parts.append(Part(number, etag))
+                if filled < len(buffer):
+                    break
+            client._complete_multipart_upload(self.bucket, key, upload_id, parts)
+        except BaseException:
+            if upload_id is not None:
+                try:
+                    client._abort_multipart_upload(self.bucket, key, upload_id)
+                except Exception as exc:  # noqa: BLE001 - the original error matters more
+                    log.warning("could not abort multipart upload of %s: %s", key, exc)
+            raise
 
     def open(self, key, offset=0, length=None):
         check_key(key)
@@ -330,7 +378,10 @@ class MinioStore:
 
     def delete(self, key):
         check_key(key)
-        self._call(self.client.remove_object, self.bucket, key)
+        try:
+            self._call(self.client.remove_object, self.bucket, key)
+        except ObjectMissing:
+            pass
 
     def iter_objects(self, prefix=""):
         self.ensure_bucket()
@@ -347,6 +398,19 @@ class MinioStore:
     def iter_keys(self, prefix=""):
         for info in self.iter_objects(prefix):
             yield info.key
+
+
+def _fill(reader, buffer: bytearray) -> int:
+    """Fill `buffer` from `reader` (fewer bytes only at the end of the stream)."""
+    filled = 0
+    size = len(buffer)
+    while filled < size:
+        chunk = reader.read(min(CHUNK_SIZE, size - filled))
+        if not chunk:
+            break
+        buffer[filled:filled + len(chunk)] = chunk
+        filled += len(chunk)
+    return filled
 
 
 class _MinioBody:

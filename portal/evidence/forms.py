@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField, TextAreaField
+from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal.evidence.services import KIND_LABELS
@@ -16,7 +16,7 @@ UPLOAD_KINDS = ("photo", "video", "medical_record", "statement", "signed_form")
 class UploadForm(FlaskForm):
     """One file; the file input comes last so that the body can be read as it streams."""
 
-    kind = SelectField(_l("What is it?"), choices=[(k, KIND_LABELS[k]) for k in UPLOAD_KINDS],
+    kind = SelectField(_l("What is it?"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in UPLOAD_KINDS],
                        validators=[DataRequired()])
     file = FileField(_l("File"), validators=[FileRequired(_l("Choose a file to upload."))])
 

@@ -62,7 +62,8 @@ class StreamedForm:
 
     def __init__(self, stream, boundary: bytes, chunk_size: int = CHUNK_SIZE):
         self._stream = stream
-        self._decoder = MultipartDecoder(boundary, max_form_memory_size=MAX_FIELD_BYTES)
+        # Field sizes are capped below; the buffer holds at most one chunk of the body.
+        self._decoder = MultipartDecoder(boundary, max_parts=MAX_FIELDS + 1)
         self._chunk_size = chunk_size
         self._eof = False
 

@@ -58,8 +58,8 @@ def can_supersede(access, evidence: Evidence) -> bool:
 
 
 def _upload_form(formdata=None) -> UploadForm:
-    kwargs = {} if formdata is None else {"formdata": formdata}
-    form = UploadForm(accept=accept_attribute("photo", current_app.config), **kwargs)
+    # formdata=None: never let the form read the request body itself (it may be streaming).
+    form = UploadForm(formdata=formdata, accept=accept_attribute("photo", current_app.config))
     per_kind = {k: accept_attribute(k, current_app.config) for k in UPLOAD_KINDS}
     form.kind.render_kw = dict(form.kind.render_kw, **{"data-accept": json.dumps(per_kind)})
     return form
@@ -84,7 +84,7 @@ def upload_page(case_id: int):
     """The upload page of one case (works with a phone's camera)."""
     case = _case_for_upload(case_id)
     return render_template("evidence/upload.html", case=case, form=_upload_form(),
-                           statement_form=StatementForm(), limits=_limits())
+                           statement_form=StatementForm(formdata=None), limits=_limits())
 
 
 @bp.route("/cases/<int:case_id>/upload", methods=["POST"])
@@ -118,7 +118,7 @@ def upload(case_id: int):
 
 def _upload_error(case: Case, form: UploadForm, status: int):
     return render_template("evidence/upload.html", case=case, form=form,
-                           statement_form=StatementForm(), limits=_limits()), status
+                           statement_form=StatementForm(formdata=None), limits=_limits()), status
 
 
 @bp.route("/cases/<int:case_id>/statement", methods=["POST"])
@@ -313,8 +313,9 @@ def evidence_gallery(case: Case) -> dict | None:
         "previews": previews,
         "can_upload": can_add,
         "upload_form": _upload_form() if can_add else None,
-        "statement_form": StatementForm() if can_add else None,
-        "supersede_forms": {e.id: SupersedeForm(prefix=f"e{e.id}") for e in items},
+        "statement_form": StatementForm(formdata=None) if can_add else None,
+        "supersede_forms": {e.id: SupersedeForm(formdata=None, prefix=f"e{e.id}")
+                            for e in items},
         "can_supersede": {e.id: can_supersede(access, e) for e in items},
         "limits": _limits(),
     }
