@@ -260,8 +260,8 @@ def doctor_offer(session_id: int):
 @login_required
 @require(Permission.VIEW_CASES)
 def doctor_status(session_id: int):
-    """The session's state for the doctor's page (polled every 2 s)."""
-    vs = _doctor_session(session_id)
+    """The session's state for the doctor's page (polled every 2 s); read-only for others."""
+    vs = get_scoped_or_404(VideoSession, session_id)
     media = refresh_from_media(vs, _client(vs))
     db.session.commit()
     return jsonify(_status(vs, media))

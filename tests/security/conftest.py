@@ -26,6 +26,14 @@ PUBLIC_ENDPOINTS = {
                     "shows only valid/expired/cancelled/unknown, category, grade and expiry",
     "guardian.open_invite": "a guardian's invite link: the single-use token (stored hashed) is "
                             "the authorization; unknown, used or expired tokens get a plain page",
+    "video_join.open_link": "a guardian's video join link: the single-use token (stored "
+                            "hashed) is the authorization; spent or expired links get a plain page",
+    "video_join.room": "the guardian's video room: only the browser the join link was spent on "
+                       "(its signed session cookie) reaches it, else 404",
+    "video_join.guest_offer": "signalling of that browser's video room (same cookie check)",
+    "video_join.guest_status": "state of that browser's video room (same cookie check)",
+    "video_join.guest_consent": "consent in that browser's video room (same cookie check)",
+    "video_join.guest_leave": "leaving that browser's video room (same cookie check)",
 }
 
 
@@ -72,6 +80,7 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "dispatch_id": (True, lambda s: s.dispatch.id),
     "batch_id": (True, lambda s: s.print_batch.id),
     "qr_token": (False, lambda s: "not-a-signed-token"),
+    "session_id": (True, lambda s: s.video_session.id),
 }
 
 # Arguments that reach one person: a liaison of another village must not reach them.
@@ -205,6 +214,22 @@ def _add_schedule(db_session, make_user, side: Side) -> None:
     side.visit.members.append(HomeVisitMember(township_id=side.township.id,
                                               user_id=doctor.id, is_doctor=True))
     db_session.add(side.visit)
+    db_session.flush()
+    _add_video_session(db_session, side, doctor)
+
+
+def _add_video_session(db_session, side: Side, doctor) -> None:
+    """A scheduled video assessment of the side's case."""
+    from datetime import UTC, datetime
+
+    from portal.video.models import VideoSession
+
+    side.video_session = VideoSession(
+        township_id=side.township.id, case_id=side.case.id, doctor_id=doctor.id,
+        room_id=f"room-{side.code}", scheduled_at=datetime(2020, 5, 20, 1, tzinfo=UTC),
+        join_nonce=secrets.token_hex(16), join_token_hash=secrets.token_hex(32),
+        join_expires_at=datetime(2020, 5, 20, 3, tzinfo=UTC))
+    db_session.add(side.video_session)
     db_session.flush()
 
 
