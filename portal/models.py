@@ -29,7 +29,7 @@ from portal.rosters.models import (  # noqa: F401
     RosterReport,
 )
 from portal.scheduling.models import DayAssignment, HomeVisit, HomeVisitMember  # noqa: F401
-from portal.evidence.models import Evidence  # noqa: F401,E402
+from portal.evidence.models import Evidence  # noqa: F401
 from portal.dashboards.models import (  # noqa: F401,E402
     DashboardFigure,
     DashboardRefresh,
