@@ -49,24 +49,31 @@ DRILL_DOWNS = ("poverty_uncertified", "renewal_pending")
 
 # --- definitions as SQL ---------------------------------------------------------------------
 
-def certified_condition(today: date):
-    """SQL condition on Person: holds a currently valid certificate on `today`."""
-    # Uncorrelated IN (hashed once by PostgreSQL) rather than EXISTS per person: the summary
-    # scans every person, and one probe per person per condition dominated its cost.
-    handed_over = Person.id.in_(
-        select(Certificate.person_id)
-        .join(Handover, Handover.certificate_id == Certificate.id)
-        .where(Certificate.status == "valid", Certificate.expires_on > today)
-    )
+def _handed_over_valid(today: date):
+    """SELECT of person ids holding a portal certificate handed over, valid on `today`."""
+    return (select(Certificate.person_id)
+            .join(Handover, Handover.certificate_id == Certificate.id)
+            .where(Certificate.status == "valid", Certificate.expires_on > today))
+
+
+def _recorded_valid(today: date):
     # Spelled out for NULL dates, so that NOT(certified) is true for persons without any card.
-    recorded = and_(Person.certificate_expires_on.is_not(None),
-                    Person.certificate_expires_on > today)
-    return and_(Person.deceased.is_(False), or_(recorded, handed_over))
+    return and_(Person.certificate_expires_on.is_not(None),
+                Person.certificate_expires_on > today)
+
+
+def certified_condition(today: date):
+    """SQL condition on Person: holds a currently valid certificate on `today` (correlated,
+    for lists that stop after one page)."""
+    handed_over = _handed_over_valid(today).where(Certificate.person_id == Person.id).exists()
+    return and_(Person.deceased.is_(False), or_(_recorded_valid(today), handed_over))
 
 
 def on_expired_roster():
     """SQL condition on Person: listed on the expired-certificate roster (附件1)."""
-    return Person.id.in_(select(RosterEntry.person_id).where(RosterEntry.list_kind == "expired"))
+    return (select(RosterEntry.id)
+            .where(RosterEntry.person_id == Person.id, RosterEntry.list_kind == "expired")
+            .exists())
 
 
 def drill_down_condition(kind: str, today: date):
@@ -87,19 +94,27 @@ def _flag(condition):
 # --- computing the summary -----------------------------------------------------------------
 
 def _person_figures(access: Access, township_ids: list[int], today: date) -> list[dict]:
-    certified = certified_condition(today)
-    expired = on_expired_roster()
+    # Every person is counted, so the two lookups are outer joins to derived tables that
+    # PostgreSQL hashes once; a correlated EXISTS (or an IN too large to hash) per person made
+    # this query quadratic-looking at a million persons.
+    held = _handed_over_valid(today).distinct().subquery("held")
+    expired = (select(RosterEntry.person_id)
+               .where(RosterEntry.list_kind == "expired").distinct().subquery("expired"))
+    certified = or_(_recorded_valid(today), held.c.person_id.is_not(None))
+    on_expired = expired.c.person_id.is_not(None)
     poverty = Person.poverty_registered.is_(True)
     stmt = (
         scoped(select(
             Person.township_id, Person.village_id,
             func.count().label("persons"),
             _flag(certified).label("certified"),
-            _flag(expired).label("expired_roster"),
-            _flag(and_(expired, certified)).label("renewed"),
+            _flag(on_expired).label("expired_roster"),
+            _flag(and_(on_expired, certified)).label("renewed"),
             _flag(poverty).label("poverty"),
             _flag(and_(poverty, ~certified)).label("poverty_uncertified"),
         ), access)
+        .outerjoin(held, held.c.person_id == Person.id)
+        .outerjoin(expired, expired.c.person_id == Person.id)
         .where(Person.township_id.in_(township_ids), Person.deceased.is_(False))
         .group_by(Person.township_id, Person.village_id)
     )
