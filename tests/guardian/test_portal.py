@@ -20,11 +20,17 @@ def guardian(client, accept, invite_link, place, english):
 
 
 def _send(client, case, document, data, name, field="camera"):
+    """POST one file as a phone's form would (body built in memory, no temporary file)."""
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
     from tests.conftest import csrf_token
 
-    return client.post(f"/g/cases/{case.id}/upload", data={
+    boundary, body = encode_multipart({
         "csrf_token": csrf_token(client), "document": document,
-        field: (io.BytesIO(data), name)}, content_type="multipart/form-data")
+        field: FileStorage(io.BytesIO(data), filename=name)})
+    return client.post(f"/g/cases/{case.id}/upload", data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}")
 
 
 @pytest.mark.parametrize("state,fields,words", [
@@ -169,3 +175,22 @@ def test_upload_is_audited_without_personal_data(guardian, place, db_session):
         AuditEvent.action == "guardian.upload")).one()
     assert event.details["document"] == "id_card"
     assert "王小明" not in str(event.details)
+
+
+def test_phone_video_may_exceed_the_general_request_limit(guardian, place, app, db_session):
+    """The upload page has its own size limits (per kind) instead of the portal's general one."""
+    saved = {k: app.config[k] for k in ("MAX_CONTENT_LENGTH", "EVIDENCE_MAX_OTHER_MB",
+                                         "EVIDENCE_MAX_VIDEO_MB")}
+    app.config.update(MAX_CONTENT_LENGTH=1000, EVIDENCE_MAX_OTHER_MB=1, EVIDENCE_MAX_VIDEO_MB=1)
+    try:
+        assert _send(guardian, place.case, "video", MP4 + b"\x00" * 100_000,
+                     "v.mp4").status_code == 302
+        too_big = _send(guardian, place.case, "id_card", JPEG + b"\x00" * 1_500_000, "id.jpg")
+        assert too_big.status_code == 200
+        assert "larger than the limit of 1 MB" in too_big.get_data(as_text=True)
+        assert _send(guardian, place.case, "video", MP4 + b"\x00" * 3_000_000,
+                     "v.mp4").status_code == 413
+    finally:
+        app.config.update(saved)
+    kinds = db_session.scalars(select(Evidence.kind).where(Evidence.case_id == place.case.id))
+    assert list(kinds) == ["video"]
