@@ -247,6 +247,14 @@ def capture_snapshot(session: VideoSession, *, actor, client: MediaClient):
     return evidence
 
 
+def begin_end(session: VideoSession) -> None:
+    """Note that the session is ending, so that status polls meanwhile leave it alone."""
+    if session.state not in ACTIVE_STATES:
+        raise VideoRefused("session_over")
+    session.ended_at = utcnow()
+    db.session.flush()
+
+
 def end_session(session: VideoSession, *, actor, client: MediaClient) -> list:
     """The doctor ends the session: the recording and snapshots become evidence of the case."""
     if session.state not in ACTIVE_STATES:
@@ -344,7 +352,8 @@ def _add_evidence(session: VideoSession, media: dict, *, kind: str, actor):
 
 def refresh_from_media(session: VideoSession, client: MediaClient) -> dict:
     """The media service's view of the room; a lost service or room interrupts the session."""
-    if session.state not in ACTIVE_STATES or session.media_started_at is None:
+    if (session.state not in ACTIVE_STATES or session.media_started_at is None
+            or session.ended_at is not None):
         return {}
     try:
         return client.room(session.room_id)

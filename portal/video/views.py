@@ -35,6 +35,7 @@ from portal.video.services import (
     JoinWindow,
     VideoRefused,
     admit_guardian,
+    begin_end,
     bind_link,
     capture_snapshot,
     end_session,
@@ -347,6 +348,9 @@ def end(session_id: int):
     if not StepForm().validate_on_submit():
         abort(400)
     try:
+        # Committed before the (slow) media call: polls meanwhile see the session ending.
+        begin_end(vs)
+        db.session.commit()
         added = end_session(vs, actor=current_user, client=_client(vs))
     except VideoRefused as refusal:
         return _refused(refusal.code, back)

@@ -13,8 +13,31 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    # Video assessment pages: a fake camera and microphone, allowed without a prompt.
+    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 PASSWORD = "browser-test-password-1"
+# The live portal signs media-service requests with this; tests/browser/test_video.py starts the
+# real media service on MEDIA_PORT with the same secret and the same evidence folder.
+MEDIA_SECRET = "browser-test-media-secret"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+MEDIA_PORT = _free_port()
+
+
+class LiveServer(str):
+    """The live portal's base URL, also carrying its app (for tests that prepare data)."""
+
+    app = None
 
 
 def _require_browser():
@@ -46,6 +69,8 @@ def live_server(tmp_path_factory):
         "IMPORT_DIR": str(tmp / "imports"),
         # As in production: parsing and importing run in a thread, the page polls progress.
         "IMPORT_IN_BACKGROUND": True,
+        "MEDIA_SERVICE_URL": f"http://127.0.0.1:{MEDIA_PORT}",
+        "MEDIA_SHARED_SECRET": MEDIA_SECRET,
     })
     with app.app_context():
         upgrade()
@@ -58,7 +83,9 @@ def live_server(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    url = LiveServer(f"http://127.0.0.1:{server.server_port}")
+    url.app = app
+    yield url
     server.shutdown()
 
 

@@ -1,0 +1,180 @@
+"""A video assessment between two real browsers through the live portal and the real media
+service: both pages decode the other side's video, consent starts the recording, and ending the
+session leaves the recording on the case as evidence whose SHA-256 matches the stored object."""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.browser.conftest import MEDIA_PORT, MEDIA_SECRET, PASSWORD, log_in
+
+
+@pytest.fixture(scope="module")
+def media_service(live_server, tmp_path_factory):
+    """`python -m assessment_video` as a subprocess, sharing the portal's secret and store."""
+    app = live_server.app
+    spool = tmp_path_factory.mktemp("spool")
+    env = dict(os.environ, MEDIA_SHARED_SECRET=MEDIA_SECRET, MEDIA_ICE_SERVERS="[]",
+               EVIDENCE_BACKEND="local", EVIDENCE_DIR=app.config["EVIDENCE_DIR"],
+               MEDIA_SPOOL_DIR=str(spool))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assessment_video", "--host", "127.0.0.1",
+         "--port", str(MEDIA_PORT)], env=env)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{MEDIA_PORT}/healthz", timeout=1)
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("the media service did not start")
+            time.sleep(0.2)
+    yield process
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def doctor_case(live_server):
+    """A doctor and a case of theirs in Mangshi, on the video path."""
+    from portal.auth.services import add_membership, create_user
+    from portal.cases.models import Case
+    from portal.domain import idcard
+    from portal.extensions import db
+    from portal.reference.models import Township
+    from portal.rosters.models import Person
+
+    app = live_server.app
+    with app.app_context():
+        township = db.session.scalars(db.select(Township).filter_by(code="mangshi")).one()
+        doctor = create_user("live_video_doctor", PASSWORD)
+        add_membership(doctor, "doctor", None)
+        staff = create_user("live_video_staff", PASSWORD)
+        add_membership(staff, "township_staff", township)
+        parsed = idcard.parse(idcard.make("533103", date(1950, 3, 4), 77))
+        person = Person(township_id=township.id, name="视频测试", name_pinyin="shi pin ce shi",
+                        name_initials="spcs", gender=parsed.gender, id_number=parsed.number,
+                        id_reversed=parsed.number[::-1], birth_date=parsed.birth_date)
+        db.session.add(person)
+        db.session.flush()
+        case = Case(township_id=township.id, person_id=person.id, kind="issue", path="video",
+                    state="registered", requested_category="physical",
+                    created_by_id=staff.id, doctor_id=doctor.id)
+        db.session.add(case)
+        db.session.commit()
+        return {"case_id": case.id, "doctor": doctor.username}
+
+
+def _frames(page) -> int:
+    return int(page.locator("#video-remote").get_attribute("data-frames-decoded") or 0)
+
+
+def _wait_frames_growing(page, label: str) -> tuple[int, int]:
+    deadline = time.monotonic() + 30
+    while _frames(page) < 10:
+        assert time.monotonic() < deadline, f"{label}: no remote video decoded"
+        page.wait_for_timeout(500)
+    first = _frames(page)
+    page.wait_for_timeout(4500)
+    second = _frames(page)
+    assert second > first + 10, f"{label}: framesDecoded did not grow ({first} → {second})"
+    return first, second
+
+
+def _wait_until(check, label: str, seconds: float = 20) -> None:
+    """Poll from Python (the pages' CSP forbids the string eval of wait_for_function)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting: {label}"
+        time.sleep(0.25)
+
+
+def _consent(page, name: str) -> None:
+    dialog = page.locator("#video-consent-dialog")
+    if not dialog.is_visible():
+        page.locator("#video-consent-open").click()
+    dialog.locator("#name").fill(name)
+    dialog.locator("#agree").check()
+    dialog.locator("button[type=submit]").click()
+    dialog.wait_for(state="hidden", timeout=10000)
+
+
+def test_doctor_and_guardian_hold_a_recorded_video_assessment(browser, live_server,
+                                                              media_service, doctor_case):
+    from portal.evidence.models import Evidence
+    from portal.extensions import db
+    from portal.storage import make_store
+    from portal.video.models import VideoMedia, VideoSession
+
+    case_id = doctor_case["case_id"]
+    doctor_ctx = browser.new_context(locale="zh-CN")
+    guardian_ctx = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 740},
+                                       has_touch=True)
+    doctor, guardian = doctor_ctx.new_page(), guardian_ctx.new_page()
+    try:
+        log_in(doctor, live_server, doctor_case["doctor"])
+        doctor.goto(f"{live_server}/t/mangshi/video/cases/{case_id}")
+        when = (datetime.now(UTC) + timedelta(minutes=5)).astimezone(ZoneInfo("Asia/Shanghai"))
+        doctor.locator("#scheduled_at").fill(when.strftime("%Y-%m-%dT%H:%M"))
+        doctor.locator("form:has(#scheduled_at) button[type=submit]").click()
+        doctor.wait_for_load_state("networkidle")
+        join_url = doctor.locator("input.join-link").first.input_value()
+        room_link = doctor.locator("a[href*='/video/']").filter(has_not_text="#").first
+        doctor.goto(live_server + room_link.get_attribute("href"))
+        assert doctor.locator("#video-room").get_attribute("data-role") == "doctor"
+
+        guardian.goto(join_url.replace("http://localhost", live_server))
+        guardian.locator("main form button[type=submit]").click()
+        guardian.wait_for_url("**/room")
+        assert guardian.locator("#video-waiting").is_visible()
+
+        admit = doctor.locator("#video-admit-form button")
+        admit.wait_for(state="visible", timeout=15000)
+        admit.click()
+
+        _wait_frames_growing(doctor, "doctor")
+        _wait_frames_growing(guardian, "guardian")
+
+        guardian.locator("#video-consent-dialog").wait_for(state="visible", timeout=10000)
+        _consent(guardian, "李家属")
+        assert not doctor.locator("#video-recording").is_visible()
+        _consent(doctor, "赵医生")
+        for page in (doctor, guardian):
+            page.locator("#video-recording").wait_for(state="visible", timeout=10000)
+
+        doctor.locator("#video-snapshot-form button").click()
+        _wait_until(lambda: doctor.locator("#video-notice").text_content(), "snapshot kept")
+        doctor.wait_for_timeout(4000)  # a few seconds of recording
+        doctor.on("dialog", lambda d: d.accept())
+        doctor.locator("#video-end-form button").click()
+        _wait_until(lambda: guardian.locator("#video-room").get_attribute("data-state")
+                    == "ended", "the guardian's page sees the end", 30)
+    finally:
+        doctor_ctx.close()
+        guardian_ctx.close()
+
+    app = live_server.app
+    with app.app_context():
+        vs = db.session.scalars(db.select(VideoSession).filter_by(case_id=case_id)).one()
+        assert vs.state == "ended"
+        rows = db.session.scalars(db.select(Evidence).filter_by(case_id=case_id)).all()
+        kinds = sorted(e.kind for e in rows)
+        assert kinds == ["recording", "snapshot"], kinds
+        recording = next(e for e in rows if e.kind == "recording")
+        measured = db.session.scalars(
+            db.select(VideoMedia).filter_by(evidence_id=recording.id)).one()
+        assert measured.video_frames and measured.video_frames > 30
+        assert measured.duration_seconds and measured.duration_seconds > 3
+        store = make_store(app.config)
+        with store.open(recording.object_key) as stored:
+            digest = hashlib.sha256(stored.read()).hexdigest()
+        assert digest == recording.sha256
