@@ -10,6 +10,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -491,6 +492,17 @@ def local_time(moment: datetime, zone: ZoneInfo) -> str:
     """A stored moment as the campaign's local time."""
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment.tzinfo else (
         moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).strftime("%Y-%m-%d %H:%M"))
+
+
+@bp.app_template_global("video_evidence_of")
+def video_evidence_of(case) -> list[VideoMedia]:
+    """Template helper: recordings and snapshots of the case's video sessions (scoped)."""
+    if g.get("access") is None:
+        return []
+    stmt = scoped(select(VideoMedia)).join(
+        VideoSession, VideoSession.id == VideoMedia.session_id
+    ).where(VideoSession.case_id == case.id).order_by(VideoMedia.id)
+    return list(db.session.scalars(stmt))
 
 
 @bp.app_template_filter("video_time")

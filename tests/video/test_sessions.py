@@ -256,6 +256,9 @@ def test_snapshot_and_end_leave_evidence_with_sha256(world, client, login_as, po
     assert fresh(vs).recording_evidence_id == recording.id
     page = client.get(f"/t/{code}/video/cases/{vs.case_id}").get_data(as_text=True)
     assert recording.sha256 in page
+    for url in (f"/t/{code}/assessments/{vs.case_id}", f"/t/{code}/assessments/{vs.case_id}/new"):
+        assessment_page = client.get(url).get_data(as_text=True)
+        assert recording.sha256 in assessment_page and rows[0].sha256 in assessment_page, url
     # The guardian's page learns the session is over; the link is spent for good.
     assert guardian.get(f"/join/{vs.id}/status").get_json()["state"] == "ended"
     assert _offer(guardian, f"/join/{vs.id}/offer", gtoken).status_code == 409
