@@ -1,0 +1,1 @@
+"""The video assessment media service: relays doctor and applicant, records, takes snapshots."""

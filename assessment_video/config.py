@@ -1,0 +1,42 @@
+"""Configuration of the media service, read from the environment (tests pass a dict)."""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+
+DEFAULTS: dict[str, object] = {
+    "MEDIA_SHARED_SECRET": "",
+    "MEDIA_ICE_SERVERS": [],
+    "MEDIA_MAX_WIDTH": 640,
+    "MEDIA_MAX_HEIGHT": 480,
+    "MEDIA_MAX_FPS": 15,
+    "MEDIA_MAX_BITRATE": 600_000,
+    "MEDIA_SPOOL_DIR": "instance/media-spool",
+    # Seconds a signed request's timestamp may differ from our clock; nonces are kept twice that.
+    "MEDIA_MAX_SKEW": 30,
+    "MEDIA_NONCE_WINDOW": 60,
+    "EVIDENCE_BACKEND": "local",
+    "EVIDENCE_DIR": "instance/evidence",
+}
+_INTS = ("MEDIA_MAX_WIDTH", "MEDIA_MAX_HEIGHT", "MEDIA_MAX_FPS", "MEDIA_MAX_BITRATE",
+         "MEDIA_MAX_SKEW", "MEDIA_NONCE_WINDOW")
+
+
+def load_config(environ: Mapping[str, str] | None = None,
+                overrides: Mapping[str, object] | None = None) -> dict[str, object]:
+    """Defaults, then MEDIA_*/EVIDENCE_*/MINIO_* variables of `environ`, then `overrides`."""
+    environ = os.environ if environ is None else environ
+    config: dict[str, object] = dict(DEFAULTS)
+    for name, value in environ.items():
+        if name.startswith(("MEDIA_", "EVIDENCE_", "MINIO_")):
+            config[name] = value
+    config.update(overrides or {})
+    for name in _INTS:
+        config[name] = int(config[name])  # type: ignore[arg-type]
+    servers = config["MEDIA_ICE_SERVERS"]
+    if isinstance(servers, str):
+        config["MEDIA_ICE_SERVERS"] = json.loads(servers) if servers.strip() else []
+    if not config["MEDIA_SHARED_SECRET"]:
+        raise ValueError("MEDIA_SHARED_SECRET is required")
+    return config

@@ -1,0 +1,356 @@
+"""Video rooms: one peer per role (doctor, guardian), relaying, recording and snapshots."""
+from __future__ import annotations
+
+import asyncio
+import fractions
+import hashlib
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+import av
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.contrib.media import MediaRelay
+from aiortc.mediastreams import MediaStreamTrack
+from av.video.reformatter import VideoReformatter
+
+from .recording import Recorder, Spool, probe_recording, trim_incomplete_tail
+from .relay import (
+    ForwardTrack,
+    FrameTap,
+    cap_sdp_bitrate,
+    clamp_encoder_bitrates,
+    fit_within,
+)
+
+ROLES = ("doctor", "guardian")
+OTHER = {"doctor": "guardian", "guardian": "doctor"}
+logger = logging.getLogger("assessment_video")
+
+
+class RoomError(Exception):
+    """A request the room cannot serve; `status` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def ice_configuration(servers: list[Mapping]) -> RTCConfiguration:
+    """The configured ICE servers, and only those (an empty list means host candidates only)."""
+    return RTCConfiguration(iceServers=[
+        RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
+        for s in servers])
+
+
+class Peer:
+    """One side's peer connection, what it sends and what it receives."""
+
+    def __init__(self, role: str, pc: RTCPeerConnection, peer_id: str, audio_only: bool,
+                 log: logging.LoggerAdapter, limits: tuple[int, int, int]) -> None:
+        self.role = role
+        self.pc = pc
+        self.peer_id = peer_id
+        self.audio_only = audio_only
+        self.log = log
+        self.out = {"audio": ForwardTrack("audio"), "video": ForwardTrack("video", *limits)}
+        self.incoming: dict[str, MediaStreamTrack] = {}
+        self.taps: dict[str, FrameTap] = {}
+
+    @property
+    def state(self) -> str:
+        """The peer connection's state ("new", "connecting", "connected", "failed", ...)."""
+        return self.pc.connectionState
+
+    async def close(self) -> None:
+        """Stop sending and receiving, close the connection."""
+        for track in self.out.values():
+            track.stop()
+        for tap in self.taps.values():
+            tap.stop()
+        await self.pc.close()
+        self.log.info("peer closed")
+
+
+class Room:
+    """The live state of one video session."""
+
+    def __init__(self, room_id: str, config: Mapping, store, log: logging.LoggerAdapter) -> None:
+        self.room_id = room_id
+        self.config = config
+        self.store = store
+        self.log = log
+        self.relay = MediaRelay()
+        self.peers: dict[str, Peer] = {}
+        self.recorder: Recorder | None = None
+        self.spool = Spool(Path(str(config["MEDIA_SPOOL_DIR"])), room_id)
+        self.key_prefix: str | None = None
+        self.snapshots: list[dict] = []
+        self._lock = asyncio.Lock()
+        self._ticker = asyncio.ensure_future(self._tick())
+
+    @property
+    def limits(self) -> tuple[int, int, int]:
+        """Max width, height and frame rate of relayed and recorded video."""
+        c = self.config
+        return int(c["MEDIA_MAX_WIDTH"]), int(c["MEDIA_MAX_HEIGHT"]), int(c["MEDIA_MAX_FPS"])
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            for peer in list(self.peers.values()):
+                clamp_encoder_bitrates(peer.pc, int(self.config["MEDIA_MAX_BITRATE"]))
+
+    # -- signalling ------------------------------------------------------------------
+    async def accept_offer(self, role: str, sdp: str, audio_only: bool) -> dict:
+        """Answer a complete (non-trickle) offer; replaces the role's previous peer."""
+        async with self._lock:
+            pc = RTCPeerConnection(ice_configuration(list(self.config["MEDIA_ICE_SERVERS"])))
+            peer_id = secrets.token_hex(6)
+            peer = Peer(role, pc, peer_id, audio_only, _adapter(self.log, f"{role}:{peer_id}"),
+                        self.limits)
+
+            @pc.on("track")
+            def on_track(track: MediaStreamTrack) -> None:
+                self._on_track(peer, track)
+
+            @pc.on("connectionstatechange")
+            async def on_state() -> None:
+                peer.log.info("connection %s", pc.connectionState)
+
+            try:
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+                for transceiver in pc.getTransceivers():
+                    if transceiver.kind == "audio" or not audio_only:
+                        pc.addTrack(peer.out[transceiver.kind])
+                answer = await pc.createAnswer()
+                await pc.setLocalDescription(answer)
+            except Exception as exc:
+                await peer.close()
+                raise RoomError(f"bad offer: {exc}", 400) from exc
+            old = self.peers.get(role)
+            self.peers[role] = peer
+            other = self.peers.get(OTHER[role])
+            if other is not None:
+                for kind, track in other.incoming.items():
+                    self._feed(peer, kind, track)
+                for kind, track in peer.incoming.items():
+                    self._feed(other, kind, track)
+            if old is not None:
+                old.log.info("replaced by a new offer")
+                await old.close()
+            peer.log.info("answered (audio only: %s)", audio_only)
+            return {"sdp": cap_sdp_bitrate(pc.localDescription.sdp,
+                                           int(self.config["MEDIA_MAX_BITRATE"])),
+                    "type": "answer", "peer_id": peer.peer_id}
+
+    def _on_track(self, peer: Peer, track: MediaStreamTrack) -> None:
+        peer.log.info("incoming %s track", track.kind)
+        peer.incoming[track.kind] = track
+        peer.taps[track.kind] = FrameTap(self.relay.subscribe(track, buffered=False), peer.log)
+        other = self.peers.get(OTHER[peer.role])
+        # While `peer` is still being set up, accept_offer feeds the other side itself.
+        if other is not None and self.peers.get(peer.role) is peer:
+            self._feed(other, track.kind, track)
+        self._record(peer, track)
+
+    def _feed(self, receiver: Peer, kind: str, track: MediaStreamTrack) -> None:
+        """Send `track` (the other side's) to `receiver`, unless it asked for audio only."""
+        if kind == "video" and receiver.audio_only:
+            return
+        receiver.out[kind].set_source(self.relay.subscribe(track, buffered=(kind == "audio")))
+
+    def _record(self, peer: Peer, track: MediaStreamTrack) -> None:
+        if self.recorder is None:
+            return
+        if track.kind == "video":
+            if peer.role == "guardian":
+                self.recorder.attach("video", self.relay.subscribe(track))
+        else:
+            self.recorder.attach(f"audio_{peer.role}", self.relay.subscribe(track))
+
+    async def leave(self, role: str) -> None:
+        """Close one side; the room, the other side and the recording go on."""
+        async with self._lock:
+            peer = self.peers.pop(role, None)
+            if peer is None:
+                return
+            other = self.peers.get(OTHER[role])
+            if other is not None:
+                for track in other.out.values():
+                    track.set_source(None)
+            await peer.close()
+
+    # -- recording and snapshots ----------------------------------------------------
+    async def start_recording(self, key_prefix: str) -> None:
+        """Start recording the applicant's video and both audio streams (idempotent)."""
+        async with self._lock:
+            if self.recorder is not None:
+                return
+            if self.spool.read_result() is not None or self.spool.recording.exists():
+                raise RoomError("this room already has a recording")
+            self.key_prefix = key_prefix
+            self.spool.write_meta({"room": self.room_id, "key_prefix": key_prefix,
+                                   "started_at": time.time()})
+            width, height, fps = self.limits
+            self.recorder = Recorder(self.spool.recording, width, height, fps,
+                                     _adapter(self.log, "recorder"))
+            for peer in self.peers.values():
+                for track in peer.incoming.values():
+                    self._record(peer, track)
+            self.log.info("recording started")
+
+    async def snapshot(self, key_prefix: str) -> dict:
+        """Store the applicant's current frame as a JPEG and describe it."""
+        peer = self.peers.get("guardian")
+        tap = peer.taps.get("video") if peer else None
+        if tap is None or tap.latest is None:
+            raise RoomError("no video from the applicant")
+        jpeg, width, height = _jpeg(tap.latest, *self.limits[:2])
+        stored = await _put(self.store, key_prefix + uuid.uuid4().hex, jpeg, "image/jpeg")
+        info = {"key": stored.key, "size": stored.size, "sha256": stored.sha256,
+                "width": width, "height": height, "content_type": "image/jpeg"}
+        self.snapshots.append(info)
+        self.log.info("snapshot stored (%d bytes)", stored.size)
+        return info
+
+    async def end(self) -> dict:
+        """Close both sides, finish and store the recording; the answer for the portal."""
+        async with self._lock:
+            self._ticker.cancel()
+            for role in list(self.peers):
+                await self.peers.pop(role).close()
+            recording = None
+            if self.recorder is not None:
+                await self.recorder.finish(drain=3.0)
+                if self.recorder.error:
+                    self.log.error("recording error: %s", self.recorder.error)
+                recording = await upload_spooled(self.store, self.spool)
+            self.log.info("room ended")
+            return {"recording": recording, "snapshots": self.snapshots}
+
+    def describe(self) -> dict:
+        """State for GET /rooms/<room>."""
+        return {"peers": {role: (self.peers[role].state if role in self.peers else "absent")
+                          for role in ROLES},
+                "recording": self.recorder is not None}
+
+
+async def upload_spooled(store, spool: Spool) -> dict | None:
+    """Upload a room's spooled recording (trimmed, probed) once; later calls repeat the answer."""
+    done = spool.read_result()
+    if done is not None:
+        return done
+    meta = spool.read_meta()
+    if meta is None or not spool.recording.exists():
+        return None
+    loop = asyncio.get_running_loop()
+    size = await loop.run_in_executor(None, trim_incomplete_tail, spool.recording)
+    if size == 0:
+        spool.write_result({})
+        return None
+    try:
+        facts = await loop.run_in_executor(None, probe_recording, spool.recording)
+    except av.error.FFmpegError as exc:
+        logger.error("spooled recording unreadable: %s", exc)
+        return None
+
+    def put():
+        with spool.recording.open("rb") as fh:
+            return store.put(meta["key_prefix"] + uuid.uuid4().hex, fh, content_type="video/mp4")
+
+    stored = await loop.run_in_executor(None, put)
+    result = {"key": stored.key, "size": stored.size, "sha256": stored.sha256,
+              "content_type": "video/mp4", **facts}
+    spool.write_result(result)
+    return result
+
+
+async def _put(store, key: str, data: bytes, content_type: str):
+    import io
+
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(
+        None, lambda: store.put(key, io.BytesIO(data), content_type=content_type))
+
+
+def _jpeg(frame: av.VideoFrame, max_width: int, max_height: int) -> tuple[bytes, int, int]:
+    width, height = fit_within(frame.width, frame.height, max_width, max_height)
+    codec = av.CodecContext.create("mjpeg", "w")
+    codec.width, codec.height, codec.pix_fmt = width, height, "yuvj420p"
+    codec.time_base = fractions.Fraction(1, 1)
+    image = VideoReformatter().reformat(frame, width=width, height=height, format="yuvj420p")
+    data = b"".join(bytes(p) for p in codec.encode(image))
+    data += b"".join(bytes(p) for p in codec.encode(None))
+    return data, width, height
+
+
+def _adapter(parent: logging.LoggerAdapter, tag: str) -> logging.LoggerAdapter:
+    return _Tagged(parent.logger, {"tag": f"{parent.extra['tag']} {tag}"})
+
+
+class _Tagged(logging.LoggerAdapter):
+    """Prefixes messages with the room tag and connection id (never names or personal data)."""
+
+    def process(self, msg, kwargs):
+        return f"[{self.extra['tag']}] {msg}", kwargs
+
+
+class RoomRegistry:
+    """All live rooms of this process."""
+
+    def __init__(self, config: Mapping, store) -> None:
+        self.config = config
+        self.store = store
+        self.rooms: dict[str, Room] = {}
+
+    @staticmethod
+    def tag(room_id: str) -> str:
+        """A short, stable tag for logs (the room id itself stays out of them)."""
+        return "room " + hashlib.sha256(room_id.encode()).hexdigest()[:8]
+
+    def get(self, room_id: str) -> Room | None:
+        """The live room, if any."""
+        return self.rooms.get(room_id)
+
+    def get_or_create(self, room_id: str) -> Room:
+        """The live room, made on first use."""
+        room = self.rooms.get(room_id)
+        if room is None:
+            log = _Tagged(logger, {"tag": self.tag(room_id)})
+            room = Room(room_id, self.config, self.store, log)
+            self.rooms[room_id] = room
+            room.log.info("room opened")
+        return room
+
+    async def end(self, room_id: str) -> dict | None:
+        """End and forget a room; None if it is not live."""
+        room = self.rooms.get(room_id)
+        if room is None:
+            return None
+        try:
+            return await room.end()
+        finally:
+            self.rooms.pop(room_id, None)
+
+    async def recover(self, room_id: str) -> dict | None:
+        """Upload what a dead process left in the spool for this room (None: nothing there)."""
+        spool = Spool(Path(str(self.config["MEDIA_SPOOL_DIR"])), room_id)
+        recording = await upload_spooled(self.store, spool)
+        return None if recording is None else {"recording": recording, "snapshots": []}
+
+    async def close_all(self) -> None:
+        """Shutdown: end every room (closing connections, finishing and storing recordings)."""
+        for room_id in list(self.rooms):
+            try:
+                await self.end(room_id)
+            except Exception:
+                logger.exception("closing %s failed", self.tag(room_id))

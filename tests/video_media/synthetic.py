@@ -1,0 +1,159 @@
+"""Synthetic media and aiortc clients for the media service's tests and benchmark."""
+from __future__ import annotations
+
+import array
+import asyncio
+import fractions
+import math
+import os
+import time
+from collections.abc import Awaitable, Callable
+
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCIceTransportPolicy,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import AudioFrame, VideoFrame
+
+from assessment_video.relay import yuv420p_frame
+
+VIDEO_CLOCK = 90000
+
+
+def _pattern(width: int, height: int, step: int) -> bytes:
+    """A moving gradient with a band of noise (so the encoders have texture to work on)."""
+    row = bytes((x + step * 6) % 220 + 16 for x in range(width))
+    band = height // 6
+    top = (step * 4) % (height - band)
+    luma = row * top + os.urandom(width * band) + row * (height - top - band)
+    chroma = bytes([(96 + step) % 256]) * (width * height // 4)
+    return luma + chroma + bytes([128]) * (width * height // 4)
+
+
+class PatternVideoTrack(MediaStreamTrack):
+    """Camera stand-in: width × height frames at `fps`, from a loop of precomputed pictures."""
+
+    kind = "video"
+
+    def __init__(self, width: int = 320, height: int = 240, fps: int = 15, loop: int = 30):
+        super().__init__()
+        self.size = (width, height)
+        self.fps = fps
+        self._pictures = [_pattern(width, height, i) for i in range(loop)]
+        self._count = 0
+        self._start: float | None = None
+
+    async def recv(self) -> VideoFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        due = self._start + self._count / self.fps
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        frame = yuv420p_frame(self._pictures[self._count % len(self._pictures)], *self.size)
+        frame.pts = int(self._count * VIDEO_CLOCK / self.fps)
+        frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+        self._count += 1
+        return frame
+
+
+class ToneAudioTrack(MediaStreamTrack):
+    """Microphone stand-in: a 440 Hz tone, 20 ms frames of 48 kHz mono."""
+
+    kind = "audio"
+
+    def __init__(self, hz: float = 440.0):
+        super().__init__()
+        rate = 48000
+        wave = array.array("h", (int(8000 * math.sin(2 * math.pi * hz * i / rate))
+                                 for i in range(rate)))
+        self._wave = wave.tobytes()
+        self._count = 0
+        self._start: float | None = None
+
+    async def recv(self) -> AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        due = self._start + self._count * 0.02
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        frame = AudioFrame(format="s16", layout="mono", samples=960)
+        offset = (self._count % 50) * 1920
+        frame.planes[0].update(self._wave[offset:offset + 1920])
+        frame.sample_rate = 48000
+        frame.pts = self._count * 960
+        frame.time_base = fractions.Fraction(1, 48000)
+        self._count += 1
+        return frame
+
+
+Post = Callable[[str, dict], Awaitable[tuple[int, dict]]]
+
+
+class MediaClient:
+    """One side (doctor or guardian) as an aiortc peer; counts what it receives."""
+
+    def __init__(self, role: str, *, video: bool = True, audio_only: bool = False,
+                 ice_servers: list[dict] | None = None, relay_only: bool = False,
+                 width: int = 320, height: int = 240, fps: int = 15):
+        config = RTCConfiguration(
+            iceServers=[RTCIceServer(**s) for s in (ice_servers or [])],
+            iceTransportPolicy=(RTCIceTransportPolicy.RELAY if relay_only
+                                else RTCIceTransportPolicy.ALL))
+        self.role = role
+        self.audio_only = audio_only
+        self.pc = RTCPeerConnection(config)
+        self.received = {"video": 0, "audio": 0}
+        self.sizes: set[tuple[int, int]] = set()
+        self._tasks: list[asyncio.Task] = []
+        self.video = PatternVideoTrack(width, height, fps) if video and not audio_only else None
+        self.pc.addTrack(ToneAudioTrack(330.0 if role == "doctor" else 440.0))
+        if self.video is not None:
+            self.pc.addTrack(self.video)
+        elif not audio_only:
+            self.pc.addTransceiver("video", direction="recvonly")
+
+        @self.pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            self._tasks.append(asyncio.ensure_future(self._consume(track)))
+
+    async def _consume(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            self.received[track.kind] += 1
+            if track.kind == "video":
+                self.sizes.add((frame.width, frame.height))
+
+    async def connect(self, post: Post, room: str) -> dict:
+        """Gather, send the complete offer through `post`, apply the answer."""
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        status, answer = await post(f"/rooms/{room}/offer", {
+            "role": self.role, "sdp": self.pc.localDescription.sdp, "type": "offer",
+            "audio_only": self.audio_only})
+        assert status == 200, answer
+        await self.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], answer["type"]))
+        return answer
+
+    async def close(self) -> None:
+        """Hang up."""
+        for task in self._tasks:
+            task.cancel()
+        await self.pc.close()
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float, step: float = 0.05) -> bool:
+    """Poll `predicate` until true or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(step)
+    return predicate()
