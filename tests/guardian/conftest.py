@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.browser.conftest import browser, live_server  # noqa: F401 (fixtures)
 from tests.conftest import csrf_token
-from tests.security.conftest import _no_login_throttle, world  # noqa: F401 (fixtures)
+from tests.security.conftest import world  # noqa: F401 (fixture)
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"\x00" * 2000
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + b" " * 500
