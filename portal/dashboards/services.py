@@ -24,8 +24,9 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from portal.auth.roles import Role
 from portal.cases.models import Case
@@ -549,3 +550,34 @@ def drill_down(access: Access, kind: str, today: date, township_id: int | None =
         stmt.order_by(Person.township_id, Person.village_id, Person.id)
         .limit(per_page + 1).offset((page - 1) * per_page)).all()
     return rows[:per_page], len(rows) > per_page
+
+
+# Rows whose change moves a township's figures. Bulk imports write through the driver, so
+# their audit event ("roster.imported", added through the ORM) stands for the rows.
+_FIGURE_MODELS = (Person, RosterEntry, Case, Certificate, Handover)
+
+
+def _touched_townships(session) -> set[int]:
+    from portal.audit.models import AuditEvent
+
+    touched: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, _FIGURE_MODELS) and obj.township_id or (isinstance(obj, AuditEvent) and obj.township_id
+              and obj.action == "roster.imported"):
+            touched.add(obj.township_id)
+    return touched
+
+
+@event.listens_for(Session, "before_flush")
+def _remember_touched(session, flush_context, instances):
+    session.info.setdefault("dashboard_touched", set()).update(_touched_townships(session))
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_touched_stale(session, flush_context):
+    touched = session.info.pop("dashboard_touched", set())
+    if touched:
+        session.connection().execute(
+            update(DashboardRefresh).where(DashboardRefresh.township_id.in_(sorted(touched)))
+            .values(stale=True)
+        )
