@@ -111,11 +111,13 @@ def _consent(page, name: str) -> None:
 def test_doctor_and_guardian_hold_a_recorded_video_assessment(browser, live_server,
                                                               media_service, doctor_case):
     from portal.evidence.models import Evidence
-    from portal.extensions import db
+    from portal.extensions import db, limiter
     from portal.storage import make_store
     from portal.video.models import VideoMedia, VideoSession
 
     case_id = doctor_case["case_id"]
+    with live_server.app.app_context():
+        limiter.reset()  # earlier browser tests logged in many times from this address
     doctor_ctx = browser.new_context(locale="zh-CN")
     guardian_ctx = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 740},
                                        has_touch=True)
