@@ -311,20 +311,33 @@ class MinioStore:
         return StoredObject(key=key, size=reader.size, sha256=reader.sha256)
 
     def _put_stream(self, key: str, reader: HashingReader, headers: dict) -> None:
-        """Upload from a stream of unknown length, one part buffer reused for every part.
+        """Upload from a stream of unknown length with two reusable part buffers.
 
-        `Minio.put_object(length=-1)` does the same but copies each part several times
-        (about six part sizes of memory at its peak, measured); here one buffer is filled from
-        the stream and sent as it is. An upload that fails is aborted, leaving no parts.
+        `Minio.put_object(length=-1)` copies each part several times (about six part sizes
+        of memory at its peak, measured) and reads only while nothing is being sent. Here one
+        buffer is sent by a helper thread while the next is filled from the stream, so the
+        uploader's bytes and the store's answer overlap; memory stays at two parts. An upload
+        that fails is aborted, leaving no parts behind.
         """
+        from concurrent.futures import ThreadPoolExecutor
+
         from minio.datatypes import Part
 
         client = self.client
-        buffer = bytearray(self.part_size)
+        buffers = (bytearray(self.part_size), bytearray(self.part_size))
         upload_id = None
         parts: list = []
+        pending = None
+
+        def send(body, number: int):
+            return Part(number, client._upload_part(self.bucket, key, body, None, upload_id,
+                                                    number))
+
+        sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-upload")
         try:
+            number = 0
             while True:
+                buffer = buffers[number % 2]  # the other one may still be on its way
                 filled = _fill(reader, buffer)
                 body = buffer if filled == len(buffer) else memoryview(buffer)[:filled]
                 if upload_id is None and filled < len(buffer):
@@ -332,21 +345,34 @@ class MinioStore:
                     return
                 if upload_id is None:
                     upload_id = client._create_multipart_upload(self.bucket, key, headers)
+                if pending is not None:
+                    parts.append(pending.result())
+                    pending = None
                 if filled == 0:
                     break
-                number = len(parts) + 1
-                etag = client._upload_part(self.bucket, key, body, None, upload_id, number)
-                parts.append(Part(number, etag))
+                number += 1
+                pending = sender.submit(send, body, number)
                 if filled < len(buffer):
                     break
+            if pending is not None:
+                parts.append(pending.result())
+                pending = None
             client._complete_multipart_upload(self.bucket, key, upload_id, parts)
         except BaseException:
+            if pending is not None:
+                pending.cancel()
+                try:
+                    pending.result()
+                except BaseException:  # noqa: BLE001, S110 - the first error is reported
+                    pass
             if upload_id is not None:
                 try:
                     client._abort_multipart_upload(self.bucket, key, upload_id)
                 except Exception as exc:  # noqa: BLE001 - the original error matters more
                     log.warning("could not abort multipart upload of %s: %s", key, exc)
             raise
+        finally:
+            sender.shutdown(wait=True)
 
     def open(self, key, offset=0, length=None):
         check_key(key)

@@ -27,26 +27,32 @@ MAX_FIELDS = 50
 
 
 class _PartReader:
-    """The bytes of the current file part, pulled from the request body as they are read."""
+    """The bytes of the current file part, pulled from the request body as they are read.
+
+    A read may return fewer bytes than asked for (as a socket does); the parser's chunks are
+    handed on without copying them again.
+    """
 
     def __init__(self, form: StreamedForm):
         self._form = form
-        self._buffer = bytearray()
+        self._pending = b""
         self._done = False
 
     def read(self, n: int = -1) -> bytes:
         if n is None or n < 0:
             n = CHUNK_SIZE
-        while len(self._buffer) < n and not self._done:
+        while not self._pending and not self._done:
             event = self._form.next_event()
             if isinstance(event, Data):
-                self._buffer += event.data
+                self._pending = event.data
                 if not event.more_data:
                     self._done = True
             else:  # the part ended without a final Data event
                 self._done = True
-        data = bytes(self._buffer[:n])
-        del self._buffer[:n]
+        if len(self._pending) <= n:
+            data, self._pending = self._pending, b""
+        else:
+            data, self._pending = self._pending[:n], self._pending[n:]
         return data
 
     def readable(self) -> bool:
@@ -54,7 +60,7 @@ class _PartReader:
 
     def close(self) -> None:
         self._done = True
-        self._buffer.clear()
+        self._pending = b""
 
 
 class StreamedForm:
