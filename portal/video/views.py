@@ -80,8 +80,6 @@ LINK_PROBLEMS = {
     "session_over": _l("This video assessment has ended. You can close this page."),
     "link_used": _l("This link has already been opened on another phone or browser. Ask the "
                     "doctor for a new link if you need one."),
-    "too_early": _l("This link opens 30 minutes before the appointment. Please come back "
-                    "then."),
     "link_expired": _l("This link has expired. Ask the doctor or the township office for a "
                        "new appointment."),
 }
@@ -219,7 +217,8 @@ def case_sessions(case_id: int):
     media = {vs.id: _evidence_of(vs) for vs in sessions}
     return render_template("video/case_sessions.html", case=case, sessions=sessions, form=form,
                            links=links, media=media, STATE_LABELS=STATE_LABELS,
-                           is_doctor=is_doctor, step_form=StepForm(), zone=_zone()), (
+                           is_doctor=is_doctor, step_form=StepForm(), zone=_zone(),
+                           window=_window()), (
         400 if form is not None and form.errors else 200)
 
 
@@ -420,9 +419,14 @@ def open_link(token: str):
     vs = find_by_token(token)
     bound = _bound_to(vs)
     problem = link_problem(vs, now=utcnow(), window=_window(), bound=bound)
+    if problem == "too_early":
+        message = _("This link opens %(minutes)s minutes before the appointment (%(time)s). "
+                    "Please come back then.", minutes=int(_window().early.total_seconds()) // 60,
+                    time=video_time(vs.scheduled_at))
+        return render_template("video/link_problem.html", message=message)
     if problem:
         return render_template("video/link_problem.html", message=LINK_PROBLEMS[problem]), (
-            404 if problem == "unknown_link" else 410 if problem != "too_early" else 200)
+            404 if problem == "unknown_link" else 410)
     form = StepForm()
     if request.method == "POST":
         if not form.validate_on_submit():
