@@ -4,7 +4,7 @@ Two blueprints: `guardian` (/g, the guardian's own pages and the invite link its
 `guardian_invites` (/t/<code>/guardian-invites, where township staff and the case's doctor
 make and revoke invites). The second is registered together with the first.
 """
-from flask import Blueprint, g, request
+from flask import Blueprint, abort, g, request, session
 from flask_login import current_user
 
 from portal.auth.roles import Role
@@ -33,8 +33,6 @@ def _guardian_workspace():
         return login_manager.unauthorized()
     access = access_for(current_user, None)
     if access is None or Role.GUARDIAN not in access.roles:
-        from flask import abort
-
         abort(404)
     access.roles = {Role.GUARDIAN}
     g.access = access
@@ -45,8 +43,6 @@ def _guardian_workspace():
 def _end_with_the_browser(response):
     """A session opened with a one-time invite is a browser session: no expiry date is sent,
     so the cookie is gone when the browser closes (the idle timeout still applies)."""
-    from flask import session
-
     if session.get("guardian_session_only"):
         session.permanent = False
     return response
