@@ -176,3 +176,34 @@ def test_unsigned_forged_stale_replayed_requests_refused(tmp_path, case):
 
     status, answer = run(body_())
     assert status == 401 and answer["error"]
+
+
+def test_shutdown_closes_peers_and_stores_the_recording(tmp_path):
+    """Stopping the service mid-recording closes every connection and keeps the recording."""
+    from assessment_video.recording import Spool
+
+    config = media_config(tmp_path)
+
+    async def body():
+        doctor, guardian = MediaClient("doctor"), MediaClient("guardian")
+        try:
+            async with running_service(config) as (portal, app):
+                await doctor.connect(portal.post, ROOM)
+                await guardian.connect(portal.post, ROOM)
+                assert await wait_for(lambda: doctor.received["video"] > 5, 15)
+                await portal.post(f"/rooms/{ROOM}/recording/start", {"key_prefix": PREFIX})
+                await asyncio.sleep(2)
+                room = app[REGISTRY].get(ROOM)
+                pcs = [peer.pc for peer in room.peers.values()]
+            # running_service has stopped the server: on_shutdown ran.
+            assert [pc.connectionState for pc in pcs] == ["closed", "closed"]
+            assert app[REGISTRY].rooms == {}
+        finally:
+            await doctor.close()
+            await guardian.close()
+
+    run(body())
+    result = Spool(tmp_path / "spool", ROOM).read_result()
+    assert result["video_frames"] > 5 and result["key"].startswith(PREFIX)
+    with make_store(config).open(result["key"]) as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == result["sha256"]
