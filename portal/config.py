@@ -71,6 +71,8 @@ class Config:
     DISPATCH_DEADLINE_DAYS = _int("DISPATCH_DEADLINE_DAYS", 15)
     RECEIPT_DEADLINE_DAYS = _int("RECEIPT_DEADLINE_DAYS", 15)
     HANDOVER_DEADLINE_DAYS = _int("HANDOVER_DEADLINE_DAYS", 15)
+    # How long a guardian's invite link stays valid.
+    GUARDIAN_INVITE_DAYS = _int("GUARDIAN_INVITE_DAYS", 7)
     # Public QR verification page, per client address.
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
 

@@ -513,3 +513,17 @@ def video_evidence_of(case) -> list[VideoMedia]:
 def video_time(moment: datetime | None) -> str:
     """Template filter: a session time in the campaign's time zone."""
     return local_time(moment, _zone()) if moment else ""
+
+
+@join_bp.app_template_global()
+def guardian_video_sessions(case) -> list[dict]:
+    """The case's video sessions a guardian may still join, with their links (guardian portal)."""
+    if not current_user.is_authenticated or "guardian" not in current_user.roles:
+        return []
+    sessions = db.session.scalars(
+        scoped(select(VideoSession)).where(
+            VideoSession.case_id == case.id, VideoSession.state.in_(sorted(ACTIVE_STATES)),
+            VideoSession.join_used_at.is_(None),
+        ).order_by(VideoSession.scheduled_at)
+    ).all()
+    return [{"session": s, "url": join_url_for(s)} for s in sessions]
