@@ -245,7 +245,7 @@ class Recorder:
 
 
 def probe_recording(path: Path) -> dict:
-    """Duration, video frame count and audio presence of a recording, read from the file."""
+    """Duration (all tracks), video frame count and audio presence, read from the file."""
     video_frames = 0
     audio = False
     start: float | None = None
@@ -256,14 +256,14 @@ def probe_recording(path: Path) -> dict:
                 continue
             if packet.stream.type == "audio":
                 audio = True
+            elif packet.stream.type == "video":
+                video_frames += 1
+            else:
                 continue
-            if packet.stream.type != "video":
-                continue
-            video_frames += 1
             at = float(packet.pts * packet.time_base)
             start = at if start is None else min(start, at)
             end = max(end, at + float((packet.duration or 0) * packet.time_base))
-    duration = round(end - (start or 0.0), 3) if video_frames else 0.0
+    duration = round(end - (start or 0.0), 3) if start is not None else 0.0
     return {"duration_seconds": duration, "video_frames": video_frames, "audio": audio}
 
 
