@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Any, Self
 
@@ -25,7 +25,7 @@ from portal.imports.excel import ParsedFile, Reject, WorkbookError
 from portal.models_base import utcnow
 from portal.reference.models import Township, Village
 from portal.rosters.models import ImportJob, Person, RosterEntry
-from portal.rosters.services import identity_fields, name_keys
+from portal.rosters.services import name_keys
 
 CHUNK = 1000
 BULK_CACHE_KIB = -65536  # SQLite page cache while writing a list (negative: in KiB)
@@ -321,6 +321,14 @@ class _BulkWriter:
             return lambda value: value
         return lambda value: None if value is None else process(value)
 
+    def date_converter(self, table: Table, column: str) -> Callable[[Any], Any]:
+        """`converter` for a Date column; `date.isoformat` where that is what it stores."""
+        convert = self.converter(table, column)
+        sample = date(2001, 2, 3)
+        if not self.postgresql and convert(sample) == sample.isoformat():
+            return date.isoformat
+        return convert
+
     def new_ids(self, table: Table, count: int) -> list[int]:
         """Primary keys for `count` rows about to be inserted."""
         if not count:
@@ -366,16 +374,18 @@ class _BulkWriter:
 def _new_person_row(person_id: int, township_id: int, actor_id: int | None,
                     values: dict, village_id: int | None, dates, now) -> tuple:
     pinyin, initials = name_keys(values["name"])
-    identity = identity_fields(values["id"])
+    parsed = values["id"]  # identity_fields(parsed), without building its dict
+    number = parsed.number
     get = values.get
+    expires = get("certificate_expires_on")
     return (
         person_id, township_id, village_id, values["name"], pinyin, initials,
-        identity["id_number"], identity["id_reversed"], dates(identity["birth_date"]),
-        identity["gender"], get("ethnicity", ""), get("phone", ""), "",
+        number, number[::-1], dates(parsed.birth_date),
+        parsed.gender, get("ethnicity", ""), get("phone", ""), "",
         get("mobility", "can_travel"), get("poverty_registered", False), False,
         get("guardian_name", ""), get("guardian_phone", ""), get("certificate_number"),
         get("certificate_category"), get("certificate_grade"),
-        dates(get("certificate_expires_on")), actor_id, now, now,
+        None if expires is None else dates(expires), actor_id, now, now,
     )
 
 
@@ -414,17 +424,20 @@ def apply_plan(township: Township, actor, plan: Plan,
 
     persons = Person.__table__
     entries = RosterEntry.__table__
+    # Read before the rows stream: loading an expired attribute in the middle of a COPY
+    # would wait for a connection that is busy with that COPY.
+    township_id = township.id
+    actor_id = getattr(actor, "id", None)
     with _BulkWriter() as writer:
         stamp = writer.converter(persons, "created_at")(now)
-        dates = writer.converter(persons, "birth_date")
-        actor_id = getattr(actor, "id", None)
+        dates = writer.date_converter(persons, "birth_date")
         ids = writer.new_ids(persons, len(plan.new))
         writer.insert(persons, PERSON_COLUMNS, (
-            _new_person_row(person_id, township.id, actor_id, record.values,
+            _new_person_row(person_id, township_id, actor_id, record.values,
                             villages.get(record.values.get("village") or ""), dates, stamp)
             for person_id, record in zip(ids, plan.new)), progress=advance)
         new_entries = [
-            _new_entry_row(township.id, person_id, record.values, plan.list_kind, stamp)
+            _new_entry_row(township_id, person_id, record.values, plan.list_kind, stamp)
             for person_id, record in zip(ids, plan.new)]
 
         person_updates: list[dict] = []
@@ -437,7 +450,7 @@ def apply_plan(township: Township, actor, plan: Plan,
                     person_changes["village_id"] = villages[village]
                 person_updates.append({"id": row.id, "updated_at": now, **person_changes})
             if entry is None:
-                new_entries.append(_new_entry_row(township.id, row.id, record.values,
+                new_entries.append(_new_entry_row(township_id, row.id, record.values,
                                                   plan.list_kind, stamp))
             elif entry_changes:
                 entry_updates.append({"id": entry.id, "updated_at": now, **entry_changes})

@@ -35,9 +35,21 @@ def _char_syllables(char: str) -> tuple[str, ...]:
     return tuple(s.lower() for s in lazy_pinyin(char, style=Style.NORMAL, errors="ignore"))
 
 
+@lru_cache(maxsize=65536)
+def _char_keys(char: str) -> tuple[str | None, str]:
+    """A character's syllables (space-separated, None if it has none) and their initials."""
+    syllables = _char_syllables(char)
+    return (" ".join(syllables) if syllables else None), "".join(s[0] for s in syllables if s)
+
+
 @lru_cache(maxsize=8192)
 def _phrase_syllables(name: str) -> tuple[str, ...]:
     return tuple(s.lower() for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore"))
+
+
+# The first two characters of every phrase pypinyin reads in context: a name holds such a
+# phrase only where one of its character pairs is listed here.
+_PHRASE_STARTS = frozenset(phrase[:2] for phrase in PHRASES_DICT if len(phrase) > 1)
 
 
 def name_keys(name: str) -> tuple[str, str]:
@@ -46,12 +58,25 @@ def name_keys(name: str) -> tuple[str, str]:
     # dictionary (a polyphonic character read in context): only such names need the whole
     # conversion; for all others the remembered syllables of each character are the same.
     size = len(name)
-    if any(name[i:j] in PHRASES_DICT for i in range(size - 1) for j in range(i + 2, size + 1)):
-        syllables = _phrase_syllables(name)
+    if size == 3:  # the usual Chinese name: two character pairs to look up
+        in_phrase = ((name[:2] in _PHRASE_STARTS and (name[:2] in PHRASES_DICT
+                                                      or name in PHRASES_DICT))
+                     or (name[1:] in _PHRASE_STARTS and name[1:] in PHRASES_DICT))
     else:
-        syllables = [s for char in name for s in _char_syllables(char)]
-    initials = "".join(s[0] for s in syllables if s)
-    return " ".join(syllables)[:200], initials[:30]
+        in_phrase = size > 1 and any(
+            name[i:i + 2] in _PHRASE_STARTS
+            and any(name[i:j] in PHRASES_DICT for j in range(i + 2, size + 1))
+            for i in range(size - 1))
+    if in_phrase:
+        syllables = _phrase_syllables(name)
+        return " ".join(syllables)[:200], "".join(s[0] for s in syllables if s)[:30]
+    if size == 3:  # the usual Chinese name
+        (p1, i1), (p2, i2), (p3, i3) = map(_char_keys, name)
+        if p1 is not None and p2 is not None and p3 is not None:
+            return f"{p1} {p2} {p3}"[:200], (i1 + i2 + i3)[:30]
+    keys = [_char_keys(char) for char in name]
+    return (" ".join([p for p, _ in keys if p is not None])[:200],
+            "".join([i for _, i in keys])[:30])
 
 
 def identity_fields(parsed: IdNumber) -> dict:
