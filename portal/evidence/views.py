@@ -19,7 +19,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import select
+from wtforms import ValidationError
 
 from portal.auth.roles import Permission
 from portal.cases.models import Case
@@ -44,6 +46,7 @@ from portal.storage import CHUNK_SIZE, LocalStore, ObjectMissing, StoreError
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
 
 REFUSAL_STATUS = {"too_large": 413, "store_unavailable": 503}
+SMALL_OBJECT = 256 * 1024
 INLINE_TYPES = ("image/", "video/", "audio/", "application/pdf", "text/plain")
 
 
@@ -97,7 +100,11 @@ def upload(case_id: int):
     config = current_app.config
     # The body may be a 500 MB video: the app-wide limit is for ordinary forms.
     request.max_content_length = (config["EVIDENCE_MAX_VIDEO_MB"] + 1) * 1024 * 1024
-    form = _upload_form(formdata=streamed_form(request))
+    # Anything but multipart carries no file: its small form is read the ordinary way.
+    multipart = request.mimetype == "multipart/form-data"
+    fields = streamed_form(request) if multipart else request.form
+    _check_csrf(fields)
+    form = _upload_form(formdata=fields)
     if not form.validate():
         return _upload_error(case, form, 400)
     upload_file = form.file.data
@@ -114,6 +121,14 @@ def upload(case_id: int):
     flash(_("Saved: %(kind)s (%(size)s).", kind=KIND_LABELS[evidence.kind],
             size=_human_size(evidence.size)), "success")
     return redirect(url_for("cases.show_case", case_id=case.id, _anchor="evidence"))
+
+
+def _check_csrf(fields) -> None:
+    """The same CSRF check (and refusal page) as every other form, on the streamed fields."""
+    try:
+        validate_csrf(fields.get("csrf_token"))
+    except ValidationError as exc:
+        raise CSRFError(exc.args[0]) from None
 
 
 def _upload_error(case: Case, form: UploadForm, status: int):
@@ -215,6 +230,8 @@ def _stream(evidence: Evidence, store, name: str, download: bool) -> Response:
         path = store.path_for(evidence.object_key)
         if not path.is_file():
             raise ObjectMissing(evidence.object_key)
+        if evidence.size <= SMALL_OBJECT:  # read at once: no file stays open behind the answer
+            path = io.BytesIO(path.read_bytes())
         return send_file(path, mimetype=evidence.content_type, as_attachment=not inline,
                          download_name=name, conditional=True, etag=evidence.sha256,
                          max_age=0)

@@ -81,6 +81,7 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "batch_id": (True, lambda s: s.print_batch.id),
     "qr_token": (False, lambda s: "not-a-signed-token"),
     "session_id": (True, lambda s: s.video_session.id),
+    "evidence_id": (True, lambda s: s.evidence.id),
 }
 
 # Arguments that reach one person: a liaison of another village must not reach them.
@@ -187,6 +188,7 @@ def world(db_session, make_township, make_user, make_person):
     for s in (a, b):
         _add_schedule(db_session, make_user, s)
         _add_certificate(db_session, s)
+        _add_evidence(db_session, s)
     city_admin = make_user("city_admin", username="sec_city_admin")
     return {"A": a, "B": b, "city_admin": city_admin}
 
@@ -216,6 +218,26 @@ def _add_schedule(db_session, make_user, side: Side) -> None:
     db_session.add(side.visit)
     db_session.flush()
     _add_video_session(db_session, side, doctor)
+
+
+def _add_evidence(db_session, side: Side) -> None:
+    """A text statement of the side's case, its object in the app's evidence store."""
+    import io
+
+    from flask import current_app
+
+    from portal.evidence.models import Evidence
+    from portal.evidence.services import get_store
+    from portal.storage import evidence_key
+
+    stored = get_store(current_app).put(evidence_key(side.township.id, side.case.id),
+                                        io.BytesIO(b"statement"), content_type="text/plain")
+    side.evidence = Evidence(
+        township_id=side.township.id, case_id=side.case.id, kind="statement",
+        object_key=stored.key, content_type="text/plain", size=stored.size,
+        sha256=stored.sha256, uploaded_by_id=side.staff.id)
+    db_session.add(side.evidence)
+    db_session.flush()
 
 
 def _add_video_session(db_session, side: Side, doctor) -> None:
