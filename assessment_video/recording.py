@@ -82,8 +82,9 @@ class Recorder:
     """Records attached tracks into `path`; `attach` may be called again on rejoin."""
 
     def __init__(self, path: Path, max_width: int, max_height: int, fps: int,
-                 log: logging.LoggerAdapter) -> None:
+                 log: logging.LoggerAdapter, preset: str = "veryfast") -> None:
         self.path = path
+        self._preset = preset
         self._max = (max_width, max_height)
         self._fps = fps
         self._log = log
@@ -176,7 +177,7 @@ class Recorder:
         video.time_base = fractions.Fraction(1, 90000)
         video.codec_context.time_base = fractions.Fraction(1, 90000)
         video.codec_context.gop_size = 2 * self._fps
-        video.codec_context.options = {"preset": "veryfast", "tune": "zerolatency"}
+        video.codec_context.options = {"preset": self._preset, "tune": "zerolatency"}
         self._streams["video"] = video
         for slot in AUDIO_SLOTS:
             audio = container.add_stream("aac", rate=AUDIO_RATE)

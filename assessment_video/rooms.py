@@ -202,7 +202,8 @@ class Room:
                                    "started_at": time.time()})
             width, height, fps = self.limits
             self.recorder = Recorder(self.spool.recording, width, height, fps,
-                                     _adapter(self.log, "recorder"))
+                                     _adapter(self.log, "recorder"),
+                                     preset=self.config["MEDIA_RECORD_PRESET"])
             for peer in self.peers.values():
                 for track in peer.incoming.values():
                     self._record(peer, track)

@@ -9,7 +9,7 @@ guardian per session (aiortc, 640×480 at 15 fps plus audio, both ways), records
 
 - the service's CPU seconds per session-second and the resulting sessions per core;
 - the bare codec work for the same frames, measured in this process with PyAV: decoding the
-  two incoming VP8 streams, re-encoding them for the other side, and x264 veryfast for the
+  two incoming VP8 streams, re-encoding them for the other side, and x264 (the service's recording preset) for the
   recording (what the service cannot avoid), and the ratio service ÷ bare codec.
 Goal: ≥ 2 sessions per core.
 """
@@ -29,6 +29,7 @@ from pathlib import Path
 import aiohttp
 import av
 
+from assessment_video.config import DEFAULTS
 from tests.video_media.harness import SECRET, Portal
 from tests.video_media.synthetic import MediaClient, PatternVideoTrack, wait_for
 
@@ -165,7 +166,7 @@ def bare_codec_seconds(frames_per_direction: int, recorded_frames: int) -> float
     recorder = av.CodecContext.create("libx264", "w")
     recorder.width, recorder.height, recorder.pix_fmt = WIDTH, HEIGHT, "yuv420p"
     recorder.time_base = fractions.Fraction(1, 90000)
-    recorder.options = {"preset": "veryfast", "tune": "zerolatency"}
+    recorder.options = {"preset": DEFAULTS["MEDIA_RECORD_PRESET"], "tune": "zerolatency"}
     decoder = av.CodecContext.create("libvpx", "r")
     done = 0
     for packet in packets:
