@@ -81,7 +81,7 @@ def test_estimates_are_versioned_and_used(population, client, login_as, post, db
     login_as(population.admin)
     url = "/city/dashboard/estimates"
     bad = post(url, data={"township": population.a.id, "estimated_disabled": "-3"})
-    assert bad.status_code == 200 and "between 0 and 10,000,000" in bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "0 至 10,000,000 之间的整数" in bad.get_data(as_text=True)
     for value in (12, 10):
         response = post(url, data={"township": population.a.id, "estimated_disabled": value,
                                    "note": "抽样调查"})
