@@ -180,7 +180,6 @@ def test_drill_down_lists_masked_persons(population, client, login_as):
 
 def test_figures_are_kept_until_stale_or_refreshed(population, client, login_as, post,
                                                    make_person, db_session):
-    from datetime import timedelta
 
     from portal.dashboards.services import mark_stale
 
