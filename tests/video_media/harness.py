@@ -61,3 +61,16 @@ async def running_service(config: dict) -> AsyncIterator[tuple[Portal, object]]:
             yield Portal(session, str(server.make_url("/"))), app
     finally:
         await server.close()
+
+
+def run_async(coro, timeout: float = 60):
+    """Run one async test body on a fresh loop in its own thread.
+
+    A worker that ran the Playwright tests before has a loop running in its main thread
+    (Playwright's sync API), where `asyncio.run` refuses to start.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coro, timeout)).result()

@@ -20,7 +20,7 @@ import pytest
 
 from portal.storage import make_store
 
-from .harness import SECRET, Portal, media_config, running_service
+from .harness import SECRET, Portal, media_config, run_async, running_service
 from .synthetic import MediaClient, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,7 +102,7 @@ def test_killed_service_leaves_a_playable_partial_recording(tmp_path):
             second.wait(10)
         return recovered
 
-    recovered = asyncio.run(asyncio.wait_for(body(), 60))
+    recovered = run_async(body(), 60)
     recording = recovered["recording"]
     assert recording["key"].startswith(PREFIX) and recording["content_type"] == "video/mp4"
     with make_store({"EVIDENCE_BACKEND": "local",
@@ -160,4 +160,4 @@ def test_relay_only_client_connects_through_turn(tmp_path, coturn):
                 await doctor.close()
                 await guardian.close()
 
-    asyncio.run(asyncio.wait_for(body(), 60))
+    run_async(body(), 60)

@@ -12,7 +12,7 @@ import pytest
 from assessment_video.app import REGISTRY
 from portal.storage import make_store
 
-from .harness import media_config, running_service
+from .harness import media_config, run_async, running_service
 from .synthetic import MediaClient, wait_for
 
 ROOM = "r0om-Test_1"
@@ -21,7 +21,7 @@ PREFIX = "townships/3/cases/17/"
 
 def run(coro):
     """Run one async test body on a fresh loop."""
-    return asyncio.run(asyncio.wait_for(coro, timeout=60))
+    return run_async(coro, timeout=60)
 
 
 def decode(data: bytes) -> dict:
