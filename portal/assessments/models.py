@@ -13,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.cases.models import Case
+from portal.cases.models import Case, CaseOwnedMixin
 from portal.extensions import db
 from portal.models_base import TenantMixin, utcnow
 
@@ -23,7 +23,7 @@ EXCEPTIONS = ("obvious_limb_loss", "stroke_over_60", "mental_hospital_records",
               "organised_batch")
 
 
-class Assessment(TenantMixin, db.Model):
+class Assessment(CaseOwnedMixin, TenantMixin, db.Model):
     """One signed assessment of a case: measurements, implied and doctor's grade, exception."""
 
     __tablename__ = "assessments"
@@ -58,11 +58,6 @@ class Assessment(TenantMixin, db.Model):
     def mismatch(self) -> bool:
         return self.grade != self.implied_grade
 
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """An assessment is visible when its case is."""
-        visible = Case.restrict_to_access(select(Case.id), access)
-        return stmt.where(cls.case_id.in_(visible))
 
     def __repr__(self) -> str:
         return f"<Assessment {self.id} case {self.case_id} {self.category} {self.grade}>"

@@ -113,7 +113,15 @@ class Case(TenantMixin, TimestampMixin, db.Model):
         return f"<Case {self.id} {self.kind} {self.state}>"
 
 
-class CaseEvent(TenantMixin, db.Model):
+class CaseOwnedMixin:
+    """A tenant row that belongs to a case (`case_id`): visible exactly when its case is."""
+
+    @classmethod
+    def restrict_to_access(cls, stmt, access):
+        return stmt.where(cls.case_id.in_(Case.restrict_to_access(select(Case.id), access)))
+
+
+class CaseEvent(CaseOwnedMixin, TenantMixin, db.Model):
     """One step of a case's timeline (the transition, who, when, a note)."""
 
     __tablename__ = "case_events"
@@ -130,11 +138,6 @@ class CaseEvent(TenantMixin, db.Model):
     case: Mapped[Case] = relationship(back_populates="events")
     actor = relationship("User")
 
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """An event is visible when its case is."""
-        visible = Case.restrict_to_access(select(Case.id), access)
-        return stmt.where(cls.case_id.in_(visible))
 
     def __repr__(self) -> str:
         return f"<CaseEvent {self.case_id} {self.action}>"

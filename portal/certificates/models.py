@@ -13,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.cases.models import Case
+from portal.cases.models import Case, CaseOwnedMixin
 from portal.extensions import db
 from portal.models_base import TenantMixin, utcnow
 from portal.rosters.models import Person
@@ -79,7 +79,7 @@ class DispatchBatch(TenantMixin, db.Model):
         return f"<DispatchBatch {self.id} township={self.township_id}>"
 
 
-class Certificate(TenantMixin, db.Model):
+class Certificate(CaseOwnedMixin, TenantMixin, db.Model):
     """One printed card: the case's number, category, grade and dates, and its QR token."""
 
     __tablename__ = "certificates"
@@ -113,11 +113,6 @@ class Certificate(TenantMixin, db.Model):
     handover: Mapped["Handover | None"] = relationship(back_populates="certificate")
     reprints: Mapped[list["Reprint"]] = relationship(order_by="Reprint.id")
 
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """A certificate is visible when its case is."""
-        visible = Case.restrict_to_access(select(Case.id), access)
-        return stmt.where(cls.case_id.in_(visible))
 
     def __repr__(self) -> str:
         return f"<Certificate {self.id} case={self.case_id} {self.status}>"

@@ -1,10 +1,10 @@
 """Evidence rows: one object in the evidence store, attached to a case."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, select
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.cases.models import Case
+from portal.cases.models import Case, CaseOwnedMixin
 from portal.extensions import db
 from portal.models_base import TenantMixin, utcnow
 
@@ -12,7 +12,7 @@ EVIDENCE_KINDS = ("photo", "video", "medical_record", "statement", "recording", 
                   "signed_form")
 
 
-class Evidence(TenantMixin, db.Model):
+class Evidence(CaseOwnedMixin, TenantMixin, db.Model):
     __tablename__ = "evidence"
     __table_args__ = (Index("ix_evidence_case_created", "case_id", "created_at"),)
 
@@ -41,11 +41,6 @@ class Evidence(TenantMixin, db.Model):
     def superseded(self) -> bool:
         return self.superseded_at is not None
 
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """Evidence is visible exactly when its case is."""
-        visible = Case.restrict_to_access(select(Case.id), access)
-        return stmt.where(cls.case_id.in_(visible))
 
     def __repr__(self) -> str:
         return f"<Evidence {self.id} case={self.case_id} {self.kind} {self.content_type}>"

@@ -1,17 +1,17 @@
 """Invite links that let a guardian or agent act for an applicant in the guardian portal."""
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, select
+from sqlalchemy import DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.cases.models import Case
+from portal.cases.models import Case, CaseOwnedMixin
 from portal.extensions import db
 from portal.models_base import TenantMixin, utcnow
 
 INVITE_MODES = ("account", "session", "existing")
 
 
-class GuardianInvite(TenantMixin, db.Model):
+class GuardianInvite(CaseOwnedMixin, TenantMixin, db.Model):
     """A single-use, expiring link for one case; only the SHA-256 of its token is stored."""
 
     __tablename__ = "guardian_invites"
@@ -50,10 +50,6 @@ class GuardianInvite(TenantMixin, db.Model):
             expires = expires.replace(tzinfo=now.tzinfo)
         return "expired" if expires <= now else "pending"
 
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """An invite is visible with its case."""
-        return stmt.where(cls.case_id.in_(Case.restrict_to_access(select(Case.id), access)))
 
     def __repr__(self) -> str:
         return f"<GuardianInvite {self.id} case {self.case_id}>"
@@ -66,7 +62,7 @@ DOCUMENTS = ("id_card", "household_register", "portrait", "guardian_id", "medica
              "video", "other_photo")
 
 
-class GuardianUpload(TenantMixin, db.Model):
+class GuardianUpload(CaseOwnedMixin, TenantMixin, db.Model):
     """Which document a guardian said one piece of uploaded evidence is."""
 
     __tablename__ = "guardian_uploads"
@@ -80,10 +76,6 @@ class GuardianUpload(TenantMixin, db.Model):
 
     evidence = relationship("Evidence")
 
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """Visible with its case."""
-        return stmt.where(cls.case_id.in_(Case.restrict_to_access(select(Case.id), access)))
 
     def __repr__(self) -> str:
         return f"<GuardianUpload {self.evidence_id} {self.document}>"

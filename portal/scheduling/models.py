@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.cases.models import Case
+from portal.cases.models import Case, CaseOwnedMixin
 from portal.extensions import db
 from portal.models_base import TenantMixin, TimestampMixin, utcnow
 from portal.reference.models import ConcentratedDay
@@ -26,7 +26,7 @@ VISIT_STATUSES = ("booked", "done", "cancelled")
 VISIT_OUTCOMES = ("assessed", "not_at_home", "refused", "moved_to_video")
 
 
-class DayAssignment(TenantMixin, db.Model):
+class DayAssignment(CaseOwnedMixin, TenantMixin, db.Model):
     """A case's place on a concentrated day, with its attendance.
 
     The case's current day is `Case.concentrated_day_id`; rows of earlier days stay as history
@@ -48,10 +48,6 @@ class DayAssignment(TenantMixin, db.Model):
     day: Mapped[ConcentratedDay] = relationship()
     case: Mapped[Case] = relationship()
 
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """A place is visible when its case is."""
-        return stmt.where(cls.case_id.in_(Case.restrict_to_access(select(Case.id), access)))
 
     def __repr__(self) -> str:
         return f"<DayAssignment {self.day_id} {self.case_id} {self.attendance}>"

@@ -13,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.cases.models import Case
+from portal.cases.models import Case, CaseOwnedMixin
 from portal.extensions import db
 from portal.models_base import TenantMixin, TimestampMixin, utcnow
 
@@ -23,7 +23,7 @@ ACTIVE_STATES = frozenset({"scheduled", "waiting", "live"})
 CONSENT_PARTIES = ("doctor", "guardian")
 
 
-class VideoSession(TenantMixin, TimestampMixin, db.Model):
+class VideoSession(CaseOwnedMixin, TenantMixin, TimestampMixin, db.Model):
     """One scheduled video assessment of a case, held in one room of one media node."""
 
     __tablename__ = "video_sessions"
@@ -55,10 +55,6 @@ class VideoSession(TenantMixin, TimestampMixin, db.Model):
         back_populates="session", order_by="VideoConsent.id", cascade="all, delete-orphan"
     )
 
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """A session is visible when its case is."""
-        return stmt.where(cls.case_id.in_(Case.restrict_to_access(select(Case.id), access)))
 
     def consent_of(self, party: str) -> "VideoConsent | None":
         return next((c for c in self.consents if c.party == party), None)
