@@ -2,7 +2,7 @@
 
 Reported as end-to-end import time (read, validate, match, write, commit) divided by the time
 to merely read the same file with the same reader (python-calamine). Goal: ratio ≤ 3. The
-import is `services.import_file`, the code path of the web confirm and of the CLI, with its
+import is `bulk.import_file`, the code path of the web confirm and of the CLI, with its
 commit; remembered pinyin is forgotten before each run.
 
     python -m bench.roster_import                      # temporary SQLite database
@@ -114,7 +114,7 @@ def _cold_caches() -> None:
 def _timed_import(township, path: Path) -> tuple[dict, object]:
     """The web confirm's and the CLI's import (`import_file`) and its commit, timed."""
     from portal.extensions import db
-    from portal.imports import services
+    from portal.imports import bulk
 
     times: dict = {}
     start = time.perf_counter()
@@ -124,8 +124,8 @@ def _timed_import(township, path: Path) -> tuple[dict, object]:
         if phase == "parsing" and done == total:
             times["parse"] = time.perf_counter() - start
 
-    result = services.import_file(township, None, path, "suspected", max_rows=50_000,
-                                  progress=progress)
+    result = bulk.import_file(township, None, path, "suspected", max_rows=50_000,
+                              progress=progress)
     db.session.commit()
     times["total"] = time.perf_counter() - start
     times["write"] = times["total"] - times["parse"]
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="PostgreSQL URL (default: a temporary SQLite)")
     args = parser.parse_args(argv)
 
-    from portal.imports import excel
+    from portal.imports import reader
 
     with tempfile.TemporaryDirectory(prefix="roster-bench-") as tmp:
         tmpdir = Path(tmp)
@@ -164,14 +164,14 @@ def main(argv: list[str] | None = None) -> int:
               f"in {time.perf_counter() - started:.1f} s")
         url = args.database_url or f"sqlite:///{tmpdir / 'bench.sqlite3'}"
         app = _app(url)
-        excel.read_raw(path)  # warm the file cache once
+        reader.read_raw(path)  # warm the file cache once
         reads, runs = [], []
         # Reads and imports alternate, so that a busy machine slows both alike; the ratio is
         # taken per pair and its median reported.
         with app.app_context():
             for i in range(args.repeat):
                 mark = time.perf_counter()
-                excel.read_raw(path)
+                reader.read_raw(path)
                 reads.append(time.perf_counter() - mark)
                 runs.append(import_once(path, f"bench{int(time.time())}{i}"))
             from portal.extensions import db

@@ -155,7 +155,7 @@ def test_roster_pages_are_chinese(client, login_as, make_township, make_user, ma
 
 def test_import_messages_are_chinese_outside_a_request(app):
     # CLI commands and background import jobs have no request: they use the default locale.
-    from portal.imports.services import column_label, reason_text
+    from portal.imports.messages import column_label, reason_text
 
     with app.app_context():
         assert reason_text("id_empty") == "缺少身份证号码。"

@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
-from portal.imports import excel, services
-from portal.imports.excel import WorkbookError
+from portal.imports import bulk, columns, exports, messages
+from portal.imports.reader import WorkbookError
 from portal.reference.models import Township
 
 roster_cli = AppGroup("roster", help="Import and export the township rosters (Excel).")
-LIST_CHOICE = click.Choice(excel.LIST_KINDS)
+LIST_CHOICE = click.Choice(columns.LIST_KINDS)
 
 
 def _township(code: str) -> Township:
@@ -38,20 +38,20 @@ def import_command(township_code, list_kind, file):
     """Import the valid rows of FILE; rejected rows go to FILE.rejected.xlsx beside it."""
     township = _township(township_code)
     try:
-        result = services.import_file(township, None, file, list_kind,
-                                      max_rows=current_app.config["ROSTER_MAX_ROWS"])
+        result = bulk.import_file(township, None, file, list_kind,
+                                  max_rows=current_app.config["ROSTER_MAX_ROWS"])
         db.session.commit()
     except WorkbookError as exc:
         db.session.rollback()
-        click.echo(services.file_error_text(exc.code, exc.params), err=True)
+        click.echo(messages.file_error_text(exc.code, exc.params), err=True)
         raise SystemExit(1) from None
     except SQLAlchemyError:
         db.session.rollback()
-        click.echo(services.file_error_text("failed"), err=True)
+        click.echo(messages.file_error_text("failed"), err=True)
         raise SystemExit(1) from None
     target = rejects_path(file)
     if result.rejects:
-        services.write_rejects_file(target, result.rejects, result.headers)
+        exports.write_rejects_file(target, result.rejects, result.headers)
         click.echo(f"rejected rows written to {target}")
     elif target.exists():
         target.unlink()  # a list from an earlier run would no longer be true
@@ -66,6 +66,6 @@ def import_command(township_code, list_kind, file):
 def export_command(township_code, list_kind, out):
     """Write the township's list to OUT in its attachment format."""
     township = _township(township_code)
-    count = services.export_township(township, None, list_kind, out)
+    count = exports.export_township(township, None, list_kind, out)
     db.session.commit()
     click.echo(f"exported={count} file={out}")

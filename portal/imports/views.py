@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from portal.auth.roles import Permission
 from portal.extensions import db
-from portal.imports import bp, city_bp, excel, jobs, services
+from portal.imports import bp, city_bp, columns, exports, jobs, messages, writer
 from portal.imports.forms import CancelForm, ConfirmForm, UploadForm
 from portal.rosters.models import ImportJob
 from portal.tenancy import require, scoped
@@ -29,7 +29,7 @@ PREVIEW_LIMIT = 1000
 
 
 def _list_kind_or_404(list_kind: str) -> str:
-    if list_kind not in excel.LIST_KINDS:
+    if list_kind not in columns.LIST_KINDS:
         abort(404)
     return list_kind
 
@@ -56,8 +56,8 @@ def new_import():
     """Upload form: list kind and file, with the blank templates to download."""
     form = UploadForm()
     if form.validate_on_submit():
-        job = services.create_job(g.township, current_user, form.list_kind.data,
-                                  form.file.data, current_app.config["IMPORT_DIR"])
+        job = jobs.create_job(g.township, current_user, form.list_kind.data,
+                              form.file.data, current_app.config["IMPORT_DIR"])
         db.session.commit()
         jobs.start(current_app._get_current_object(), job.token, "parse")
         return redirect(url_for("imports.show_job", token=job.token))
@@ -71,10 +71,10 @@ def show_job(token):
     """Progress, preview (counts and rejected rows), or the outcome of one upload."""
     job = _job_or_404(token)
     rejects = [
-        (row, services.column_label(column), services.reason_text(code, params))
+        (row, messages.column_label(column), messages.reason_text(code, params))
         for row, column, code, params in (job.rejects or [])[:PREVIEW_LIMIT]
     ]
-    error = services.file_error_text(job.error, job.error_params) if job.error else ""
+    error = messages.file_error_text(job.error, job.error_params) if job.error else ""
     return render_template(
         "imports/job.html", job=job, rejects=rejects, error=error, running=job.status in RUNNING,
         preview_limit=PREVIEW_LIMIT, confirm_form=ConfirmForm(), cancel_form=CancelForm(),
@@ -118,7 +118,7 @@ def cancel_job(token):
     job = _job_or_404(token)
     form = CancelForm()
     if form.validate_on_submit() and job.status in ("ready", "unreadable", "failed"):
-        services.remove_upload(current_app.config["IMPORT_DIR"], job)
+        jobs.remove_upload(current_app.config["IMPORT_DIR"], job)
         if job.status == "ready":
             job.status = "cancelled"
         db.session.commit()
@@ -133,7 +133,7 @@ def download_rejects(token):
     """The rejected rows of an upload as .xlsx: row, column, reason."""
     job = _job_or_404(token)
     buffer = BytesIO()
-    services.write_rejects_file(buffer, job.rejects or [])
+    exports.write_rejects_file(buffer, job.rejects or [])
     return _xlsx(buffer, _("rejected-rows-%(id)s.xlsx", id=job.id))
 
 
@@ -144,8 +144,8 @@ def download_template(list_kind):
     """The blank attachment to fill in."""
     _list_kind_or_404(list_kind)
     buffer = BytesIO()
-    excel.write_template(buffer, list_kind)
-    return _xlsx(buffer, f"{excel.TITLES[list_kind]}.xlsx")
+    writer.write_template(buffer, list_kind)
+    return _xlsx(buffer, f"{columns.TITLES[list_kind]}.xlsx")
 
 
 @bp.route("/export")
@@ -163,9 +163,9 @@ def export_list(list_kind):
     """The township's list in its attachment format."""
     _list_kind_or_404(list_kind)
     buffer = BytesIO()
-    services.export_township(g.township, current_user, list_kind, buffer)
+    exports.export_township(g.township, current_user, list_kind, buffer)
     db.session.commit()
-    return _xlsx(buffer, f"{g.township.name}{excel.TITLES[list_kind]}.xlsx")
+    return _xlsx(buffer, f"{g.township.name}{columns.TITLES[list_kind]}.xlsx")
 
 
 @city_bp.route("/")
@@ -183,6 +183,6 @@ def city_export(list_kind):
     """One workbook of a list: a summary sheet, then a sheet per township."""
     _list_kind_or_404(list_kind)
     buffer = BytesIO()
-    services.export_city(current_user, list_kind, buffer)
+    exports.export_city(current_user, list_kind, buffer)
     db.session.commit()
-    return _xlsx(buffer, f"{excel.TITLES[list_kind]}.xlsx")
+    return _xlsx(buffer, f"{columns.TITLES[list_kind]}.xlsx")

@@ -7,8 +7,8 @@ from pypinyin import Style, lazy_pinyin
 from pypinyin.constants import PHRASES_DICT
 
 from portal.domain import idcard
-from portal.imports import excel
-from portal.imports.excel import WorkbookError
+from portal.imports import cells, columns, reader, writer
+from portal.imports.reader import WorkbookError
 from portal.rosters.services import name_keys
 from tests.imports.conftest import idn, write_book
 
@@ -51,7 +51,7 @@ def _messy_expired(path):
 
 
 def test_messy_workbook_is_read_row_by_row(tmp_path):
-    parsed = excel.parse_workbook(_messy_expired(tmp_path / "a1.xlsx"), "expired", today=TODAY)
+    parsed = reader.parse_workbook(_messy_expired(tmp_path / "a1.xlsx"), "expired", today=TODAY)
     assert parsed.header_row == 3
     assert {"name", "gender", "id_number", "village", "phone", "poverty", "mobility",
             "certificate_number", "category", "grade", "expires_on"} <= set(parsed.columns)
@@ -97,7 +97,7 @@ def test_header_variants_and_two_level_header(tmp_path):
         [1, "岩 温", "男", idn(13), "二 村", "139 0000 0000", "玉 香", "13700000000", "无"],
     ]
     path = write_book(tmp_path / "a2.xlsx", rows, merges=["G2:H2", "A2:A3", "B2:B3"])
-    parsed = excel.parse_workbook(path, "suspected", today=TODAY)
+    parsed = reader.parse_workbook(path, "suspected", today=TODAY)
     assert parsed.columns["guardian_name"] == 6 and parsed.columns["guardian_phone"] == 7
     assert parsed.columns["name"] == 1
     (record,) = parsed.records
@@ -113,7 +113,7 @@ def test_header_variants_and_two_level_header(tmp_path):
     (5.0, "intellectual"), ("精神", "mental"), ("多重残疾", "multiple"),
 ])
 def test_categories(value, expected):
-    assert excel.parse_category(value) == expected
+    assert cells.parse_category(value) == expected
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -123,22 +123,22 @@ def test_categories(value, expected):
     ("2020年12月31日", date(2020, 12, 31)), (44196.0, date(2020, 12, 31)),
 ])
 def test_dates(value, expected):
-    assert excel.parse_date(value) == expected
+    assert cells.parse_date(value) == expected
 
 
 @pytest.mark.parametrize("value", ["2020-02-30", "明年", "12/31/2020", 1.5])
 def test_bad_dates(value):
-    with pytest.raises(excel.CellError):
-        excel.parse_date(value)
+    with pytest.raises(cells.CellError):
+        cells.parse_date(value)
 
 
 def test_yes_no_and_grades():
-    assert [excel.parse_yes_no(v) for v in ("是", "有", "Y", "√", "否", "无", "n", "")] == [
+    assert [cells.parse_yes_no(v) for v in ("是", "有", "Y", "√", "否", "无", "n", "")] == [
         True, True, True, True, False, False, False, None]
-    assert [excel.parse_grade(v) for v in ("一级", "2", "三", 4.0, "Ⅳ级")] == [1, 2, 3, 4, 4]
-    assert excel.parse_mobility("可以出行") == "can_travel"
-    assert excel.parse_mobility("行动不便") == "limited"
-    assert excel.parse_mobility("瘫痪在床") == "bedridden"
+    assert [cells.parse_grade(v) for v in ("一级", "2", "三", 4.0, "Ⅳ级")] == [1, 2, 3, 4, 4]
+    assert cells.parse_mobility("可以出行") == "can_travel"
+    assert cells.parse_mobility("行动不便") == "limited"
+    assert cells.parse_mobility("瘫痪在床") == "bedridden"
 
 
 @pytest.mark.parametrize(("content", "code"), [
@@ -151,25 +151,25 @@ def test_files_that_are_not_workbooks(tmp_path, content, code):
     path = tmp_path / "list.xlsx"
     path.write_bytes(content)
     with pytest.raises(WorkbookError) as caught:
-        excel.parse_workbook(path, "suspected")
+        reader.parse_workbook(path, "suspected")
     assert caught.value.code == code
 
 
 def test_empty_sheet_missing_column_and_no_rows(tmp_path):
     with pytest.raises(WorkbookError) as caught:
-        excel.parse_workbook(write_book(tmp_path / "e.xlsx", []), "suspected")
+        reader.parse_workbook(write_book(tmp_path / "e.xlsx", []), "suspected")
     assert caught.value.code == "empty"
     rows = [["姓名", "性别", "民族", "村"], ["张三", "男", "汉", "一村"]]
     with pytest.raises(WorkbookError) as caught:
-        excel.parse_workbook(write_book(tmp_path / "m.xlsx", rows), "suspected")
+        reader.parse_workbook(write_book(tmp_path / "m.xlsx", rows), "suspected")
     assert caught.value.code == "missing_columns"
     assert caught.value.params == {"columns": "公民身份号码"}
     with pytest.raises(WorkbookError) as caught:
-        excel.parse_workbook(write_book(tmp_path / "h.xlsx", [["姓名", "身份证号"], ["合计"]]),
-                             "suspected")
+        reader.parse_workbook(write_book(tmp_path / "h.xlsx", [["姓名", "身份证号"], ["合计"]]),
+                              "suspected")
     assert caught.value.code == "no_rows"
     with pytest.raises(WorkbookError) as caught:
-        excel.parse_workbook(write_book(tmp_path / "x.xlsx", [["a", "b"], [1, 2]]), "suspected")
+        reader.parse_workbook(write_book(tmp_path / "x.xlsx", [["a", "b"], [1, 2]]), "suspected")
     assert caught.value.code == "no_header"
 
 
@@ -177,22 +177,22 @@ def test_too_many_rows(tmp_path):
     rows = [["姓名", "身份证号"]] + [[f"人{i}", idn(i % 999 + 1, date(1950 + i // 999, 1, 1))]
                                     for i in range(12)]
     with pytest.raises(WorkbookError) as caught:
-        excel.parse_workbook(write_book(tmp_path / "big.xlsx", rows), "suspected", max_rows=10)
+        reader.parse_workbook(write_book(tmp_path / "big.xlsx", rows), "suspected", max_rows=10)
     assert caught.value.code == "too_many_rows" and caught.value.params == {"max": 10}
 
 
 def test_template_has_every_column_and_reads_back(tmp_path):
     path = tmp_path / "t.xlsx"
-    excel.write_template(path, "expired")
-    cells = next(excel.read_sheets(path))[1]
-    header_row, found = excel.find_header(cells, excel.EXPIRED_COLUMNS)
+    writer.write_template(path, "expired")
+    cells = next(reader.read_sheets(path))[1]
+    header_row, found = reader.find_header(cells, columns.EXPIRED_COLUMNS)
     assert header_row == 2
-    assert set(found) == {c.key for c in excel.EXPIRED_COLUMNS}
+    assert set(found) == {c.key for c in columns.EXPIRED_COLUMNS}
 
 
 def _id_outcome(raw, today):
     try:
-        return excel._plain_id(raw, today)
+        return cells._plain_id(raw, today)
     except idcard.IdNumberError as exc:
         return exc.code
 

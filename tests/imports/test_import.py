@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.audit.models import AuditEvent
 from portal.domain import idcard
 from portal.extensions import db
-from portal.imports import excel, services
+from portal.imports import bulk, exports, jobs, messages, reader
 from portal.reference.models import Village
 from portal.rosters.models import ImportJob, Person, RosterEntry
 from tests.imports.conftest import SUSPECTED_HEADER, idn, suspected_rows, write_book
@@ -25,9 +25,9 @@ def _count(model, **where):
 
 
 def _import(township, path, list_kind="suspected", actor=None):
-    parsed = excel.parse_workbook(path, list_kind)
-    plan = services.plan_import(township, parsed)
-    return services.apply_plan(township, actor, plan)
+    parsed = reader.parse_workbook(path, list_kind)
+    plan = bulk.plan_import(township, parsed)
+    return bulk.apply_plan(township, actor, plan)
 
 
 def _book(tmp_path, rows, name="list.xlsx"):
@@ -71,10 +71,10 @@ def test_reimport_changes_nothing_and_changes_are_updates(staff, tmp_path, db_se
 def test_unknown_village_is_created_once_and_audited(staff, tmp_path, db_session):
     township, _ = staff
     rows = suspected_rows(2, village="新寨村") + suspected_rows(1, start=50, village="新 寨村")
-    parsed = excel.parse_workbook(_book(tmp_path, rows), "suspected")
-    plan = services.plan_import(township, parsed)
+    parsed = reader.parse_workbook(_book(tmp_path, rows), "suspected")
+    plan = bulk.plan_import(township, parsed)
     assert plan.new_villages == ["新寨村"]
-    services.apply_plan(township, None, plan)
+    bulk.apply_plan(township, None, plan)
     village = db.session.scalars(select(Village).where(Village.township_id == township.id,
                                                        Village.name == "新寨村")).one()
     assert _count(Person, village_id=village.id) == 3
@@ -91,7 +91,7 @@ def test_id_registered_in_another_township_is_refused_without_details(
     assert (result.imported, result.rejected) == (1, 1)
     (reject,) = result.rejects
     assert (reject.row, reject.column, reject.code) == (3, "id_number", "elsewhere")
-    text = services.reason_text(reject.code, reject.params)
+    text = messages.reason_text(reject.code, reject.params)
     assert "其他乡镇" in text and other.name not in text and "外乡人" not in text
     db.session.refresh(foreign)
     assert foreign.township_id == other.id and foreign.name == "外乡人"
@@ -117,7 +117,7 @@ def test_a_failure_mid_import_writes_nothing(staff, tmp_path, db_session, monkey
         raise RuntimeError("disk full")
 
     # Fails after the first people were inserted, before their roster entries.
-    monkeypatch.setattr(services, "_new_entry_row", explode)
+    monkeypatch.setattr(bulk, "_new_entry_row", explode)
     with pytest.raises(RuntimeError):
         _import(township, path)
     db.session.rollback()
@@ -172,7 +172,7 @@ def test_export_round_trip_and_cli_export(staff, tmp_path, runner, db_session):
     assert result.exit_code == 0, result.output
     again = _import(township, out)
     assert (again.imported, again.updated, again.rejected) == (0, 0, 0)
-    cells = next(excel.read_sheets(out))[1]
+    cells = next(reader.read_sheets(out))[1]
     assert cells[0][0] == f"{township.name}疑似残疾人名单"
     assert rows[2][4] in [row[4] for row in cells]  # ID numbers stay text
 
@@ -192,7 +192,7 @@ def test_expired_round_trip(staff, tmp_path, db_session):
     assert (person.certificate_category, person.certificate_grade, person.mobility) == (
         "physical", 1, "bedridden")
     out = tmp_path / "out.xlsx"
-    services.export_township(township, None, "expired", out)
+    exports.export_township(township, None, "expired", out)
     again = _import(township, out, "expired")
     assert (again.imported, again.updated, again.rejected) == (0, 0, 0)
 
@@ -205,7 +205,7 @@ def test_city_workbook_has_a_summary_and_a_sheet_per_township(
     make_person(other, list_kind="suspected")
     make_person(other, list_kind="expired")
     buffer = BytesIO()
-    services.export_city(None, "suspected", buffer)
+    exports.export_city(None, "suspected", buffer)
     book = openpyxl.load_workbook(BytesIO(buffer.getvalue()))
     names = book.sheetnames
     assert names[0] == "汇总"
@@ -235,7 +235,7 @@ def test_web_upload_preview_confirm(staff, tmp_path, client, post, login_as, app
     job = db.session.scalars(select(ImportJob).where(ImportJob.token == token)).one()
     assert job.status == "ready" and "名单" not in job.stored_name
     import_dir = app.config["IMPORT_DIR"]
-    assert (services.job_path(import_dir, job)).exists()
+    assert (jobs.job_path(import_dir, job)).exists()
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert re.search(r'id="count-total">4<', page) and re.search(r'id="count-new">3<', page)
     assert re.search(r'id="count-rejected">1<', page)
@@ -251,7 +251,7 @@ def test_web_upload_preview_confirm(staff, tmp_path, client, post, login_as, app
     db.session.refresh(job)
     assert (job.status, job.imported, job.updated, job.rejected_rows) == ("done", 3, 0, 1)
     assert _count(Person, township_id=township.id) == 3
-    assert not services.job_path(import_dir, job).exists()
+    assert not jobs.job_path(import_dir, job).exists()
     progress = client.get(f"/t/{township.code}/imports/jobs/{token}/progress").get_json()
     assert progress["status"] == "done" and progress["running"] is False
 
@@ -268,7 +268,7 @@ def test_web_rejects_bad_files_clearly(staff, tmp_path, client, post, login_as, 
     token = response.headers["Location"].rsplit("/", 1)[-1]
     job = db.session.scalars(select(ImportJob).where(ImportJob.token == token)).one()
     assert job.status == "unreadable"
-    assert not services.job_path(app.config["IMPORT_DIR"], job).exists()
+    assert not jobs.job_path(app.config["IMPORT_DIR"], job).exists()
     with open(csv, "rb") as fh:
         wrong = post(f"/t/{township.code}/imports/new",
                      data={"list_kind": "suspected", "file": (fh, "list.csv")},
@@ -344,20 +344,20 @@ def test_bulk_written_rows_read_back_like_rows_written_by_the_orm(staff, make_pe
 
 def test_the_bulk_writer_knows_every_column():
     # A column added to either table must be given a value by the import too.
-    assert set(services.PERSON_COLUMNS) == set(Person.__table__.c.keys())
-    assert set(services.ENTRY_COLUMNS) | {"id"} == set(RosterEntry.__table__.c.keys())
+    assert set(bulk.PERSON_COLUMNS) == set(Person.__table__.c.keys())
+    assert set(bulk.ENTRY_COLUMNS) | {"id"} == set(RosterEntry.__table__.c.keys())
 
 
 def test_an_id_registered_meanwhile_is_a_conflict_and_nothing_is_written(
         staff, make_township, make_person, tmp_path, db_session):
     township, _ = staff
     rows = suspected_rows(3)
-    plan = services.plan_import(township, excel.parse_workbook(_book(tmp_path, rows),
-                                                               "suspected"))
+    plan = bulk.plan_import(township, reader.parse_workbook(_book(tmp_path, rows),
+                                                            "suspected"))
     make_person(make_township(), name="同时登记", id_number=rows[2][4])
     db.session.flush()
     with pytest.raises(IntegrityError):
-        services.apply_plan(township, None, plan)
+        bulk.apply_plan(township, None, plan)
     db.session.rollback()
     assert _count(Person, township_id=township.id) == 0
     assert _count(AuditEvent, action="roster.imported") == 0

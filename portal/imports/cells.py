@@ -1,0 +1,342 @@
+"""Cell parsers (dates, yes/no, categories, grades, phones, names, IDs) and the row checker."""
+# Every problem is reported as a code (translated by the portal), never as text.
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from operator import mul
+from typing import Any
+
+from portal.domain.idcard import PROVINCE_CODES, WEIGHTS, IdNumber, IdNumberError, parse
+from portal.imports.columns import CATEGORY_CODES, CATEGORY_NAMES
+
+_CATEGORY_WORDS = {name: code for name, code in zip(CATEGORY_NAMES, CATEGORY_CODES)} | {
+    "语言": "speech", "综合": "multiple", "视力残疾": "vision", "盲": "vision", "聋": "hearing",
+} | {str(i): code for i, code in enumerate(CATEGORY_CODES, 1)} | {c: c for c in CATEGORY_CODES}
+_GRADE_WORDS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4,
+                "Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "I": 1, "II": 2, "III": 3, "IV": 4}
+_YES = {"是", "有", "y", "yes", "√", "✓", "✔", "1", "true", "对"}
+_NO = {"否", "无", "没有", "n", "no", "×", "✗", "0", "false", "不是"}
+_WS = re.compile(r"\s+")
+_WS_INNER = re.compile(r"\s\s|[^\S ]")
+_PHONE = re.compile(r"^[0-9+()\-/ ,;]{5,40}$")
+_CERT = re.compile(r"^[0-9A-Z]{6,22}$")
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+class CellError(ValueError):
+    """One cell cannot be used; the message is the reason code."""
+
+
+# --- text helpers -------------------------------------------------------------------------
+
+def fold(text: str) -> str:
+    """Full-width → half-width (NFKC), whitespace collapsed and trimmed."""
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    text = text.strip()
+    return _WS.sub(" ", text) if _WS_INNER.search(text) else text
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: integral numbers without '.0', dates in ISO form."""
+    if value.__class__ is str:  # most cells
+        return fold(value) if value else ""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return fold(str(value))
+
+
+def _compact(text: str) -> str:
+    return _WS.sub("", text)
+
+# --- value parsers (each returns the value or raises CellError(code)) --------------------
+
+def parse_yes_no(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    text = _compact(cell_text(value)).lower()
+    if not text:
+        return None
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise CellError("yes_no")
+
+
+def parse_gender(value: Any) -> str | None:
+    text = _compact(cell_text(value)).lower()
+    if not text:
+        return None
+    if text in ("男", "男性", "m", "male"):
+        return "male"
+    if text in ("女", "女性", "f", "female"):
+        return "female"
+    raise CellError("gender")
+
+
+def parse_mobility(value: Any, header: str = "") -> str | None:
+    text = _compact(cell_text(value)).lower()
+    if not text:
+        return None
+    if text in ("can_travel", "limited", "bedridden"):
+        return text
+    if "卧床" in text or "瘫痪" in text:
+        return "bedridden"
+    if any(w in text for w in ("不便", "协助", "轮椅", "不能", "困难", "搀扶")):
+        return "limited"
+    if text in ("能", "能出行", "可以", "可以出行", "可出行", "能自行出行", "正常", "自理", "可"):
+        return "can_travel"
+    if text in _YES or text in _NO:
+        yes = text in _YES
+        if "卧床" in header:
+            return "bedridden" if yes else "can_travel"
+        if "出行" in header:
+            return "can_travel" if yes else "limited"
+    raise CellError("mobility")
+
+
+def parse_category(value: Any) -> str | None:
+    text = _compact(cell_text(value)).lower()
+    if not text:
+        return None
+    for word in (text, text.removesuffix("残疾"), text.removesuffix("残疾类"),
+                 text.removesuffix("类")):
+        if word in _CATEGORY_WORDS:
+            return _CATEGORY_WORDS[word]
+    raise CellError("category")
+
+
+def parse_grade(value: Any) -> int | None:
+    text = _compact(cell_text(value)).upper()
+    if not text:
+        return None
+    word = text.removesuffix("级").removeprefix("第")
+    if word in _GRADE_WORDS:
+        return _GRADE_WORDS[word]
+    raise CellError("grade")
+
+
+def parse_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        raise CellError("date")
+    if isinstance(value, int | float):
+        number = int(value)
+        if number != value:
+            raise CellError("date")
+        if 18000101 <= number <= 29991231:
+            return _ymd(str(number))
+        if 1 <= number < 2958466:  # an Excel serial day number without a date format
+            return _EXCEL_EPOCH + timedelta(days=number)
+        raise CellError("date")
+    text = cell_text(value)
+    if not text:
+        return None
+    compact = _compact(text)
+    if re.fullmatch(r"\d{8}", compact):
+        return _ymd(compact)
+    match = _DATE.match(compact)
+    if not match:
+        raise CellError("date")
+    return _ymd("".join(f"{int(p):02d}" for p in match.groups()))
+
+
+def _ymd(text: str) -> date:
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError as exc:
+        raise CellError("date") from exc
+
+
+def parse_phone(value: Any) -> str:
+    if value.__class__ is str and 5 <= len(value) <= 40 and value.isascii() and value.isdigit():
+        return value[:30]  # already clean: the usual case
+    text = cell_text(value)
+    if not text:
+        return ""
+    if not _PHONE.match(text):
+        raise CellError("phone")
+    return text[:30]
+
+
+def parse_certificate_number(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise CellError("certificate_numeric")
+    text = re.sub(r"[\s'’‘\"-]", "", unicodedata.normalize("NFKC", str(value))).upper()
+    if not text:
+        return None
+    if not _CERT.match(text):
+        raise CellError("certificate_number")
+    return text
+
+
+def _short_text(value: Any, limit: int, code: str) -> str:
+    text = cell_text(value)
+    if len(text) > limit:
+        raise CellError(code)
+    return text
+
+
+def clean_name(value: Any) -> str:
+    text = cell_text(value)
+    # Chinese names carry no spaces: "张 三" and "张　三" are typing slips.
+    text = re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", text)
+    return text
+
+
+# --- rows ---------------------------------------------------------------------------------
+
+Parser = Callable[[Any], Any]
+
+_FIELD_PARSERS: dict[str, tuple[str, Parser]] = {
+    "ethnicity": ("ethnicity", lambda v: _short_text(v, 20, "ethnicity")),
+    "village": ("village", lambda v: _compact(_short_text(v, 100, "village"))),
+    "phone": ("phone", parse_phone),
+    "poverty": ("poverty_registered", parse_yes_no),
+    "certificate_number": ("certificate_number", parse_certificate_number),
+    "category": ("certificate_category", parse_category),
+    "grade": ("certificate_grade", parse_grade),
+    "expires_on": ("certificate_expires_on", parse_date),
+    "suspected_category": ("suspected_category", parse_category),
+    "medical_records": ("medical_records", parse_yes_no),
+    "guardian_name": ("guardian_name", lambda v: clean_name(_short_text(v, 60, "guardian_name"))),
+    "guardian_phone": ("guardian_phone", parse_phone),
+    "notes": ("notes", lambda v: _short_text(v, 2000, "notes")),
+}
+
+
+class _Failed:
+    """A remembered CellError: the reason code of a text that did not parse."""
+
+    __slots__ = ("code",)
+
+    def __init__(self, code: str):
+        self.code = code
+
+
+_NOT_SEEN = object()
+_ID_DIGITS = re.compile(r"[0-9]{17}[0-9Xx]")
+_WEIGHT_OFFSET = 48 * sum(WEIGHTS)  # "0" is byte 48
+
+
+def _plain_id(raw: Any, today: date) -> IdNumber:
+    """`parse` for the common case (18 ASCII characters); anything else goes to `parse`."""
+    if raw.__class__ is str and len(raw) == 18 and _ID_DIGITS.fullmatch(raw):
+        text = raw if raw[17] != "x" else raw.upper()
+        if text[:2] in PROVINCE_CODES:
+            try:
+                born = date.fromisoformat(text[6:14])  # YYYYMMDD, ASCII digits only here
+            except ValueError:
+                born = None
+            if born is not None and born <= today and born.year >= 1880:
+                total = sum(map(mul, text[:17].encode(), WEIGHTS)) - _WEIGHT_OFFSET
+                if "10X98765432"[total % 11] == text[17]:
+                    gender = "male" if int(text[16]) % 2 == 1 else "female"
+                    return IdNumber(text, born, gender, text[:6], None)
+    return parse(raw if raw != "" else None, today)
+
+
+def _row_checker(found: dict[str, int], today: date, mobility_header: str
+                 ) -> Callable[[list], tuple[dict | None, tuple[str, str, dict] | None]]:
+    """Validate one data row: (values, None) or (None, (column, code, params)).
+
+    Built once per file: cells are read by position, and what each distinct text of a
+    column parsed to is remembered (a list repeats the same few values down a column).
+    """
+    name_at = found["name"]
+    id_at = found["id_number"]
+    gender_at = found.get("gender")
+    mobility_at = found.get("mobility")
+    fields = [(key, found[key], target, parser, {})
+              for key, (target, parser) in _FIELD_PARSERS.items() if key in found]
+    genders: dict[str, Any] = {}
+    mobilities: dict[str, Any] = {}
+    is_normalized = unicodedata.is_normalized
+
+    def check(row: list) -> tuple[dict | None, tuple[str, str, dict] | None]:
+        value = row[name_at]
+        if value.__class__ is str and value.isalnum() and is_normalized("NFKC", value):
+            name = value  # clean_name would return it unchanged
+        else:
+            name = clean_name(value)
+        try:
+            parsed = _plain_id(row[id_at], today)
+        except IdNumberError as exc:
+            return None, ("id_number", "id_" + exc.code, {})
+        if not name:
+            return None, ("name", "name_missing", {})
+        if len(name) > 60 or name.isdigit():
+            return None, ("name", "name_invalid", {})
+        values: dict[str, Any] = {"name": name, "id": parsed}
+        if gender_at is not None:
+            value = row[gender_at]
+            gender = genders.get(value, _NOT_SEEN) if value.__class__ is str else _NOT_SEEN
+            if gender is _NOT_SEEN:
+                try:
+                    gender = parse_gender(value)
+                except CellError as exc:
+                    gender = _Failed(str(exc))
+                if value.__class__ is str:
+                    genders[value] = gender
+            if gender.__class__ is _Failed:
+                return None, ("gender", "gender", {})
+            if gender is not None and gender != parsed.gender:
+                return None, ("gender", "gender_mismatch", {})
+        if mobility_at is not None:
+            value = row[mobility_at]
+            mobility = mobilities.get(value, _NOT_SEEN) if value.__class__ is str else _NOT_SEEN
+            if mobility is _NOT_SEEN:
+                try:
+                    mobility = parse_mobility(value, mobility_header)
+                except CellError as exc:
+                    mobility = _Failed(str(exc))
+                if value.__class__ is str:
+                    mobilities[value] = mobility
+            if mobility.__class__ is _Failed:
+                return None, ("mobility", "mobility", {})
+            if mobility is not None:
+                values["mobility"] = mobility
+        for key, at, target, parser, seen in fields:
+            value = row[at]
+            result = seen.get(value, _NOT_SEEN) if value.__class__ is str else _NOT_SEEN
+            if result is _NOT_SEEN:
+                try:
+                    result = parser(value)
+                except CellError as exc:
+                    result = _Failed(str(exc))
+                if value.__class__ is str:
+                    seen[value] = result
+            if result.__class__ is _Failed:
+                return None, (key, result.code, {})
+            if result is not None and result != "":
+                values[target] = result
+        number = values.get("certificate_number")
+        if number and len(number) in (20, 22) and number[18] in "1234567" and (
+                number[19] in "1234"):
+            values.setdefault("certificate_category", CATEGORY_CODES[int(number[18]) - 1])
+            values.setdefault("certificate_grade", int(number[19]))
+        return values, None
+
+    return check

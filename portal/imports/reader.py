@@ -1,0 +1,286 @@
+"""Reading a roster workbook: sniffing, sheets, merged cells, header detection, rows."""
+# Files are accepted as they are really made: title and note rows above the header, merged
+# cells, header wording variants, blank and total rows, stray and full-width spaces,
+# full-width digits, lowercase x.
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from python_calamine import CalamineWorkbook
+
+from portal.imports.cells import _compact, _row_checker, cell_text
+from portal.imports.columns import COLUMNS, REQUIRED, Column
+
+HEADER_SCAN_ROWS = 15
+_NOTE_PREFIXES = ("注", "说明", "填表", "备注", "制表", "审核", "负责人", "联系人", "单位",
+                  "填报", "签字", "盖章")
+_TOTAL_ROW = re.compile(r"\s*(合\s*计|总\s*计|小\s*计|共\s*计|累\s*计)")
+_PAREN_CONTENT = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
+_HEADER_JUNK = re.compile(r"[\s*＊※:：()（）\[\]【】/、,，.。_\-]")
+
+
+class WorkbookError(Exception):
+    """The file as a whole cannot be used; `code` says why, `params` fill the message."""
+
+    def __init__(self, code: str, **params: Any):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass
+class Reject:
+    row: int  # Excel's row number (1-based)
+    column: str  # column key, "" for the row as a whole
+    code: str
+    params: dict = field(default_factory=dict)
+    values: tuple = ()  # the row's cells as text (for the rejects file next to a CLI input)
+
+    def as_json(self) -> list:
+        return [self.row, self.column, self.code, self.params]
+
+
+@dataclass(slots=True)
+class Record:
+    row: int
+    values: dict
+    cells: list = field(default_factory=list)  # the row as read, for a rejects file
+
+
+@dataclass
+class ParsedFile:
+    list_kind: str
+    sheet_name: str
+    header_row: int
+    columns: dict[str, int]  # key → 0-based column index
+    headers: list[str]  # the header row as found (for the rejects file)
+    records: list[Record]
+    rejects: list[Reject]
+    skipped: int  # blank, total and note rows
+
+    @property
+    def total(self) -> int:
+        return len(self.records) + len(self.rejects)
+
+
+def header_key(text: str) -> str:
+    return _HEADER_JUNK.sub("", unicodedata.normalize("NFKC", str(text))).lower()
+
+
+# --- opening ------------------------------------------------------------------------------
+
+def sniff(path: Path) -> None:
+    """Refuse what is not an .xlsx workbook before handing it to the reader."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise WorkbookError("unreadable") from exc
+    if not head:
+        raise WorkbookError("empty_file")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise WorkbookError("old_xls")
+    if not head.startswith(b"PK\x03\x04"):
+        raise WorkbookError("not_xlsx")
+
+
+def read_sheets(path: Path) -> Iterator[tuple[str, list[list], list]]:
+    """Each sheet's name, cells (absolute positions) and merged ranges."""
+    sniff(path)
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for corrupt files
+        raise WorkbookError("unreadable") from exc
+    try:
+        for name in book.sheet_names:
+            try:
+                sheet = book.get_sheet_by_name(name)
+                cells = sheet.to_python(skip_empty_area=False)
+                merged = sheet.merged_cell_ranges or []
+            except Exception as exc:
+                raise WorkbookError("unreadable") from exc
+            yield name, cells, merged
+    finally:
+        book.close()
+
+
+def read_raw(path: Path) -> int:
+    """Only read every sheet's cells with the same reader (the benchmark's baseline)."""
+    return sum(len(cells) for _, cells, _ in read_sheets(path))
+
+
+def _fill_merged(cells: list[list], merged: list) -> set[tuple[int, int]]:
+    """Copy each merged range's value into all its cells; return the filled positions."""
+    filled: set[tuple[int, int]] = set()
+    for (r1, c1), (r2, c2) in merged:
+        if r1 >= len(cells):
+            continue
+        value = cells[r1][c1] if c1 < len(cells[r1]) else ""
+        for r in range(r1, min(r2, len(cells) - 1) + 1):
+            row = cells[r]
+            for c in range(c1, min(c2, len(row) - 1) + 1):
+                if (r, c) != (r1, c1):
+                    row[c] = value
+                    filled.add((r, c))
+    return filled
+
+
+def _match_header(texts: list[str], columns: tuple[Column, ...]) -> dict[str, int]:
+    """Map column keys to positions for one candidate header row (first match wins)."""
+    alias_to_key: dict[str, str] = {}
+    for column in columns:
+        for alias in column.aliases:
+            alias_to_key.setdefault(header_key(alias), column.key)
+    found: dict[str, int] = {}
+    for index, text in enumerate(texts):
+        for candidate in text:
+            key = alias_to_key.get(candidate)
+            if key and key not in found:
+                found[key] = index
+                break
+    return found
+
+
+def _header_candidates(cells: list[list], r: int) -> list[list[str]]:
+    """For each cell of row r: its own text and, for two-level headers, parent + own text."""
+    row = cells[r]
+    above = cells[r - 1] if r > 0 else []
+    result = []
+    for c, value in enumerate(row):
+        own = str(value) if value not in (None, "") else ""
+        if not own:
+            result.append([])
+            continue
+        variants = []
+        parent = str(above[c]) if c < len(above) and above[c] not in (None, "") else ""
+        if parent:
+            variants.append(header_key(parent + own))
+        variants += [header_key(own), header_key(_PAREN_CONTENT.sub("", own))]
+        result.append(variants)
+    return result
+
+
+def find_header(cells: list[list], columns: tuple[Column, ...]) -> tuple[int, dict[str, int]]:
+    """The (last) header row, 0-based, among the first rows: the one matching most titles.
+
+    A two-level header (a merged "监护人" over "姓名" and "电话") is read as one: each column
+    takes the lower row's title, prefixed by the upper one, or else the upper row's title.
+    """
+    best = (-1, {})
+    rows = min(HEADER_SCAN_ROWS, len(cells))
+    single = [_header_candidates(cells, r) for r in range(rows)]
+    for r in range(rows):
+        options = [(r, single[r])]
+        if r + 1 < len(cells):
+            lower = _header_candidates(cells, r + 1)
+            upper = single[r]
+            width = max(len(lower), len(upper))
+            combined = [(lower[c] if c < len(lower) else []) + (upper[c] if c < len(upper) else [])
+                        for c in range(width)]
+            options.append((r + 1, combined))
+        for index, candidates in options:
+            found = _match_header(candidates, columns)
+            if len(found) > len(best[1]) and ("name" in found or "id_number" in found):
+                best = (index, found)
+    if best[0] < 0 or len(best[1]) < 2:
+        raise WorkbookError("no_header")
+    return best
+
+
+def _row_is_note(texts: list[str]) -> bool:
+    first = texts[0] if texts else ""
+    return any(first.startswith(p) for p in _NOTE_PREFIXES)
+
+
+def parse_workbook(path: Path, list_kind: str, *, max_rows: int = 50_000,
+                   today: date | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> ParsedFile:
+    """Find the roster sheet of `path` and validate its rows (duplicates inside the file too)."""
+    if list_kind not in COLUMNS:
+        raise ValueError(list_kind)
+    today = today or date.today()
+    columns = COLUMNS[list_kind]
+    chosen = None
+    any_content = False
+    for name, cells, merged in read_sheets(path):
+        if not any(any(v not in (None, "") for v in row) for row in cells[:200]):
+            continue
+        any_content = True
+        filled = _fill_merged(cells, merged)
+        try:
+            header_row, found = find_header(cells, columns)
+        except WorkbookError:
+            continue
+        chosen = (name, cells, filled, header_row, found)
+        break
+    if chosen is None:
+        raise WorkbookError("no_header" if any_content else "empty")
+    name, cells, filled, header_row, found = chosen
+    missing = [c.title for c in columns if c.key in REQUIRED and c.key not in found]
+    if missing:
+        raise WorkbookError("missing_columns", columns="、".join(missing))
+    headers = [cell_text(v) for v in cells[header_row]]
+    mobility_header = headers[found["mobility"]] if "mobility" in found else ""
+    filled_rows = {r for r, _ in filled}
+    content_columns = {i for k, i in found.items() if k != "seq"}
+
+    result = ParsedFile(list_kind, name, header_row + 1, dict(found), headers, [], [], 0)
+    check = _row_checker(found, today, mobility_header)
+    name_at, id_at = found["name"], found["id_number"]
+    width = max(found.values()) + 1
+    first_row_of: dict[str, int] = {}
+    data_rows = len(cells) - header_row - 1
+    for r in range(header_row + 1, len(cells)):
+        row = cells[r]
+        excel_row = r + 1
+        if progress and (r - header_row) % 1000 == 0:
+            progress(r - header_row, data_rows)
+        if r in filled_rows:
+            own = [v for c, v in enumerate(row) if v != "" and (r, c) not in filled]
+            if not own:
+                result.skipped += 1
+                continue
+        elif row.count("") == len(row):
+            result.skipped += 1  # blank
+            continue
+        else:
+            own = None
+        # A total row (合计, 小计 ...): only a cell holding 计 can be one.
+        if "计" in "".join([v for v in row if v.__class__ is str]) and any(
+                isinstance(v, str) and _TOTAL_ROW.match(v)
+                for v in (own if own is not None else row) if v != ""):
+            result.skipped += 1
+            continue
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        if row[name_at] in (None, "") and row[id_at] in (None, ""):
+            own_cells = [(c, v) for c, v in enumerate(row) if v != "" and (r, c) not in filled]
+            if (all(c not in content_columns for c, _ in own_cells)
+                    or _row_is_note([_compact(cell_text(v)) for _, v in own_cells])):
+                result.skipped += 1
+                continue
+        if len(result.records) + len(result.rejects) >= max_rows:
+            raise WorkbookError("too_many_rows", max=max_rows)
+        values, problem = check(row)
+        if values is not None:
+            number = values["id"].number
+            if number in first_row_of:
+                problem = ("id_number", "duplicate", {"row": first_row_of[number]})
+            else:
+                first_row_of[number] = excel_row
+                result.records.append(Record(excel_row, values, cells[r]))
+                continue
+        column, code, params = problem
+        result.rejects.append(Reject(excel_row, column, code, params,
+                                     tuple(cell_text(v) for v in cells[r])))
+    if not result.records and not result.rejects:
+        raise WorkbookError("no_rows")
+    if progress:
+        progress(data_rows, data_rows)
+    return result
