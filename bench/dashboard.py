@@ -74,7 +74,7 @@ def add_certificates_and_cases(url: str, after: int, staff_id: int) -> None:
             """,
             (staff_id, after),
         )
-        # What the services do after a change (portal.dashboards.services.mark_stale): the
+        # What the services do after a change (portal.dashboards.figures.mark_stale): the
         # next dashboard view recomputes these townships.
         conn.execute("UPDATE dashboard_refreshes SET stale = true")
         conn.commit()
@@ -85,7 +85,7 @@ def add_certificates_and_cases(url: str, after: int, staff_id: int) -> None:
 def measure(app, client, repeat: int) -> dict[str, float]:
     """Median milliseconds: the dashboard as served, a full recomputation, the trivial page."""
     from portal.clock import local_today
-    from portal.dashboards.services import refresh_figures
+    from portal.dashboards.figures import refresh_figures
     from portal.extensions import db
     from portal.reference.models import Township
     from portal.tenancy import Access

@@ -18,7 +18,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.assessments.models import ASSESSMENT_METHODS
 from portal.assessments.services import SINGLE_CATEGORIES
-from portal.domain.grading import ADAPTIVE_LEVELS, LIMB_CLAUSES
+from portal.domain.grading import ADAPTIVE_LEVELS
+from portal.domain.limb import LIMB_CLAUSES
 from portal.labels import LABELS
 
 METHOD_LABELS = {

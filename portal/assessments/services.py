@@ -19,7 +19,6 @@ from portal.domain.grading import (
     GradeResult,
     HearingMeasurements,
     IntellectualMeasurements,
-    LimbMeasurements,
     MeasurementError,
     MentalMeasurements,
     MultipleMeasurements,
@@ -29,6 +28,7 @@ from portal.domain.grading import (
     implied_grade,
     rehab_exception_applies,
 )
+from portal.domain.limb import LimbMeasurements
 from portal.extensions import db
 
 SINGLE_CATEGORIES = tuple(c for c in grading.CATEGORIES if c != "multiple")

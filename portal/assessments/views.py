@@ -34,7 +34,8 @@ from portal.cases.models import Case
 from portal.cases.workflow import TransitionRefused
 from portal.doctors.guards import MESSAGES as GUARD_MESSAGES
 from portal.doctors.services import certified_doctors, local_today, signing_refusal
-from portal.domain.grading import CATEGORIES, LIMB_CLAUSES_BY_CODE
+from portal.domain.grading import CATEGORIES
+from portal.domain.limb import LIMB_CLAUSES_BY_CODE
 from portal.extensions import db
 from portal.reference.models import ConcentratedDay, Township
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped

@@ -8,7 +8,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from portal.cases.labels import CASE_LABELS
-from portal.dashboards.services import OVERDUE_KINDS, UNTRACKED_OVERDUE, Dashboard
+from portal.dashboards.figures import OVERDUE_KINDS, UNTRACKED_OVERDUE
+from portal.dashboards.services import Dashboard
 
 
 def overdue_label(kind: str) -> str:

@@ -22,16 +22,18 @@ from portal.certificates.services import deadline_days
 from portal.clock import local_today
 from portal.dashboards import bp, township_bp
 from portal.dashboards.export import dashboard_workbook, overdue_label
-from portal.dashboards.forms import EstimateForm
-from portal.dashboards.services import (
+from portal.dashboards.figures import (
     CERTIFICATE_OVERDUE,
     DRILL_DOWNS,
     OVERDUE_KINDS,
     UNTRACKED_OVERDUE,
+    refresh_figures,
+)
+from portal.dashboards.forms import EstimateForm
+from portal.dashboards.services import (
     city_dashboard,
     drill_down,
     estimate_history,
-    refresh_figures,
     set_estimate,
     township_dashboard,
 )

@@ -1,5 +1,6 @@
-"""Views of the video area: the case's sessions, the doctor's room, the guardian's join link and
-waiting room, and the JSON endpoints the browser client (static/js/video.js) calls."""
+"""Views of the video area, doctor side: the case's sessions, the doctor's room, and the JSON
+endpoints the browser client (static/js/video.js) calls; the guardian's pages are in
+join_views.py."""
 from __future__ import annotations
 
 import json
@@ -17,7 +18,6 @@ from flask import (
     request,
     url_for,
 )
-from flask import session as browser_session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -28,7 +28,7 @@ from portal.cases.models import Case
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
-from portal.video import bp, join_bp
+from portal.video import bp
 from portal.video.forms import ConsentForm, ScheduleForm, StepForm
 from portal.video.media_client import client_for
 from portal.video.models import ACTIVE_STATES, VideoMedia, VideoSession
@@ -37,15 +37,12 @@ from portal.video.services import (
     VideoRefused,
     admit_guardian,
     begin_end,
-    bind_link,
     capture_snapshot,
     end_session,
-    find_by_token,
     forward_offer,
     give_consent,
     join_url_for,
     leave_session,
-    link_problem,
     recover_session,
     refresh_from_media,
     reissue_link,
@@ -74,17 +71,7 @@ REFUSALS = {
     "not_interrupted": _l("Only an interrupted session can be recovered."),
     "consent_invalid": _l("Type your name and tick the box to give consent."),
 }
-LINK_PROBLEMS = {
-    "unknown_link": _l("This link is not valid. Ask the doctor or the township office for a "
-                       "new one."),
-    "session_over": _l("This video assessment has ended. You can close this page."),
-    "link_used": _l("This link has already been opened on another phone or browser. Ask the "
-                    "doctor for a new link if you need one."),
-    "link_expired": _l("This link has expired. Ask the doctor or the township office for a "
-                       "new appointment."),
-}
 STATUS_CODES = {"media_unavailable": 503, "media_refused": 502, "media_answer_incomplete": 502}
-GUEST_KEY = "video_join"
 
 
 def _zone() -> ZoneInfo:
@@ -393,105 +380,6 @@ def new_link(session_id: int):
     return _done(_("A new join link was made; the old one no longer works."), back)
 
 
-# --- the guardian's side (public, by join link) -------------------------------------------
-
-def _bound_to(vs: VideoSession | None) -> bool:
-    binding = browser_session.get(GUEST_KEY) or {}
-    return (vs is not None and binding.get("id") == vs.id
-            and binding.get("nonce") == vs.join_nonce)
-
-
-def _guest_session(session_id: int) -> VideoSession:
-    """The session this browser's spent join link is bound to; any other is a 404."""
-    binding = browser_session.get(GUEST_KEY) or {}
-    if binding.get("id") != session_id:
-        abort(404)
-    # Public-by-link page: the signed cookie's binding (id and link nonce) is the authority.
-    vs = db.session.get(VideoSession, session_id)
-    if vs is None or vs.join_nonce != binding.get("nonce"):
-        abort(404)
-    return vs
-
-
-@join_bp.route("/<token>", methods=["GET", "POST"])
-def open_link(token: str):
-    """The guardian's join link: a page with one button; pressing it spends the link here."""
-    vs = find_by_token(token)
-    bound = _bound_to(vs)
-    problem = link_problem(vs, now=utcnow(), window=_window(), bound=bound)
-    if problem == "too_early":
-        message = _("This link opens %(minutes)s minutes before the appointment (%(time)s). "
-                    "Please come back then.", minutes=int(_window().early.total_seconds()) // 60,
-                    time=video_time(vs.scheduled_at))
-        return render_template("video/link_problem.html", message=message)
-    if problem:
-        return render_template("video/link_problem.html", message=LINK_PROBLEMS[problem]), (
-            404 if problem == "unknown_link" else 410)
-    form = StepForm()
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        bind_link(vs, now=utcnow())
-        db.session.commit()
-        browser_session[GUEST_KEY] = {"id": vs.id, "nonce": vs.join_nonce}
-        return redirect(url_for("video_join.room", session_id=vs.id))
-    return render_template("video/join.html", vs=vs, form=form, zone=_zone())
-
-
-@join_bp.route("/<int:session_id>/room")
-def room(session_id: int):
-    """The guardian's waiting room, then the session once the doctor has let them in."""
-    vs = _guest_session(session_id)
-    urls = {name: url_for(f"video_join.{endpoint}", session_id=vs.id) for name, endpoint in (
-        ("offer", "guest_offer"), ("status", "guest_status"), ("consent", "guest_consent"),
-        ("leave", "guest_leave"))}
-    return render_template("video/room.html", **_room_context(vs, "guardian", urls),
-                           join_url=None, media=[], zone=_zone())
-
-
-@join_bp.route("/<int:session_id>/offer", methods=["POST"])
-def guest_offer(session_id: int):
-    """Forward the guardian's browser offer (once admitted) to the media service."""
-    vs = _guest_session(session_id)
-    sdp, kind, audio_only = _offer_data()
-    try:
-        answer = forward_offer(vs, role="guardian", sdp=sdp, kind=kind, audio_only=audio_only,
-                               client=_client(vs))
-    except VideoRefused as refusal:
-        return _refused(refusal.code, url_for("video_join.room", session_id=vs.id))
-    db.session.commit()
-    return jsonify(answer)
-
-
-@join_bp.route("/<int:session_id>/status")
-def guest_status(session_id: int):
-    """The session's state for the guardian's page (polled every 2 s)."""
-    vs = _guest_session(session_id)
-    media = refresh_from_media(vs, _client(vs))
-    db.session.commit()
-    return jsonify(_status(vs, media))
-
-
-@join_bp.route("/<int:session_id>/consent", methods=["POST"])
-def guest_consent(session_id: int):
-    """The guardian's consent to recording (with the name typed on screen)."""
-    vs = _guest_session(session_id)
-    if vs.admitted_at is None:
-        return _refused("not_admitted", url_for("video_join.room", session_id=vs.id))
-    return _consent(vs, "guardian", None, url_for("video_join.room", session_id=vs.id))
-
-
-@join_bp.route("/<int:session_id>/leave", methods=["POST"])
-def guest_leave(session_id: int):
-    """The guardian leaves for now; the same browser may come back while the session runs."""
-    vs = _guest_session(session_id)
-    if not StepForm().validate_on_submit():
-        abort(400)
-    leave_session(vs, role="guardian", client=_client(vs))
-    return _done(_("You left the session. You can come back with the same link on this "
-                   "phone."), url_for("video_join.room", session_id=vs.id))
-
-
 def local_time(moment: datetime, zone: ZoneInfo) -> str:
     """A stored moment as the campaign's local time."""
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment.tzinfo else (
@@ -513,17 +401,3 @@ def video_evidence_of(case) -> list[VideoMedia]:
 def video_time(moment: datetime | None) -> str:
     """Template filter: a session time in the campaign's time zone."""
     return local_time(moment, _zone()) if moment else ""
-
-
-@join_bp.app_template_global()
-def guardian_video_sessions(case) -> list[dict]:
-    """The case's video sessions a guardian may still join, with their links (guardian portal)."""
-    if not current_user.is_authenticated or "guardian" not in current_user.roles:
-        return []
-    sessions = db.session.scalars(
-        scoped(select(VideoSession)).where(
-            VideoSession.case_id == case.id, VideoSession.state.in_(sorted(ACTIVE_STATES)),
-            VideoSession.join_used_at.is_(None),
-        ).order_by(VideoSession.scheduled_at)
-    ).all()
-    return [{"session": s, "url": join_url_for(s)} for s in sessions]

@@ -181,7 +181,7 @@ def test_drill_down_lists_masked_persons(population, client, login_as):
 def test_figures_are_kept_until_stale_or_refreshed(population, client, login_as, post,
                                                    make_person, db_session):
 
-    from portal.dashboards.services import mark_stale
+    from portal.dashboards.figures import mark_stale
 
     login_as(population.admin)
     client.get("/city/dashboard/")

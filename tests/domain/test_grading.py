@@ -10,11 +10,9 @@ from hypothesis import strategies as st
 
 from portal.domain import grading
 from portal.domain.grading import (
-    LIMB_CLAUSES,
     GradeResult,
     HearingMeasurements,
     IntellectualMeasurements,
-    LimbMeasurements,
     MeasurementError,
     MentalMeasurements,
     MultipleMeasurements,
@@ -24,6 +22,7 @@ from portal.domain.grading import (
     implied_grade,
     rehab_exception_applies,
 )
+from portal.domain.limb import LIMB_CLAUSES, LimbMeasurements
 
 
 def _severity(grade: int | None) -> int:
@@ -650,7 +649,7 @@ def test_categories_match_the_roster_and_certificate_codes():
     assert set(grading._GRADERS) == set(CATEGORIES)
 
 
-@pytest.mark.parametrize("module", ["grading", "workdays", "certificate"])
+@pytest.mark.parametrize("module", ["grading", "limb", "workdays", "certificate"])
 def test_domain_modules_stay_pure(module):
     """No Flask, no database: only the standard library, chinesecalendar and portal.domain."""
     path = Path(grading.__file__).with_name(f"{module}.py")
