@@ -10,7 +10,14 @@ from portal.certificates.models import (  # noqa: F401
     PrintBatch,
     Reprint,
 )
+from portal.dashboards.models import (  # noqa: F401
+    DashboardFigure,
+    DashboardRefresh,
+    TownshipEstimate,
+)
 from portal.doctors.models import DoctorCertification  # noqa: F401
+from portal.evidence.models import Evidence  # noqa: F401
+from portal.guardian.models import GuardianInvite, GuardianUpload  # noqa: F401
 from portal.reference.models import (  # noqa: F401
     Campaign,
     CampaignPhase,
@@ -29,11 +36,4 @@ from portal.rosters.models import (  # noqa: F401
     RosterReport,
 )
 from portal.scheduling.models import DayAssignment, HomeVisit, HomeVisitMember  # noqa: F401
-from portal.evidence.models import Evidence  # noqa: F401
-from portal.dashboards.models import (  # noqa: F401,E402
-    DashboardFigure,
-    DashboardRefresh,
-    TownshipEstimate,
-)
-from portal.video.models import VideoConsent, VideoMedia, VideoSession  # noqa: F401,E402
-from portal.guardian.models import GuardianInvite, GuardianUpload  # noqa: F401,E402
+from portal.video.models import VideoConsent, VideoMedia, VideoSession  # noqa: F401
