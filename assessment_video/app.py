@@ -12,6 +12,7 @@ from portal.storage import make_store
 
 from .rooms import ROLES, RoomError, RoomRegistry
 from .signing import Verifier
+from .vp8 import tune_vp8_encoder
 
 REGISTRY = web.AppKey("registry", RoomRegistry)
 VERIFIER = web.AppKey("verifier", Verifier)
@@ -138,6 +139,8 @@ async def _shutdown(app: web.Application) -> None:
 def make_app(config: Mapping) -> web.Application:
     """The media service for `config` (see assessment_video.config.load_config)."""
     app = web.Application(middlewares=[require_signature], client_max_size=MAX_BODY)
+    if int(config.get("MEDIA_VP8_SPEED", 0)):
+        tune_vp8_encoder(int(config["MEDIA_VP8_SPEED"]))
     app[VERIFIER] = Verifier(str(config["MEDIA_SHARED_SECRET"]),
                              max_skew=int(config.get("MEDIA_MAX_SKEW", 30)),
                              nonce_window=int(config.get("MEDIA_NONCE_WINDOW", 60)))

@@ -15,6 +15,9 @@ DEFAULTS: dict[str, object] = {
     # x264 preset of the evidence recording. "superfast" measured within noise of "veryfast"
     # (bench/video_sessions.py: 1.83 vs 1.75-1.79 sessions per core), so the smaller files win.
     "MEDIA_RECORD_PRESET": "veryfast",
+    # libvpx realtime speed of the relay's VP8 encoders (aiortc's own is 6, with a denoiser);
+    # 0 keeps aiortc's settings. See assessment_video/vp8.py.
+    "MEDIA_VP8_SPEED": 10,
     "MEDIA_SPOOL_DIR": "instance/media-spool",
     # Seconds a signed request's timestamp may differ from our clock; nonces are kept twice that.
     "MEDIA_MAX_SKEW": 30,
@@ -23,6 +26,7 @@ DEFAULTS: dict[str, object] = {
     "EVIDENCE_DIR": "instance/evidence",
 }
 _INTS = ("MEDIA_MAX_WIDTH", "MEDIA_MAX_HEIGHT", "MEDIA_MAX_FPS", "MEDIA_MAX_BITRATE",
+         "MEDIA_VP8_SPEED",
          "MEDIA_MAX_SKEW", "MEDIA_NONCE_WINDOW")
 
 
