@@ -18,6 +18,10 @@ DEFAULTS: dict[str, object] = {
     # libvpx realtime speed of the relay's VP8 encoders (aiortc's own is 6, with a denoiser);
     # 0 keeps aiortc's settings. See assessment_video/vp8.py.
     "MEDIA_VP8_SPEED": 10,
+    # 1: forward each side's Opus and VP8 to the other as received (VP8 while it is within the
+    # caps): no decoding or re-encoding for the relay, see assessment_video/forwarding.py;
+    # 0: always decode, scale and re-encode.
+    "MEDIA_FORWARD": 1,
     "MEDIA_SPOOL_DIR": "instance/media-spool",
     # Seconds a signed request's timestamp may differ from our clock; nonces are kept twice that.
     "MEDIA_MAX_SKEW": 30,
@@ -26,7 +30,7 @@ DEFAULTS: dict[str, object] = {
     "EVIDENCE_DIR": "instance/evidence",
 }
 _INTS = ("MEDIA_MAX_WIDTH", "MEDIA_MAX_HEIGHT", "MEDIA_MAX_FPS", "MEDIA_MAX_BITRATE",
-         "MEDIA_VP8_SPEED",
+         "MEDIA_VP8_SPEED", "MEDIA_FORWARD",
          "MEDIA_MAX_SKEW", "MEDIA_NONCE_WINDOW")
 
 

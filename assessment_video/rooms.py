@@ -22,9 +22,9 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 from av.video.reformatter import VideoReformatter
 
+from .forwarding import AudioForwardTrack, EncodedFeed, VideoForwardTrack, prefer_codec
 from .recording import Recorder, Spool, probe_recording, trim_incomplete_tail
 from .relay import (
-    ForwardTrack,
     FrameTap,
     cap_sdp_bitrate,
     clamp_encoder_bitrates,
@@ -55,14 +55,17 @@ class Peer:
     """One side's peer connection, what it sends and what it receives."""
 
     def __init__(self, role: str, pc: RTCPeerConnection, peer_id: str, audio_only: bool,
-                 log: logging.LoggerAdapter, limits: tuple[int, int, int]) -> None:
+                 log: logging.LoggerAdapter, limits: tuple[int, int, int],
+                 forward_media: bool = True) -> None:
         self.role = role
         self.pc = pc
         self.peer_id = peer_id
         self.audio_only = audio_only
         self.log = log
-        self.out = {"audio": ForwardTrack("audio"), "video": ForwardTrack("video", *limits)}
+        self.out = {"audio": AudioForwardTrack(forward=forward_media),
+                    "video": VideoForwardTrack(*limits, forward=forward_media)}
         self.incoming: dict[str, MediaStreamTrack] = {}
+        self.feeds: dict[str, EncodedFeed] = {}
         self.taps: dict[str, FrameTap] = {}
 
     @property
@@ -116,7 +119,7 @@ class Room:
             pc = RTCPeerConnection(ice_configuration(list(self.config["MEDIA_ICE_SERVERS"])))
             peer_id = secrets.token_hex(6)
             peer = Peer(role, pc, peer_id, audio_only, _adapter(self.log, f"{role}:{peer_id}"),
-                        self.limits)
+                        self.limits, bool(self.config["MEDIA_FORWARD"]))
 
             @pc.on("track")
             def on_track(track: MediaStreamTrack) -> None:
@@ -129,8 +132,11 @@ class Room:
             try:
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
                 for transceiver in pc.getTransceivers():
-                    if transceiver.kind == "audio" or not audio_only:
-                        pc.addTrack(peer.out[transceiver.kind])
+                    kind = transceiver.kind
+                    codec = prefer_codec(transceiver, "VP8" if kind == "video" else "opus")
+                    if kind == "audio" or not audio_only:
+                        sender = pc.addTrack(peer.out[kind])
+                        peer.out[kind].attach_sender(sender, codec, peer.log)
                 answer = await pc.createAnswer()
                 await pc.setLocalDescription(answer)
             except Exception as exc:
@@ -155,6 +161,12 @@ class Room:
     def _on_track(self, peer: Peer, track: MediaStreamTrack) -> None:
         peer.log.info("incoming %s track", track.kind)
         peer.incoming[track.kind] = track
+        receiver = next(t.receiver for t in peer.pc.getTransceivers()
+                        if t.receiver.track is track)
+        # Decoded are needed: both voices (recording) and the applicant's pictures
+        # (recording, snapshots). The doctor's pictures are only forwarded.
+        decode = track.kind == "audio" or peer.role == "guardian"
+        peer.feeds[track.kind] = EncodedFeed.install(receiver, decode=decode)
         peer.taps[track.kind] = FrameTap(self.relay.subscribe(track, buffered=False), peer.log)
         other = self.peers.get(OTHER[peer.role])
         # While `peer` is still being set up, accept_offer feeds the other side itself.
@@ -166,7 +178,8 @@ class Room:
         """Send `track` (the other side's) to `receiver`, unless it asked for audio only."""
         if kind == "video" and receiver.audio_only:
             return
-        receiver.out[kind].set_source(self.relay.subscribe(track, buffered=(kind == "audio")))
+        source = self.peers.get(OTHER[receiver.role])
+        receiver.out[kind].set_source(source.feeds.get(kind) if source is not None else None)
 
     def _record(self, peer: Peer, track: MediaStreamTrack) -> None:
         if self.recorder is None:

@@ -1,16 +1,21 @@
 """CPU cost of the video media service per assessment session, and its ratio to bare codec work.
 
-    python -m bench.video_sessions [--seconds 20] [--sessions 1]
+    python -m bench.video_sessions [--seconds 20] [--sessions 1] [--compare]
 
-Starts `python -m assessment_video` in a subprocess (its CPU is read from /proc, so the
-synthetic clients' own encoding in this process is not counted), connects a doctor and a
-guardian per session (aiortc, 640×480 at 15 fps plus audio, both ways), records for
---seconds, ends the session (recording finished and stored), and reports:
+Starts `python -m assessment_video` in a subprocess (its CPU is read from /proc), connects a
+doctor and a guardian per session, each an aiortc client in its own process sending
+pre-encoded VP8 at 640×480 and 15 fps plus Opus audio (so the synthetic cameras keep their
+rate however busy the machine is; the service's work is the same as with live encoders),
+records for --seconds, ends the session (recording finished and stored), and reports:
 
 - the service's CPU seconds per session-second and the resulting sessions per core;
-- the bare codec work for the same frames, measured in this process with PyAV: decoding the
-  two incoming VP8 streams, re-encoding them for the other side, and x264 (the service's recording preset) for the
-  recording (what the service cannot avoid), and the ratio service ÷ bare codec.
+- the bare codec work a transcoding relay could not avoid for the same frames, measured in
+  this process with PyAV: decoding the two incoming VP8 streams, re-encoding them for the
+  other side, and x264 (the service's recording preset) for the recording; and the ratio
+  service ÷ bare codec (below 1 since the service forwards VP8 and Opus as received and
+  decodes only the applicant's video, for the recording and snapshots);
+- with --compare, the same sessions against a service that always transcodes
+  (MEDIA_FORWARD=0), measured in the same run, and the ratio of the two.
 Goal: ≥ 2 sessions per core.
 """
 from __future__ import annotations
@@ -52,13 +57,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_service(workdir: Path, port: int) -> subprocess.Popen:
+def start_service(workdir: Path, port: int, forward: bool) -> subprocess.Popen:
     """The media service as production runs it, on `port`."""
     env = {**os.environ, "MEDIA_SHARED_SECRET": SECRET, "MEDIA_ICE_SERVERS": "[]",
+           "MEDIA_FORWARD": "1" if forward else "0",
            "MEDIA_SPOOL_DIR": str(workdir / "spool"), "EVIDENCE_BACKEND": "local",
            "EVIDENCE_DIR": str(workdir / "evidence")}
     return subprocess.Popen(
-        [sys.executable, "-m", "assessment_video", "--port", str(port), "--log-level", "WARNING"],
+        [sys.executable, "-m", "assessment_video", "--port", str(port), "--log-level", os.environ.get("BENCH_MEDIA_LOG", "WARNING")],
         cwd=ROOT, env=env)
 
 
@@ -73,7 +79,9 @@ def start_client(role: str, base: str, room: str, limit: float) -> subprocess.Po
 async def run_client(role: str, base: str, room: str, limit: float) -> None:
     """Client mode: connect, say "ready", stay until the service hangs up, print counts."""
     async with aiohttp.ClientSession() as session:
-        client = MediaClient(role, width=WIDTH, height=HEIGHT, fps=FPS)
+        # Pre-encoded VP8: the synthetic cameras cost their processes no encoding, so they
+        # keep 15 fps however busy the machine is (the service's work is the same).
+        client = MediaClient(role, width=WIDTH, height=HEIGHT, fps=FPS, encoded=True)
         await client.connect(Portal(session, base).post, room)
         print("ready", flush=True)
         await wait_for(lambda: client.pc.connectionState in {"closed", "failed"}, limit, 0.2)
@@ -81,10 +89,11 @@ async def run_client(role: str, base: str, room: str, limit: float) -> None:
         await client.close()
 
 
-async def measure_service(seconds: float, sessions: int, workdir: Path) -> dict:
+async def measure_service(seconds: float, sessions: int, workdir: Path,
+                          forward: bool = True) -> dict:
     """Run `sessions` recorded sessions for `seconds` against a service subprocess."""
     port = free_port()
-    service = start_service(workdir, port)
+    service = start_service(workdir, port, forward)
     base = f"http://127.0.0.1:{port}"
     clients: list[subprocess.Popen] = []
     loop = asyncio.get_running_loop()
@@ -184,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--sessions", type=int, default=1)
+    parser.add_argument("--compare", action="store_true",
+                        help="also measure a service that always transcodes (MEDIA_FORWARD=0)")
     parser.add_argument("--client", choices=["doctor", "guardian"], help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
     parser.add_argument("--room", help=argparse.SUPPRESS)
@@ -191,9 +202,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.client:
         asyncio.run(run_client(args.client, args.base, args.room, args.seconds))
         return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        result = asyncio.run(measure_service(args.seconds, args.sessions, Path(tmp)))
-    sessions, wall = args.sessions, result["wall"]
+    sessions = args.sessions
+    modes = [True, False] if args.compare else [True]
+    results = {}
+    for forward in modes:
+        with tempfile.TemporaryDirectory() as tmp:
+            results[forward] = asyncio.run(
+                measure_service(args.seconds, sessions, Path(tmp), forward))
+    result = results[True]
+    wall = result["wall"]
     per_session_core = result["cpu_total"] / sessions / wall
     # Clients count from connection (3 s before recording) to the end.
     frames_per_direction = result["relayed"] // (2 * sessions)
@@ -209,8 +226,17 @@ def main(argv: list[str] | None = None) -> int:
           f"({100 * per_session_core:.0f} % of a core; while running only "
           f"{100 * result['cpu_run'] / sessions / args.seconds:.0f} %)")
     print(f"sessions per core             {1 / per_session_core:.2f}  (goal ≥ 2)")
-    print(f"bare codec work, same frames  {bare:.2f} s CPU")
-    print(f"service ÷ bare codec          {result['cpu_total'] / sessions / bare:.2f}")
+    print(f"bare codec work, same frames  {bare:.2f} s CPU (decode both VP8 streams, re-encode "
+          f"them, x264 the recording)")
+    print(f"service ÷ bare codec          {result['cpu_total'] / sessions / bare:.2f}"
+          f"")
+    if args.compare:
+        other = results[False]
+        other_core = other["cpu_total"] / sessions / other["wall"]
+        print("always transcoding (MEDIA_FORWARD=0), same run:")
+        print(f"  frames relayed per direction  {other['relayed'] // (2 * sessions)}")
+        print(f"  sessions per core             {1 / other_core:.2f}")
+        print(f"  forwarding ÷ transcoding CPU  {per_session_core / other_core:.2f}")
     return 0
 
 

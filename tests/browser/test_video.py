@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -25,9 +26,12 @@ def media_service(live_server, tmp_path_factory):
     env = dict(os.environ, MEDIA_SHARED_SECRET=MEDIA_SECRET, MEDIA_ICE_SERVERS="[]",
                EVIDENCE_BACKEND="local", EVIDENCE_DIR=app.config["EVIDENCE_DIR"],
                MEDIA_SPOOL_DIR=str(spool))
+    log = spool / "media.log"
+    log_file = log.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "assessment_video", "--host", "127.0.0.1",
-         "--port", str(MEDIA_PORT)], env=env)
+         "--port", str(MEDIA_PORT)], env=env, stderr=log_file)
+    process.log = log
     deadline = time.monotonic() + 20
     while True:
         try:
@@ -36,11 +40,13 @@ def media_service(live_server, tmp_path_factory):
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
+                log_file.close()
                 pytest.fail("the media service did not start")
             time.sleep(0.2)
     yield process
     process.terminate()
     process.wait(timeout=20)
+    log_file.close()
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +186,9 @@ def test_doctor_and_guardian_hold_a_recorded_video_assessment(browser, live_serv
         with store.open(recording.object_key) as stored:
             digest = hashlib.sha256(stored.read()).hexdigest()
         assert digest == recording.sha256
+    # Chromium's VP8 within the caps went from one browser to the other as it was sent,
+    # both ways, without being re-encoded by the media service.
+    log = media_service.log.read_text()
+    for role in ("doctor", "guardian"):
+        assert re.search(rf"{role}:\w+\] video out: forwarding \d+x\d+ VP8", log), log[-3000:]
+    assert "video out: transcoding" not in log

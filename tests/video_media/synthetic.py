@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 
+import av
 from aiortc import (
     RTCConfiguration,
     RTCIceServer,
@@ -61,6 +62,44 @@ class PatternVideoTrack(MediaStreamTrack):
         return frame
 
 
+class EncodedPatternTrack(PatternVideoTrack):
+    """A camera whose VP8 was encoded beforehand: sends packets, costs its process no encoding.
+
+    The loop of pictures is encoded once (a keyframe first, so every lap starts with one);
+    a picture-loss request is answered by the next lap's keyframe. For load tests, where
+    many synthetic senders must not compete with the service for the CPU.
+    """
+
+    def __init__(self, width: int = 320, height: int = 240, fps: int = 15, loop: int = 30,
+                 bitrate: int = 500_000):
+        super().__init__(width, height, fps, loop)
+        encoder = av.CodecContext.create("libvpx", "w")
+        encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
+        encoder.bit_rate = bitrate
+        encoder.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+        encoder.gop_size = loop
+        encoder.options = {"deadline": "realtime", "cpu-used": "-6", "lag-in-frames": "0"}
+        self._packets: list[bytes] = []
+        for i, picture in enumerate(self._pictures):
+            frame = yuv420p_frame(picture, width, height)
+            frame.pts = i
+            self._packets += [bytes(p) for p in encoder.encode(frame)]
+        self._packets += [bytes(p) for p in encoder.encode(None)]
+
+    async def recv(self) -> av.Packet:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        due = self._start + self._count / self.fps
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        packet = av.Packet(self._packets[self._count % len(self._packets)])
+        packet.pts = int(self._count * VIDEO_CLOCK / self.fps)
+        packet.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+        self._count += 1
+        return packet
+
+
 class ToneAudioTrack(MediaStreamTrack):
     """Microphone stand-in: a 440 Hz tone, 20 ms frames of 48 kHz mono."""
 
@@ -100,7 +139,7 @@ class MediaClient:
 
     def __init__(self, role: str, *, video: bool = True, audio_only: bool = False,
                  ice_servers: list[dict] | None = None, relay_only: bool = False,
-                 width: int = 320, height: int = 240, fps: int = 15):
+                 width: int = 320, height: int = 240, fps: int = 15, encoded: bool = False):
         config = RTCConfiguration(
             iceServers=[RTCIceServer(**s) for s in (ice_servers or [])],
             iceTransportPolicy=(RTCIceTransportPolicy.RELAY if relay_only
@@ -111,7 +150,8 @@ class MediaClient:
         self.received = {"video": 0, "audio": 0}
         self.sizes: set[tuple[int, int]] = set()
         self._tasks: list[asyncio.Task] = []
-        self.video = PatternVideoTrack(width, height, fps) if video and not audio_only else None
+        camera = EncodedPatternTrack if encoded else PatternVideoTrack
+        self.video = camera(width, height, fps) if video and not audio_only else None
         self.pc.addTrack(ToneAudioTrack(330.0 if role == "doctor" else 440.0))
         if self.video is not None:
             self.pc.addTrack(self.video)
