@@ -96,6 +96,28 @@ def _wait_frames_growing(page, label: str) -> tuple[int, int]:
     return first, second
 
 
+def _state(page) -> str | None:
+    """The connection state the page shows (the status line's data-state)."""
+    return page.locator("#video-connection").get_attribute("data-state")
+
+
+def db_room(live_server, case_id: int) -> str:
+    """The media room of the case's video session."""
+    from portal.extensions import db
+    from portal.video.models import VideoSession
+
+    with live_server.app.app_context():
+        return db.session.scalars(
+            db.select(VideoSession.room_id).filter_by(case_id=case_id)).one()
+
+
+def media_client(live_server):
+    """The portal's signed client of the media service."""
+    from portal.video.media_client import client_for
+
+    return client_for(live_server.app.config)
+
+
 def _wait_until(check, label: str, seconds: float = 20) -> None:
     """Poll from Python (the pages' CSP forbids the string eval of wait_for_function)."""
     deadline = time.monotonic() + seconds
@@ -162,6 +184,33 @@ def test_doctor_and_guardian_hold_a_recorded_video_assessment(browser, live_serv
         doctor.locator("#video-snapshot-form button").click()
         _wait_until(lambda: doctor.locator("#video-notice").text_content(), "snapshot kept")
         doctor.wait_for_timeout(4000)  # a few seconds of recording
+
+        # A weak link: the guardian switches to audio only. Their page offers again without
+        # a camera, the doctor's picture stops while the call goes on; switching back
+        # brings it back.
+        audio_only = guardian.locator("#video-audio-only")
+        audio_only.click()
+        assert audio_only.get_attribute("aria-pressed") == "true"
+        _wait_until(lambda: _state(guardian) == "connected", "audio-only offer answered")
+        assert guardian.evaluate(
+            "document.getElementById('video-local').srcObject.getVideoTracks().length") == 0
+        doctor.wait_for_timeout(2500)  # frames in flight, and the 2-s stats refresh
+        stalled = _frames(doctor)
+        doctor.wait_for_timeout(4000)
+        assert _frames(doctor) <= stalled + 2, "video still reaches the doctor"
+        audio_only.click()
+        assert audio_only.get_attribute("aria-pressed") == "false"
+        _wait_frames_growing(doctor, "doctor after audio only")
+
+        # The connection drops on the media side (as a network break would end it): the
+        # guardian's page notices and offers again by itself, and the picture comes back.
+        room = db_room(live_server, case_id)
+        media_client(live_server).leave(room, "guardian")
+        _wait_until(lambda: _state(guardian) in {"disconnected", "failed", "reconnecting",
+                                                 "connecting", "closed"},
+                    "the guardian's page notices the drop", 40)
+        _wait_until(lambda: _state(guardian) == "connected", "the guardian's page reconnects", 60)
+        _wait_frames_growing(doctor, "doctor after the guardian reconnected")
         doctor.on("dialog", lambda d: d.accept())
         doctor.locator("#video-end-form button").click()
         _wait_until(lambda: guardian.locator("#video-room").get_attribute("data-state")

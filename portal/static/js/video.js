@@ -62,7 +62,10 @@
     return text;
   }
 
-  function setConnection(name, values) { connText.textContent = msg('conn-' + name, values); }
+  function setConnection(name, values) {
+    connText.textContent = msg('conn-' + name, values);
+    connText.dataset.state = name;
+  }
   function say(text) { notice.textContent = text || ''; }
 
   function post(url, body, isForm) {
@@ -146,6 +149,7 @@
     }
     attempts += 1;
     connText.textContent = msg('reconnecting', { n: attempts });
+    connText.dataset.state = 'reconnecting';
     retryTimer = setTimeout(function () {
       retryTimer = null;
       connect();
