@@ -41,21 +41,22 @@ class Person(TenantMixin, TimestampMixin, db.Model):
     """Someone who holds, held or may need a certificate. One row per ID number nationwide."""
 
     __tablename__ = "persons"
-    __township_index__ = False  # every index below starts with township_id
+    __township_index__ = False  # the indexes below start with township_id (or the village)
     __table_args__ = (
         # Listing order and the three prefix searches. The sort and search columns use the
         # byte-order "C" collation on PostgreSQL, so one plain index serves both
         # ORDER BY and LIKE 'prefix%' (DESIGN.md: lists stay fast at province scale).
         Index("ix_persons_township_pinyin", "township_id", "name_pinyin", "id"),
-        Index("ix_persons_township_village_pinyin", "township_id", "village_id",
-              "name_pinyin", "id"),
+        # A village belongs to one township: this also serves the village's foreign key.
+        Index("ix_persons_village_pinyin", "village_id", "name_pinyin", "id"),
         Index("ix_persons_township_name", "township_id", "name", "id"),
         Index("ix_persons_township_initials", "township_id", "name_initials"),
         Index("ix_persons_township_id_reversed", "township_id", "id_reversed"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
+    # Indexed by ix_persons_village_pinyin.
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"))
     name: Mapped[str] = mapped_column(_byte_ordered(60))
     name_pinyin: Mapped[str] = mapped_column(_byte_ordered(200), default="")
     name_initials: Mapped[str] = mapped_column(_byte_ordered(30), default="")

@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: 400d18403101
+Revision ID: 3db397229ba2
 Revises: 
-Create Date: 2026-11-28 16:04:42.094762
+Create Date: 2026-11-28 17:58:57.046026
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '400d18403101'
+revision = '3db397229ba2'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -361,8 +361,7 @@ def upgrade():
         batch_op.create_index('ix_persons_township_initials', ['township_id', 'name_initials'], unique=False)
         batch_op.create_index('ix_persons_township_name', ['township_id', 'name', 'id'], unique=False)
         batch_op.create_index('ix_persons_township_pinyin', ['township_id', 'name_pinyin', 'id'], unique=False)
-        batch_op.create_index('ix_persons_township_village_pinyin', ['township_id', 'village_id', 'name_pinyin', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_persons_village_id'), ['village_id'], unique=False)
+        batch_op.create_index('ix_persons_village_pinyin', ['village_id', 'name_pinyin', 'id'], unique=False)
 
     op.create_table('guardianships',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -941,8 +940,7 @@ def downgrade():
 
     op.drop_table('guardianships')
     with op.batch_alter_table('persons', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_persons_village_id'))
-        batch_op.drop_index('ix_persons_township_village_pinyin')
+        batch_op.drop_index('ix_persons_village_pinyin')
         batch_op.drop_index('ix_persons_township_pinyin')
         batch_op.drop_index('ix_persons_township_name')
         batch_op.drop_index('ix_persons_township_initials')
