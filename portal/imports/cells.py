@@ -237,6 +237,7 @@ class _Failed:
 
 
 _NOT_SEEN = object()
+_EMPTY = object()  # a cell that gives its column no value
 _ID_DIGITS = re.compile(r"[0-9]{17}[0-9Xx]")
 _WEIGHT_OFFSET = 48 * sum(WEIGHTS)  # "0" is byte 48
 
@@ -253,9 +254,20 @@ def _plain_id(raw: Any, today: date) -> IdNumber:
             if born is not None and born <= today and born.year >= 1880:
                 total = sum(map(mul, text[:17].encode(), WEIGHTS)) - _WEIGHT_OFFSET
                 if "10X98765432"[total % 11] == text[17]:
-                    gender = "male" if int(text[16]) % 2 == 1 else "female"
+                    gender = "male" if text[16] in "13579" else "female"
                     return IdNumber(text, born, gender, text[:6], None)
     return parse(raw if raw != "" else None, today)
+
+
+def _outcome(parser: Parser) -> Callable[[Any], Any]:
+    """`parser` returning _EMPTY for no value and a _Failed for a CellError."""
+    def outcome(value: Any) -> Any:
+        try:
+            result = parser(value)
+        except CellError as exc:
+            return _Failed(str(exc))
+        return _EMPTY if result is None or result == "" else result
+    return outcome
 
 
 def _row_checker(found: dict[str, int], today: date, mobility_header: str
@@ -268,11 +280,14 @@ def _row_checker(found: dict[str, int], today: date, mobility_header: str
     name_at = found["name"]
     id_at = found["id_number"]
     gender_at = found.get("gender")
-    mobility_at = found.get("mobility")
-    fields = [(key, found[key], target, parser, {})
-              for key, (target, parser) in _FIELD_PARSERS.items() if key in found]
+    parsers = dict(_FIELD_PARSERS)
+    if "mobility" in found:  # checked before the other columns
+        parsers = {"mobility": ("mobility", lambda v: parse_mobility(v, mobility_header)),
+                   **parsers}
+    fields = [(key, found[key], target, _outcome(parser), {})
+              for key, (target, parser) in parsers.items() if key in found]
     genders: dict[str, Any] = {}
-    mobilities: dict[str, Any] = {}
+    gender_outcome = _outcome(parse_gender)
     is_normalized = unicodedata.is_normalized
 
     def check(row: list) -> tuple[dict | None, tuple[str, str, dict] | None]:
@@ -292,46 +307,29 @@ def _row_checker(found: dict[str, int], today: date, mobility_header: str
         values: dict[str, Any] = {"name": name, "id": parsed}
         if gender_at is not None:
             value = row[gender_at]
-            gender = genders.get(value, _NOT_SEEN) if value.__class__ is str else _NOT_SEEN
-            if gender is _NOT_SEEN:
-                try:
-                    gender = parse_gender(value)
-                except CellError as exc:
-                    gender = _Failed(str(exc))
-                if value.__class__ is str:
-                    genders[value] = gender
-            if gender.__class__ is _Failed:
-                return None, ("gender", "gender", {})
-            if gender is not None and gender != parsed.gender:
+            if value.__class__ is str:
+                gender = genders.get(value, _NOT_SEEN)
+                if gender is _NOT_SEEN:
+                    gender = genders[value] = gender_outcome(value)
+            else:
+                gender = gender_outcome(value)
+            if gender is not _EMPTY and gender != parsed.gender:
+                if gender.__class__ is _Failed:
+                    return None, ("gender", "gender", {})
                 return None, ("gender", "gender_mismatch", {})
-        if mobility_at is not None:
-            value = row[mobility_at]
-            mobility = mobilities.get(value, _NOT_SEEN) if value.__class__ is str else _NOT_SEEN
-            if mobility is _NOT_SEEN:
-                try:
-                    mobility = parse_mobility(value, mobility_header)
-                except CellError as exc:
-                    mobility = _Failed(str(exc))
-                if value.__class__ is str:
-                    mobilities[value] = mobility
-            if mobility.__class__ is _Failed:
-                return None, ("mobility", "mobility", {})
-            if mobility is not None:
-                values["mobility"] = mobility
-        for key, at, target, parser, seen in fields:
+        for key, at, target, outcome, seen in fields:
             value = row[at]
-            result = seen.get(value, _NOT_SEEN) if value.__class__ is str else _NOT_SEEN
-            if result is _NOT_SEEN:
-                try:
-                    result = parser(value)
-                except CellError as exc:
-                    result = _Failed(str(exc))
-                if value.__class__ is str:
-                    seen[value] = result
+            if value.__class__ is str:
+                result = seen.get(value, _NOT_SEEN)
+                if result is _NOT_SEEN:
+                    result = seen[value] = outcome(value)
+            else:
+                result = outcome(value)
+            if result is _EMPTY:
+                continue
             if result.__class__ is _Failed:
                 return None, (key, result.code, {})
-            if result is not None and result != "":
-                values[target] = result
+            values[target] = result
         number = values.get("certificate_number")
         if number and len(number) in (20, 22) and number[18] in "1234567" and (
                 number[19] in "1234"):

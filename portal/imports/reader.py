@@ -198,10 +198,113 @@ def _row_is_note(texts: list[str]) -> bool:
     return any(first.startswith(p) for p in _NOTE_PREFIXES)
 
 
-def parse_workbook(path: Path, list_kind: str, *, max_rows: int = 50_000,
-                   today: date | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> ParsedFile:
-    """Find the roster sheet of `path` and validate its rows (duplicates inside the file too)."""
+CHUNK_ROWS = 2000  # rows validated between two hand-overs to the database writer
+
+
+@dataclass
+class SheetRows:
+    """The data rows of a roster sheet whose header was found, validated on demand.
+
+    `chunks()` validates them in order and yields each chunk's accepted records; they are
+    appended to `parsed.records` (refused rows to `parsed.rejects`) as it goes, so that an
+    import can write the first rows while the next ones are being checked.
+    """
+
+    parsed: ParsedFile
+    cells: list[list]
+    filled: set[tuple[int, int]]
+    check: Callable[[list], tuple[dict | None, tuple[str, str, dict] | None]]
+    max_rows: int
+    progress: Callable[[int, int], None] | None = None
+
+    @property
+    def data_rows(self) -> int:
+        """Rows below the header (blank, total and note rows included)."""
+        return len(self.cells) - self.parsed.header_row
+
+    def column_values(self, key: str) -> list:
+        """The cells of a found column in the rows below the header, as read."""
+        at = self.parsed.columns[key]
+        return [row[at] if at < len(row) else "" for row in self.cells[self.parsed.header_row:]]
+
+    def chunks(self, size: int | None = None) -> Iterator[list[Record]]:
+        """Validate the rows, yielding the records accepted in each `size` rows."""
+        size = size or CHUNK_ROWS
+        result = self.parsed
+        cells, filled, check, progress = self.cells, self.filled, self.check, self.progress
+        found = result.columns
+        header_row = result.header_row - 1
+        filled_rows = {r for r, _ in filled}
+        content_columns = {i for k, i in found.items() if k != "seq"}
+        name_at, id_at = found["name"], found["id_number"]
+        width = max(found.values()) + 1
+        first_row_of: dict[str, int] = {}
+        records, rejects = result.records, result.rejects
+        data_rows = self.data_rows
+        limit = self.max_rows
+        given = len(records)
+        checked = len(records) + len(rejects)
+        first = header_row + 1
+        for r, row in enumerate(cells[first:], first):
+            if (r - header_row) % size == 0:
+                if progress:
+                    progress(r - header_row, data_rows)
+                if len(records) > given:
+                    yield records[given:]
+                    given = len(records)
+            if r in filled_rows:
+                own = [v for c, v in enumerate(row) if v != "" and (r, c) not in filled]
+                if not own:
+                    result.skipped += 1
+                    continue
+            elif row.count("") == len(row):
+                result.skipped += 1  # blank
+                continue
+            else:
+                own = None
+            # A total row (合计, 小计 ...): only a cell holding 计 can be one.
+            if any("计" in v for v in row if v.__class__ is str) and any(
+                    isinstance(v, str) and _TOTAL_ROW.match(v)
+                    for v in (own if own is not None else row) if v != ""):
+                result.skipped += 1
+                continue
+            cells_read = row
+            if len(row) < width:
+                row = row + [""] * (width - len(row))
+            if row[name_at] in (None, "") and row[id_at] in (None, ""):
+                own_cells = [(c, v) for c, v in enumerate(row)
+                             if v != "" and (r, c) not in filled]
+                if (all(c not in content_columns for c, _ in own_cells)
+                        or _row_is_note([_compact(cell_text(v)) for _, v in own_cells])):
+                    result.skipped += 1
+                    continue
+            if checked >= limit:
+                raise WorkbookError("too_many_rows", max=limit)
+            checked += 1
+            values, problem = check(row)
+            if values is not None:
+                number = values["id"].number
+                if number in first_row_of:
+                    problem = ("id_number", "duplicate", {"row": first_row_of[number]})
+                else:
+                    first_row_of[number] = r + 1
+                    records.append(Record(r + 1, values, cells_read))
+                    continue
+            column, code, params = problem
+            rejects.append(Reject(r + 1, column, code, params,
+                                  tuple(cell_text(v) for v in cells_read)))
+        if not records and not rejects:
+            raise WorkbookError("no_rows")
+        if progress:
+            progress(data_rows, data_rows)
+        if len(records) > given:
+            yield records[given:]
+
+
+def open_rows(path: Path, list_kind: str, *, max_rows: int = 50_000,
+              today: date | None = None,
+              progress: Callable[[int, int], None] | None = None) -> SheetRows:
+    """Read `path`, find its roster sheet and header; the rows are validated as asked for."""
     if list_kind not in COLUMNS:
         raise ValueError(list_kind)
     today = today or date.today()
@@ -227,60 +330,16 @@ def parse_workbook(path: Path, list_kind: str, *, max_rows: int = 50_000,
         raise WorkbookError("missing_columns", columns="、".join(missing))
     headers = [cell_text(v) for v in cells[header_row]]
     mobility_header = headers[found["mobility"]] if "mobility" in found else ""
-    filled_rows = {r for r, _ in filled}
-    content_columns = {i for k, i in found.items() if k != "seq"}
+    parsed = ParsedFile(list_kind, name, header_row + 1, dict(found), headers, [], [], 0)
+    return SheetRows(parsed, cells, filled, _row_checker(found, today, mobility_header),
+                     max_rows, progress)
 
-    result = ParsedFile(list_kind, name, header_row + 1, dict(found), headers, [], [], 0)
-    check = _row_checker(found, today, mobility_header)
-    name_at, id_at = found["name"], found["id_number"]
-    width = max(found.values()) + 1
-    first_row_of: dict[str, int] = {}
-    data_rows = len(cells) - header_row - 1
-    for r in range(header_row + 1, len(cells)):
-        row = cells[r]
-        excel_row = r + 1
-        if progress and (r - header_row) % 1000 == 0:
-            progress(r - header_row, data_rows)
-        if r in filled_rows:
-            own = [v for c, v in enumerate(row) if v != "" and (r, c) not in filled]
-            if not own:
-                result.skipped += 1
-                continue
-        elif row.count("") == len(row):
-            result.skipped += 1  # blank
-            continue
-        else:
-            own = None
-        # A total row (合计, 小计 ...): only a cell holding 计 can be one.
-        if "计" in "".join([v for v in row if v.__class__ is str]) and any(
-                isinstance(v, str) and _TOTAL_ROW.match(v)
-                for v in (own if own is not None else row) if v != ""):
-            result.skipped += 1
-            continue
-        if len(row) < width:
-            row = row + [""] * (width - len(row))
-        if row[name_at] in (None, "") and row[id_at] in (None, ""):
-            own_cells = [(c, v) for c, v in enumerate(row) if v != "" and (r, c) not in filled]
-            if (all(c not in content_columns for c, _ in own_cells)
-                    or _row_is_note([_compact(cell_text(v)) for _, v in own_cells])):
-                result.skipped += 1
-                continue
-        if len(result.records) + len(result.rejects) >= max_rows:
-            raise WorkbookError("too_many_rows", max=max_rows)
-        values, problem = check(row)
-        if values is not None:
-            number = values["id"].number
-            if number in first_row_of:
-                problem = ("id_number", "duplicate", {"row": first_row_of[number]})
-            else:
-                first_row_of[number] = excel_row
-                result.records.append(Record(excel_row, values, cells[r]))
-                continue
-        column, code, params = problem
-        result.rejects.append(Reject(excel_row, column, code, params,
-                                     tuple(cell_text(v) for v in cells[r])))
-    if not result.records and not result.rejects:
-        raise WorkbookError("no_rows")
-    if progress:
-        progress(data_rows, data_rows)
-    return result
+
+def parse_workbook(path: Path, list_kind: str, *, max_rows: int = 50_000,
+                   today: date | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> ParsedFile:
+    """Find the roster sheet of `path` and validate its rows (duplicates inside the file too)."""
+    rows = open_rows(path, list_kind, max_rows=max_rows, today=today, progress=progress)
+    for _ in rows.chunks():
+        pass
+    return rows.parsed

@@ -1,5 +1,6 @@
 """Importing into the database: matching by ID number, all-or-nothing, CLI, web, export."""
 import re
+import threading
 from datetime import date
 from io import BytesIO
 
@@ -25,9 +26,16 @@ def _count(model, **where):
 
 
 def _import(township, path, list_kind="suspected", actor=None):
-    parsed = reader.parse_workbook(path, list_kind)
-    plan = bulk.plan_import(township, parsed)
-    return bulk.apply_plan(township, actor, plan)
+    """The import of the web confirm and of the CLI: rows are written while others are read."""
+    return bulk.import_file(township, actor, path, list_kind, max_rows=50_000)
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of three rows and SQLite statements of two, so that small files take every path
+    of the streamed import (whole statements, the rest, several chunks in the writer)."""
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(bulk, "SQLITE_ROWS_PER_STATEMENT", 2)
 
 
 def _book(tmp_path, rows, name="list.xlsx"):
@@ -112,11 +120,16 @@ def test_existing_person_gets_the_other_list_as_an_update(staff, make_person, tm
 def test_a_failure_mid_import_writes_nothing(staff, tmp_path, db_session, monkeypatch, runner):
     township, _ = staff
     path = _book(tmp_path, suspected_rows(2500))
+    made = []
+    original = bulk._new_entry_row
 
     def explode(*args, **kwargs):
-        raise RuntimeError("disk full")
+        made.append(1)
+        if len(made) > reader.CHUNK_ROWS:
+            raise RuntimeError("disk full")
+        return original(*args, **kwargs)
 
-    # Fails after the first people were inserted, before their roster entries.
+    # Fails in the second chunk, when the first one may already have been written.
     monkeypatch.setattr(bulk, "_new_entry_row", explode)
     with pytest.raises(RuntimeError):
         _import(township, path)
@@ -361,3 +374,103 @@ def test_an_id_registered_meanwhile_is_a_conflict_and_nothing_is_written(
     db.session.rollback()
     assert _count(Person, township_id=township.id) == 0
     assert _count(AuditEvent, action="roster.imported") == 0
+
+
+def test_streamed_import_does_what_the_preview_planned(
+        staff, make_township, make_person, tmp_path, db_session, small_chunks):
+    township, user = staff
+    villages = {v.name: v for v in db.session.scalars(
+        select(Village).where(Village.township_id == township.id))}
+    rows = suspected_rows(10) + suspected_rows(4, start=20, village="新寨")
+    own = make_person(township, name=rows[1][1], id_number=rows[1][4], phone="13000000000",
+                      village=villages["一村"])
+    moved = make_person(township, name=rows[12][1], id_number=rows[12][4],
+                        village=villages["一村"], list_kind=None)
+    rows[3][5] = "后寨"  # a new village where only someone already listed lives
+    back = make_person(township, name=rows[3][1], id_number=rows[3][4], phone=rows[3][6],
+                       village=villages["一村"])
+    make_person(make_township(), name="外乡人", id_number=rows[5][4])
+    spaced = rows[8][4][:6] + " " + rows[8][4][6:]  # valid, but not in its usual form
+    rows[8][4] = spaced
+    rows.append(list(rows[2]))  # the same person twice
+    path = _book(tmp_path, rows)
+    plan = bulk.plan_import(township, reader.parse_workbook(path, "suspected"))
+    progress = []
+
+    result = bulk.import_file(township, user, path, "suspected", max_rows=50_000,
+                              progress=lambda *args: progress.append(args))
+
+    assert (result.imported, result.updated, result.rejected, result.villages_created) == (
+        len(plan.new), len(plan.changed), len(plan.rejects), len(plan.new_villages))
+    assert (result.imported, result.updated, result.rejected, result.villages_created) == (
+        10, 3, 2, 2)
+    assert [(r.row, r.column, r.code) for r in result.rejects] == [
+        (8, "id_number", "elsewhere"), (17, "id_number", "duplicate")]
+    assert _count(Person, township_id=township.id) == 13
+    assert _count(RosterEntry, township_id=township.id, list_kind="suspected") == 13
+    new_village = db.session.scalars(select(Village).where(
+        Village.township_id == township.id, Village.name == "新寨")).one()
+    assert _count(Person, village_id=new_village.id) == 4
+    db.session.expire_all()
+    assert own.phone == "13800138000" and moved.village_id == new_village.id
+    assert back.village.name == "后寨"
+    assert db.session.scalar(select(Person.name).where(
+        Person.id_number == idcard.parse(spaced).number)) == rows[8][1]
+    assert {p[0] for p in progress} == {"parsing", "importing"}
+    assert progress[-1] == ("importing", 13, 13)
+    details = db.session.scalars(select(AuditEvent.details).where(
+        AuditEvent.action == "roster.imported")).one()
+    assert details == {"list_kind": "suspected", "imported": 10, "updated": 3, "rejected": 2,
+                       "villages_created": 2}
+    assert _count(AuditEvent, action="village.created_by_import") == 1
+
+
+def test_a_database_failure_in_the_writer_reaches_the_caller(
+        staff, tmp_path, db_session, monkeypatch, small_chunks):
+    township, _ = staff
+    path = _book(tmp_path, suspected_rows(12))
+    threads = []
+    original = bulk._BulkWriter.insert
+
+    def failing(self, *args, **kwargs):
+        threads.append(threading.current_thread().name)
+        if len(threads) == 3:
+            raise RuntimeError("disk full")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(bulk._BulkWriter, "insert", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        _import(township, path)
+    assert threads[-1] == "roster-import-writer"  # written beside the validation
+    db.session.rollback()
+    assert _count(Person, township_id=township.id) == 0
+    assert _count(RosterEntry, township_id=township.id) == 0
+    assert _count(AuditEvent, action="roster.imported") == 0
+
+
+def test_an_id_registered_after_the_lookup_is_a_conflict(
+        staff, make_township, make_person, tmp_path, db_session, monkeypatch, small_chunks):
+    township, _ = staff
+    rows = suspected_rows(9)
+    make_person(make_township(), name="同时登记", id_number=rows[7][4])
+    # As if the person had been registered elsewhere after the import looked the numbers up.
+    monkeypatch.setattr(bulk, "_persons_by_number", lambda connection, numbers: {})
+    with pytest.raises(IntegrityError):
+        _import(township, _book(tmp_path, rows))
+    db.session.rollback()
+    assert _count(Person, township_id=township.id) == 0
+
+
+def test_too_many_rows_are_refused_before_anything_is_written(
+        staff, tmp_path, db_session, small_chunks):
+    township, _ = staff
+    with pytest.raises(reader.WorkbookError) as caught:
+        bulk.import_file(township, None, _book(tmp_path, suspected_rows(12)), "suspected",
+                         max_rows=10)
+    assert caught.value.code == "too_many_rows"
+    assert _count(Person, township_id=township.id) == 0  # even before a rollback
+    # Blank and total rows do not count.
+    rows = suspected_rows(10) + [[None] * 14] * 3 + [["合计", "10人"]]
+    result = bulk.import_file(township, None, _book(tmp_path, rows, "fits.xlsx"), "suspected",
+                              max_rows=10)
+    assert result.imported == 10
