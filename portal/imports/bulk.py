@@ -742,7 +742,10 @@ def import_file(township: Township, actor, path: Path, list_kind: str, *, max_ro
         rows = open_rows(path, list_kind, max_rows=max_rows,
                          progress=(lambda d, t: progress("parsing", d, t)) if progress else None)
         result = _import_rows(township, actor, rows, progress)
-    result.headers = rows.parsed.headers
+        result.headers = rows.parsed.headers
+        # Freed now, the sheet and its records are not walked by the collector once it runs
+        # again (it would find them all among the objects made while it was paused).
+        del rows
     return result
 
 
