@@ -4,7 +4,6 @@ from __future__ import annotations
 import gc
 import json
 import queue
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -40,7 +39,7 @@ from portal.rosters.services import name_keys
 
 CHUNK = 1000
 BULK_CACHE_KIB = -65536  # SQLite page cache while writing a list (negative: in KiB)
-SQLITE_ROWS_PER_STATEMENT = 2000  # at most, within SQLite's limit of parameters
+SQLITE_ROWS_PER_STATEMENT = 4000  # at most, within SQLite's limit of parameters
 
 PERSON_FIELDS = ("ethnicity", "phone", "mobility", "poverty_registered")
 EXPIRED_FIELDS = ("certificate_number", "certificate_category", "certificate_grade",
@@ -701,18 +700,13 @@ def _cycle_collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-_LISTED_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
-
-
 def _listed_numbers(cells: list) -> list[str]:
-    """The ID numbers a column holds in their usual form, before the rows are validated."""
-    numbers = set()
-    for value in set(cells):
-        if value.__class__ is str:
-            text = value.strip().upper()
-            if _LISTED_NUMBER.fullmatch(text):
-                numbers.add(text)
-    return list(numbers)
+    """The texts of a column of ID numbers, before the rows are validated.
+
+    Most are the numbers as validated; those that are not (written unusually) are simply
+    not found, and their rows are matched once the file has been read.
+    """
+    return [value for value in set(cells) if value.__class__ is str and len(value) == 18]
 
 
 def _listed_villages(cells: list) -> set[str]:
