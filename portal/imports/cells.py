@@ -238,6 +238,8 @@ class _Failed:
 
 _NOT_SEEN = object()
 _EMPTY = object()  # a cell that gives its column no value
+# Columns whose parser gives no value for an empty cell, and whose texts rarely repeat.
+_DISTINCT_FIELDS = frozenset(("phone", "guardian_phone", "guardian_name", "certificate_number"))
 _ID_DIGITS = re.compile(r"[0-9]{17}[0-9Xx]")
 _WEIGHT_OFFSET = 48 * sum(WEIGHTS)  # "0" is byte 48
 
@@ -284,7 +286,9 @@ def _row_checker(found: dict[str, int], today: date, mobility_header: str
     if "mobility" in found:  # checked before the other columns
         parsers = {"mobility": ("mobility", lambda v: parse_mobility(v, mobility_header)),
                    **parsers}
-    fields = [(key, found[key], target, _outcome(parser), {})
+    # Columns of mostly distinct texts (phones, names) are parsed each time, not remembered.
+    fields = [(key, found[key], target, parser if key in _DISTINCT_FIELDS else _outcome(parser),
+               None if key in _DISTINCT_FIELDS else {})
               for key, (target, parser) in parsers.items() if key in found]
     genders: dict[str, Any] = {}
     gender_outcome = _outcome(parse_gender)
@@ -317,18 +321,28 @@ def _row_checker(found: dict[str, int], today: date, mobility_header: str
                 if gender.__class__ is _Failed:
                     return None, ("gender", "gender", {})
                 return None, ("gender", "gender_mismatch", {})
-        for key, at, target, outcome, seen in fields:
+        for key, at, target, convert, seen in fields:
             value = row[at]
-            if value.__class__ is str:
-                result = seen.get(value, _NOT_SEEN)
-                if result is _NOT_SEEN:
-                    result = seen[value] = outcome(value)
+            if seen is None:
+                if value == "" or value is None:
+                    continue
+                try:
+                    result = convert(value)
+                except CellError as exc:
+                    return None, (key, str(exc), {})
+                if result is None or result == "":
+                    continue
             else:
-                result = outcome(value)
-            if result is _EMPTY:
-                continue
-            if result.__class__ is _Failed:
-                return None, (key, result.code, {})
+                if value.__class__ is str:
+                    result = seen.get(value, _NOT_SEEN)
+                    if result is _NOT_SEEN:
+                        result = seen[value] = convert(value)
+                else:
+                    result = convert(value)
+                if result is _EMPTY:
+                    continue
+                if result.__class__ is _Failed:
+                    return None, (key, result.code, {})
             values[target] = result
         number = values.get("certificate_number")
         if number and len(number) in (20, 22) and number[18] in "1234567" and (
