@@ -750,9 +750,6 @@ def import_file(township: Township, actor, path: Path, list_kind: str, *, max_ro
                          progress=(lambda d, t: progress("parsing", d, t)) if progress else None)
         result = _import_rows(township, actor, rows, progress)
         result.headers = rows.parsed.headers
-        # Freed now, the sheet and its records are not walked by the collector once it runs
-        # again (it would find them all among the objects made while it was paused).
-        del rows
     return result
 
 
@@ -802,6 +799,10 @@ def _import_rows(township: Township, actor, rows: SheetRows,
                 if new or names:
                     written.append(pipeline.submit(importer.write, importer.prepare(new, names)))
             total = len(matcher.new) + len(matcher.existing) + len(later)
+            imported = len(matcher.new)
+            # Written or being written: freed while the writer finishes.
+            matcher.new = []
+            rows.release()
             done = 0
             for future in written:
                 done += future.result()
@@ -814,12 +815,13 @@ def _import_rows(township: Township, actor, rows: SheetRows,
             found = _persons_by_number(connection, [r.values["id"].number for r in later])
             new = matcher.sort(later, found)
             importer.write(importer.prepare(new, matcher.take_new_villages()))
+            imported += len(new)
         entries = _entries_by_person(connection, matcher.own_person_ids(), parsed.list_kind)
         changed = [e for e in matcher.existing_with_changes(entries)
                    if e[3] or e[4] or e[2] is None]
         importer.apply_changes(changed)
     rejects = sorted(parsed.rejects + matcher.rejects, key=lambda r: r.row)
-    result = ImportResult(len(matcher.new), len(changed), len(rejects), rejects,
+    result = ImportResult(imported, len(changed), len(rejects), rejects,
                           len(matcher.new_villages))
     _record_import(township_id, actor, parsed.list_kind, result)
     if progress:

@@ -246,7 +246,8 @@ _WEIGHT_OFFSET = 48 * sum(WEIGHTS)  # "0" is byte 48
 
 def _plain_id(raw: Any, today: date) -> IdNumber:
     """`parse` for the common case (18 ASCII characters); anything else goes to `parse`."""
-    if raw.__class__ is str and len(raw) == 18 and _ID_DIGITS.fullmatch(raw):
+    if raw.__class__ is str and len(raw) == 18 and raw.isascii() and (
+            raw.isdigit() or _ID_DIGITS.fullmatch(raw)):
         text = raw if raw[17] != "x" else raw.upper()
         if text[:2] in PROVINCE_CODES:
             try:

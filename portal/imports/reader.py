@@ -222,6 +222,12 @@ class SheetRows:
         """Rows below the header (blank, total and note rows included)."""
         return len(self.cells) - self.parsed.header_row
 
+    def release(self) -> None:
+        """Let go of the sheet and of the accepted records (once they have been used)."""
+        self.cells = []
+        self.filled = set()
+        self.parsed.records = []
+
     def column_values(self, key: str) -> list:
         """The cells of a found column in the rows below the header, as read."""
         at = self.parsed.columns[key]
