@@ -6,10 +6,9 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from operator import mul
 from typing import Any
 
-from portal.domain.idcard import PROVINCE_CODES, WEIGHTS, IdNumber, IdNumberError, parse
+from portal.domain.idcard import PROVINCE_CODES, IdNumber, IdNumberError, parse
 from portal.imports.columns import CATEGORY_CODES, CATEGORY_NAMES
 
 _CATEGORY_WORDS = {name: code for name, code in zip(CATEGORY_NAMES, CATEGORY_CODES)} | {
@@ -241,7 +240,6 @@ _EMPTY = object()  # a cell that gives its column no value
 # Columns whose parser gives no value for an empty cell, and whose texts rarely repeat.
 _DISTINCT_FIELDS = frozenset(("phone", "guardian_phone", "guardian_name", "certificate_number"))
 _ID_DIGITS = re.compile(r"[0-9]{17}[0-9Xx]")
-_WEIGHT_OFFSET = 48 * sum(WEIGHTS)  # "0" is byte 48
 
 
 def _plain_id(raw: Any, today: date) -> IdNumber:
@@ -254,11 +252,12 @@ def _plain_id(raw: Any, today: date) -> IdNumber:
                 born = date.fromisoformat(text[6:14])  # YYYYMMDD, ASCII digits only here
             except ValueError:
                 born = None
-            if born is not None and born <= today and born.year >= 1880:
-                total = sum(map(mul, text[:17].encode(), WEIGHTS)) - _WEIGHT_OFFSET
-                if "10X98765432"[total % 11] == text[17]:
-                    gender = "male" if text[16] in "13579" else "female"
-                    return IdNumber(text, born, gender, text[:6], None)
+            # The check weights are 2**17 ... 2**1 modulo 11, and 13 = 2 modulo 11: the
+            # weighted sum is twice the 17 digits read in base 13, modulo 11.
+            if (born is not None and born <= today and born.year >= 1880
+                    and "10X98765432"[2 * int(text[:17], 13) % 11] == text[17]):
+                gender = "male" if text[16] in "13579" else "female"
+                return IdNumber(text, born, gender, text[:6], None)
     return parse(raw if raw != "" else None, today)
 
 
