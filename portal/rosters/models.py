@@ -47,15 +47,17 @@ class Person(TenantMixin, TimestampMixin, db.Model):
         # byte-order "C" collation on PostgreSQL, so one plain index serves both
         # ORDER BY and LIKE 'prefix%' (DESIGN.md: lists stay fast at province scale).
         Index("ix_persons_township_pinyin", "township_id", "name_pinyin", "id"),
-        # A village belongs to one township: this also serves the village's foreign key.
-        Index("ix_persons_village_pinyin", "village_id", "name_pinyin", "id"),
+        # The village first, so that this one index also serves its foreign key; the
+        # township next, so that a filter on both is answered by this index alone.
+        Index("ix_persons_village_township_pinyin", "village_id", "township_id", "name_pinyin",
+              "id"),
         Index("ix_persons_township_name", "township_id", "name", "id"),
         Index("ix_persons_township_initials", "township_id", "name_initials"),
         Index("ix_persons_township_id_reversed", "township_id", "id_reversed"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Indexed by ix_persons_village_pinyin.
+    # Indexed by ix_persons_village_township_pinyin.
     village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"))
     name: Mapped[str] = mapped_column(_byte_ordered(60))
     name_pinyin: Mapped[str] = mapped_column(_byte_ordered(200), default="")

@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: 3db397229ba2
+Revision ID: b8781a304167
 Revises: 
-Create Date: 2026-11-28 17:58:57.046026
+Create Date: 2026-11-28 18:37:04.850786
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '3db397229ba2'
+revision = 'b8781a304167'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -361,7 +361,7 @@ def upgrade():
         batch_op.create_index('ix_persons_township_initials', ['township_id', 'name_initials'], unique=False)
         batch_op.create_index('ix_persons_township_name', ['township_id', 'name', 'id'], unique=False)
         batch_op.create_index('ix_persons_township_pinyin', ['township_id', 'name_pinyin', 'id'], unique=False)
-        batch_op.create_index('ix_persons_village_pinyin', ['village_id', 'name_pinyin', 'id'], unique=False)
+        batch_op.create_index('ix_persons_village_township_pinyin', ['village_id', 'township_id', 'name_pinyin', 'id'], unique=False)
 
     op.create_table('guardianships',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -940,7 +940,7 @@ def downgrade():
 
     op.drop_table('guardianships')
     with op.batch_alter_table('persons', schema=None) as batch_op:
-        batch_op.drop_index('ix_persons_village_pinyin')
+        batch_op.drop_index('ix_persons_village_township_pinyin')
         batch_op.drop_index('ix_persons_township_pinyin')
         batch_op.drop_index('ix_persons_township_name')
         batch_op.drop_index('ix_persons_township_initials')
