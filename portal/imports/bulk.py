@@ -476,7 +476,7 @@ class _Pipeline:
                 continue
             try:
                 future.set_result(work(*args))
-            except Exception as exc:  # noqa: BLE001 - raised again in the caller's thread
+            except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
                 self._failure = exc
                 future.set_exception(exc)
 

@@ -474,3 +474,23 @@ def test_too_many_rows_are_refused_before_anything_is_written(
     result = bulk.import_file(township, None, _book(tmp_path, rows, "fits.xlsx"), "suspected",
                               max_rows=10)
     assert result.imported == 10
+
+
+def test_without_a_writer_thread_the_import_is_the_same(
+        staff, tmp_path, db_session, monkeypatch, small_chunks):
+    # As on a connection that must stay in its thread (an in-memory SQLite database).
+    township, _ = staff
+    monkeypatch.setattr(bulk._BulkWriter, "shares_threads", property(lambda self: False))
+    threads = set()
+    original = bulk._BulkWriter.insert
+
+    def insert(self, *args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(bulk._BulkWriter, "insert", insert)
+    result = _import(township, _book(tmp_path, suspected_rows(8, village="新寨")))
+    assert (result.imported, result.rejected, result.villages_created) == (8, 0, 1)
+    assert threads == {threading.main_thread().name}
+    assert _count(Person, township_id=township.id) == 8
+    assert _count(RosterEntry, township_id=township.id) == 8
