@@ -23,6 +23,7 @@ _NOTE_PREFIXES = ("注", "说明", "填表", "备注", "制表", "审核", "负�
 _TOTAL_ROW = re.compile(r"\s*(合\s*计|总\s*计|小\s*计|共\s*计|累\s*计)")
 _PAREN_CONTENT = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 _HEADER_JUNK = re.compile(r"[\s*＊※:：()（）\[\]【】/、,，.。_\-]")
+_is_text = str.__instancecheck__  # isinstance(value, str)
 
 
 class WorkbookError(Exception):
@@ -269,7 +270,7 @@ class SheetRows:
             else:
                 own = None
             # A total row (合计, 小计 ...): only a cell holding 计 can be one.
-            if any("计" in v for v in row if v.__class__ is str) and any(
+            if "计" in "".join(filter(_is_text, row)) and any(
                     isinstance(v, str) and _TOTAL_ROW.match(v)
                     for v in (own if own is not None else row) if v != ""):
                 result.skipped += 1
