@@ -51,6 +51,7 @@ from portal.rosters.services import name_keys
 CHUNK = 1000
 BULK_CACHE_KIB = -65536  # SQLite page cache while writing a list (negative: in KiB)
 SQLITE_ROWS_PER_STATEMENT = 4000  # at most, within SQLite's limit of parameters
+POSTGRESQL_ROWS_PER_COPY = 8000  # at least, unless no more rows are queued
 
 PERSON_FIELDS = ("ethnicity", "phone", "mobility", "poverty_registered")
 EXPIRED_FIELDS = ("certificate_number", "certificate_category", "certificate_grade",
@@ -453,6 +454,10 @@ class _Pipeline:
             self._jobs.put((future, work, args))
         return future
 
+    def busy(self) -> bool:
+        """Whether more work is queued (the caller may still be adding to it)."""
+        return not self._jobs.empty()
+
     def close(self) -> None:
         """Wait for all queued work; raise its failure if any."""
         self._stop()
@@ -578,13 +583,17 @@ class _Importer:
                              dates, names) for record in records],
             [_new_entry_row(record.values) for record in records])
 
-    def write(self, batch: _Batch) -> int:
-        """Insert a prepared batch (on SQLite, whole statements of it); its new people."""
+    def write(self, batch: _Batch, more_coming: Callable[[], bool] = bool) -> int:
+        """Insert a prepared batch (on SQLite, whole statements of it); its new people.
+
+        On PostgreSQL, rows wait while `more_coming()`: batches queued while the previous
+        COPY ran go in with one COPY.
+        """
         self.writer.insert_villages(batch.villages)
         ids = self.person_keys.take(len(batch.persons))
         self._persons += [(key, *row) for key, row in zip(ids, batch.persons, strict=True)]
         self._entries += [(key, *row) for key, row in zip(ids, batch.entries, strict=True)]
-        self._write_whole_statements()
+        self._write_whole_statements(more_coming)
         return len(batch.persons)
 
     def flush(self) -> None:
@@ -592,10 +601,11 @@ class _Importer:
         self._insert_persons(len(self._persons))
         self._insert_entries(len(self._entries))
 
-    def _write_whole_statements(self) -> None:
+    def _write_whole_statements(self, more_coming: Callable[[], bool]) -> None:
         per_statement = self.writer.rows_per_statement(PERSON_ROW_COLUMNS, self.person_shared)
         if per_statement is None:
-            self.flush()
+            if len(self._persons) >= POSTGRESQL_ROWS_PER_COPY or not more_coming():
+                self.flush()
             return
         self._insert_persons(len(self._persons) - len(self._persons) % per_statement)
         # An entry goes in after its person (the foreign key is checked at once).
@@ -797,7 +807,8 @@ def _import_rows(township: Township, actor, rows: SheetRows,
                 new = matcher.sort(chunk, found)
                 names = matcher.take_new_villages()
                 if new or names:
-                    written.append(pipeline.submit(importer.write, importer.prepare(new, names)))
+                    written.append(pipeline.submit(importer.write, importer.prepare(new, names),
+                                                   pipeline.busy))
             total = len(matcher.new) + len(matcher.existing) + len(later)
             imported = len(matcher.new)
             # Written or being written: freed while the writer finishes.
