@@ -24,8 +24,8 @@ from portal.imports.bulk import (
     ImportResult,
     _cycle_collector_paused,
     import_file,
-    plan_import,
 )
+from portal.imports.matching import plan_import
 from portal.imports.reader import WorkbookError, parse_workbook
 from portal.models_base import utcnow
 from portal.reference.models import Township

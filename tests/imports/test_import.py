@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.audit.models import AuditEvent
 from portal.domain import idcard
 from portal.extensions import db
-from portal.imports import bulk, exports, jobs, messages, reader
+from portal.imports import bulk, driver, exports, jobs, matching, messages, reader
 from portal.reference.models import Village
 from portal.rosters.models import ImportJob, Person, RosterEntry
 from tests.imports.conftest import SUSPECTED_HEADER, idn, suspected_rows, write_book
@@ -35,7 +35,7 @@ def small_chunks(monkeypatch):
     """Chunks of three rows and SQLite statements of two, so that small files take every path
     of the streamed import (whole statements, the rest, several chunks in the writer)."""
     monkeypatch.setattr(reader, "CHUNK_ROWS", 3)
-    monkeypatch.setattr(bulk, "SQLITE_ROWS_PER_STATEMENT", 2)
+    monkeypatch.setattr(driver, "SQLITE_ROWS_PER_STATEMENT", 2)
 
 
 def _book(tmp_path, rows, name="list.xlsx"):
@@ -80,7 +80,7 @@ def test_unknown_village_is_created_once_and_audited(staff, tmp_path, db_session
     township, _ = staff
     rows = suspected_rows(2, village="新寨村") + suspected_rows(1, start=50, village="新 寨村")
     parsed = reader.parse_workbook(_book(tmp_path, rows), "suspected")
-    plan = bulk.plan_import(township, parsed)
+    plan = matching.plan_import(township, parsed)
     assert plan.new_villages == ["新寨村"]
     bulk.apply_plan(township, None, plan)
     village = db.session.scalars(select(Village).where(Village.township_id == township.id,
@@ -365,7 +365,7 @@ def test_an_id_registered_meanwhile_is_a_conflict_and_nothing_is_written(
         staff, make_township, make_person, tmp_path, db_session):
     township, _ = staff
     rows = suspected_rows(3)
-    plan = bulk.plan_import(township, reader.parse_workbook(_book(tmp_path, rows),
+    plan = matching.plan_import(township, reader.parse_workbook(_book(tmp_path, rows),
                                                             "suspected"))
     make_person(make_township(), name="同时登记", id_number=rows[2][4])
     db.session.flush()
@@ -394,7 +394,7 @@ def test_streamed_import_does_what_the_preview_planned(
     rows[8][4] = spaced
     rows.append(list(rows[2]))  # the same person twice
     path = _book(tmp_path, rows)
-    plan = bulk.plan_import(township, reader.parse_workbook(path, "suspected"))
+    plan = matching.plan_import(township, reader.parse_workbook(path, "suspected"))
     progress = []
 
     result = bulk.import_file(township, user, path, "suspected", max_rows=50_000,
@@ -435,7 +435,7 @@ def test_a_database_failure_in_the_writer_reaches_the_caller(
         threads.append(threading.current_thread().name)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(bulk._BulkWriter, "insert", failing)
+    monkeypatch.setattr(driver.BulkWriter, "insert", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         _import(township, path)
     assert threads[-1] == "roster-import-writer"  # written beside the validation
@@ -451,7 +451,7 @@ def test_an_id_registered_after_the_lookup_is_a_conflict(
     rows = suspected_rows(9)
     make_person(make_township(), name="同时登记", id_number=rows[7][4])
     # As if the person had been registered elsewhere after the import looked the numbers up.
-    monkeypatch.setattr(bulk, "_persons_by_number", lambda connection, numbers: {})
+    monkeypatch.setattr(bulk, "persons_by_number", lambda connection, numbers: {})
     with pytest.raises(IntegrityError):
         _import(township, _book(tmp_path, rows))
     db.session.rollback()
@@ -477,15 +477,15 @@ def test_without_a_writer_thread_the_import_is_the_same(
         staff, tmp_path, db_session, monkeypatch, small_chunks):
     # As on a connection that must stay in its thread (an in-memory SQLite database).
     township, _ = staff
-    monkeypatch.setattr(bulk._BulkWriter, "shares_threads", property(lambda self: False))
+    monkeypatch.setattr(driver.BulkWriter, "shares_threads", property(lambda self: False))
     threads = set()
-    original = bulk._BulkWriter.insert
+    original = driver.BulkWriter.insert
 
     def insert(self, *args, **kwargs):
         threads.add(threading.current_thread().name)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(bulk._BulkWriter, "insert", insert)
+    monkeypatch.setattr(driver.BulkWriter, "insert", insert)
     result = _import(township, _book(tmp_path, suspected_rows(8, village="新寨")))
     assert (result.imported, result.rejected, result.villages_created) == (8, 0, 1)
     assert threads == {threading.main_thread().name}
