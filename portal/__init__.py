@@ -167,6 +167,8 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["mask_id"] = mask
     app.jinja_env.filters["mask_phone"] = mask_phone
+    # A family of LABELS translated once, for a table that shows it on every row.
+    app.jinja_env.filters["translated"] = lambda family: {k: str(v) for k, v in family.items()}
 
     @app.context_processor
     def inject():
