@@ -2,15 +2,19 @@
 
     python -m bench.roster_list --database-url postgresql://postgres@127.0.0.1:5432/bench_roster
 
-Creates (and afterwards drops) the database, builds the schema with the migrations, loads 13
-townships and 10,000 persons with PostgreSQL COPY, measures the people list of one township as
-its staff member sees it, grows the population to 1,000,000, VACUUM ANALYZEs, measures again, and
-prints the medians with the ratio 1M ÷ 10k per operation and overall (goal: ≤ 1.5).
+Creates (and afterwards drops) two databases, the named one and a sibling "<name>_small",
+builds their schemas with the migrations, loads 13 townships into each and with PostgreSQL
+COPY 10,000 persons into the small one and the same 10,000 plus 990,000 more into the large
+one (VACUUM ANALYZE after each load), then measures the people list of one township as its
+staff member sees it on both, requests to the two databases alternating so that a busy
+moment of a shared machine slows both alike, and prints the medians with the ratio
+1M ÷ 10k per operation and overall (goal: ≤ 1.5).
 """
 from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -26,7 +30,6 @@ from bench.common import (
     geometric_mean,
     logged_in_client,
     make_app,
-    median_ms,
 )
 
 GOAL = 1.5
@@ -205,24 +208,39 @@ def list_operations(app, township_code: str) -> tuple[list[Operation], int, int]
     ], total, last_page
 
 
-def measure(client, township_code, operations, repeat) -> dict[str, float]:
-    """Median milliseconds of each operation (each query of it `repeat` times)."""
+def measure(clients: dict[int, object], township_code: str,
+            operations: dict[int, list[Operation]], repeat: int) -> dict[int, dict[str, float]]:
+    """Median milliseconds of each operation at each size, the sizes' requests interleaved.
+
+    Requests to the small and the large database alternate (which goes first alternates
+    too), so a busy moment of a shared machine slows both sides alike instead of one phase.
+    """
     base = f"/t/{township_code}/persons"
-    results = {}
-    for op in operations:
-        urls = [f"{base}?{urlencode(q)}" if q else base for q in op.queries]
-        for url in urls:
-            response = client.get(url)
-            if response.status_code != 200:
-                raise RuntimeError(f"GET {url} answered {response.status_code}")
-            if f"{base}/" not in response.get_data(as_text=True):
-                print(f"  warning: no person listed for {url}", file=sys.stderr)
-        cycle = iter(range(10**9))
-
-        def one(urls=urls, cycle=cycle):
-            client.get(urls[next(cycle) % len(urls)]).get_data()
-
-        results[op.label] = median_ms(one, repeat * len(urls))
+    sizes = list(clients)
+    results: dict[int, dict[str, float]] = {size: {} for size in sizes}
+    for index, label in enumerate(op.label for op in operations[sizes[0]]):
+        urls = {}
+        for size in sizes:
+            op = operations[size][index]
+            urls[size] = [f"{base}?{urlencode(q)}" if q else base for q in op.queries]
+            for url in urls[size]:
+                response = clients[size].get(url)
+                if response.status_code != 200:
+                    raise RuntimeError(f"GET {url} answered {response.status_code}")
+                if f"{base}/" not in response.get_data(as_text=True):
+                    print(f"  warning: no person listed for {url}", file=sys.stderr)
+                for _ in range(2):  # warm-up
+                    clients[size].get(url).get_data()
+        times: dict[int, list[float]] = {size: [] for size in sizes}
+        for turn in range(repeat * len(urls[sizes[0]])):
+            order = sizes if turn % 2 == 0 else sizes[::-1]
+            for size in order:
+                url = urls[size][turn % len(urls[size])]
+                started = time.perf_counter()
+                clients[size].get(url).get_data()
+                times[size].append((time.perf_counter() - started) * 1000)
+        for size in sizes:
+            results[size][label] = statistics.median(times[size])
     return results
 
 
@@ -270,43 +288,54 @@ def main(argv: list[str] | None = None) -> int:
     if not args.database_url.startswith("postgresql"):
         parser.error("the benchmark runs on PostgreSQL")
 
-    rng = random.Random(20200507)
-    with fresh_database(args.database_url, keep=args.keep) as url:
-        app = make_app(url)
-        villages, codes = seed_reference(app)
-        weights = [TOWNSHIP_WEIGHTS.get(codes[tid], 6) for tid in villages]
-        started = time.perf_counter()
-        names = name_pool(rng, 20_000)
-        print(f"name pool: {len(names)} names in {time.perf_counter() - started:.1f} s")
-        seen: set[str] = set()
-        client = logged_in_client(app, "bench_staff")
-        figures: dict[int, dict[str, float]] = {}
+    small_url = _sibling(args.database_url, "_small")
+    with (fresh_database(args.database_url, keep=args.keep) as large_url,
+          fresh_database(small_url, keep=args.keep) as small_url):
+        apps, clients, operations = {}, {}, {}
         searches = None
-        for size in (args.small, args.large):
-            have = args.small if figures else 0
-            seconds = load_persons(url, rng, size - have, villages, weights, names, seen)
+        for size, url in ((args.small, small_url), (args.large, large_url)):
+            # The same seed for both databases: the large one holds the small one's persons
+            # (same ids, names, villages) and 990,000 more.
+            rng = random.Random(20200507)
+            app = apps[size] = make_app(url)
+            villages, codes = seed_reference(app)
+            weights = [TOWNSHIP_WEIGHTS.get(codes[tid], 6) for tid in villages]
+            names = name_pool(rng, 20_000)
+            seen: set[str] = set()
+            seconds = load_persons(url, rng, args.small, villages, weights, names, seen)
+            if size == args.large:
+                seconds += load_persons(url, rng, size - args.small, villages, weights, names,
+                                        seen)
             lists, in_township, last_page = list_operations(app, MEASURED_TOWNSHIP)
             print(f"{size:>9,} persons loaded in {seconds:.0f} s; township "
                   f"{MEASURED_TOWNSHIP}: {in_township:,} persons, middle page "
                   f"{lists[1].queries[0]['page']} of {last_page}")
-            if searches is None:
+            if searches is None:  # terms from the small database: found in both
                 searches = pick_operations(app, MEASURED_TOWNSHIP, 5)
-            operations = lists + searches
-            figures[size] = measure(client, MEASURED_TOWNSHIP, operations, args.repeat)
+            clients[size] = logged_in_client(app, "bench_staff")
+            operations[size] = lists + searches
+        figures = measure(clients, MEASURED_TOWNSHIP, operations, args.repeat)
         report(figures, args.small, args.large)
         if args.explain:
-            by_label = {op.label: op for op in operations}
+            by_label = {op.label: op for op in operations[args.large]}
             for label, small_ms in figures[args.small].items():
                 if figures[args.large][label] / small_ms > GOAL:
                     print(f"\n== {label}")
-                    print(explain_slowest(app, client, MEASURED_TOWNSHIP,
-                                          by_label[label].queries[0]))
-        with app.app_context():
-            from portal.extensions import db
+                    print(explain_slowest(apps[args.large], clients[args.large],
+                                          MEASURED_TOWNSHIP, by_label[label].queries[0]))
+        for app in apps.values():
+            with app.app_context():
+                from portal.extensions import db
 
-            db.engine.dispose()
+                db.engine.dispose()
     ratios = [figures[args.large][k] / figures[args.small][k] for k in figures[args.small]]
     return 0 if geometric_mean(ratios) <= GOAL else 1
+
+
+def _sibling(url: str, suffix: str) -> str:
+    """`url` with `suffix` added to its database name."""
+    head, _, name = url.rpartition("/")
+    return f"{head}/{name}{suffix}"
 
 
 def report(figures: dict[int, dict[str, float]], small: int, large: int) -> None:
