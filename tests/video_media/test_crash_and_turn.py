@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -118,6 +119,27 @@ def test_killed_service_leaves_a_playable_partial_recording(tmp_path):
     assert not list((tmp_path / "spool").glob("*.mp4"))  # uploaded, not kept twice
 
 
+def _wait_for_stun(port: int, timeout: float = 15.0) -> None:
+    """Wait until a STUN Binding request to 127.0.0.1:`port` is answered (the server is up).
+
+    A fixed pause was not enough on a busy machine: the client's allocation then failed and
+    its offer carried no relay candidate.
+    """
+    request = struct.pack("!HHI12s", 0x0001, 0, 0x2112A442, os.urandom(12))
+    deadline = time.monotonic() + timeout
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(0.2)
+        while time.monotonic() < deadline:
+            sock.sendto(request, ("127.0.0.1", port))
+            try:
+                answer, _ = sock.recvfrom(2048)
+            except TimeoutError:
+                continue
+            if answer[:2] == b"\x01\x01" and answer[8:20] == request[8:20]:
+                return
+    raise TimeoutError
+
+
 @pytest.fixture
 def coturn(tmp_path):
     """coturn on loopback with one long-term credential (test settings, never production)."""
@@ -132,7 +154,11 @@ def coturn(tmp_path):
         "--min-port=49160", "--max-port=49300", "--allow-loopback-peers",
         f"--userdb={tmp_path / 'turndb'}", f"--pidfile={tmp_path / 'turn.pid'}",
         "--log-file=stdout"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
+    try:
+        _wait_for_stun(port)
+    except TimeoutError:
+        process.kill()
+        pytest.fail("coturn did not answer on its port")
     yield {"urls": f"turn:127.0.0.1:{port}", "username": "media", "credential": "turn-pass"}
     process.terminate()
     process.wait(10)
