@@ -37,13 +37,13 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, VideoFrame
 from av.video.reformatter import VideoReformatter
 
+from .recording import AUDIO_RATE
 from .relay import VIDEO_TIME_BASE, RateCap, fit_within
 
 logger = logging.getLogger("assessment_video")
 
 INBOX_LIMIT = 45  # 3 s at 15 fps: a sender this far behind starts again from a keyframe
 AUDIO_INBOX_LIMIT = 50  # 1 s of 20 ms packets
-AUDIO_RATE = 48000
 KEYFRAME_REQUEST_INTERVAL = 0.3  # seconds between two picture-loss requests to one source
 RATE_WINDOW = 30  # frames over which a source's frame rate is measured
 RATE_TOLERANCE = 1.25  # a source up to 25 % over the frame-rate cap is still forwarded

@@ -25,7 +25,7 @@ from assessment_video.relay import yuv420p_frame
 VIDEO_CLOCK = 90000
 
 
-def _pattern(width: int, height: int, step: int) -> bytes:
+def pattern_picture(width: int, height: int, step: int) -> bytes:
     """A moving gradient with a band of noise (so the encoders have texture to work on)."""
     row = bytes((x + step * 6) % 220 + 16 for x in range(width))
     band = height // 6
@@ -44,7 +44,7 @@ class PatternVideoTrack(MediaStreamTrack):
         super().__init__()
         self.size = (width, height)
         self.fps = fps
-        self._pictures = [_pattern(width, height, i) for i in range(loop)]
+        self._pictures = [pattern_picture(width, height, i) for i in range(loop)]
         self._count = 0
         self._start: float | None = None
 
@@ -62,6 +62,24 @@ class PatternVideoTrack(MediaStreamTrack):
         return frame
 
 
+def vp8_packets(pictures: list[bytes], width: int, height: int, bitrate: int,
+                gop: int | None = None) -> list[bytes]:
+    """`pictures` (packed yuv420p) encoded as realtime VP8, one packet each, a keyframe first."""
+    encoder = av.CodecContext.create("libvpx", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
+    encoder.bit_rate = bitrate
+    encoder.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+    if gop is not None:
+        encoder.gop_size = gop
+    encoder.options = {"deadline": "realtime", "cpu-used": "-6", "lag-in-frames": "0"}
+    packets: list[bytes] = []
+    for i, picture in enumerate(pictures):
+        frame = yuv420p_frame(picture, width, height)
+        frame.pts = i * (VIDEO_CLOCK // 15)
+        packets += [bytes(p) for p in encoder.encode(frame)]
+    return packets + [bytes(p) for p in encoder.encode(None)]
+
+
 class EncodedPatternTrack(PatternVideoTrack):
     """A camera whose VP8 was encoded beforehand: sends packets, costs its process no encoding.
 
@@ -73,18 +91,7 @@ class EncodedPatternTrack(PatternVideoTrack):
     def __init__(self, width: int = 320, height: int = 240, fps: int = 15, loop: int = 30,
                  bitrate: int = 500_000):
         super().__init__(width, height, fps, loop)
-        encoder = av.CodecContext.create("libvpx", "w")
-        encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
-        encoder.bit_rate = bitrate
-        encoder.time_base = fractions.Fraction(1, VIDEO_CLOCK)
-        encoder.gop_size = loop
-        encoder.options = {"deadline": "realtime", "cpu-used": "-6", "lag-in-frames": "0"}
-        self._packets: list[bytes] = []
-        for i, picture in enumerate(self._pictures):
-            frame = yuv420p_frame(picture, width, height)
-            frame.pts = i
-            self._packets += [bytes(p) for p in encoder.encode(frame)]
-        self._packets += [bytes(p) for p in encoder.encode(None)]
+        self._packets = vp8_packets(self._pictures, width, height, bitrate, gop=loop)
 
     async def recv(self) -> av.Packet:
         if self.readyState != "live":

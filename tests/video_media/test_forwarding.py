@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import fractions
 import types
 
 import av
@@ -14,10 +13,9 @@ from assessment_video.forwarding import (
     VideoForwardTrack,
     vp8_keyframe_size,
 )
-from assessment_video.relay import yuv420p_frame
 
 from .harness import media_config, run_async, running_service
-from .synthetic import MediaClient, _pattern, wait_for
+from .synthetic import MediaClient, pattern_picture, vp8_packets, wait_for
 
 ROOM = "forwarding-room"
 VP8 = types.SimpleNamespace(name="VP8", clockRate=90000, mimeType="video/VP8",
@@ -26,17 +24,8 @@ VP8 = types.SimpleNamespace(name="VP8", clockRate=90000, mimeType="video/VP8",
 
 def vp8_stream(width: int, height: int, count: int) -> list[bytes]:
     """`count` VP8 frames of width × height, a keyframe first."""
-    encoder = av.CodecContext.create("libvpx", "w")
-    encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
-    encoder.time_base = fractions.Fraction(1, 90000)
-    encoder.bit_rate = 300_000
-    encoder.options = {"deadline": "realtime", "lag-in-frames": "0"}
-    packets: list[bytes] = []
-    for i in range(count):
-        frame = yuv420p_frame(_pattern(width, height, i), width, height)
-        frame.pts = i * 6000
-        packets += [bytes(p) for p in encoder.encode(frame)]
-    return packets
+    pictures = [pattern_picture(width, height, i) for i in range(count)]
+    return vp8_packets(pictures, width, height, 300_000)
 
 
 def items(packets: list[bytes], first_timestamp: int = 0,
