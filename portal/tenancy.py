@@ -13,7 +13,7 @@ from functools import wraps
 
 from flask import Blueprint, abort, g
 from flask_login import current_user
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, select
 
 from portal.auth.roles import CITY_ROLES, ROLE_PERMISSIONS, Permission, Role
 from portal.extensions import db
@@ -73,27 +73,17 @@ def access_for(user, township: Township | None) -> Access | None:
 
 
 def _has_assignment_in(user_id: int, role: Role, township_id: int) -> bool:
-    from portal.cases.models import Case
-    from portal.rosters.models import Guardianship, PovertyAssignment
+    """Whether an assignment role links the user to anybody in the township: the Person
+    policy's rule for that role, so that the link is written once."""
+    from portal.access import policy_for
+    from portal.rosters.models import Person
 
-    if role == Role.DOCTOR:
-        from portal.scheduling.models import HomeVisitMember
-
-        stmt = select(Case.id).where(
-            Case.township_id == township_id,
-            (Case.doctor_id == user_id) | (Case.second_doctor_id == user_id),
-        )
-        if db.session.execute(stmt.limit(1)).first() is not None:
-            return True
-        team = select(HomeVisitMember.id).where(
-            HomeVisitMember.township_id == township_id, HomeVisitMember.user_id == user_id
-        )
-        return db.session.execute(team.limit(1)).first() is not None
-    model = {Role.GUARDIAN: Guardianship, Role.POVERTY_CADRE: PovertyAssignment}.get(role)
-    if model is None:
+    rule = policy_for(Person).rules.get(role)
+    if rule is None or isinstance(rule, str):
         return False
-    stmt = select(model.id).where(model.user_id == user_id, model.township_id == township_id)
-    return db.session.execute(stmt.limit(1)).first() is not None
+    linked = select(Person.id).where(Person.township_id == township_id,
+                                     rule(Access(user_id=user_id, township=None)))
+    return db.session.execute(linked.limit(1)).first() is not None
 
 
 def current_access() -> Access:
@@ -108,21 +98,16 @@ def _entity_of(stmt: Select):
 
 
 def scoped(stmt: Select, access: Access | None = None) -> Select:
-    """Restrict a SELECT of a tenant model to what `access` (default: g.access) may see."""
+    """Restrict a SELECT to what `access` (default: g.access) may see, by the model's policy in
+    `portal.access`; a model without a policy raises `NoAccessPolicy` (nothing is returned)."""
+    from portal.access import policy_for
+
     access = access or current_access()
     model = _entity_of(stmt)
-    if access.township is not None:
+    policy = policy_for(model)
+    if policy.tenant and access.township is not None:
         stmt = stmt.where(model.township_id == access.township.id)
-    elif not access.city_wide and not access.roles & ASSIGNMENT_ROLES:
-        return stmt.where(false())
-    if access.whole_township:
-        return stmt
-    restrict = getattr(model, "restrict_to_access", None)
-    if restrict is None:
-        # A model without a narrower rule is township-wide data (villages, days); a
-        # cross-township workspace has no township, so it sees none of it.
-        return stmt if access.township is not None else stmt.where(false())
-    return restrict(stmt, access)
+    return stmt.where(policy.condition(access))
 
 
 def get_scoped_or_404(model, object_id, access: Access | None = None):

@@ -9,11 +9,10 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.cases.models import Case, CaseOwnedMixin
+from portal.cases.models import Case
 from portal.extensions import db
 from portal.models_base import TenantMixin, utcnow
 
@@ -23,7 +22,7 @@ EXCEPTIONS = ("obvious_limb_loss", "stroke_over_60", "mental_hospital_records",
               "organised_batch")
 
 
-class Assessment(CaseOwnedMixin, TenantMixin, db.Model):
+class Assessment(TenantMixin, db.Model):
     """One signed assessment of a case: measurements, implied and doctor's grade, exception."""
 
     __tablename__ = "assessments"
@@ -58,7 +57,6 @@ class Assessment(CaseOwnedMixin, TenantMixin, db.Model):
     def mismatch(self) -> bool:
         return self.grade != self.implied_grade
 
-
     def __repr__(self) -> str:
         return f"<Assessment {self.id} case {self.case_id} {self.category} {self.grade}>"
 
@@ -77,13 +75,6 @@ class SecondReview(TenantMixin, db.Model):
 
     assessment: Mapped[Assessment] = relationship(back_populates="reviews")
     doctor = relationship("User")
-
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """A review is visible when its case is."""
-        visible = Case.restrict_to_access(select(Case.id), access)
-        return stmt.where(cls.assessment_id.in_(
-            select(Assessment.id).where(Assessment.case_id.in_(visible))))
 
     def __repr__(self) -> str:
         return f"<SecondReview {self.assessment_id} {self.agrees}>"

@@ -47,13 +47,16 @@ class Permission(StrEnum):
     APPROVE_CASES = "approve_cases"  # city review and approval
     MANAGE_DOCTORS = "manage_doctors"  # doctors' registry and certifications
     VIEW_CASES = "view_cases"
+    # Print and dispatch batches and their lists name every holder in them.
+    VIEW_BATCHES = "view_batches"
 
 
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITY_ADMIN: frozenset(P) - {P.ASSESS},
     Role.SUPERVISOR: frozenset(
-        {P.VIEW_PERSONS, P.EXPORT_ROSTER, P.VIEW_CITY, P.VIEW_AUDIT, P.VIEW_CASES}
+        {P.VIEW_PERSONS, P.EXPORT_ROSTER, P.VIEW_CITY, P.VIEW_AUDIT, P.VIEW_CASES,
+         P.VIEW_BATCHES}
     ),
     Role.HEALTH_COORDINATOR: frozenset(
         {P.VIEW_PERSONS, P.VIEW_CITY, P.VIEW_CASES, P.MANAGE_DOCTORS, P.SCHEDULE}
@@ -69,6 +72,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_CASES,
             P.MANAGE_CASES,
             P.SCHEDULE,
+            P.VIEW_BATCHES,
         }
     ),
     Role.VILLAGE_LIAISON: frozenset(

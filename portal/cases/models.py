@@ -10,9 +10,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    false,
-    or_,
-    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -87,41 +84,11 @@ class Case(TenantMixin, TimestampMixin, db.Model):
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
     )
 
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """Doctors see the cases they assess or review; others see the cases of people they see."""
-        from portal.auth.roles import Role
-
-        conditions = []
-        if Role.DOCTOR in access.roles:
-            from portal.scheduling.models import HomeVisit, HomeVisitMember
-
-            on_team = select(HomeVisit.case_id).join(HomeVisitMember).where(
-                HomeVisitMember.user_id == access.user_id
-            )
-            conditions.append(
-                or_(cls.doctor_id == access.user_id, cls.second_doctor_id == access.user_id,
-                    cls.id.in_(on_team))
-            )
-        people_roles = access.roles - {Role.DOCTOR}
-        if people_roles:
-            visible = Person.restrict_to_access(select(Person.id), access)
-            conditions.append(cls.person_id.in_(visible))
-        return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
-
     def __repr__(self) -> str:
         return f"<Case {self.id} {self.kind} {self.state}>"
 
 
-class CaseOwnedMixin:
-    """A tenant row that belongs to a case (`case_id`): visible exactly when its case is."""
-
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        return stmt.where(cls.case_id.in_(Case.restrict_to_access(select(Case.id), access)))
-
-
-class CaseEvent(CaseOwnedMixin, TenantMixin, db.Model):
+class CaseEvent(TenantMixin, db.Model):
     """One step of a case's timeline (the transition, who, when, a note)."""
 
     __tablename__ = "case_events"
@@ -137,7 +104,6 @@ class CaseEvent(CaseOwnedMixin, TenantMixin, db.Model):
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor = relationship("User")
-
 
     def __repr__(self) -> str:
         return f"<CaseEvent {self.case_id} {self.action}>"

@@ -9,11 +9,10 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.cases.models import Case, CaseOwnedMixin
+from portal.cases.models import Case
 from portal.extensions import db
 from portal.models_base import TenantMixin, utcnow
 from portal.rosters.models import Person
@@ -79,7 +78,7 @@ class DispatchBatch(TenantMixin, db.Model):
         return f"<DispatchBatch {self.id} township={self.township_id}>"
 
 
-class Certificate(CaseOwnedMixin, TenantMixin, db.Model):
+class Certificate(TenantMixin, db.Model):
     """One printed card: the case's number, category, grade and dates, and its QR token."""
 
     __tablename__ = "certificates"
@@ -112,7 +111,6 @@ class Certificate(CaseOwnedMixin, TenantMixin, db.Model):
     dispatch_batch: Mapped[DispatchBatch | None] = relationship(back_populates="certificates")
     handover: Mapped["Handover | None"] = relationship(back_populates="certificate")
     reprints: Mapped[list["Reprint"]] = relationship(order_by="Reprint.id")
-
 
     def __repr__(self) -> str:
         return f"<Certificate {self.id} case={self.case_id} {self.status}>"
@@ -158,12 +156,6 @@ class Handover(TenantMixin, db.Model):
 
     certificate: Mapped[Certificate] = relationship(back_populates="handover")
     handed_by = relationship("User", foreign_keys=[handed_by_id])
-
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """A handover is visible when its certificate's case is."""
-        visible = Certificate.restrict_to_access(select(Certificate.id), access)
-        return stmt.where(cls.certificate_id.in_(visible))
 
     def __repr__(self) -> str:
         return f"<Handover {self.id} certificate={self.certificate_id}>"

@@ -117,7 +117,7 @@ def _overdue_rows(access, today):
 
 @bp.route("/")
 @login_required
-@require(Permission.VIEW_CASES)
+@require(Permission.VIEW_BATCHES)
 def index():
     """Certificates overview: ready cases per township, batches, flagged receipts."""
     access = current_access()
@@ -179,7 +179,7 @@ def _load_batch(batch_id) -> PrintBatch:
 
 @bp.route("/batches/<batch_id>")
 @login_required
-@require(Permission.VIEW_CASES)
+@require(Permission.VIEW_BATCHES)
 def show_batch(batch_id):
     """One print batch: its certificates, and the steps open to it."""
     batch = _load_batch(batch_id)
@@ -190,7 +190,7 @@ def show_batch(batch_id):
 
 @bp.route("/batches/<batch_id>/list")
 @login_required
-@require(Permission.VIEW_CASES)
+@require(Permission.VIEW_BATCHES)
 def print_batch_list(batch_id):
     """The printable A4 list of a print batch."""
     batch = _load_batch(batch_id)
@@ -307,7 +307,7 @@ def new_dispatch():
 
 @bp.route("/dispatches/<dispatch_id>")
 @login_required
-@require(Permission.VIEW_CASES)
+@require(Permission.VIEW_BATCHES)
 def show_dispatch(dispatch_id):
     """One dispatch batch as the city sees it: sent, received, counted, handed over."""
     batch = get_scoped_or_404(DispatchBatch, dispatch_id)
@@ -317,7 +317,7 @@ def show_dispatch(dispatch_id):
 
 @bp.route("/overdue")
 @login_required
-@require(Permission.VIEW_CASES)
+@require(Permission.VIEW_BATCHES)
 def overdue():
     """Certificates stuck on the way, across townships, with their age in days."""
     today = local_today()
@@ -328,7 +328,7 @@ def overdue():
 
 @bp.route("/destruction", methods=["GET", "POST"])
 @login_required
-@require(Permission.VIEW_CASES)
+@require(Permission.VIEW_BATCHES)
 def destruction():
     """The printable list of collected old certificates awaiting destruction."""
     access = current_access()
@@ -349,7 +349,7 @@ def destruction():
 
 @township_bp.route("/")
 @login_required
-@require(Permission.VIEW_CASES)
+@require(Permission.VIEW_BATCHES)
 def township_index():
     """The township's parcels and the certificates waiting to be handed over, with age."""
     access = current_access()
@@ -364,7 +364,7 @@ def township_index():
 
 @township_bp.route("/overdue")
 @login_required
-@require(Permission.VIEW_CASES)
+@require(Permission.VIEW_BATCHES)
 def township_overdue():
     """The township's certificates stuck on the way, with their age in days."""
     today = local_today()
@@ -375,7 +375,7 @@ def township_overdue():
 
 @township_bp.route("/dispatches/<dispatch_id>", methods=["GET", "POST"])
 @login_required
-@require(Permission.VIEW_CASES)
+@require(Permission.VIEW_BATCHES)
 def township_dispatch(dispatch_id):
     """A parcel from the city: count it and acknowledge receipt."""
     batch = get_scoped_or_404(DispatchBatch, dispatch_id)
@@ -405,7 +405,7 @@ def township_dispatch(dispatch_id):
 
 @township_bp.route("/dispatches/<dispatch_id>/receipts")
 @login_required
-@require(Permission.VIEW_CASES)
+@require(Permission.VIEW_BATCHES)
 def receipt_list(dispatch_id):
     """The printable handover receipt list of a parcel, with a signature column."""
     batch = get_scoped_or_404(DispatchBatch, dispatch_id)

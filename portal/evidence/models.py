@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.cases.models import Case, CaseOwnedMixin
+from portal.cases.models import Case
 from portal.extensions import db
 from portal.models_base import TenantMixin, utcnow
 
@@ -12,7 +12,7 @@ EVIDENCE_KINDS = ("photo", "video", "medical_record", "statement", "recording", 
                   "signed_form")
 
 
-class Evidence(CaseOwnedMixin, TenantMixin, db.Model):
+class Evidence(TenantMixin, db.Model):
     __tablename__ = "evidence"
     __table_args__ = (Index("ix_evidence_case_created", "case_id", "created_at"),)
 

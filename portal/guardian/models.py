@@ -4,14 +4,14 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.cases.models import Case, CaseOwnedMixin
+from portal.cases.models import Case
 from portal.extensions import db
 from portal.models_base import TenantMixin, utcnow
 
 INVITE_MODES = ("account", "session", "existing")
 
 
-class GuardianInvite(CaseOwnedMixin, TenantMixin, db.Model):
+class GuardianInvite(TenantMixin, db.Model):
     """A single-use, expiring link for one case; only the SHA-256 of its token is stored."""
 
     __tablename__ = "guardian_invites"
@@ -62,7 +62,7 @@ DOCUMENTS = ("id_card", "household_register", "portrait", "guardian_id", "medica
              "video", "other_photo")
 
 
-class GuardianUpload(CaseOwnedMixin, TenantMixin, db.Model):
+class GuardianUpload(TenantMixin, db.Model):
     """Which document a guardian said one piece of uploaded evidence is."""
 
     __tablename__ = "guardian_uploads"

@@ -13,9 +13,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
-    false,
-    or_,
-    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -87,41 +84,6 @@ class Person(TenantMixin, TimestampMixin, db.Model):
         back_populates="person", order_by="RosterEntry.list_kind"
     )
 
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """Narrow to the people a liaison, guardian or cadre is linked to (DESIGN.md §3)."""
-        from portal.auth.roles import Role
-
-        conditions = []
-        if Role.VILLAGE_LIAISON in access.roles:
-            conditions.append(cls.village_id.in_(sorted(access.village_ids) or [-1]))
-        if Role.GUARDIAN in access.roles:
-            conditions.append(
-                cls.id.in_(
-                    select(Guardianship.person_id).where(Guardianship.user_id == access.user_id)
-                )
-            )
-        if Role.DOCTOR in access.roles:
-            from portal.cases.models import Case
-
-            conditions.append(
-                cls.id.in_(
-                    select(Case.person_id).where(
-                        (Case.doctor_id == access.user_id)
-                        | (Case.second_doctor_id == access.user_id)
-                    )
-                )
-            )
-        if Role.POVERTY_CADRE in access.roles:
-            conditions.append(
-                cls.id.in_(
-                    select(PovertyAssignment.person_id).where(
-                        PovertyAssignment.user_id == access.user_id
-                    )
-                )
-            )
-        return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
-
     def __repr__(self) -> str:
         return f"<Person {self.id}>"
 
@@ -148,12 +110,6 @@ class RosterEntry(TenantMixin, TimestampMixin, db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
 
     person: Mapped[Person] = relationship(back_populates="roster_entries")
-
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """An entry is visible when its person is."""
-        visible = Person.restrict_to_access(select(Person.id), access)
-        return stmt.where(cls.person_id.in_(visible))
 
     def __repr__(self) -> str:
         return f"<RosterEntry {self.list_kind} {self.person_id}>"

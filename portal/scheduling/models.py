@@ -11,12 +11,10 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
-    or_,
-    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.cases.models import Case, CaseOwnedMixin
+from portal.cases.models import Case
 from portal.extensions import db
 from portal.models_base import TenantMixin, TimestampMixin, utcnow
 from portal.reference.models import ConcentratedDay
@@ -26,7 +24,7 @@ VISIT_STATUSES = ("booked", "done", "cancelled")
 VISIT_OUTCOMES = ("assessed", "not_at_home", "refused", "moved_to_video")
 
 
-class DayAssignment(CaseOwnedMixin, TenantMixin, db.Model):
+class DayAssignment(TenantMixin, db.Model):
     """A case's place on a concentrated day, with its attendance.
 
     The case's current day is `Case.concentrated_day_id`; rows of earlier days stay as history
@@ -47,7 +45,6 @@ class DayAssignment(CaseOwnedMixin, TenantMixin, db.Model):
 
     day: Mapped[ConcentratedDay] = relationship()
     case: Mapped[Case] = relationship()
-
 
     def __repr__(self) -> str:
         return f"<DayAssignment {self.day_id} {self.case_id} {self.attendance}>"
@@ -86,13 +83,6 @@ class HomeVisit(TenantMixin, TimestampMixin, db.Model):
     def staff(self) -> list:
         return [m.user for m in self.members if not m.is_doctor]
 
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """Visible with its case, and to every member of the visiting team."""
-        team = select(HomeVisitMember.visit_id).where(HomeVisitMember.user_id == access.user_id)
-        visible_cases = Case.restrict_to_access(select(Case.id), access)
-        return stmt.where(or_(cls.case_id.in_(visible_cases), cls.id.in_(team)))
-
     def __repr__(self) -> str:
         return f"<HomeVisit {self.id} {self.visit_date} {self.status}>"
 
@@ -111,12 +101,6 @@ class HomeVisitMember(TenantMixin, db.Model):
 
     visit: Mapped[HomeVisit] = relationship(back_populates="members")
     user = relationship("User")
-
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """A team row is visible when its visit is."""
-        visible = HomeVisit.restrict_to_access(select(HomeVisit.id), access)
-        return stmt.where(cls.visit_id.in_(visible))
 
     def __repr__(self) -> str:
         return f"<HomeVisitMember {self.visit_id} {self.user_id}>"

@@ -9,11 +9,10 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
-    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.cases.models import Case, CaseOwnedMixin
+from portal.cases.models import Case
 from portal.extensions import db
 from portal.models_base import TenantMixin, TimestampMixin, utcnow
 
@@ -23,7 +22,7 @@ ACTIVE_STATES = frozenset({"scheduled", "waiting", "live"})
 CONSENT_PARTIES = ("doctor", "guardian")
 
 
-class VideoSession(CaseOwnedMixin, TenantMixin, TimestampMixin, db.Model):
+class VideoSession(TenantMixin, TimestampMixin, db.Model):
     """One scheduled video assessment of a case, held in one room of one media node."""
 
     __tablename__ = "video_sessions"
@@ -55,7 +54,6 @@ class VideoSession(CaseOwnedMixin, TenantMixin, TimestampMixin, db.Model):
         back_populates="session", order_by="VideoConsent.id", cascade="all, delete-orphan"
     )
 
-
     def consent_of(self, party: str) -> "VideoConsent | None":
         return next((c for c in self.consents if c.party == party), None)
 
@@ -82,12 +80,6 @@ class VideoConsent(TenantMixin, db.Model):
 
     session: Mapped[VideoSession] = relationship(back_populates="consents")
 
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """A consent is visible when its session is."""
-        visible = VideoSession.restrict_to_access(select(VideoSession.id), access)
-        return stmt.where(cls.session_id.in_(visible))
-
     def __repr__(self) -> str:
         return f"<VideoConsent {self.session_id} {self.party}>"
 
@@ -108,12 +100,6 @@ class VideoMedia(TenantMixin, db.Model):
 
     evidence = relationship("Evidence")
     session: Mapped[VideoSession] = relationship()
-
-    @classmethod
-    def restrict_to_access(cls, stmt, access):
-        """Measurements are visible when their session is."""
-        visible = VideoSession.restrict_to_access(select(VideoSession.id), access)
-        return stmt.where(cls.session_id.in_(visible))
 
     def __repr__(self) -> str:
         return f"<VideoMedia evidence={self.evidence_id} frames={self.video_frames}>"

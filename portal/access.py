@@ -1,0 +1,243 @@
+"""Who sees which rows: one access policy per model, in this one module, read top to bottom.
+
+A policy names, for each role, the rows of a model that the role sees in one township:
+`EVERY` row, or a condition built from the user's own links (villages, guardianships,
+assignments). The rules of a user holding several roles add up. A role a policy does not name
+sees nothing of that model, and `scoped()` refuses a model that has no policy at all, so a new
+table is invisible until somebody writes down who may see it.
+
+What `EVERY` means depends on where the user stands: inside a township (`/t/<code>/`) it is
+every row of that township; for a city role outside one, every row of every township; in a
+cross-township workspace of an assignment role (a doctor's or a guardian's own pages) it is
+nothing, because such a workspace shows only what the user is linked to.
+
+The township filter itself is added by `portal.tenancy.scoped()` for every model whose policy is
+`tenant=True`; the conditions here only narrow within it. On PostgreSQL, row-level security on
+the same tables is the second wall (see `portal/rls.py`).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from portal.auth.roles import CITY_ROLES, Role
+from portal.models import (
+    Assessment,
+    AuditEvent,
+    Case,
+    CaseEvent,
+    Certificate,
+    ConcentratedDay,
+    DashboardFigure,
+    DashboardRefresh,
+    DayAssignment,
+    DispatchBatch,
+    Evidence,
+    GuardianInvite,
+    Guardianship,
+    GuardianUpload,
+    Handover,
+    HomeVisit,
+    HomeVisitMember,
+    ImportJob,
+    Person,
+    PovertyAssignment,
+    PrintBatch,
+    Reprint,
+    RosterEntry,
+    RosterReport,
+    SecondReview,
+    TownshipEstimate,
+    VideoConsent,
+    VideoMedia,
+    VideoSession,
+    Village,
+)
+
+if TYPE_CHECKING:
+    from portal.tenancy import Access
+
+R = Role
+EVERY = "every row"
+Rule = Callable[["Access"], ColumnElement[bool]] | str
+
+
+class NoAccessPolicy(LookupError):
+    """A query of a model that nobody has written an access policy for."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    rules: Mapping[Role, Rule]
+    # False for the city's own tables whose township_id may be empty (audit, print batches).
+    tenant: bool = True
+    why: str = field(default="", compare=False)
+
+    def condition(self, access: Access) -> ColumnElement[bool]:
+        """The rows `access` may see, within the township filter `scoped()` adds."""
+        conditions = []
+        for role in sorted(access.roles):
+            rule = self.rules.get(role)
+            if rule is None:
+                continue
+            if rule == EVERY:
+                if access.township is not None or role in CITY_ROLES:
+                    return true()
+                continue  # a cross-township workspace sees only what it is linked to
+            conditions.append(rule(access))
+        return or_(*conditions) if conditions else false()
+
+
+POLICIES: dict[type, Policy] = {}
+
+
+def policy_for(model) -> Policy:
+    try:
+        return POLICIES[model]
+    except KeyError:
+        raise NoAccessPolicy(f"no access policy for {model.__name__}: add one to "
+                             "portal/access.py") from None
+
+
+def _register(model, why: str, tenant: bool = True, **rules: Rule) -> None:
+    POLICIES[model] = Policy({Role(name): rule for name, rule in rules.items()}, tenant, why)
+
+
+def inherit(parent, column) -> Mapping[str, Rule]:
+    """Rules of a child row: each role sees it exactly when it sees the parent row."""
+    parent_rules = POLICIES[parent].rules
+
+    def through(rule):
+        if rule == EVERY:
+            return EVERY
+        return lambda access: column.in_(select(parent.id).where(rule(access)))
+
+    return {role.value: through(rule) for role, rule in parent_rules.items()}
+
+
+CITY_READS_ALL = {R.CITY_ADMIN.value: EVERY, R.SUPERVISOR.value: EVERY,
+                  R.HEALTH_COORDINATOR.value: EVERY}
+
+
+# --- The links of the assignment roles, each written once ---------------------------------
+
+def guarded_person_ids(user_id: int):
+    """People a guardian acts for."""
+    return select(Guardianship.person_id).where(Guardianship.user_id == user_id)
+
+
+def doctor_case_ids(user_id: int):
+    """Cases a doctor assesses, reviews as the second doctor, or visits as a team member."""
+    on_team = (select(HomeVisit.case_id)
+               .join(HomeVisitMember, HomeVisitMember.visit_id == HomeVisit.id)
+               .where(HomeVisitMember.user_id == user_id))
+    return select(Case.id).where(or_(Case.doctor_id == user_id, Case.second_doctor_id == user_id,
+                                     Case.id.in_(on_team)))
+
+
+def assigned_person_ids(user_id: int):
+    """Poverty-registered households assigned to a poverty-relief cadre."""
+    return select(PovertyAssignment.person_id).where(PovertyAssignment.user_id == user_id)
+
+
+def _in_villages(column):
+    return lambda access: column.in_(sorted(access.village_ids) or [-1])
+
+
+# --- Reference data of a township: everybody who works there ------------------------------
+
+EVERYONE_THERE = {role.value: EVERY for role in Role}
+
+_register(Village, "village names of the township", **EVERYONE_THERE)
+_register(ConcentratedDay, "dates, places and capacities of the assessment days",
+          **EVERYONE_THERE)
+
+# --- People and the survey lists ----------------------------------------------------------
+
+_register(
+    Person, "a person is seen by the township and by those linked to them",
+    **CITY_READS_ALL,
+    township_staff=EVERY,
+    village_liaison=_in_villages(Person.village_id),
+    guardian=lambda a: Person.id.in_(guarded_person_ids(a.user_id)),
+    doctor=lambda a: Person.id.in_(
+        select(Case.person_id).where(Case.id.in_(doctor_case_ids(a.user_id)))),
+    poverty_cadre=lambda a: Person.id.in_(assigned_person_ids(a.user_id)),
+)
+_register(RosterEntry, "an entry of the survey lists goes with its person",
+          **inherit(Person, RosterEntry.person_id))
+_register(
+    Guardianship, "who acts for whom: the township, the person's liaison, the guardian",
+    **CITY_READS_ALL,
+    township_staff=EVERY,
+    village_liaison=lambda a: Guardianship.person_id.in_(
+        select(Person.id).where(_in_villages(Person.village_id)(a))),
+    guardian=lambda a: Guardianship.user_id == a.user_id,
+)
+_register(PovertyAssignment, "a cadre sees their own households' assignments",
+          **CITY_READS_ALL, township_staff=EVERY,
+          poverty_cadre=lambda a: PovertyAssignment.user_id == a.user_id)
+_register(RosterReport, "a submitted list holds everybody on it: township and city only",
+          **CITY_READS_ALL, township_staff=EVERY)
+_register(ImportJob, "an uploaded roster holds everybody on it: those who import only",
+          city_admin=EVERY, township_staff=EVERY)
+
+# --- Cases and what belongs to a case -----------------------------------------------------
+
+_register(
+    Case, "a case is seen by the township, its doctors, and those who see its person",
+    **CITY_READS_ALL,
+    township_staff=EVERY,
+    village_liaison=lambda a: Case.person_id.in_(
+        select(Person.id).where(_in_villages(Person.village_id)(a))),
+    guardian=lambda a: Case.person_id.in_(guarded_person_ids(a.user_id)),
+    doctor=lambda a: Case.id.in_(doctor_case_ids(a.user_id)),
+    poverty_cadre=lambda a: Case.person_id.in_(assigned_person_ids(a.user_id)),
+)
+for _model in (CaseEvent, Assessment, DayAssignment, GuardianInvite, GuardianUpload,
+               VideoSession, Evidence, Certificate):
+    _register(_model, "a row of a case is seen with its case",
+              **inherit(Case, _model.case_id))
+_register(SecondReview, "a second review goes with its assessment",
+          **inherit(Assessment, SecondReview.assessment_id))
+_register(VideoConsent, "a consent goes with its video session",
+          **inherit(VideoSession, VideoConsent.session_id))
+_register(VideoMedia, "a recording's measurements go with its video session",
+          **inherit(VideoSession, VideoMedia.session_id))
+
+def _home_visit_rules() -> Mapping[str, Rule]:
+    """A visit is seen with its case; a doctor also sees every visit whose team they are on."""
+    rules = dict(inherit(Case, HomeVisit.case_id))
+    through_case = rules[R.DOCTOR.value]
+    rules[R.DOCTOR.value] = lambda a: or_(through_case(a), HomeVisit.id.in_(
+        select(HomeVisitMember.visit_id).where(HomeVisitMember.user_id == a.user_id)))
+    return rules
+
+
+_register(HomeVisit, "a visit is seen with its case, and by every member of its team",
+          **_home_visit_rules())
+_register(HomeVisitMember, "a team row goes with its visit",
+          **inherit(HomeVisit, HomeVisitMember.visit_id))
+
+# --- Certificates on their way to the holder ----------------------------------------------
+
+_register(Reprint, "a reprint goes with its certificate",
+          **inherit(Certificate, Reprint.certificate_id))
+_register(Handover, "a handover goes with its certificate",
+          **inherit(Certificate, Handover.certificate_id))
+# A parcel lists every holder in it: only the roles that handle certificates see it.
+_register(DispatchBatch, "a parcel lists its holders: the roles that handle certificates",
+          city_admin=EVERY, supervisor=EVERY, township_staff=EVERY)
+_register(PrintBatch, "a print run lists its holders: the city's certificate office",
+          tenant=False, city_admin=EVERY, supervisor=EVERY)
+
+# --- Figures and the audit trail ----------------------------------------------------------
+
+for _model in (TownshipEstimate, DashboardRefresh, DashboardFigure):
+    _register(_model, "township figures: the township and the city",
+              **CITY_READS_ALL, township_staff=EVERY)
+_register(AuditEvent, "the audit trail: the city office and the supervisors",
+          tenant=False, city_admin=EVERY, supervisor=EVERY)
