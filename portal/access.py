@@ -43,6 +43,7 @@ from portal.models import (
     HomeVisit,
     HomeVisitMember,
     ImportJob,
+    Membership,
     Person,
     PovertyAssignment,
     PrintBatch,
@@ -239,5 +240,7 @@ _register(PrintBatch, "a print run lists its holders: the city's certificate off
 for _model in (TownshipEstimate, DashboardRefresh, DashboardFigure):
     _register(_model, "township figures: the township and the city",
               **CITY_READS_ALL, township_staff=EVERY)
+_register(Membership, "who holds which role where: the administrators of users",
+          tenant=False, city_admin=EVERY)
 _register(AuditEvent, "the audit trail: the city office and the supervisors",
           tenant=False, city_admin=EVERY, supervisor=EVERY)
