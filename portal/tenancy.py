@@ -18,6 +18,7 @@ from sqlalchemy import Select, select
 from portal.auth.roles import CITY_ROLES, ROLE_PERMISSIONS, Permission, Role
 from portal.extensions import db
 from portal.reference.models import Township
+from portal.rls import narrow_to_township
 
 # Roles that reach people only through explicit links (guardianship, assignment).
 ASSIGNMENT_ROLES = frozenset({Role.DOCTOR, Role.GUARDIAN, Role.POVERTY_CADRE})
@@ -158,6 +159,7 @@ def tenant_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bluep
             abort(404)
         g.township = township
         g.access = access
+        narrow_to_township(db.session, township.id)
 
     @bp.url_defaults
     def _add_township(endpoint, values):

@@ -43,6 +43,7 @@ class BulkWriter:
         self.driver = self.connection.connection.driver_connection
         self.cache_size = None
         self._statements: dict[tuple[str, int, int], str] = {}
+        self._row_security: dict[str, bool] = {}
 
     def __enter__(self) -> Self:
         if not self.postgresql:
@@ -115,6 +116,24 @@ class BulkWriter:
         with self._errors_as_sqlalchemy_errors(statement), closing(self.driver.cursor()) as cursor:
             cursor.execute(statement, list(chain.from_iterable(villages)))
 
+    def _copy_target(self, table: str) -> str:
+        """Where COPY writes: the table itself, or, when row-level security binds the portal's
+        role (PostgreSQL refuses COPY FROM into such a table), a temporary table of the same
+        shape whose rows one INSERT … SELECT then moves, under the table's policy."""
+        bound = self._row_security.get(table)
+        if bound is None:
+            with self.driver.cursor() as cursor:
+                cursor.execute("SELECT row_security_active(%s)", (table,))
+                (bound,) = cursor.fetchone()
+            self._row_security[table] = bound
+        if not bound:
+            return table
+        staging = f"staged_{table}"
+        with self.driver.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DROP "
+                           f"AS SELECT * FROM {table} WITH NO DATA")
+        return staging
+
     def rows_per_statement(self, columns: tuple[str, ...], shared: tuple) -> int | None:
         """How many rows `insert` writes with one statement (None: any number)."""
         if self.postgresql:
@@ -135,11 +154,16 @@ class BulkWriter:
         names = ", ".join(tuple(shared) + columns)
         if self.postgresql:
             head = tuple(shared.values())
-            statement = f"COPY {table.name} ({names}) FROM STDIN"
-            with (self._errors_as_sqlalchemy_errors(statement), self.driver.cursor() as cursor,
-                  cursor.copy(statement) as copy):
-                for row in rows:
-                    copy.write_row(head + row)
+            target = self._copy_target(table.name)
+            statement = f"COPY {target} ({names}) FROM STDIN"
+            with self._errors_as_sqlalchemy_errors(statement), self.driver.cursor() as cursor:
+                with cursor.copy(statement) as copy:
+                    for row in rows:
+                        copy.write_row(head + row)
+                if target != table.name:
+                    cursor.execute(f"INSERT INTO {table.name} ({names}) "
+                                   f"SELECT {names} FROM {target}")
+                    cursor.execute(f"TRUNCATE {target}")
             return
         head = list(shared.values())
         per_statement = self.rows_per_statement(columns, head)

@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.imports.cells import cell_text, fold
 from portal.imports.reader import ParsedFile, Record, Reject
 from portal.reference.models import Township, Village
+from portal.rls import across_townships
 from portal.rosters.models import Person, RosterEntry
 from portal.rosters.services import name_keys
 
@@ -142,7 +143,8 @@ def persons_by_number(connection: Connection, numbers: list[str]) -> dict:
     # a foreign person are read only to refuse the row; nothing of them is shown.
     persons = Person.__table__
     stmt = select(persons).where(one_of(connection, persons.c.id_number, numbers))
-    return {row.id_number: row for row in connection.execute(stmt)}
+    with across_townships(connection):
+        return {row.id_number: row for row in connection.execute(stmt)}
 
 
 def entries_by_person(connection: Connection, person_ids: list[int], list_kind: str) -> dict:

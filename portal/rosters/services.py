@@ -18,6 +18,7 @@ from portal.clock import local_today
 from portal.domain.idcard import IdNumber, mask
 from portal.extensions import db
 from portal.reference.models import Campaign, Township
+from portal.rls import across_townships
 from portal.rosters.models import LIST_KINDS, Person, RosterEntry, RosterReport
 from portal.tenancy import Access, scoped
 
@@ -107,7 +108,9 @@ def find_id_owner(number: str, exclude_person_id: int | None = None) -> IdOwner 
     stmt = select(Person.id, Person.township_id).where(Person.id_number == number)
     if exclude_person_id is not None:
         stmt = stmt.where(Person.id != exclude_person_id)
-    row = db.session.execute(stmt.limit(1)).first()
+    connection = db.session.connection()
+    with across_townships(connection):
+        row = connection.execute(stmt.limit(1)).first()
     return IdOwner(row.id, row.township_id) if row else None
 
 
