@@ -5,7 +5,8 @@ The expectations are written here by hand, from DESIGN.md's roles, not computed 
 `portal.access`: a policy that shows a role too much fails this walk. Two checks per page:
 - no person's name appears on a page for a user who may not see that person (lists, batches,
   receipts, exports alike: Excel files are read too);
-- a page that names an object the user may not see answers 403 or 404.
+- a page that names an object the user may not see answers 403 or 404, to a GET and to a POST
+  (with a valid CSRF token) alike.
 """
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from datetime import date
 import pytest
 
 from portal.extensions import db
+from tests.conftest import csrf_token
 from tests.security.conftest import PUBLIC_ENDPOINTS, RULES, build
 
 GET_RULES = [r for r in RULES if "GET" in r.methods and r.endpoint not in PUBLIC_ENDPOINTS]
+POST_RULES = [r for r in RULES if "POST" in r.methods and r.endpoint not in PUBLIC_ENDPOINTS]
 
 A_X, A_Y, B_X, B_Y = "A甲", "A乙", "B甲", "B乙"  # the walked people (see tests/security/conftest)
 EVERYBODY = {A_X, A_Y, B_X, B_Y}
@@ -143,5 +146,15 @@ def test_every_page_shows_each_role_only_what_it_may_see(who, walkers, world, cl
                    if arg in VISIBLE_TO and who not in VISIBLE_TO[arg]]
         if refused and status not in (403, 404):
             problems.append(f"{url} ({rule.endpoint}) names {refused} it may not see, "
+                            f"answered {status}")
+    for rule in POST_RULES:
+        refused = [arg for arg in rule.arguments
+                   if arg in VISIBLE_TO and who not in VISIBLE_TO[arg]]
+        if not refused:
+            continue
+        url = build(rule, world["A"])
+        status = client.post(url, data={"csrf_token": csrf_token(client)}).status_code
+        if status not in (403, 404):
+            problems.append(f"POST {url} ({rule.endpoint}) names {refused} it may not see, "
                             f"answered {status}")
     assert not problems, f"{who}:\n" + "\n".join(problems)
