@@ -25,6 +25,7 @@ from wtforms import ValidationError
 
 from portal.auth.roles import Permission
 from portal.cases.models import Case
+from portal.errors import error_page
 from portal.evidence import bp
 from portal.evidence.forms import UPLOAD_KINDS, StatementForm, SupersedeForm, UploadForm
 from portal.evidence.models import Evidence
@@ -200,7 +201,7 @@ def serve_evidence(evidence: Evidence, *, actor, download: bool):
             url = store.presigned_get(evidence.object_key, 300,
                                       content_type=evidence.content_type, filename=name)
         except StoreError:
-            abort(503)
+            return _store_unavailable_page()
         if url:
             record_view(evidence, actor, via="presigned", download=True)
             db.session.commit()
@@ -215,13 +216,21 @@ def serve_evidence(evidence: Evidence, *, actor, download: bool):
         current_app.logger.error("evidence %s: object missing from the store", evidence.id)
         abort(404)
     except StoreError:
-        abort(503)
+        return _store_unavailable_page()
     response.headers["Cache-Control"] = "private, no-store"
     if evidence.content_type != "application/pdf":
         # Whatever a file might contain, it runs nothing when opened directly.
         response.headers["Content-Security-Policy"] = (
             "default-src 'none'; img-src 'self'; media-src 'self'; sandbox")
     return response
+
+
+def _store_unavailable_page():
+    """The clear 503 page when the evidence store cannot be read (the view is audited already;
+    the user may simply try again)."""
+    current_app.logger.warning("evidence store unavailable while serving evidence")
+    return error_page(503, _("The evidence store cannot be reached just now. "
+                             "Please try again in a few minutes."))
 
 
 def _stream(evidence: Evidence, store, name: str, download: bool) -> Response:
