@@ -8,6 +8,7 @@ A second engine connects directly (never through the proxy) to check what was re
 """
 from __future__ import annotations
 
+import io
 import os
 import uuid
 from datetime import date
@@ -181,6 +182,30 @@ def case_url(world, suffix: str = "") -> str:
 
 def evidence_url(world, suffix: str = "") -> str:
     return f"/t/{world.code}/evidence/cases/{world.case_id}{suffix}"
+
+
+def upload(client, world, content, filename: str = "证明.jpg", kind: str = "photo"):
+    """Post one file to the case's evidence upload as a browser does (the body streams)."""
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import stream_encode_multipart
+
+    stream = io.BytesIO(content) if isinstance(content, bytes) else content
+    fields = {"csrf_token": csrf_token(client), "kind": kind,
+              "file": FileStorage(stream, filename=filename,
+                                  content_type="application/octet-stream")}
+    body, length, boundary = stream_encode_multipart(fields)
+    try:
+        return client.post(evidence_url(world, "/upload"), input_stream=body,
+                           content_length=length,
+                           content_type=f'multipart/form-data; boundary="{boundary}"')
+    finally:
+        body.close()
+
+
+def page(response) -> str:
+    import html
+
+    return html.unescape(response.get_data(as_text=True))
 
 
 def count(env, sql: str, **params) -> int:

@@ -39,6 +39,7 @@ class FaultProxy:
         self.cut = threading.Event()  # set when an armed cut has happened
         self._cut_up: int | None = None
         self._cut_down: int | None = None
+        self._outage = True
         self._lock = threading.Lock()
         self._pairs: set[tuple[socket.socket, socket.socket]] = set()
         self._listener: socket.socket | None = None
@@ -62,13 +63,25 @@ class FaultProxy:
         self._spawn(self._accept_loop, listener)
         return self
 
-    def arm(self, *, upstream: int | None = None, downstream: int | None = None) -> None:
+    def arm(self, *, upstream: int | None = None, downstream: int | None = None,
+            outage: bool = True) -> None:
         """Count from zero again and stop the server once `upstream` bytes went to it, or once
-        `downstream` bytes came back from it (exactly that many are relayed)."""
+        `downstream` bytes came back from it (exactly that many are relayed). With
+        `outage=False` only the open connections are reset, once; the server stays up."""
         with self._lock:
             self.upstream_bytes = self.downstream_bytes = 0
             self._cut_up, self._cut_down = upstream, downstream
+            self._outage = outage
             self.cut.clear()
+
+    def _trip(self) -> None:
+        with self._lock:
+            outage, self._cut_up, self._cut_down = self._outage, None, None
+        if outage:
+            self.stop()
+        else:
+            self.drop_connections()
+            self.cut.set()
 
     def stop(self) -> None:
         """The server's process is gone: open connections reset, new ones refused."""
@@ -155,5 +168,5 @@ class FaultProxy:
             except OSError:
                 return
             if allowed < len(data) or (limit is not None and done + allowed >= limit):
-                self.stop()
+                self._trip()
                 return

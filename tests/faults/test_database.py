@@ -10,27 +10,19 @@ connection holds the write lock for longer than the busy timeout.
 from __future__ import annotations
 
 import contextlib
-import html
-import io
 import sqlite3
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import stream_encode_multipart
 
 from portal.extensions import db
 from tests.conftest import csrf_token
-from tests.faults.conftest import case_url, count, evidence_url, login, scalar
+from tests.faults.conftest import case_url, count, login, page, scalar, upload
 
 UNAVAILABLE_TITLE = "数据库暂时无法访问"
 UNAVAILABLE_TEXT = "平台暂时无法连接数据库，因此没有保存任何内容。请过几分钟再试。"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x11" * 4000
 WRITES = ("insert", "update", "delete")
-
-
-def page(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def assert_unavailable_page(response) -> None:
@@ -79,19 +71,6 @@ def database_fails_mid_request(env, app):
     finally:
         locker.execute("ROLLBACK")
         locker.close()
-
-
-def upload(client, world, content: bytes, filename: str = "证明.jpg", kind: str = "photo"):
-    fields = {"csrf_token": csrf_token(client), "kind": kind,
-              "file": FileStorage(io.BytesIO(content), filename=filename,
-                                  content_type="image/jpeg")}
-    body, length, boundary = stream_encode_multipart(fields)
-    try:
-        return client.post(evidence_url(world, "/upload"), input_stream=body,
-                           content_length=length,
-                           content_type=f'multipart/form-data; boundary="{boundary}"')
-    finally:
-        body.close()
 
 
 def stored_files(env) -> list[str]:
