@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -36,8 +38,9 @@ def assert_unavailable_page(response) -> None:
 
 
 @contextlib.contextmanager
-def database_fails_mid_request(env, app):
-    """The database fails during the request made inside the block; back afterwards.
+def database_fails_mid_request(env, app, nth_write: int = 2):
+    """The database fails during the request made inside the block, just before its
+    `nth_write` write statement (PostgreSQL); back afterwards.
 
     Yields a list that receives the statements that ran before the failure (PostgreSQL).
     """
@@ -45,23 +48,23 @@ def database_fails_mid_request(env, app):
     if env.backend == "postgresql":
         writes = 0
 
-        def cut_before_second_write(conn, cursor, statement, parameters, context, many):
+        def cut_before_nth_write(conn, cursor, statement, parameters, context, many):
             nonlocal writes
             ran.append(statement)
             if statement.lstrip().lower().startswith(WRITES):
                 writes += 1
-                if writes == 2:
+                if writes == nth_write:
                     env.db_proxy.stop()
 
         with app.app_context():
             engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute", cut_before_second_write)
+        sa.event.listen(engine, "before_cursor_execute", cut_before_nth_write)
         try:
             yield ran
         finally:
-            sa.event.remove(engine, "before_cursor_execute", cut_before_second_write)
+            sa.event.remove(engine, "before_cursor_execute", cut_before_nth_write)
             env.db_proxy.restore()
-        assert writes >= 2, f"the request wrote {writes} statement(s): no mid-way cut"
+        assert writes >= nth_write, f"the request wrote {writes} statement(s): no cut"
         return
     path = env.direct.url.database
     locker = sqlite3.connect(path, isolation_level=None)
@@ -166,3 +169,106 @@ def test_a_query_bug_is_still_an_error_not_an_outage(env, app, client, world, mo
                            data={"csrf_token": csrf_token(client), "note": "x"})
     assert response.status_code == 500
     assert UNAVAILABLE_TITLE not in page(response)
+
+
+def _roster(tmp_path, rows: int):
+    from tests.imports.conftest import SUSPECTED_HEADER, suspected_rows, write_book
+
+    return write_book(tmp_path / "名单.xlsx", [["故障乡疑似残疾人名单"], SUSPECTED_HEADER]
+                      + suspected_rows(rows), merges=["A1:N1"])
+
+
+def _previewed_roster(client, world, tmp_path, rows: int) -> tuple[str, str, str]:
+    """Upload a roster and let it be checked: (job page, confirm URL, token)."""
+    with open(_roster(tmp_path, rows), "rb") as fh:
+        response = client.post(f"/t/{world.code}/imports/new", data={
+            "csrf_token": csrf_token(client), "list_kind": "suspected",
+            "file": (fh, "名单.xlsx")}, content_type="multipart/form-data")
+    assert response.status_code == 302, page(response)[:1500]
+    job_page = response.headers["Location"]
+    token = job_page.rsplit("/", 1)[-1]
+    _wait_for_import_threads()
+    return job_page, f"/t/{world.code}/imports/jobs/{token}/confirm", token
+
+
+def _wait_for_import_threads() -> None:
+    for thread in threading.enumerate():
+        if thread.name.startswith("import-"):
+            thread.join(timeout=60)
+            assert not thread.is_alive()
+
+
+def test_roster_import_confirm_when_the_database_stops(env, app, client, world, tmp_path):
+    """All or nothing: a cut in the middle of the import leaves no person and no entry, the
+    upload is kept, and the same confirmation imports everything once the database is back."""
+    login(client, world.staff)
+    job_page, confirm, token = _previewed_roster(client, world, tmp_path, 40)
+    persons = "SELECT count(*) FROM persons WHERE township_id = :t"
+    before = count(env, persons, t=world.township_id)
+    csrf = csrf_token(client)
+    with database_fails_mid_request(env, app, nth_write=4) as ran:
+        response = client.post(confirm, data={"csrf_token": csrf})
+    assert_unavailable_page(response)
+    if env.backend == "postgresql":  # the import had run to its audit row when the cut came
+        assert [s for s in ran if s.startswith("INSERT INTO audit_events")]
+    assert count(env, persons, t=world.township_id) == before
+    assert count(env, "SELECT count(*) FROM roster_entries WHERE township_id = :t",
+                 t=world.township_id) == 1  # the world's own
+    assert count(env, "SELECT count(*) FROM audit_events WHERE action LIKE 'roster.import%'"
+                 ) == 0
+    assert any(app.config["IMPORT_DIR"] and p.is_file()
+               for p in Path(app.config["IMPORT_DIR"]).iterdir())  # the upload is kept
+    # Back: the job page offers the confirmation again, and the same request imports all.
+    assert 'id="count-new">40<' in page(client.get(job_page))
+    response = client.post(confirm, data={"csrf_token": csrf})
+    assert response.status_code == 302
+    assert scalar(env, "SELECT status FROM import_jobs WHERE token = :t", t=token) == "done"
+    assert count(env, persons, t=world.township_id) == before + 40
+
+
+def test_background_import_when_the_database_stops(env, app, client, world, tmp_path,
+                                                   monkeypatch):
+    """As in production, the import runs in a thread: the database goes away under it, the
+    thread ends without an outcome, and the job is offered again once the database is back."""
+    if env.backend != "postgresql":
+        pytest.skip("on SQLite a lock stops the confirmation itself (test above)")
+    monkeypatch.setitem(app.config, "IMPORT_IN_BACKGROUND", True)
+    login(client, world.staff)
+    job_page, confirm, token = _previewed_roster(client, world, tmp_path, 30)
+    persons = "SELECT count(*) FROM persons WHERE township_id = :t"
+    before = count(env, persons, t=world.township_id)
+    csrf = csrf_token(client)
+    with database_fails_mid_request(env, app, nth_write=4):
+        assert client.post(confirm, data={"csrf_token": csrf}).status_code == 302
+        _wait_for_import_threads()
+    assert count(env, persons, t=world.township_id) == before
+    assert scalar(env, "SELECT status FROM import_jobs WHERE token = :t", t=token) == "importing"
+    assert 'id="count-new">30<' in page(client.get(job_page))  # offered again, no spinner
+    assert scalar(env, "SELECT status FROM import_jobs WHERE token = :t", t=token) == "ready"
+    assert client.post(confirm, data={"csrf_token": csrf}).status_code == 302
+    _wait_for_import_threads()
+    assert scalar(env, "SELECT status FROM import_jobs WHERE token = :t", t=token) == "done"
+    assert count(env, persons, t=world.township_id) == before + 30
+
+
+def test_a_running_import_is_not_offered_again(env, app, client, world, tmp_path):
+    """The lock of a running import keeps its job "importing": no second confirmation."""
+    from portal.imports import jobs
+    from portal.rosters.models import ImportJob
+
+    login(client, world.staff)
+    job_page, confirm, token = _previewed_roster(client, world, tmp_path, 3)
+    with app.app_context():
+        job = db.session.execute(sa.select(ImportJob).where(ImportJob.token == token)).scalar_one()
+        lock = jobs.ImportLock.take(app.config["IMPORT_DIR"], job)
+        job.status = "importing"
+        db.session.commit()
+    try:
+        assert 'id="count-new">' not in page(client.get(job_page))
+        client.post(confirm, data={"csrf_token": csrf_token(client)})
+        assert scalar(env, "SELECT status FROM import_jobs WHERE token = :t",
+                      t=token) == "importing"
+        assert count(env, "SELECT count(*) FROM persons WHERE township_id = :t",
+                     t=world.township_id) == 1
+    finally:
+        lock.release()
