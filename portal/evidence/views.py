@@ -208,8 +208,8 @@ def serve_evidence(evidence: Evidence, *, actor, download: bool):
             response = redirect(url, code=303)
             response.headers["Cache-Control"] = "no-store"
             return response
-    record_view(evidence, actor, via="stream", download=download)
-    db.session.commit()
+    # The object is opened first, so that the audit records only views that happen; the
+    # answer leaves only once the audit row is committed.
     try:
         response = _stream(evidence, store, name, download)
     except ObjectMissing:
@@ -217,6 +217,12 @@ def serve_evidence(evidence: Evidence, *, actor, download: bool):
         abort(404)
     except StoreError:
         return _store_unavailable_page()
+    try:
+        record_view(evidence, actor, via="stream", download=download)
+        db.session.commit()
+    except BaseException:
+        response.close()
+        raise
     response.headers["Cache-Control"] = "private, no-store"
     if evidence.content_type != "application/pdf":
         # Whatever a file might contain, it runs nothing when opened directly.
@@ -226,8 +232,8 @@ def serve_evidence(evidence: Evidence, *, actor, download: bool):
 
 
 def _store_unavailable_page():
-    """The clear 503 page when the evidence store cannot be read (the view is audited already;
-    the user may simply try again)."""
+    """The clear 503 page when the evidence store cannot be read (nothing was shown, so no
+    view is audited; the user may simply try again)."""
     current_app.logger.warning("evidence store unavailable while serving evidence")
     return error_page(503, _("The evidence store cannot be reached just now. "
                              "Please try again in a few minutes."))

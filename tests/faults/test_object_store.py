@@ -168,6 +168,8 @@ def test_store_down_when_evidence_is_opened(env, app, client, world, s3):
     s3.proxy.stop()
     response = client.get(url)
     assert response.status_code == 503
+    # Nothing was shown, so no view is on record.
+    assert count(env, "SELECT count(*) FROM audit_events WHERE action = 'evidence.view'") == 0
     body = page(response)
     assert VIEW_REFUSED in body and "Traceback" not in body and "urllib3" not in body
     assert response.headers["Retry-After"].isdigit()
@@ -177,6 +179,7 @@ def test_store_down_when_evidence_is_opened(env, app, client, world, s3):
     response = client.get(url)
     assert response.status_code == 200
     assert hashlib.sha256(response.get_data()).hexdigest() == source.sha256()
+    assert count(env, "SELECT count(*) FROM audit_events WHERE action = 'evidence.view'") == 1
 
 
 def test_store_dies_in_the_middle_of_a_download_and_the_rest_follows(env, app, client, world,
