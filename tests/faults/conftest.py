@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import uuid
 from datetime import date
 from pathlib import Path
@@ -206,6 +207,38 @@ def page(response) -> str:
     import html
 
     return html.unescape(response.get_data(as_text=True))
+
+
+INVITE_LINK = re.compile(r'id="invite-url"[^>]*value="([^"]+)"')
+
+
+def guardian_login(client, world) -> None:
+    """Log the client in as the applicant's guardian through a staff invite (one visit)."""
+    login(client, world.staff)
+    url = f"/t/{world.code}/guardian-invites/cases/{world.case_id}"
+    response = client.post(url, data={"csrf_token": csrf_token(client), "guardian_name": "李芳",
+                                      "relation": "mother", "phone": "13800001234"})
+    assert response.status_code == 302, page(response)[:1500]
+    link = INVITE_LINK.search(page(client.get(url))).group(1).replace("http://localhost", "")
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client)})
+    token = csrf_token(client)
+    response = client.post(link, data={"once-csrf_token": token, "once-choice": "session"})
+    assert response.status_code == 302, page(response)[:1500]
+
+
+def guardian_send(client, world, source):
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import stream_encode_multipart
+
+    body, length, boundary = stream_encode_multipart({
+        "csrf_token": csrf_token(client), "document": "video",
+        "camera": FileStorage(source, filename="手机视频.mp4", content_type="video/mp4")})
+    try:
+        return client.post(f"/g/cases/{world.case_id}/upload", input_stream=body,
+                           content_length=length,
+                           content_type=f'multipart/form-data; boundary="{boundary}"')
+    finally:
+        body.close()
 
 
 def count(env, sql: str, **params) -> int:

@@ -10,6 +10,7 @@ connection holds the write lock for longer than the busy timeout.
 from __future__ import annotations
 
 import contextlib
+import io
 import sqlite3
 import threading
 from pathlib import Path
@@ -19,7 +20,16 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from tests.conftest import csrf_token
-from tests.faults.conftest import case_url, count, login, page, scalar, upload
+from tests.faults.conftest import (
+    case_url,
+    count,
+    guardian_login,
+    guardian_send,
+    login,
+    page,
+    scalar,
+    upload,
+)
 
 UNAVAILABLE_TITLE = "数据库暂时无法访问"
 UNAVAILABLE_TEXT = "平台暂时无法连接数据库，因此没有保存任何内容。请过几分钟再试。"
@@ -119,6 +129,30 @@ def test_evidence_upload_when_the_database_stops_after_the_object_is_stored(env,
     assert response.status_code == 302, page(response)[:1500]
     key = scalar(env, "SELECT object_key FROM evidence WHERE case_id = :id", id=world.case_id)
     assert stored_files(env) == [key]
+
+
+def test_guardian_upload_when_the_database_stops_after_the_evidence_row(env, app, client,
+                                                                        world):
+    """The guardian's upload writes the evidence row, its audit, then the guardian's own
+    record: a cut before that last one rolls back the first two, and the object goes with
+    them (the session's rollback hook), so nothing remains anywhere."""
+    guardian_login(client, world)
+    content = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + b"\x00" * 9000
+    with database_fails_mid_request(env, app, nth_write=3) as ran:
+        response = guardian_send(client, world, io.BytesIO(content))
+    assert_unavailable_page(response)
+    if env.backend == "postgresql":
+        assert [s for s in ran if s.lstrip().lower().startswith("insert into evidence")]
+    assert count(env, "SELECT count(*) FROM evidence WHERE case_id = :id",
+                 id=world.case_id) == 0
+    assert count(env, "SELECT count(*) FROM guardian_uploads WHERE case_id = :id",
+                 id=world.case_id) == 0
+    assert stored_files(env) == []
+    response = guardian_send(client, world, io.BytesIO(content))
+    assert response.status_code == 302, page(response)[:1500]
+    assert count(env, "SELECT count(*) FROM guardian_uploads WHERE case_id = :id",
+                 id=world.case_id) == 1
+    assert len(stored_files(env)) == 1
 
 
 def test_database_down_before_the_request_starts(env, app, client, world):

@@ -10,7 +10,6 @@ proxy.
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -19,7 +18,16 @@ import pytest
 
 from portal.storage import MinioStore, StoreUnavailable
 from tests.conftest import csrf_token
-from tests.faults.conftest import count, evidence_url, login, page, scalar, upload
+from tests.faults.conftest import (
+    count,
+    evidence_url,
+    guardian_login,
+    guardian_send,
+    login,
+    page,
+    scalar,
+    upload,
+)
 from tests.faults.proxy import FaultProxy
 from tests.storage.s3 import PatternStream, _drop_bucket
 
@@ -222,43 +230,11 @@ def test_text_preview_when_the_store_is_down(env, app, client, world, s3):
     assert "邻居证明他长期卧床。" in page(client.get(case_page))
 
 
-INVITE_LINK = re.compile(r'id="invite-url"[^>]*value="([^"]+)"')
-
-
-def _guardian(client, world) -> None:
-    """Log the client in as the applicant's guardian through a staff invite (one visit)."""
-    login(client, world.staff)
-    url = f"/t/{world.code}/guardian-invites/cases/{world.case_id}"
-    response = client.post(url, data={"csrf_token": csrf_token(client), "guardian_name": "李芳",
-                                      "relation": "mother", "phone": "13800001234"})
-    assert response.status_code == 302, page(response)[:1500]
-    link = INVITE_LINK.search(page(client.get(url))).group(1).replace("http://localhost", "")
-    client.post("/auth/logout", data={"csrf_token": csrf_token(client)})
-    token = csrf_token(client)
-    response = client.post(link, data={"once-csrf_token": token, "once-choice": "session"})
-    assert response.status_code == 302, page(response)[:1500]
-
-
-def _guardian_send(client, world, source):
-    from werkzeug.datastructures import FileStorage
-    from werkzeug.test import stream_encode_multipart
-
-    body, length, boundary = stream_encode_multipart({
-        "csrf_token": csrf_token(client), "document": "video",
-        "camera": FileStorage(source, filename="手机视频.mp4", content_type="video/mp4")})
-    try:
-        return client.post(f"/g/cases/{world.case_id}/upload", input_stream=body,
-                           content_length=length,
-                           content_type=f'multipart/form-data; boundary="{boundary}"')
-    finally:
-        body.close()
-
-
 def test_guardian_upload_when_the_store_dies(env, app, client, world, s3):
-    _guardian(client, world)
+    guardian_login(client, world)
     source = video(12 * MiB)
     s3.proxy.arm(upstream=7 * MiB)
-    response = _guardian_send(client, world, source)
+    response = guardian_send(client, world, source)
     assert s3.proxy.cut.is_set()
     assert response.status_code == 200  # the guardian's form again, with the message
     assert UPLOAD_REFUSED in page(response)
@@ -267,7 +243,7 @@ def test_guardian_upload_when_the_store_dies(env, app, client, world, s3):
                  id=world.case_id) == 0
     assert objects(s3) == []
     s3.proxy.restore()
-    response = _guardian_send(client, world, _same(source))
+    response = guardian_send(client, world, _same(source))
     assert response.status_code == 302, page(response)[:1500]
     assert evidence_rows(env, world) == 1
     assert count(env, "SELECT count(*) FROM guardian_uploads WHERE case_id = :id",
