@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import uuid
 from datetime import date
 from pathlib import Path
@@ -106,6 +107,7 @@ def app(env):
     if env.db_proxy is not None:
         env.db_proxy.restore()
     env.app.extensions.pop("evidence_store", None)
+    shutil.rmtree(env.evidence_dir, ignore_errors=True)
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with env.direct.begin() as conn:
         if env.backend == "postgresql":

@@ -1,26 +1,23 @@
 """A TCP relay of the tests' own between the portal and a server (PostgreSQL, S3), that a test
 breaks on purpose: at an exact byte count, at a moment the test chooses, or while idle.
 
-`stop()` is what the portal sees when the server's process dies: every open connection is reset
-and new connections are refused (the listening socket is closed). `restore()` listens again on
-the same port: the server is back. `drop_connections()` resets the open connections but keeps
+`stop()` is what the portal sees when the server's process dies: every open connection is closed
+under it and new connections are refused (the listening socket is closed). `restore()` listens again on
+the same port: the server is back. `drop_connections()` closes the open connections but keeps
 listening: the server restarted while the portal was idle.
 """
 from __future__ import annotations
 
 import socket
-import struct
 import threading
 
 BUFFER = 64 * 1024
 
 
 def _abort(sock: socket.socket) -> None:
-    """Reset a connection (RST, not an orderly close) and wake any thread blocked on it."""
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    except OSError:
-        pass
+    """Close a connection as the kernel does for a killed process (FIN, or RST when data sent
+    to it was never read), waking any thread blocked on it. What was relayed before the close
+    reaches the other side in full, so a cut at a byte count is exact."""
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
@@ -67,7 +64,7 @@ class FaultProxy:
             outage: bool = True) -> None:
         """Count from zero again and stop the server once `upstream` bytes went to it, or once
         `downstream` bytes came back from it (exactly that many are relayed). With
-        `outage=False` only the open connections are reset, once; the server stays up."""
+        `outage=False` only the open connections are closed, once; the server stays up."""
         with self._lock:
             self.upstream_bytes = self.downstream_bytes = 0
             self._cut_up, self._cut_down = upstream, downstream
@@ -84,7 +81,7 @@ class FaultProxy:
             self.cut.set()
 
     def stop(self) -> None:
-        """The server's process is gone: open connections reset, new ones refused."""
+        """The server's process is gone: open connections closed, new ones refused."""
         with self._lock:
             listener, self._listener = self._listener, None
             self._cut_up = self._cut_down = None
@@ -94,7 +91,7 @@ class FaultProxy:
         self.cut.set()
 
     def drop_connections(self) -> None:
-        """Reset every open connection (the server restarted); keep accepting new ones."""
+        """Close every open connection (the server restarted); keep accepting new ones."""
         with self._lock:
             pairs, self._pairs = self._pairs, set()
         for client, server in pairs:

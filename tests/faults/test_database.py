@@ -3,7 +3,7 @@ half-written (checked through a direct connection), no evidence object left behi
 same request succeeding once the database is back.
 
 PostgreSQL: the portal reaches the server through a proxy of the test's own, which is stopped
-(connections reset, new ones refused) just before the request's second write statement, so
+(connections closed, new ones refused) just before the request's second write statement, so
 that the first write has reached the server inside the open transaction. SQLite: another
 connection holds the write lock for longer than the busy timeout.
 """

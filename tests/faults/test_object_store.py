@@ -3,7 +3,7 @@ download: a clear page in Chinese, no evidence row, no object and (once the stor
 reaped) no unfinished multipart upload, and the same work succeeding when the store returns.
 
 The portal reaches the S3 server through a `FaultProxy` that stops relaying at an exact byte
-count (deterministic, unlike racing a kill): from then on connections are reset and refused,
+count (deterministic, unlike racing a kill): from then on connections are closed and refused,
 as when the server's process dies. What the server really holds is read directly, around the
 proxy.
 """
