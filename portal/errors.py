@@ -66,10 +66,11 @@ def _render(code: int, message: str | None = None):
 
 def error_page(code: int, message: str | None = None):
     """The portal's error page for `code`, with a message of the caller's (translated)."""
-    body, status, *headers = _render(code, message)
-    if status == 503 and not headers:
-        headers = [{"Retry-After": str(RETRY_AFTER_SECONDS)}]
-    return body, status, *(headers or [{}])
+    answer = _render(code, message)
+    if len(answer) == 3:  # the database-unavailable page, with its own headers
+        return answer
+    body, status = answer
+    return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
 
 
 def is_database_unavailable(error: BaseException) -> bool:
@@ -100,7 +101,7 @@ def database_unavailable_page():
         title=_("The database is unavailable"),
         text=_("The portal cannot reach its database just now, so nothing was saved. "
                "Please try again in a few minutes."),
-        retry_url=request.full_path if request.method == "GET" else None,
+        retry_url=request.full_path.rstrip("?") if request.method == "GET" else None,
     )
     return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
 

@@ -166,7 +166,7 @@ def test_database_down_before_the_request_starts(env, app, client, world):
     try:
         response = client.get(case_url(world))
         assert_unavailable_page(response)
-        assert f'href="{case_url(world)}' in page(response)  # "try again": the same page
+        assert f'href="{case_url(world)}"' in page(response)  # "try again": the same page
         response = client.post("/auth/login", data={"username": world.staff,
                                                     "password": "wrong", "csrf_token": token})
         assert_unavailable_page(response)
