@@ -1,5 +1,15 @@
-"""Friendly error pages; every handler rolls the session back first."""
-from flask import Flask, render_template, request
+"""Friendly error pages; every handler rolls the session back first.
+
+When the database itself cannot be reached (its server stopped, a connection cut, or SQLite
+locked by another writer past its busy timeout) the request's transaction was never committed:
+the user gets a 503 page that says so, rendered without touching the database (no current
+user, no township: those would need the database again). The engine's `pool_pre_ping`
+(portal/config.py) makes the first request after the database returns reconnect instead of
+failing on a dead pooled connection.
+"""
+import sqlalchemy as sa
+from flask import Flask, current_app, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -31,14 +41,69 @@ MESSAGES = {
         _l("Something went wrong"),
         _l("The portal hit an error. Nothing was saved. Please try again."),
     ),
+    503: (
+        _l("Temporarily unavailable"),
+        _l("A part of the portal cannot be reached just now. Please try again in a few minutes."),
+    ),
 }
+RETRY_AFTER_SECONDS = 30
 
 
 def _render(code: int, message: str | None = None):
-    db.session.rollback()
-    title, text = MESSAGES[code]
-    body = render_template("errors/error.html", code=code, title=title, text=message or text)
+    try:
+        db.session.rollback()
+        title, text = MESSAGES[code]
+        body = render_template("errors/error.html", code=code, title=title,
+                               text=message or text)
+    except sa.exc.SQLAlchemyError as error:
+        # The page itself needs the database (the logged-in user, the township), and the
+        # database is gone: say that instead.
+        if not is_database_unavailable(error):
+            raise
+        return database_unavailable_page()
     return body, code
+
+
+def error_page(code: int, message: str | None = None):
+    """The portal's error page for `code`, with a message of the caller's (translated)."""
+    answer = _render(code, message)
+    if len(answer) == 3:  # the database-unavailable page, with its own headers
+        return answer
+    body, status = answer
+    return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database could not be used just now (not a bug in a query).
+
+    OperationalError covers a stopped server, a cut connection, a refused connection and a
+    locked SQLite file; other driver errors count when SQLAlchemy saw a disconnect; a pool
+    timeout means every connection is busy.
+    """
+    if isinstance(error, sa.exc.OperationalError | sa.exc.TimeoutError):
+        return True
+    return isinstance(error, sa.exc.DBAPIError) and bool(error.connection_invalidated)
+
+
+def database_unavailable_page():
+    """The 503 page shown when the database is unavailable; it needs no database at all."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the transaction is gone with it
+        current_app.logger.warning("rollback after a database failure failed as well")
+    try:
+        db.session.remove()
+    except Exception:  # noqa: BLE001, S110 - the same dead connection; nothing more to undo
+        pass
+    locale = str(get_locale() or "")
+    body = current_app.jinja_env.get_template("errors/unavailable.html").render(
+        lang="en" if locale == "en" else "zh-CN",
+        title=_("The database is unavailable"),
+        text=_("The portal cannot reach its database just now, so nothing was saved. "
+               "Please try again in a few minutes."),
+        retry_url=request.full_path.rstrip("?") if request.method == "GET" else None,
+    )
+    return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
 
 
 def register(app: Flask) -> None:
@@ -51,6 +116,15 @@ def register(app: Flask) -> None:
             400,
             _("The form has expired or was sent twice. Please reload the page and try again."),
         )
+
+    @app.errorhandler(sa.exc.SQLAlchemyError)
+    def database_error(error):
+        if not is_database_unavailable(error):
+            return unexpected(error)
+        # The statement and its parameters (personal data) stay out of the log.
+        app.logger.warning("database unavailable on %s %s: %s", request.method,
+                           request.path, type(getattr(error, "orig", None) or error).__name__)
+        return database_unavailable_page()
 
     @app.errorhandler(Exception)
     def unexpected(error):

@@ -64,6 +64,15 @@ class ObjectInfo:
     metadata: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class IncompleteUpload:
+    """A multipart upload the store still holds parts of (S3 backends only)."""
+
+    key: str
+    upload_id: str
+    initiated: datetime | None
+
+
 def check_key(key: str) -> str:
     """Refuse keys that could escape the store (.., absolute paths, odd characters)."""
     if not KEY_RE.match(key or "") or any(part in {".", ".."} for part in key.split("/")):
@@ -277,7 +286,7 @@ class MinioStore:
         try:
             return fn(*args, **kwargs)
         except S3Error as exc:
-            if exc.code in {"NoSuchKey", "NoSuchObject", "NoSuchBucket"}:
+            if exc.code in {"NoSuchKey", "NoSuchObject", "NoSuchBucket", "NoSuchUpload"}:
                 raise ObjectMissing(exc.object_name or "") from None
             raise StoreUnavailable(f"object store: {exc.code}") from exc
         except (MinioException, HTTPError, OSError) as exc:
@@ -424,6 +433,35 @@ class MinioStore:
     def iter_keys(self, prefix=""):
         for info in self.iter_objects(prefix):
             yield info.key
+
+    def iter_incomplete_uploads(self, prefix: str = "") -> Iterator[IncompleteUpload]:
+        """Multipart uploads begun and neither completed nor aborted.
+
+        `put` aborts its upload when it fails, but not when the store itself went away in the
+        middle (the abort cannot reach it either): the parts stay on the server, invisible to
+        `iter_objects`, until `abort_incomplete` removes them (`flask evidence reap`).
+        """
+        self.ensure_bucket()
+        key_marker = upload_id_marker = None
+        while True:
+            result = self._call(self.client._list_multipart_uploads, self.bucket,
+                                prefix=prefix or None, key_marker=key_marker,
+                                upload_id_marker=upload_id_marker)
+            for upload in result.uploads:
+                yield IncompleteUpload(key=upload.object_name, upload_id=upload.upload_id,
+                                       initiated=upload.initiated_time)
+            if not result.is_truncated:
+                return
+            key_marker, upload_id_marker = result.next_key_marker, result.next_upload_id_marker
+
+    def abort_incomplete(self, upload: IncompleteUpload) -> None:
+        """Abort one unfinished multipart upload, freeing its parts."""
+        check_key(upload.key)
+        try:
+            self._call(self.client._abort_multipart_upload, self.bucket, upload.key,
+                       upload.upload_id)
+        except ObjectMissing:
+            pass  # already completed or aborted
 
 
 def _fill(reader, buffer: bytearray) -> int:

@@ -31,7 +31,11 @@ def reap(older_than_minutes: int, dry_run: bool):
         raise click.ClickException(f"evidence store unavailable: {exc}") from None
     for key in result.removed:
         click.echo(f"{'would remove' if dry_run else 'removed'} {key}")
+    for key in result.aborted_uploads:
+        click.echo(f"{'would abort' if dry_run else 'aborted'} unfinished upload of {key}")
     click.echo(f"orphans {'found' if dry_run else 'removed'}: {len(result.removed)}; "
+               f"unfinished uploads {'found' if dry_run else 'aborted'}: "
+               f"{len(result.aborted_uploads)}; "
                f"with a row: {result.with_row}; too recent to judge: {result.kept_young}")
 
 
@@ -46,6 +50,13 @@ class _DryRun:
 
     def delete(self, key):
         return None
+
+    def __getattr__(self, name):
+        if name == "iter_incomplete_uploads" and hasattr(self._store, name):
+            return self._store.iter_incomplete_uploads
+        if name == "abort_incomplete" and hasattr(self._store, "iter_incomplete_uploads"):
+            return lambda upload: None
+        raise AttributeError(name)
 
 
 @evidence_cli.command("verify")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext as _
@@ -291,11 +291,13 @@ class ReapResult:
     removed: list[str]
     kept_young: int
     with_row: int
+    aborted_uploads: list[str] = field(default_factory=list)
 
 
 def reap_orphans(store: Store, *, older_than: timedelta = ORPHAN_AGE, now: datetime | None = None,
                  prefix: str = "townships/") -> ReapResult:
-    """Delete objects that have no evidence row and are older than `older_than`."""
+    """Delete objects that have no evidence row and are older than `older_than`, and abort the
+    multipart uploads begun longer ago than that (left when the store went away mid-upload)."""
     now = now or datetime.now(UTC)
     result = ReapResult(removed=[], kept_young=0, with_row=0)
     batch: list = []
@@ -319,6 +321,13 @@ def reap_orphans(store: Store, *, older_than: timedelta = ORPHAN_AGE, now: datet
         if len(batch) >= 500:
             flush_batch()
     flush_batch()
+    if hasattr(store, "iter_incomplete_uploads"):
+        for upload in list(store.iter_incomplete_uploads(prefix)):
+            if upload.initiated is not None and now - upload.initiated < older_than:
+                result.kept_young += 1
+                continue
+            store.abort_incomplete(upload)
+            result.aborted_uploads.append(upload.key)
     return result
 
 

@@ -25,6 +25,7 @@ from wtforms import ValidationError
 
 from portal.auth.roles import Permission
 from portal.cases.models import Case
+from portal.errors import error_page
 from portal.evidence import bp
 from portal.evidence.forms import UPLOAD_KINDS, StatementForm, SupersedeForm, UploadForm
 from portal.evidence.models import Evidence
@@ -200,28 +201,42 @@ def serve_evidence(evidence: Evidence, *, actor, download: bool):
             url = store.presigned_get(evidence.object_key, 300,
                                       content_type=evidence.content_type, filename=name)
         except StoreError:
-            abort(503)
+            return _store_unavailable_page()
         if url:
             record_view(evidence, actor, via="presigned", download=True)
             db.session.commit()
             response = redirect(url, code=303)
             response.headers["Cache-Control"] = "no-store"
             return response
-    record_view(evidence, actor, via="stream", download=download)
-    db.session.commit()
+    # The object is opened first, so that the audit records only views that happen; the
+    # answer leaves only once the audit row is committed.
     try:
         response = _stream(evidence, store, name, download)
     except ObjectMissing:
         current_app.logger.error("evidence %s: object missing from the store", evidence.id)
         abort(404)
     except StoreError:
-        abort(503)
+        return _store_unavailable_page()
+    try:
+        record_view(evidence, actor, via="stream", download=download)
+        db.session.commit()
+    except BaseException:
+        response.close()
+        raise
     response.headers["Cache-Control"] = "private, no-store"
     if evidence.content_type != "application/pdf":
         # Whatever a file might contain, it runs nothing when opened directly.
         response.headers["Content-Security-Policy"] = (
             "default-src 'none'; img-src 'self'; media-src 'self'; sandbox")
     return response
+
+
+def _store_unavailable_page():
+    """The clear 503 page when the evidence store cannot be read (nothing was shown, so no
+    view is audited; the user may simply try again)."""
+    current_app.logger.warning("evidence store unavailable while serving evidence")
+    return error_page(503, _("The evidence store cannot be reached just now. "
+                             "Please try again in a few minutes."))
 
 
 def _stream(evidence: Evidence, store, name: str, download: bool) -> Response:

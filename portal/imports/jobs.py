@@ -2,9 +2,17 @@
 
 Progress lives in a small in-process registry keyed by the job's random token; the page
 polls it through a JSON endpoint. The job row in the database holds status and counts.
+
+A confirmed import holds an advisory lock (`flock`) on its uploaded file while it runs. The
+import commits all or nothing; when it ends without recording an outcome (the database went
+away mid-import, the process was killed), the job still reads "importing" but nobody holds the
+lock: `resume_interrupted` puts it back to "ready" (its file is kept), so that the same
+confirmation can be sent again once the database is back. The lock needs IMPORT_DIR on the
+machine that runs the portal's workers (it is local, see the README).
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import threading
@@ -19,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import record_event
 from portal.auth.models import User
+from portal.errors import is_database_unavailable
 from portal.extensions import db
 from portal.imports.bulk import (
     ImportResult,
@@ -52,26 +61,81 @@ def get_progress(token: str) -> dict | None:
         return dict(found) if found else None
 
 
-def start(app: Flask, token: str, phase: str) -> None:
-    """Run the job's `phase` ("parse" or "import"): in a thread when configured, else now."""
+def start(app: Flask, token: str, phase: str, lock: ImportLock | None = None) -> None:
+    """Run the job's `phase` ("parse" or "import"): in a thread when configured, else now.
+
+    `lock` (an import's, see `ImportLock.take`) is released when the phase ends."""
     if app.config.get("IMPORT_IN_BACKGROUND"):
-        worker = threading.Thread(target=_in_own_context, args=(app, token, phase), daemon=True,
-                                  name=f"import-{phase}")
+        worker = threading.Thread(target=_in_own_context, args=(app, token, phase, lock),
+                                  daemon=True, name=f"import-{phase}")
         worker.start()
     else:
-        work(token, phase)
+        work(token, phase, lock)
 
 
-def _in_own_context(app: Flask, token: str, phase: str) -> None:
+def _in_own_context(app: Flask, token: str, phase: str, lock: ImportLock | None) -> None:
     with app.app_context():
         try:
-            work(token, phase)
+            work(token, phase, lock)
+        except Exception as exc:
+            if not is_database_unavailable(exc):
+                raise
+            # Logged by `work`; the job is offered again once the database is back.
         finally:
             db.session.remove()
 
 
-def work(token: str, phase: str) -> None:
-    """Do one phase of a job and commit its outcome; on failure roll back and record why."""
+class ImportLock:
+    """The advisory lock a running import holds on its uploaded file (see the module doc);
+    the operating system drops it when its holder ends, however it ends."""
+
+    def __init__(self, file):
+        self._file = file
+
+    @classmethod
+    def take(cls, import_dir: str | Path, job: ImportJob) -> ImportLock | None:
+        """The lock of the job's file, or None when another import holds it or the file is
+        gone."""
+        try:
+            file = open(job_path(import_dir, job), "rb")  # noqa: SIM115 (kept while locked)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            file.close()
+            return None
+        return cls(file)
+
+    def release(self) -> None:
+        if not self._file.closed:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+
+
+def resume_interrupted(import_dir: str | Path, job: ImportJob) -> bool:
+    """Put an import that ended without an outcome back to "ready" (caller commits).
+
+    Nothing of it was committed (an import is one transaction), its file is still there and
+    nobody holds its lock: it may be confirmed again.
+    """
+    if job.status != "importing":
+        return False
+    lock = ImportLock.take(import_dir, job)
+    if lock is None:  # still running, or its file is gone (then the job cannot be resumed)
+        return False
+    lock.release()
+    job.status = "ready"
+    db.session.flush()
+    return True
+
+
+def work(token: str, phase: str, lock: ImportLock | None = None) -> None:
+    """Do one phase of a job and commit its outcome; on failure roll back and record why.
+
+    When the database itself is unavailable nothing can be recorded: the error goes up (the
+    user's page says so), the file stays and the job can be resumed (`resume_interrupted`).
+    """
     config = current_app.config
     import_dir = config["IMPORT_DIR"]
     max_rows = config["ROSTER_MAX_ROWS"]
@@ -88,6 +152,10 @@ def work(token: str, phase: str) -> None:
                     progress=lambda p, d, t: set_progress(token, p, d, t))
         db.session.commit()
     except Exception as exc:
+        if is_database_unavailable(exc):
+            current_app.logger.warning("roster import job stopped in %s: database unavailable",
+                                       phase)
+            raise
         db.session.rollback()
         code = "conflict" if isinstance(exc, IntegrityError) else "failed"
         current_app.logger.exception("roster import job %s failed in %s", job_id_of(token),
@@ -100,6 +168,8 @@ def work(token: str, phase: str) -> None:
         remove_upload(import_dir, job)
         return
     finally:
+        if lock is not None:
+            lock.release()
         set_progress(token, "finished", 1, 1)
     if phase == "import":
         remove_upload(import_dir, job)

@@ -70,6 +70,7 @@ def new_import():
 def show_job(token):
     """Progress, preview (counts and rejected rows), or the outcome of one upload."""
     job = _job_or_404(token)
+    _resume_if_interrupted(job)
     rejects = [
         (row, messages.column_label(column), messages.reason_text(code, params))
         for row, column, code, params in (job.rejects or [])[:PREVIEW_LIMIT]
@@ -87,6 +88,7 @@ def show_job(token):
 def job_progress(token):
     """How far the job has come, for the progress bar (JSON)."""
     job = _job_or_404(token)
+    _resume_if_interrupted(job)
     progress = jobs.get_progress(token) or {"phase": job.status, "done": 0, "total": 0}
     total = progress["total"]
     percent = int(progress["done"] * 100 / total) if total else 0
@@ -101,13 +103,28 @@ def confirm_job(token):
     """Import the previewed file's valid rows (all or nothing)."""
     job = _job_or_404(token)
     form = ConfirmForm()
-    if not form.validate_on_submit() or job.status != "ready":
+    if form.validate_on_submit():
+        _resume_if_interrupted(job)
+    lock = None
+    if form.validate_on_submit() and job.status == "ready":
+        lock = jobs.ImportLock.take(current_app.config["IMPORT_DIR"], job)
+    if lock is None:
         flash(_("This upload can no longer be imported. Upload the file again."), "warning")
         return redirect(url_for("imports.show_job", token=job.token))
-    job.status = "importing"
-    db.session.commit()
-    jobs.start(current_app._get_current_object(), job.token, "import")
+    try:
+        job.status = "importing"
+        db.session.commit()
+    except BaseException:
+        lock.release()
+        raise
+    jobs.start(current_app._get_current_object(), job.token, "import", lock)
     return redirect(url_for("imports.show_job", token=job.token))
+
+
+def _resume_if_interrupted(job: ImportJob) -> None:
+    """An import that ended without an outcome (the database went away) is ready again."""
+    if jobs.resume_interrupted(current_app.config["IMPORT_DIR"], job):
+        db.session.commit()
 
 
 @bp.route("/jobs/<token>/cancel", methods=["POST"])
