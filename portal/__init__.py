@@ -89,11 +89,14 @@ def _finish_config(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # A database error's text never carries the statement's values (names, ID numbers) into
+    # logs and error reports.
+    options.setdefault("hide_parameters", True)
     if uri.startswith("sqlite"):
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.pop("pool_pre_ping", None)
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     for key, sub in (("EVIDENCE_DIR", "evidence"), ("IMPORT_DIR", "imports")):
         if not app.config.get(key):
             app.config[key] = str(Path(app.instance_path) / sub)

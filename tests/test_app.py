@@ -88,3 +88,23 @@ def test_schema_is_built_by_migrations(app, db_session):
     version = db_session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert version and len(version) >= 8
     assert db.inspect(db_session.get_bind()).has_table("persons")
+
+
+def test_database_errors_do_not_carry_personal_data_into_logs(db_session, make_township,
+                                                              make_person):
+    """The text of a failed statement (what a log or an error report keeps) shows no values."""
+    import sqlalchemy.exc
+
+    from portal.rosters.models import Person
+
+    township = make_township()
+    person = make_person(township, name="保密姓名")
+    clone = Person(township_id=township.id, name="保密姓名", gender=person.gender,
+                   id_number=person.id_number, id_reversed=person.id_reversed,
+                   birth_date=person.birth_date)
+    db_session.add(clone)
+    with pytest.raises(sqlalchemy.exc.IntegrityError) as raised:
+        with db_session.begin_nested():
+            db_session.flush()
+    assert person.id_number not in str(raised.value)
+    assert "保密姓名" not in str(raised.value)
