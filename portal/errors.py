@@ -1,8 +1,9 @@
 """Friendly error pages; every handler rolls the session back first."""
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
 
@@ -34,8 +35,23 @@ MESSAGES = {
 }
 
 
+def _record_refusal(code: int) -> None:
+    """Audit a 403 in its own transaction: the session was just rolled back, so the commit
+    holds the audit row only. A failure to record must not turn the refusal into a 500."""
+    from portal.audit.services import record_refusal
+
+    try:
+        record_refusal(code)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("could not record the refusal of %s", request.endpoint)
+
+
 def _render(code: int, message: str | None = None):
     db.session.rollback()
+    if code == 403:
+        _record_refusal(code)
     title, text = MESSAGES[code]
     body = render_template("errors/error.html", code=code, title=title, text=message or text)
     return body, code
