@@ -124,11 +124,19 @@ class Walk:
     broken: Break | None
 
 
-def verify_chain(session, *, batch: int = 5000) -> Walk:
-    """Walk the whole chain in `seq` order; stop at the first broken row."""
+def verify_chain(session, *, from_seq: int = 1, batch: int = 5000) -> Walk:
+    """Walk the chain in `seq` order from `from_seq` (trusting the stored hash of the row
+    before it) to the end; stop at the first broken row."""
+    prev_hash = GENESIS
+    if from_seq > 1:
+        prev_hash = session.scalar(select(_table.c.row_hash).where(_table.c.seq == from_seq - 1))
+        if prev_hash is None:
+            return Walk(0, from_seq - 1, "", Break(None, from_seq - 1, "row_missing",
+                                                  f"row seq {from_seq - 1} is missing"))
     result = session.execute(
-        select(*_COLUMNS).order_by(_table.c.seq).execution_options(yield_per=batch))
-    expected_seq, prev_hash, prev = 1, GENESIS, None
+        select(*_COLUMNS).where(_table.c.seq >= from_seq).order_by(_table.c.seq)
+        .execution_options(yield_per=batch))
+    expected_seq, prev = from_seq, None
     rows = 0
     for row in result:
         where = f"row id={row.id} (seq {row.seq})"
@@ -156,6 +164,15 @@ def verify_chain(session, *, batch: int = 5000) -> Walk:
         rows += 1
         expected_seq, prev_hash, prev = row.seq + 1, row.row_hash, row
     return Walk(rows, expected_seq - 1, prev_hash, None)
+
+
+def verify_day(session, day: date, zone: ZoneInfo) -> Walk:
+    """Walk the chain from the first row of `day` on (for the audit page)."""
+    first = session.scalar(select(func.min(_table.c.seq)).where(
+        _table.c.occurred_at >= _start_of(day, zone)))
+    if first is None:
+        return Walk(0, 0, "", None)
+    return verify_chain(session, from_seq=first)
 
 
 def _start_of(day: date, zone: ZoneInfo) -> datetime:

@@ -277,3 +277,16 @@ def test_migration_chains_the_rows_already_there(app, tmp_path):
             session.commit()
             assert verify_chain(session).rows == 4
         db.engine.dispose()
+
+
+def test_audit_page_shows_the_chain_of_the_day(client, login_as, make_user, db_session):
+    login_as(make_user("city_admin"))
+    events = _events(db_session, 3)
+    page = client.get("/city/audit/").get_data(as_text=True)
+    assert "Today's part of the hash chain:" in page and "rows, intact." in page
+    _as_attacker(db_session)
+    db_session.execute(text("UPDATE audit_events SET ip = '10.9.9.9' WHERE id = :id"),
+                       {"id": events[1].id})
+    page = client.get("/city/audit/").get_data(as_text=True)
+    assert (f"Today's part of the hash chain is broken at row {events[1].id}: "
+            f"a row's content was changed.") in page
