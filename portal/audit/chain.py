@@ -7,7 +7,9 @@ One global chain over all audit events, in the order of `seq`, with a head per c
   while holding a lock (PostgreSQL: a transaction-level advisory lock taken before the last row
   is read, held until commit or rollback; SQLite: WAL lets one writer at a time, and refuses a
   write from a transaction whose snapshot is stale), so a rolled-back transaction leaves no hole
-  and two transactions can never link to the same predecessor. `id` comes from the database
+  and two transactions can never link to the same predecessor (on PostgreSQL the lock is held
+  from a transaction's first flush of an audit event to its end, so audited transactions run
+  one after the other from that point: keep them short). `id` comes from the database
   (a PostgreSQL sequence skips values after rollbacks) and is not part of the hash: it only
   names a row.
 - `row_hash` = SHA-256 of a canonical JSON array: format version, seq, occurred_at in UTC ISO
