@@ -7,7 +7,7 @@ from portal.extensions import db
 
 seed_cli = AppGroup("seed", help="Load reference or demo data.")
 user_cli = AppGroup("user", help="Manage user accounts.")
-audit_cli = AppGroup("audit", help="Read the audit log.")
+audit_cli = AppGroup("audit", help="Read the audit log and check its hash chain.")
 
 
 @seed_cli.command("reference")
@@ -108,6 +108,62 @@ def audit_tail(count):
         click.echo(f"{event.occurred_at:%Y-%m-%d %H:%M:%S} {username or '-'} "
                    f"t={event.township_id or '-'} {event.action} {obj} "
                    f"{event.details or ''} {event.ip}".rstrip())
+
+
+@audit_cli.command("verify")
+@click.option("--heads", "heads_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="a file written by `flask audit heads`: its day heads must still match")
+def audit_verify(heads_file):
+    """Walk the hash chain and name the first broken row; exit status 1 if any."""
+    import json
+
+    from portal.audit.chain import check_heads, verify_chain
+
+    heads = []
+    if heads_file is not None:
+        try:
+            data = json.load(heads_file)
+            heads = data["heads"] if isinstance(data, dict) else data
+            heads = [{"date": str(h["date"]), "seq": int(h["seq"]), "hash": str(h["hash"])}
+                     for h in heads]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise click.BadParameter(f"not a heads file ({exc.__class__.__name__})",
+                                     param_hint="--heads") from None
+    walk = verify_chain(db.session)
+    if walk.broken:
+        raise click.ClickException(
+            f"audit chain broken after {walk.rows} intact rows: {walk.broken.message}")
+    problems = check_heads(db.session, heads)
+    if problems:
+        raise click.ClickException("kept heads do not match: " + "; ".join(problems))
+    click.echo(f"audit chain intact: {walk.rows} rows, last seq {walk.last_seq}, "
+               f"head {walk.head}" + (f"; {len(heads)} kept heads match" if heads else ""))
+
+
+@audit_cli.command("heads")
+@click.option("--date", "days", type=click.DateTime(["%Y-%m-%d"]), multiple=True,
+              help="day (portal time zone), repeatable; default yesterday")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default=None,
+              help="write the JSON to this file instead of printing it")
+def audit_heads(days, output):
+    """Print the chain's head at the end of each day as JSON, to be kept elsewhere."""
+    import json
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    from portal.audit.chain import day_head
+    from portal.clock import local_today
+
+    today = local_today()
+    wanted = sorted({d.date() for d in days}) or [today - timedelta(days=1)]
+    if wanted[-1] > today:
+        raise click.BadParameter(f"{wanted[-1]} has not begun yet", param_hint="--date")
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    heads = [day_head(db.session, day, zone) | {"complete": day < today} for day in wanted]
+    text = json.dumps({"heads": heads}, indent=2, ensure_ascii=False)
+    click.echo(text, file=output)
 
 
 def register_cli(app: Flask) -> None:

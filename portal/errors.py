@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
 
@@ -49,9 +50,24 @@ MESSAGES = {
 RETRY_AFTER_SECONDS = 30
 
 
+def _record_refusal(code: int) -> None:
+    """Audit a 403 in its own transaction: the session was just rolled back, so the commit
+    holds the audit row only. A failure to record must not turn the refusal into a 500."""
+    from portal.audit.services import record_refusal
+
+    try:
+        record_refusal(code)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("could not record the refusal of %s", request.endpoint)
+
+
 def _render(code: int, message: str | None = None):
     try:
         db.session.rollback()
+        if code == 403:
+            _record_refusal(code)
         title, text = MESSAGES[code]
         body = render_template("errors/error.html", code=code, title=title,
                                text=message or text)

@@ -9,13 +9,13 @@ A table added later that holds township rows gets the same three statements in i
 (tests/test_rls.py fails until it has them).
 
 Revision ID: c41d5e7a9b10
-Revises: b8781a304167
+Revises: 5c1e0a7d93f2
 Create Date: 2026-12-04 03:40:00
 """
 from alembic import op
 
 revision = "c41d5e7a9b10"
-down_revision = "b8781a304167"
+down_revision = "5c1e0a7d93f2"
 branch_labels = None
 depends_on = None
 

@@ -32,3 +32,36 @@ def record_event(
     )
     db.session.add(event)
     return event
+
+
+def record_login_failure(username: str, reason: str) -> AuditEvent:
+    """`auth.login_failed` for a refused login; `reason` is invalid, locked or inactive.
+
+    The account is named (as actor and object) only when the typed name is an existing
+    username; otherwise the typed text is not kept at all: it may be a password typed into
+    the wrong box.
+    """
+    from sqlalchemy import select
+
+    from portal.auth.models import User
+
+    user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
+    return record_event("auth.login_failed", actor=user, object_type="users",
+                        object_id=user.id if user else None,
+                        details={"reason": reason, "account": "known" if user else "unknown"})
+
+
+def record_refusal(status: int) -> AuditEvent:
+    """`access.refused` for the current request: who, the endpoint, the method and the status;
+    never the URL or its query string."""
+    from flask import g
+    from flask_login import current_user
+
+    actor = current_user if current_user and current_user.is_authenticated else None
+    township = g.get("township")
+    return record_event(
+        "access.refused", actor=actor, township_id=getattr(township, "id", None),
+        object_type="endpoints",
+        details={"endpoint": request.endpoint or "", "method": request.method,
+                 "status": status},
+    )

@@ -8,10 +8,12 @@ from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from portal.audit.chain import verify_day
 from portal.audit.forms import AuditFilterForm
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.auth.roles import Permission
+from portal.clock import local_today
 from portal.extensions import db
 from portal.reference.models import Township
 from portal.tenancy import city_blueprint, require, scoped
@@ -33,6 +35,15 @@ ACTION_LABELS = {
     "membership.add": _l("Role given"),
     "membership.remove": _l("Role removed"),
     "demo.seed": _l("Demo data loaded"),
+    "auth.login_failed": _l("Login refused"),
+    "access.refused": _l("Access refused (403)"),
+}
+
+BREAK_LABELS = {
+    "content_changed": _l("a row's content was changed"),
+    "row_missing": _l("a row is missing"),
+    "row_inserted": _l("a row was inserted"),
+    "link_mismatch": _l("a row was deleted or replaced"),
 }
 
 
@@ -78,5 +89,8 @@ def list_events():
     ).all()
     page = {"number": page_number, "has_prev": page_number > 1, "has_next": len(rows) > PER_PAGE}
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    chain = verify_day(db.session, local_today(),
+                       ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
     return render_template("audit/events.html", rows=rows[:PER_PAGE], form=form, page=page,
-                           args=args, action_labels=ACTION_LABELS)
+                           args=args, action_labels=ACTION_LABELS, chain=chain,
+                           break_labels=BREAK_LABELS)

@@ -13,7 +13,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.audit.services import record_event
+from portal.audit.services import record_event, record_login_failure
 from portal.auth import bp
 from portal.auth.forms import LoginForm
 from portal.auth.services import AuthError, authenticate
@@ -44,6 +44,7 @@ def login():
         try:
             user = authenticate(form.username.data, form.password.data)
         except AuthError as exc:
+            record_login_failure(form.username.data, exc.code)
             db.session.commit()  # keep the failure count
             messages = {
                 "invalid": _("Wrong username or password."),
