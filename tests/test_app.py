@@ -103,8 +103,7 @@ def test_database_errors_do_not_carry_personal_data_into_logs(db_session, make_t
                    id_number=person.id_number, id_reversed=person.id_reversed,
                    birth_date=person.birth_date)
     db_session.add(clone)
-    with pytest.raises(sqlalchemy.exc.IntegrityError) as raised:
-        with db_session.begin_nested():
-            db_session.flush()
+    with pytest.raises(sqlalchemy.exc.IntegrityError) as raised, db_session.begin_nested():
+        db_session.flush()
     assert person.id_number not in str(raised.value)
     assert "保密姓名" not in str(raised.value)
