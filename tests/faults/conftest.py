@@ -110,12 +110,21 @@ def app(env):
     shutil.rmtree(env.evidence_dir, ignore_errors=True)
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with env.direct.begin() as conn:
+        # The audit table refuses deletion by trigger; the clean-up acts as a database
+        # administrator would: triggers off (PostgreSQL) or set aside and put back (SQLite).
         if env.backend == "postgresql":
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
             conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
                                  + " RESTART IDENTITY CASCADE")
         else:
+            triggers = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all()
+            for name, _ in triggers:
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
             for table in tables:
                 conn.exec_driver_sql(f'DELETE FROM "{table}"')
+            for _, sql in triggers:
+                conn.exec_driver_sql(sql)
 
 
 @pytest.fixture
