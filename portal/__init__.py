@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from portal.config import CONFIGS
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.logs import RedactPersonalData
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
         Path(__file__).parent / "translations"
     ))
     _init_login(app)
+    app.logger.addFilter(RedactPersonalData())
 
     from portal import errors, models, security  # noqa: F401
     from portal.admin import bp as admin_bp
