@@ -219,6 +219,23 @@ def is_footer_row(row: list, own: list | None = None) -> bool:
     return bool(_FOOTER_LABEL.match(texts[0])) or any(_TOTAL_ROW.match(t) for t in texts)
 
 
+def _titles_that_read_back(headers: list[str], found: dict[str, int],
+                           columns: tuple[Column, ...]) -> list[str]:
+    """The header row for a rejects file, so that the file, corrected, imports as the original.
+
+    A found column keeps its own title when that title alone names it; otherwise (the "姓名"
+    and "电话" under a merged "监护人") it takes the template's title ("监护人姓名").
+    """
+    by_key = {column.key: column for column in columns}
+    titles = list(headers)
+    for key, at in found.items():
+        column = by_key[key]
+        if at < len(titles) and header_key(titles[at]) not in {
+                header_key(alias) for alias in column.aliases}:
+            titles[at] = column.title
+    return titles
+
+
 CHUNK_ROWS = 2000  # rows validated between two hand-overs to the database writer
 
 
@@ -302,10 +319,14 @@ class SheetRows:
                 if all(c not in content_columns for c, _ in own_cells):
                     result.skipped += 1  # only a number in the 序号 column, or the like
                     continue
+            values, problem = check(row)
+            if values is None and is_footer_row(cells_read, own):
+                result.skipped += 1
+                result.notes.append((r + 1, "footer"))
+                continue
             if checked >= limit:
                 raise WorkbookError("too_many_rows", max=limit)
             checked += 1
-            values, problem = check(row)
             if values is not None:
                 # The ID number is valid: the row is a person's, never a footer. A row
                 # repeating an earlier number is a duplicate, whatever else is wrong with it.
@@ -318,11 +339,6 @@ class SheetRows:
                     if problem is None:
                         records.append(Record(r + 1, values, cells_read))
                         continue
-            elif is_footer_row(cells_read, own):
-                checked -= 1
-                result.skipped += 1
-                result.notes.append((r + 1, "footer"))
-                continue
             column, code, params = problem
             rejects.append(Reject(r + 1, column, code, params,
                                   tuple(cell_text(v) for v in cells_read)))
@@ -363,6 +379,7 @@ def open_rows(path: Path, list_kind: str, *, max_rows: int = 50_000,
         raise WorkbookError("missing_columns", columns="、".join(missing))
     headers = [cell_text(v) for v in cells[header_row]]
     mobility_header = headers[found["mobility"]] if "mobility" in found else ""
+    headers = _titles_that_read_back(headers, found, columns)
     parsed = ParsedFile(list_kind, name, header_row + 1, dict(found), headers, [], [], 0)
     return SheetRows(parsed, cells, filled, _row_checker(found, today, mobility_header),
                      max_rows, progress)
