@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, or_, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portal.audit.services import record_event
@@ -60,6 +60,14 @@ class CaseConflict(Exception):
     """The database refused a write because another transaction wrote meanwhile (SQLite: a
     transaction that has read cannot write after another one committed). Nothing of this
     transaction can be saved: the caller rolls back and may try once more."""
+
+
+def lock_for_writing() -> None:
+    """On SQLite, take the database's write lock as the first step of a fresh transaction:
+    it waits for another writer to commit, after which this transaction sees what it wrote
+    (a transaction that has read first cannot write after another one committed)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("UPDATE cases SET id = id WHERE 0 = 1"))
 
 
 def open_case_of(person_id: int) -> Case | None:

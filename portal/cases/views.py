@@ -34,6 +34,7 @@ from portal.cases.services import (
     deadline_warnings,
     doctor_choices,
     entry_for_kind,
+    lock_for_writing,
     open_case_of,
     overdue_condition,
     overdue_items,
@@ -110,12 +111,16 @@ def _once_more_on_conflict(work):
     """`work()`; if a concurrent write made its transaction unusable (CaseConflict), roll
     back and do it once more from a fresh transaction, which sees what the other one wrote
     (a case registered meanwhile is then refused as such)."""
-    for _attempt in range(2):
-        try:
-            return work()
-        except CaseConflict:
-            db.session.rollback()
-    raise CaseRefused("concurrent_change")
+    try:
+        return work()
+    except CaseConflict:
+        db.session.rollback()
+    lock_for_writing()
+    try:
+        return work()
+    except CaseConflict:
+        db.session.rollback()
+        raise CaseRefused("concurrent_change") from None
 
 
 @bp.route("/new/<int:person_id>", methods=["GET", "POST"])
