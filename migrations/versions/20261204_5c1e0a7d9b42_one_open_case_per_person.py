@@ -5,9 +5,8 @@ Revises: b8781a304167
 Create Date: 2026-12-04 04:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5c1e0a7d9b42'
