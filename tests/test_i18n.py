@@ -155,11 +155,12 @@ def test_roster_pages_are_chinese(client, login_as, make_township, make_user, ma
 
 def test_import_messages_are_chinese_outside_a_request(app):
     # CLI commands and background import jobs have no request: they use the default locale.
-    from portal.imports.messages import column_label, reason_text
+    from portal.imports.messages import column_label, note_text, reason_text
 
     with app.app_context():
         assert reason_text("id_empty") == "缺少身份证号码。"
-        assert reason_text("duplicate", {"row": 7}) == "本文件第 7 行已有相同的身份证号码，本行已跳过。"
+        assert reason_text("duplicate", {"row": 7}) == "与第 7 行重复（身份证号码相同），本行已跳过。"
+        assert note_text(12, "footer") == "第12行：签名/页脚行，已跳过"
         assert column_label("id_number") == "身份证号码"
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -36,8 +37,15 @@ CASE_STATES = (
     "closed",
     "appealed",  # not qualified, then appealed: the re-assessment is a new city-level case
 )
+# States in which a case has ended: no transition leaves them. "appealed" is one: the appeal's
+# re-assessment is a new case, registered once the appealed one has left "not_qualified".
+CLOSED_STATES = ("issued", "withdrawn", "deceased", "closed", "appealed")
 # States in which the case still needs work (dashboards, overdue lists).
-OPEN_STATES = frozenset(CASE_STATES) - {"issued", "withdrawn", "deceased", "closed", "appealed"}
+OPEN_STATES = frozenset(CASE_STATES) - set(CLOSED_STATES)
+# At most one open case per person, kept by the database (a partial unique index): the same
+# condition on both databases, written as "not closed" so that a state added later is open.
+OPEN_CASE_CONDITION = text(
+    "state NOT IN (" + ", ".join(f"'{state}'" for state in CLOSED_STATES) + ")")
 
 
 class Case(TenantMixin, TimestampMixin, db.Model):
@@ -45,6 +53,8 @@ class Case(TenantMixin, TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_cases_township_state", "township_id", "state"),
         Index("ix_cases_doctor_state", "doctor_id", "state"),
+        Index("uq_cases_open_person", "person_id", unique=True,
+              sqlite_where=OPEN_CASE_CONDITION, postgresql_where=OPEN_CASE_CONDITION),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, or_, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portal.audit.services import record_event
 from portal.cases.models import OPEN_STATES, Case, CaseEvent
@@ -53,6 +54,20 @@ class CaseRefused(Exception):
     def __init__(self, code: str):
         super().__init__(code)
         self.code = code
+
+
+class CaseConflict(Exception):
+    """The database refused a write because another transaction wrote meanwhile (SQLite: a
+    transaction that has read cannot write after another one committed). Nothing of this
+    transaction can be saved: the caller rolls back and may try once more."""
+
+
+def lock_for_writing() -> None:
+    """On SQLite, take the database's write lock as the first step of a fresh transaction:
+    it waits for another writer to commit, after which this transaction sees what it wrote
+    (a transaction that has read first cannot write after another one committed)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("UPDATE cases SET id = id WHERE 0 = 1"))
 
 
 def open_case_of(person_id: int) -> Case | None:
@@ -94,8 +109,7 @@ def create_case(township: Township, actor, person: Person, *, kind: str, path: s
         created_by_id=actor.id, city_level=appeal_of is not None,
         appeal_of_id=appeal_of.id if appeal_of is not None else None,
     )
-    db.session.add(case)
-    db.session.flush()
+    _insert_case(case)
     db.session.add(CaseEvent(township_id=township.id, case=case, actor_id=actor.id,
                              action="register", from_state=None, to_state="registered",
                              note=note))
@@ -106,6 +120,28 @@ def create_case(township: Township, actor, person: Person, *, kind: str, path: s
         "appeal_of": case.appeal_of_id,
     })
     return case
+
+
+def _insert_case(case: Case) -> None:
+    """Insert the new case; the database refuses a second open case of the person
+    (uq_cases_open_person) when another request registered one since `open_case_of` looked."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(case)
+    except IntegrityError as exc:
+        if _is_open_case_violation(exc):
+            raise CaseRefused("open_case_exists") from None
+        raise
+    except OperationalError as exc:
+        if db.session.get_bind().dialect.name == "sqlite" and "locked" in str(exc.orig):
+            raise CaseConflict() from None
+        raise
+
+
+def _is_open_case_violation(exc: IntegrityError) -> bool:
+    # PostgreSQL names the index; SQLite names its column ("cases.person_id").
+    message = str(exc.orig)
+    return "uq_cases_open_person" in message or "cases.person_id" in message
 
 
 @dataclass

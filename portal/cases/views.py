@@ -26,6 +26,7 @@ from portal.cases.models import OPEN_STATES, Case
 from portal.cases.services import (
     ASSIGNABLE_STATES,
     DEFAULT_KIND,
+    CaseConflict,
     CaseRefused,
     assign_doctor,
     create_case,
@@ -33,6 +34,7 @@ from portal.cases.services import (
     deadline_warnings,
     doctor_choices,
     entry_for_kind,
+    lock_for_writing,
     open_case_of,
     overdue_condition,
     overdue_items,
@@ -105,6 +107,22 @@ def overdue():
     return _render("cases/overdue.html", items=items)
 
 
+def _once_more_on_conflict(work):
+    """`work()`; if a concurrent write made its transaction unusable (CaseConflict), roll
+    back and do it once more from a fresh transaction, which sees what the other one wrote
+    (a case registered meanwhile is then refused as such)."""
+    try:
+        return work()
+    except CaseConflict:
+        db.session.rollback()
+    lock_for_writing()
+    try:
+        return work()
+    except CaseConflict:
+        db.session.rollback()
+        raise CaseRefused("concurrent_change") from None
+
+
 @bp.route("/new/<int:person_id>", methods=["GET", "POST"])
 @login_required
 def new_case(person_id: int):
@@ -121,12 +139,13 @@ def new_case(person_id: int):
             form.kind.data = DEFAULT_KIND[entries[0].list_kind]
     if form.validate_on_submit():
         try:
-            case = create_case(current_access().township, current_user, person,
-                               kind=form.kind.data, path=form.path.data,
-                               roster_entry=entry_for_kind(person, form.kind.data),
-                               note=(form.note.data or "").strip())
+            case = _once_more_on_conflict(lambda: create_case(
+                current_access().township, current_user, person, kind=form.kind.data,
+                path=form.path.data, roster_entry=entry_for_kind(person, form.kind.data),
+                note=(form.note.data or "").strip()))
         except CaseRefused as refusal:
             flash(str(refusal_message(refusal.code)), "error")
+            existing = open_case_of(person.id)
         else:
             db.session.commit()
             flash(_("The case was registered."), "success")
@@ -167,8 +186,13 @@ def bulk_cases():
         if form.validate_on_submit():
             by_id = {e.id: e for e in chosen}
             selected = [by_id[i] for i in form.entries.data if i in by_id]
-            result = create_cases_in_bulk(current_access().township, current_user, selected,
-                                          kind=form.kind.data or None, path=form.path.data)
+            try:
+                result = _once_more_on_conflict(lambda: create_cases_in_bulk(
+                    current_access().township, current_user, selected,
+                    kind=form.kind.data or None, path=form.path.data))
+            except CaseRefused as refusal:
+                flash(str(refusal_message(refusal.code)), "error")
+                return redirect(request.full_path)
             db.session.commit()
             # Shown directly, not flashed: the names of refused persons must not travel in the
             # (signed, readable) session cookie. Sending the form again creates nothing twice.

@@ -232,6 +232,8 @@ REFUSALS: dict[str, object] = {
     "same_doctor_as_appealed_case": _l("An appeal must be assessed by a different doctor from "
                                        "the one who assessed the appealed case."),
     "open_case_exists": _l("This person already has an open case."),
+    "concurrent_change": _l("Another change was being saved at the same moment, so nothing "
+                            "was saved. Please try again."),
     "person_deceased": _l("This person is recorded as deceased."),
 }
 

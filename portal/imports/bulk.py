@@ -57,6 +57,7 @@ class ImportResult:
     rejects: list[Reject]
     villages_created: int
     headers: list[str] = field(default_factory=list)  # the file's header row, for a rejects file
+    notes: list[tuple[int, str]] = field(default_factory=list)  # rows skipped with a word
 
 
 # Columns given row by row, then those that every row of an import shares.
@@ -348,6 +349,7 @@ def import_file(township: Township, actor, path: Path, list_kind: str, *, max_ro
                          progress=(lambda d, t: progress("parsing", d, t)) if progress else None)
         result = _import_rows(township, actor, rows, progress)
         result.headers = rows.parsed.headers
+        result.notes = rows.parsed.notes
     return result
 
 

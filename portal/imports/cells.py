@@ -14,8 +14,11 @@ from portal.imports.columns import CATEGORY_CODES, CATEGORY_NAMES
 _CATEGORY_WORDS = {name: code for name, code in zip(CATEGORY_NAMES, CATEGORY_CODES)} | {
     "语言": "speech", "综合": "multiple", "视力残疾": "vision", "盲": "vision", "聋": "hearing",
 } | {str(i): code for i, code in enumerate(CATEGORY_CODES, 1)} | {c: c for c in CATEGORY_CODES}
-_GRADE_WORDS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4,
-                "Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "I": 1, "II": 2, "III": 3, "IV": 4}
+# Grades as officials write them, after NFKC folding and upper-casing (which turn
+# full-width digits into ASCII ones and the Roman numeral signs Ⅰ…Ⅳ, ⅰ…ⅳ into I…IV).
+_GRADE_WORDS = {"一": 1, "二": 2, "三": 3, "四": 4, "壹": 1, "贰": 2, "貳": 2, "叁": 3,
+                "參": 3, "肆": 4, "1": 1, "2": 2, "3": 3, "4": 4,
+                "I": 1, "II": 2, "III": 3, "IV": 4}
 _YES = {"是", "有", "y", "yes", "√", "✓", "✔", "1", "true", "对"}
 _NO = {"否", "无", "没有", "n", "no", "×", "✗", "0", "false", "不是"}
 _WS = re.compile(r"\s+")
@@ -121,12 +124,18 @@ def parse_category(value: Any) -> str | None:
 
 
 def parse_grade(value: Any) -> int | None:
+    """A disability grade 1–4: 一级, 壹级, Ⅳ, ⅱ, IV, 3, 3级, "3 级", ３, "第二级", 4.0 ...
+
+    Spaces anywhere are ignored; anything else is CellError("grade").
+    """
     text = _compact(cell_text(value)).upper()
     if not text:
         return None
-    word = text.removesuffix("级").removeprefix("第")
+    word = text.removesuffix("级").removesuffix("級").removeprefix("第")
     if word in _GRADE_WORDS:
         return _GRADE_WORDS[word]
+    if word[:1] in "1234" and word[1:2] == "." and word[2:] and not word[2:].strip("0"):
+        return int(word[0])  # "4.0": a number stored as text
     raise CellError("grade")
 
 
@@ -274,7 +283,9 @@ def _outcome(parser: Parser) -> Callable[[Any], Any]:
 
 def _row_checker(found: dict[str, int], today: date, mobility_header: str
                  ) -> Callable[[list], tuple[dict | None, tuple[str, str, dict] | None]]:
-    """Validate one data row: (values, None) or (None, (column, code, params)).
+    """Validate one data row: (values, None), or (values, (column, code, params)) with only
+    "id" in values when the ID number is valid but another cell is not, or (None, problem)
+    when the ID number itself is missing or invalid.
 
     Built once per file: cells are read by position, and what each distinct text of a
     column parsed to is remembered (a list repeats the same few values down a column).
@@ -305,9 +316,9 @@ def _row_checker(found: dict[str, int], today: date, mobility_header: str
         except IdNumberError as exc:
             return None, ("id_number", "id_" + exc.code, {})
         if not name:
-            return None, ("name", "name_missing", {})
+            return {"id": parsed}, ("name", "name_missing", {})
         if len(name) > 60 or name.isdigit():
-            return None, ("name", "name_invalid", {})
+            return {"id": parsed}, ("name", "name_invalid", {})
         values: dict[str, Any] = {"name": name, "id": parsed}
         if gender_at is not None:
             value = row[gender_at]
@@ -319,8 +330,8 @@ def _row_checker(found: dict[str, int], today: date, mobility_header: str
                 gender = gender_outcome(value)
             if gender is not _EMPTY and gender != parsed.gender:
                 if gender.__class__ is _Failed:
-                    return None, ("gender", "gender", {})
-                return None, ("gender", "gender_mismatch", {})
+                    return {"id": parsed}, ("gender", "gender", {})
+                return {"id": parsed}, ("gender", "gender_mismatch", {})
         for key, at, target, convert, seen in fields:
             value = row[at]
             if seen is None:
@@ -329,7 +340,7 @@ def _row_checker(found: dict[str, int], today: date, mobility_header: str
                 try:
                     result = convert(value)
                 except CellError as exc:
-                    return None, (key, str(exc), {})
+                    return {"id": parsed}, (key, str(exc), {})
                 if result is None or result == "":
                     continue
             else:
@@ -342,7 +353,7 @@ def _row_checker(found: dict[str, int], today: date, mobility_header: str
                 if result is _EMPTY:
                     continue
                 if result.__class__ is _Failed:
-                    return None, (key, result.code, {})
+                    return {"id": parsed}, (key, result.code, {})
             values[target] = result
         number = values.get("certificate_number")
         if number and len(number) in (20, 22) and number[18] in "1234567" and (

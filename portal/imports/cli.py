@@ -49,6 +49,8 @@ def import_command(township_code, list_kind, file):
         db.session.rollback()
         click.echo(messages.file_error_text("failed"), err=True)
         raise SystemExit(1) from None
+    for row, code in result.notes:
+        click.echo(messages.note_text(row, code))
     target = rejects_path(file)
     if result.rejects:
         exports.write_rejects_file(target, result.rejects, result.headers)

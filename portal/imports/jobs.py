@@ -261,6 +261,7 @@ def preview_job(job: ImportJob, township: Township, import_dir: str | Path, max_
     job.unchanged_rows = len(plan.existing) - len(plan.changed)
     job.rejected_rows = len(plan.rejects)
     job.rejects = [r.as_json() for r in plan.rejects]
+    job.notes = [list(note) for note in parsed.notes]
     job.new_villages = plan.new_villages
     job.status = "ready"
     db.session.flush()
@@ -275,6 +276,7 @@ def run_job(job: ImportJob, township: Township, actor, import_dir: str | Path, m
     job.updated = result.updated
     job.rejected_rows = result.rejected
     job.rejects = [r.as_json() for r in result.rejects]
+    job.notes = [list(note) for note in result.notes]
     job.status = "done"
     job.finished_at = utcnow()
     db.session.flush()

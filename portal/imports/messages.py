@@ -61,6 +61,11 @@ REASONS = {
     "row_incomplete": _l("The row has neither a name nor an ID number."),
 }
 
+# Rows skipped without being rejected, with a word to the user.
+NOTES = {
+    "footer": _l("Row %(row)s: signature or footer row, skipped."),
+}
+
 FILE_ERRORS = {
     "unreadable": _l("The file could not be read. It may be damaged: open it in Excel, save "
                      "it again as .xlsx and upload it again."),
@@ -87,6 +92,11 @@ def reason_text(code: str, params: dict | None = None) -> str:
     """A rejected row's reason in the user's language."""
     message = REASONS.get(code) or FILE_ERRORS.get(code) or _l("Invalid value.")
     return str(message) % (params or {}) if params else str(message)
+
+
+def note_text(row: int, code: str) -> str:
+    """A skipped row's note in the user's language."""
+    return str(NOTES.get(code, NOTES["footer"])) % {"row": row}
 
 
 def file_error_text(code: str, params: dict | None = None) -> str:

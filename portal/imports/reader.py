@@ -21,9 +21,15 @@ HEADER_SCAN_ROWS = 15
 _NOTE_PREFIXES = ("注", "说明", "填表", "备注", "制表", "审核", "负责人", "联系人", "单位",
                   "填报", "签字", "盖章")
 _TOTAL_ROW = re.compile(r"\s*(合\s*计|总\s*计|小\s*计|共\s*计|累\s*计)")
+# The first filled cell of a signature or footer line under a list (填表人：…, 审核人, 联系电话：…,
+# 制表日期, 单位（盖章）, 备注：…, 合计 …), its spaces removed. Only a row without a valid ID
+# number can be one. "注" and "单位" could begin a name: only followed by a colon or bracket.
+_FOOTER_LABEL = re.compile(
+    r"(?:填表|填报|制表|审核|审批|审定|复核|核对|负责人|经办人|联系人|联系电话|联系方式|电话"
+    r"|手机|签字|签名|盖章|合计|总计|小计|共计|累计|备注|说明|日期|分管领导|主要领导|领导)"
+    r"|(?:注|单位)(?:$|[:：(（])")
 _PAREN_CONTENT = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 _HEADER_JUNK = re.compile(r"[\s*＊※:：()（）\[\]【】/、,，.。_\-]")
-_is_text = str.__instancecheck__  # isinstance(value, str)
 
 
 class WorkbookError(Exception):
@@ -64,6 +70,8 @@ class ParsedFile:
     records: list[Record]
     rejects: list[Reject]
     skipped: int  # blank, total and note rows
+    # (row, code) of the rows skipped with a word to the user (signature and footer lines).
+    notes: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -199,6 +207,35 @@ def _row_is_note(texts: list[str]) -> bool:
     return any(first.startswith(p) for p in _NOTE_PREFIXES)
 
 
+def is_footer_row(row: list, own: list | None = None) -> bool:
+    """Whether a row without a valid ID number is a signature, footer or total line.
+
+    `own` are the row's own cells (those not filled in from a merged range), if known.
+    """
+    texts = [_compact(cell_text(v)) for v in (row if own is None else own) if v != ""]
+    texts = [t for t in texts if t]
+    if not texts:
+        return False
+    return bool(_FOOTER_LABEL.match(texts[0])) or any(_TOTAL_ROW.match(t) for t in texts)
+
+
+def _titles_that_read_back(headers: list[str], found: dict[str, int],
+                           columns: tuple[Column, ...]) -> list[str]:
+    """The header row for a rejects file, so that the file, corrected, imports as the original.
+
+    A found column keeps its own title when that title alone names it; otherwise (the "姓名"
+    and "电话" under a merged "监护人") it takes the template's title ("监护人姓名").
+    """
+    by_key = {column.key: column for column in columns}
+    titles = list(headers)
+    for key, at in found.items():
+        column = by_key[key]
+        if at < len(titles) and header_key(titles[at]) not in {
+                header_key(alias) for alias in column.aliases}:
+            titles[at] = column.title
+    return titles
+
+
 CHUNK_ROWS = 2000  # rows validated between two hand-overs to the database writer
 
 
@@ -269,34 +306,39 @@ class SheetRows:
                 continue
             else:
                 own = None
-            # A total row (合计, 小计 ...): only a cell holding 计 can be one.
-            if "计" in "".join(filter(_is_text, row)) and any(
-                    isinstance(v, str) and _TOTAL_ROW.match(v)
-                    for v in (own if own is not None else row) if v != ""):
-                result.skipped += 1
-                continue
             cells_read = row
             if len(row) < width:
                 row = row + [""] * (width - len(row))
             if row[name_at] in (None, "") and row[id_at] in (None, ""):
                 own_cells = [(c, v) for c, v in enumerate(row)
                              if v != "" and (r, c) not in filled]
-                if (all(c not in content_columns for c, _ in own_cells)
-                        or _row_is_note([_compact(cell_text(v)) for _, v in own_cells])):
+                if _row_is_note([_compact(cell_text(v)) for _, v in own_cells]):
                     result.skipped += 1
+                    result.notes.append((r + 1, "footer"))
                     continue
+                if all(c not in content_columns for c, _ in own_cells):
+                    result.skipped += 1  # only a number in the 序号 column, or the like
+                    continue
+            values, problem = check(row)
+            if values is None and is_footer_row(cells_read, own):
+                result.skipped += 1
+                result.notes.append((r + 1, "footer"))
+                continue
             if checked >= limit:
                 raise WorkbookError("too_many_rows", max=limit)
             checked += 1
-            values, problem = check(row)
             if values is not None:
+                # The ID number is valid: the row is a person's, never a footer. A row
+                # repeating an earlier number is a duplicate, whatever else is wrong with it.
                 number = values["id"].number
-                if number in first_row_of:
-                    problem = ("id_number", "duplicate", {"row": first_row_of[number]})
+                first_row = first_row_of.get(number)
+                if first_row is not None:
+                    problem = ("id_number", "duplicate", {"row": first_row})
                 else:
                     first_row_of[number] = r + 1
-                    records.append(Record(r + 1, values, cells_read))
-                    continue
+                    if problem is None:
+                        records.append(Record(r + 1, values, cells_read))
+                        continue
             column, code, params = problem
             rejects.append(Reject(r + 1, column, code, params,
                                   tuple(cell_text(v) for v in cells_read)))
@@ -337,6 +379,7 @@ def open_rows(path: Path, list_kind: str, *, max_rows: int = 50_000,
         raise WorkbookError("missing_columns", columns="、".join(missing))
     headers = [cell_text(v) for v in cells[header_row]]
     mobility_header = headers[found["mobility"]] if "mobility" in found else ""
+    headers = _titles_that_read_back(headers, found, columns)
     parsed = ParsedFile(list_kind, name, header_row + 1, dict(found), headers, [], [], 0)
     return SheetRows(parsed, cells, filled, _row_checker(found, today, mobility_header),
                      max_rows, progress)

@@ -75,9 +75,11 @@ def show_job(token):
         (row, messages.column_label(column), messages.reason_text(code, params))
         for row, column, code, params in (job.rejects or [])[:PREVIEW_LIMIT]
     ]
+    notes = [messages.note_text(row, code) for row, code in (job.notes or [])[:PREVIEW_LIMIT]]
     error = messages.file_error_text(job.error, job.error_params) if job.error else ""
     return render_template(
-        "imports/job.html", job=job, rejects=rejects, error=error, running=job.status in RUNNING,
+        "imports/job.html", job=job, rejects=rejects, notes=notes, error=error,
+        running=job.status in RUNNING,
         preview_limit=PREVIEW_LIMIT, confirm_form=ConfirmForm(), cancel_form=CancelForm(),
     )
 

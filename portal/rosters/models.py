@@ -189,6 +189,8 @@ class ImportJob(TenantMixin, db.Model):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     # [row, column key, reason code, params]: no personal data, only where and why.
     rejects: Mapped[list | None] = mapped_column(JSON)
+    # [row, note code]: rows skipped with a word to the user (signature and footer lines).
+    notes: Mapped[list | None] = mapped_column(JSON)
     # Village names the import will add to the township (shown in the preview).
     new_villages: Mapped[list | None] = mapped_column(JSON)
     # A reason code (and its parameters) when the file could not be used or the import failed.

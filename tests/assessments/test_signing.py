@@ -157,7 +157,7 @@ def test_expired_certification_blocks_signing(setup, sign, db_session, make_user
     s = setup()
     doctor = make_user("doctor")
     certify(doctor, ["physical"], valid_until=local_today() - timedelta(days=5))
-    case = make_case(s["person"], doctor)
+    case = make_case(person_aged(s["township"], 40), doctor)  # one open case per person
     response = sign(case, doctor, "physical", LIMB_4, outcome="4")
     assert response.status_code == 200
     assert "certification has expired" in _page(response)
@@ -166,20 +166,20 @@ def test_expired_certification_blocks_signing(setup, sign, db_session, make_user
 
 
 def test_switched_off_certification_blocks_signing(setup, sign, db_session, make_user,
-                                                   certify, make_case):
+                                                   certify, make_case, person_aged):
     s = setup()
     doctor = make_user("doctor")
     certify(doctor, ["physical"], active=False)
-    case = make_case(s["person"], doctor)
+    case = make_case(person_aged(s["township"], 40), doctor)  # one open case per person
     assert "switched off in the registry" in _page(
         sign(case, doctor, "physical", LIMB_4, outcome="4"))
 
 
 def test_doctor_without_certification_is_blocked(setup, sign, db_session, make_user,
-                                                 make_case):
+                                                 make_case, person_aged):
     s = setup()
     doctor = make_user("doctor")
-    case = make_case(s["person"], doctor)
+    case = make_case(person_aged(s["township"], 40), doctor)  # one open case per person
     response = sign(case, doctor, "physical", LIMB_4, outcome="4")
     assert "Ask the health coordinator to register it" in _page(response)
     db_session.refresh(case)

@@ -95,8 +95,9 @@ def test_other_township_url_and_other_case_are_404(client, login_as, world, app,
     from portal.cases.models import Case
 
     evidence = add(app, world)
+    # An earlier case of the same person (withdrawn: a person has one open case at most).
     second = Case(township_id=world.township.id, person_id=world.person.id, kind="renewal",
-                  path="records", created_by_id=world.staff.id)
+                  path="records", created_by_id=world.staff.id, state="withdrawn")
     db_session.add(second)
     db_session.flush()
     login_as(world.staff)

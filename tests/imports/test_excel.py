@@ -3,11 +3,13 @@ import random
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pypinyin import Style, lazy_pinyin
 from pypinyin.constants import PHRASES_DICT
 
 from portal.domain import idcard
-from portal.imports import cells, columns, reader, writer
+from portal.imports import cells, columns, messages, reader, writer
 from portal.imports.reader import WorkbookError
 from portal.rosters.services import name_keys
 from tests.imports.conftest import idn, write_book
@@ -244,3 +246,106 @@ def test_remembered_pinyin_is_exactly_pypinyins_reading_of_the_whole_name():
         names.append(rng.choice(surnames) + rng.choice(phrases))
     assert [name_keys(n) for n in names] == [_reference_name_keys(n) for n in names]
     assert name_keys("曾经") == ("ceng jing", "cj") and name_keys("长孙无忌")[1] == "zswj"
+
+
+# --- grades, footer rows, duplicates (issue 11, point 7) -----------------------------------
+
+GRADE_SPELLINGS = {
+    1: ("一", "壹", "Ⅰ", "ⅰ", "I", "i", "1", "１"),
+    2: ("二", "贰", "Ⅱ", "ⅱ", "II", "ii", "2", "２"),
+    3: ("三", "叁", "Ⅲ", "ⅲ", "III", "iii", "3", "３"),
+    4: ("四", "肆", "Ⅳ", "ⅳ", "IV", "iv", "4", "４"),
+}
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("一级", 1), ("壹级", 1), ("贰级", 2), ("叁级", 3), ("肆级", 4), ("Ⅰ", 1), ("Ⅳ级", 4),
+    ("ⅲ", 3), ("II", 2), ("iv", 4), ("IV级", 4), ("1", 1), ("4级", 4), ("1 级", 1),
+    ("一 级", 1), ("１", 1), ("４级", 4), (" 三级 ", 3), ("\u3000二\u3000级\u3000", 2),
+    ("第二级", 2), (3, 3), (4.0, 4), ("2.0", 2), ("", None), (None, None),
+])
+def test_grades_in_every_usual_spelling(value, expected):
+    assert cells.parse_grade(value) == expected
+
+
+@given(grade=st.sampled_from(sorted(GRADE_SPELLINGS)), data=st.data(),
+       suffix=st.sampled_from(["", "级"]),
+       space=st.lists(st.sampled_from([" ", "\u3000", "\t", "\xa0"]), max_size=3).map("".join))
+def test_any_grade_spelling_with_spaces_reads_as_its_grade(grade, data, suffix, space):
+    word = data.draw(st.sampled_from(GRADE_SPELLINGS[grade]))
+    where = data.draw(st.integers(0, 2))
+    text = [space + word + suffix, word + space + suffix, space + word + space + suffix + space][
+        where]
+    assert cells.parse_grade(text) == grade
+
+
+@pytest.mark.parametrize("value", [
+    "五级", "伍级", "0", "5", "Ⅴ", "V", "IIII", "一二级", "2.5", 2.5, 5.0, "级", "二级级",
+    "重度", "1-2", "A",
+])
+def test_anything_else_is_a_clear_grade_rejection(value):
+    with pytest.raises(cells.CellError) as caught:
+        cells.parse_grade(value)
+    assert caught.value.args == ("grade",)
+    assert "一级" in messages.reason_text("grade") and "1–4" in messages.reason_text("grade")
+
+
+def test_bad_grade_in_a_workbook_is_a_rejected_cell(tmp_path):
+    header = ["序号", "姓名", "性别", "公民身份号码", "残疾类别", "残疾等级"]
+    rows = [["名单"], header, [1, "甲", "男", idn(11), "肢体", "壹级"],
+            [2, "乙", "女", idn(12), "视力", " Ⅳ 级"], [3, "丙", "男", idn(13), "视力", "五级"]]
+    parsed = reader.parse_workbook(write_book(tmp_path / "g.xlsx", rows), "expired",
+                                   today=TODAY)
+    assert [(r.row, r.values["certificate_grade"]) for r in parsed.records] == [(3, 1), (4, 4)]
+    assert [(r.row, r.column, r.code) for r in parsed.rejects] == [(5, "grade", "grade")]
+
+
+def test_signature_footer_and_blank_rows_are_skipped_with_a_note(tmp_path):
+    rows = [
+        ["测试乡疑似残疾人名单"],
+        ["序号", "姓名", "性别", "民族", "身份证号码", "村(社区)", "联系电话"],
+        [1, "张三", "男", "汉", idn(11), "一村", "13800138000"],
+        [None] * 7,  # a blank separator row in the middle
+        [2, "李四", "女", "汉", idn(12), "一村", ""],
+        ["合计", None, None, None, "2人"],
+        [None, "填表人：王五", None, None, None, None, "联系电话：13900000000"],
+        ["审核人", "赵六", None, None, None, None, None],
+        [None, "联系电话：", None, None, "0692-1234567"],
+        ["制表日期：2020年4月10日"],
+        [None, "负责人:  钱七"],
+        ["单位（盖章）：测试乡残联"],
+        [None, "备注：本表由村委会填报"],
+        [None, None, None, None, None, "合 计：2人"],
+        [None] * 7,
+        [3, "孙八", "男", "汉", "", "二村"],  # a person without an ID number: rejected
+        [4, "单位", "男", "汉", idn(44), "二村"],  # a valid ID number: never a footer
+        ["填表人", "周九", "男", "汉", idn(55), "二村"],  # a valid ID number: a person
+    ]
+    parsed = reader.parse_workbook(write_book(tmp_path / "f.xlsx", rows), "suspected",
+                                   today=TODAY)
+    assert [r.row for r in parsed.records] == [3, 5, 18]
+    assert [(r.row, r.column, r.code) for r in parsed.rejects] == [
+        (16, "id_number", "id_empty"), (17, "gender", "gender_mismatch")]
+    assert parsed.notes == [(row, "footer") for row in (6, 7, 8, 9, 10, 11, 12, 13, 14)]
+    assert parsed.total == 5
+
+
+def test_a_repeated_id_is_a_duplicate_of_its_first_row_whatever_else_is_wrong(tmp_path):
+    header = ["序号", "姓名", "性别", "公民身份号码", "联系电话", "残疾等级", "有效期至"]
+    rows = [["名单"], header,
+            [1, "甲", "男", idn(11), "13800138000", "一级", "2020-12-31"],
+            [2, "甲", "女", idn(11), "", "", ""],  # wrong gender too
+            [3, "乙", "女", idn(12), "电话坏了", "", ""],  # bad phone: rejected, but first
+            [4, "乙", "女", idn(12), "13800138000", "二级", ""],  # repeats row 5
+            [5, "甲", "男", " " + _fullwidth(idn(11)), "", "九级", "明年"],  # repeats row 3
+            [6, None, None, idn(11)]]  # no name either
+    parsed = reader.parse_workbook(write_book(tmp_path / "d.xlsx", rows), "expired",
+                                   today=TODAY)
+    assert [r.row for r in parsed.records] == [3]
+    assert [(r.row, r.column, r.code, r.params) for r in parsed.rejects] == [
+        (4, "id_number", "duplicate", {"row": 3}),
+        (5, "phone", "phone", {}),
+        (6, "id_number", "duplicate", {"row": 5}),
+        (7, "id_number", "duplicate", {"row": 3}),
+        (8, "id_number", "duplicate", {"row": 3}),
+    ]
