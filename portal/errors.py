@@ -8,7 +8,7 @@ user, no township: those would need the database again). The engine's `pool_pre_
 failing on a dead pooled connection.
 """
 import sqlalchemy as sa
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -51,12 +51,12 @@ RETRY_AFTER_SECONDS = 30
 
 
 def _record_refusal(code: int) -> None:
-    """Audit a 403 in its own transaction: the session was just rolled back, so the commit
+    """Audit a refusal in its own transaction: the session was just rolled back, so the commit
     holds the audit row only. A failure to record must not turn the refusal into a 500."""
     from portal.audit.services import record_refusal
 
     try:
-        record_refusal(code)
+        record_refusal(code, g.get("refused"))
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
@@ -66,7 +66,9 @@ def _record_refusal(code: int) -> None:
 def _render(code: int, message: str | None = None):
     try:
         db.session.rollback()
-        if code == 403:
+        # Every 403, and the 404s that hide something the user may not see (another township,
+        # a row outside their policy): a plain missing page is no refusal.
+        if code == 403 or (code == 404 and g.get("refused")):
             _record_refusal(code)
         title, text = MESSAGES[code]
         body = render_template("errors/error.html", code=code, title=title,

@@ -18,7 +18,7 @@ from sqlalchemy import Select, select
 from portal.auth.roles import CITY_ROLES, ROLE_PERMISSIONS, Permission, Role
 from portal.extensions import db
 from portal.reference.models import Township
-from portal.rls import narrow_to_township
+from portal.rls import across_townships, narrow_to_township
 
 # Roles that reach people only through explicit links (guardianship, assignment).
 ASSIGNMENT_ROLES = frozenset({Role.DOCTOR, Role.GUARDIAN, Role.POVERTY_CADRE})
@@ -87,6 +87,12 @@ def _has_assignment_in(user_id: int, role: Role, township_id: int) -> bool:
     return db.session.execute(linked.limit(1)).first() is not None
 
 
+def refuse(what: str):
+    """404 for something the user may not see (recorded as a refusal by the error page)."""
+    g.refused = what
+    abort(404)
+
+
 def current_access() -> Access:
     access = g.get("access")
     if access is None:
@@ -120,6 +126,11 @@ def get_scoped_or_404(model, object_id, access: Access | None = None):
     stmt = scoped(select(model).where(model.id == object_id), access)
     obj = db.session.execute(stmt).scalar_one_or_none()
     if obj is None:
+        connection = db.session.connection()
+        with across_townships(connection):
+            exists = connection.execute(select(model.id).where(model.id == object_id)).first()
+        if exists is not None:
+            refuse("object")
         abort(404)
     return obj
 
@@ -153,10 +164,10 @@ def tenant_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bluep
             select(Township).where(Township.code == code)
         ).scalar_one_or_none()
         if township is None:
-            abort(404)
+            refuse("township")
         access = access_for(current_user, township)
         if access is None:
-            abort(404)
+            refuse("township")
         g.township = township
         g.access = access
         narrow_to_township(db.session, township.id)
@@ -189,7 +200,7 @@ def city_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bluepri
             return login_manager.unauthorized()
         access = access_for(current_user, None)
         if access is None or not access.city_wide:
-            abort(404)
+            refuse("city")
         g.access = access
         return None
 
@@ -211,7 +222,7 @@ def workspace_blueprint(name: str, import_name: str, url_prefix: str, role: Role
             return login_manager.unauthorized()
         access = access_for(current_user, None)
         if access is None or role not in access.roles:
-            abort(404)
+            refuse("workspace")
         access.roles = {role}
         g.access = access
         return None

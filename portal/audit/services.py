@@ -51,9 +51,10 @@ def record_login_failure(username: str, reason: str) -> AuditEvent:
                         details={"reason": reason, "account": "known" if user else "unknown"})
 
 
-def record_refusal(status: int) -> AuditEvent:
-    """`access.refused` for the current request: who, the endpoint, the method and the status;
-    never the URL or its query string."""
+def record_refusal(status: int, reason: str | None = None) -> AuditEvent:
+    """`access.refused` for the current request: who, the endpoint, the method, the status and
+    what was refused (`township`, `object`, `city`, `workspace` for a 404); never the URL or its
+    query string."""
     from flask import g
     from flask_login import current_user
 
@@ -63,5 +64,5 @@ def record_refusal(status: int) -> AuditEvent:
         "access.refused", actor=actor, township_id=getattr(township, "id", None),
         object_type="endpoints",
         details={"endpoint": request.endpoint or "", "method": request.method,
-                 "status": status},
+                 "status": status, **({"refused": reason} if reason else {})},
     )

@@ -83,3 +83,38 @@ def test_404_is_not_an_access_refusal(client, login_as, make_user, db_session):
     login_as(make_user("city_admin"))
     assert client.get("/no/such/page").status_code == 404
     assert _events(db_session, "access.refused") == []
+
+
+def test_404_hiding_another_township_is_a_refusal(client, login_as, make_user, make_township,
+                                                  db_session):
+    mine, theirs = make_township(), make_township()
+    user = login_as(make_user("township_staff", mine))
+    assert client.get(f"/t/{theirs.code}/persons").status_code == 404
+    (event,) = _events(db_session, "access.refused")
+    assert event.actor_id == user.id
+    assert event.details == {"endpoint": "rosters.list_persons", "method": "GET",
+                             "status": 404, "refused": "township"}
+
+
+def test_404_hiding_a_row_outside_the_policy_is_a_refusal(client, login_as, make_user,
+                                                          make_township, make_person,
+                                                          db_session):
+    township = make_township()
+    x, y = sorted(township.villages, key=lambda v: v.name)
+    elsewhere = make_person(township, village=y)
+    liaison = login_as(make_user("village_liaison", township, [x]))
+    missing = elsewhere.id + 10_000
+    assert client.get(f"/t/{township.code}/persons/{missing}").status_code == 404
+    assert _events(db_session, "access.refused") == [], "a missing row is no refusal"
+    assert client.get(f"/t/{township.code}/persons/{elsewhere.id}").status_code == 404
+    (event,) = _events(db_session, "access.refused")
+    assert (event.actor_id, event.township_id) == (liaison.id, township.id)
+    assert event.details["refused"] == "object"
+
+
+def test_404_of_a_city_page_for_township_staff_is_a_refusal(client, login_as, make_user,
+                                                            make_township, db_session):
+    login_as(make_user("township_staff", make_township()))
+    assert client.get("/city/audit/").status_code == 404
+    (event,) = _events(db_session, "access.refused")
+    assert event.details["refused"] == "city"
