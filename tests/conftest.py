@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import uuid
 from datetime import date
 
 import pytest
@@ -23,28 +24,47 @@ from portal.extensions import db
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
-def _postgres_url(worker: str) -> str:
-    """A database of this xdist worker's own on the server of TEST_DATABASE_URL."""
+# Names of the databases this run makes: unique to the run (xdist's run id, shared by its
+# workers) and to the worker, so that two runs on one server (two clones, CI beside a developer)
+# never drop or write into each other's databases.
+RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)[:10]
+
+
+def _admin_engine():
     base = sa.engine.make_url(os.environ["TEST_DATABASE_URL"].replace(
         "postgresql://", "postgresql+psycopg://", 1))
-    name = f"{base.database}_{worker}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    return base, sa.create_engine(base, isolation_level="AUTOCOMMIT")
+
+
+def create_postgres_database(label: str) -> sa.engine.URL:
+    """A new, empty database on TEST_DATABASE_URL's server, for this run, worker and `label`."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    base, admin = _admin_engine()
+    name = f"{base.database}_{RUN_ID}_{worker}_{label}"[:63]
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    return base.set(database=name)
+
+
+def drop_postgres_database(url: sa.engine.URL) -> None:
+    _, admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    admin.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def app(request, tmp_path_factory):
     """One app per database backend, schema built by the migrations."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     tmp = tmp_path_factory.mktemp(f"portal-{request.param}")
+    pg_url = None
     if request.param == "sqlite":
         url = f"sqlite:///{tmp / 'test.sqlite3'}"
     else:
-        url = _postgres_url(worker)
+        pg_url = create_postgres_database("app")
+        url = pg_url.render_as_string(hide_password=False)
     application = create_app({
         "ENV_NAME": "testing",
         "SQLALCHEMY_DATABASE_URI": url,
@@ -57,6 +77,8 @@ def app(request, tmp_path_factory):
     yield application
     with application.app_context():
         db.engine.dispose()
+    if pg_url is not None:
+        drop_postgres_database(pg_url)
 
 
 @pytest.fixture

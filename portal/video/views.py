@@ -197,7 +197,7 @@ def case_sessions(case_id: int):
                                         _anchor=f"session-{vs.id}"))
     sessions = db.session.scalars(
         scoped(select(VideoSession)).where(VideoSession.case_id == case.id)
-        .order_by(VideoSession.scheduled_at.desc())
+        .order_by(VideoSession.scheduled_at.desc(), VideoSession.id.desc())
     ).all()
     links = {vs.id: join_url_for(vs) for vs in sessions
              if is_doctor and vs.state in ACTIVE_STATES}

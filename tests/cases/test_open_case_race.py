@@ -11,7 +11,6 @@ import threading
 from datetime import date
 
 import pytest
-import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +19,12 @@ from portal import create_app
 from portal.cases import services
 from portal.cases.models import Case
 from portal.extensions import db
-from tests.conftest import PASSWORD, IsolatedClient
+from tests.conftest import (
+    PASSWORD,
+    IsolatedClient,
+    create_postgres_database,
+    drop_postgres_database,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -34,13 +38,8 @@ def race_app(app, tmp_path):
     """An app like `app` on an empty database of its own, built by the migrations."""
     postgresql = app.config["DB_BACKEND"] == "postgresql"
     if postgresql:
-        base = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-        name = f"{base.database}_race"
-        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = base.set(database=name).render_as_string(hide_password=False)
+        pg_url = create_postgres_database("race")
+        url = pg_url.render_as_string(hide_password=False)
     else:
         url = f"sqlite:///{tmp_path / 'race.sqlite3'}"
     race = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url,
@@ -53,9 +52,7 @@ def race_app(app, tmp_path):
     with race.app_context():
         db.engine.dispose()
     if postgresql:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        drop_postgres_database(pg_url)
 
 
 def _world(race_app):

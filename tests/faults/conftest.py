@@ -9,7 +9,6 @@ A second engine connects directly (never through the proxy) to check what was re
 from __future__ import annotations
 
 import io
-import os
 import re
 import shutil
 import uuid
@@ -23,32 +22,19 @@ from flask_migrate import upgrade
 
 from portal import create_app
 from portal.extensions import db
-from tests.conftest import BACKENDS, PASSWORD, IsolatedClient, csrf_token
+from tests.conftest import (
+    BACKENDS,
+    PASSWORD,
+    IsolatedClient,
+    create_postgres_database,
+    csrf_token,
+    drop_postgres_database,
+)
 from tests.faults.proxy import FaultProxy
 from tests.storage.s3 import s3_endpoint  # noqa: F401 (fixture)
 
 # SQLite's busy timeout in these tests: a lock held longer than this is "database unavailable".
 SQLITE_BUSY_SECONDS = 0.3
-
-
-def _postgres_database(worker: str) -> tuple[sa.engine.URL, str]:
-    """A fresh database for the fault tests of this worker, on TEST_DATABASE_URL's server."""
-    base = sa.engine.make_url(os.environ["TEST_DATABASE_URL"].replace(
-        "postgresql://", "postgresql+psycopg://", 1))
-    name = f"{base.database}_faults_{worker}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return base, name
-
-
-def _drop_postgres_database(base: sa.engine.URL, name: str) -> None:
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -59,7 +45,6 @@ def env(request, tmp_path_factory):
     """
     if request.param not in BACKENDS:
         pytest.skip("PostgreSQL fault tests need TEST_DATABASE_URL")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     tmp = tmp_path_factory.mktemp(f"faults-{request.param}")
     proxy = None
     options: dict = {}
@@ -68,9 +53,8 @@ def env(request, tmp_path_factory):
         direct_url = url
         options = {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}}
     else:
-        base, name = _postgres_database(worker)
-        proxy = FaultProxy(base.host or "127.0.0.1", base.port or 5432).start()
-        direct_url = base.set(database=name)
+        direct_url = create_postgres_database("faults")
+        proxy = FaultProxy(direct_url.host or "127.0.0.1", direct_url.port or 5432).start()
         url = direct_url.set(host="127.0.0.1", port=proxy.port).render_as_string(
             hide_password=False)
     config = {
@@ -93,7 +77,7 @@ def env(request, tmp_path_factory):
     direct.dispose()
     if proxy is not None:
         proxy.close()
-        _drop_postgres_database(base, name)
+        drop_postgres_database(direct_url)
 
 
 @pytest.fixture

@@ -57,8 +57,10 @@ def guardian(app):
 
 
 def _join_path(client, code, vs) -> str:
+    """The join link of session `vs` as the doctor's page shows it (a case may list several)."""
     page = client.get(f"/t/{code}/video/cases/{vs.case_id}").get_data(as_text=True)
-    match = re.search(r'value="http://localhost(/join/[A-Za-z0-9_-]+)"', page)
+    match = re.search(rf'id="join-link-{vs.id}"[^>]*value="http://localhost(/join/[A-Za-z0-9_-]+)"',
+                      page)
     assert match, "the doctor's page shows the guardian's join link"
     return match.group(1)
 
@@ -144,7 +146,8 @@ def test_guardian_cookie_reaches_only_its_session(world, client, login_as, post,
                                                   media):
     login_as(world["doctor"])
     first = _schedule(client, post, world["case"])
-    second = _schedule(client, post, world["case"])
+    # Later than the first, so the page lists it first (newest appointment on top).
+    second = _schedule(client, post, world["case"], when=soon() + timedelta(minutes=5))
     _guardian_enters(guardian, _join_path(client, world["code"], first))
     token = _token(guardian, f"/join/{first.id}/room")
     assert guardian.get(f"/join/{second.id}/room").status_code == 404
