@@ -205,7 +205,7 @@ def test_expired_round_trip(staff, tmp_path, db_session):
     assert (person.certificate_category, person.certificate_grade, person.mobility) == (
         "physical", 1, "bedridden")
     out = tmp_path / "out.xlsx"
-    exports.export_township(township, None, "expired", out)
+    exports.export_township(township, None, "expired", out, reveal=True)
     again = _import(township, out, "expired")
     assert (again.imported, again.updated, again.rejected) == (0, 0, 0)
 
