@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.domain.idcard import IdNumberError, parse
+from portal.domain.idcard import MASK_TAIL, IdNumberError, parse
 from portal.extensions import db
 from portal.labels import LABELS
 from portal.reference.models import Village
@@ -64,6 +64,7 @@ CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff·]+")
 LETTERS_RE = re.compile(r"[a-z][a-z ]*")
 ID_TAIL_RE = re.compile(r"[0-9xX]+")
 ID_TAIL_MAX = 6
+ID_FULL_LENGTH = 18
 
 
 def normalise_phone(value: str | None) -> str:
@@ -282,12 +283,20 @@ class PersonFilterForm(FlaskForm):
     mobility = SelectField(_l("Mobility"), default="", choices=_blank(
         [(m, LABELS["mobility"][m]) for m in MOBILITY], _l("Any")))
 
-    def __init__(self, *args, villages=(), **kwargs):
+    def __init__(self, *args, villages=(), can_reveal: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.village.choices = _options(
             [(0, _l("All villages"))] + [(v.id, v.name) for v in villages])
+        self.can_reveal = can_reveal
         self.search_mode: str | None = None
         self.search_term = ""
+
+    @property
+    def id_search_digits(self) -> int:
+        """How many ID characters an ID search used that the lists do not show (0: none)."""
+        if self.search_mode in ("id_tail", "id_full") and len(self.search_term) > MASK_TAIL:
+            return len(self.search_term)
+        return 0
 
     def validate_q(self, field):
         text = field.data
@@ -298,15 +307,31 @@ class PersonFilterForm(FlaskForm):
         elif LETTERS_RE.fullmatch(text.lower()):
             self.search_mode, self.search_term = "pinyin", text.lower()
         elif ID_TAIL_RE.fullmatch(text):
-            if len(text) > ID_TAIL_MAX:
-                raise ValidationError(_l(
-                    "For privacy, search by at most the last %(n)d characters of the ID number.",
-                    n=ID_TAIL_MAX))
-            self.search_mode, self.search_term = "id_tail", text.upper()
+            self._id_search(text.upper())
         else:
             raise ValidationError(_l(
                 "Search by name (Chinese characters), pinyin or initials (letters), or the "
                 "last digits of the ID number."))
+
+    def _id_search(self, text: str) -> None:
+        # A masked ID in a list keeps its last MASK_TAIL characters in clear. A longer tail
+        # search would confirm hidden characters one at a time (…1234, …01234, …201234), and
+        # even a full-number search is an oracle: the birth date is on the person's page and
+        # the check character in the list, leaving about ten candidates to try. So a search
+        # with more characters than the list shows needs the reveal permission (and is an
+        # audit event, see `list_persons`); without it only the shown tail can be searched.
+        if len(text) > MASK_TAIL and not self.can_reveal:
+            raise ValidationError(_l(
+                "For privacy, your role may search by at most the last %(n)d characters of "
+                "the ID number, as the lists show them.", n=MASK_TAIL))
+        if len(text) == ID_FULL_LENGTH:
+            self.search_mode, self.search_term = "id_full", text
+            return
+        if len(text) > ID_TAIL_MAX:
+            raise ValidationError(_l(
+                "For privacy, search by at most the last %(n)d characters of the ID number, "
+                "or by the whole number.", n=ID_TAIL_MAX))
+        self.search_mode, self.search_term = "id_tail", text
 
 
 class RevealForm(FlaskForm):

@@ -189,6 +189,13 @@ def record_person_view(person: Person, actor) -> None:
     record_event("person.view", actor=actor, obj=person)
 
 
+def record_id_search(actor, access: Access, digits: int) -> None:
+    """Audit a people search by more ID characters than the lists show (the count only)."""
+    township_id = access.township.id if access.township else None
+    record_event("person.id_search", actor=actor, township_id=township_id,
+                 object_type="persons", details={"digits": digits})
+
+
 def reveal_personal_data(person: Person, actor, fields: list[str] | None = None,
                          via: str = "reveal") -> None:
     """Audit that `actor` saw the person's ID number and/or phones in clear."""

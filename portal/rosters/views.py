@@ -33,6 +33,7 @@ from portal.rosters.models import Person, RosterEntry, RosterReport
 from portal.rosters.services import (
     create_person,
     find_campaign,
+    record_id_search,
     record_person_view,
     reveal_personal_data,
     snapshot_sha256,
@@ -102,6 +103,8 @@ def _filtered_persons(form: PersonFilterForm):
         stmt = stmt.where(or_(Person.name_initials.like(f"{term}%"), pinyin))
     elif form.search_mode == "id_tail":
         stmt = stmt.where(Person.id_reversed.like(f"{term[::-1]}%"))
+    elif form.search_mode == "id_full":
+        stmt = stmt.where(Person.id_number == term)
     return stmt
 
 
@@ -158,8 +161,14 @@ def _page_of(stmt, sort: tuple, number: int, after: int | None, before: int | No
 def list_persons():
     """The township's people, filtered and searched, a page at a time."""
     villages = _visible_villages()
-    form = PersonFilterForm(request.args, villages=villages)
+    access = current_access()
+    form = PersonFilterForm(request.args, villages=villages,
+                            can_reveal=access.can(Permission.REVEAL_PERSONAL_DATA))
     valid = form.validate()
+    if valid and form.id_search_digits:
+        # How many characters were searched, never which: the audit must not hold them.
+        record_id_search(current_user, access, form.id_search_digits)
+        db.session.commit()
     if not valid:
         page = Page(1, current_app.config["PERSONS_PER_PAGE"], [], 0, False, False)
     else:
@@ -171,7 +180,7 @@ def list_persons():
     args = {k: v for k, v in request.args.items() if k not in paging and v} if valid else {}
     return render_template("rosters/persons.html", form=form, page=page, args=args,
                            today=local_today(),
-                           can_edit=current_access().can(Permission.EDIT_PERSONS))
+                           can_edit=access.can(Permission.EDIT_PERSONS))
 
 
 def _show(person: Person, revealed: bool = False):
