@@ -64,6 +64,9 @@ CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff·]+")
 LETTERS_RE = re.compile(r"[a-z][a-z ]*")
 ID_TAIL_RE = re.compile(r"[0-9xX]+")
 ID_TAIL_MAX = 6
+# The one answer for an ID number registered outside the user's scope (see validate_id_number).
+NOT_REGISTRABLE = _l("This ID number cannot be registered here. Please contact the city DPF "
+                     "office.")
 ID_FULL_LENGTH = 18
 
 
@@ -201,11 +204,12 @@ class PersonForm(FlaskForm):
         owner = find_id_owner(self.parsed.number, self.person.id if self.person else None)
         if owner is None:
             return
-        if owner.township_id != self.access.township.id:
-            raise ValidationError(_l(
-                "This ID number is already registered in another township. Please contact the "
-                "city DPF office."))
-        visible = db.session.execute(
+        # Inside the user's scope the existing record is linked. Outside it (another township,
+        # or a village a liaison does not look after) the answer is one and the same sentence,
+        # naming nothing about the person or where they are: which of the two it is stays
+        # unobservable. That the number cannot be registered is itself unavoidable, since it
+        # exists once per deployment (DESIGN.md); the city office resolves it.
+        visible = owner.township_id == self.access.township.id and db.session.execute(
             scoped(select(Person.id), self.access).where(Person.id == owner.person_id)
         ).first()
         if visible:
@@ -213,9 +217,7 @@ class PersonForm(FlaskForm):
             raise ValidationError(Markup(_l(
                 'This ID number is already registered in this township: '
                 '<a href="%(url)s">open the existing record</a>.')) % {"url": url})
-        raise ValidationError(_l(
-            "This ID number is already registered in this township, in a village you do not "
-            "look after. Please contact the township staff."))
+        raise ValidationError(NOT_REGISTRABLE)
 
     def validate_ethnicity_other(self, field):
         if self.ethnicity.data == OTHER and not field.data:

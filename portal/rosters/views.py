@@ -24,6 +24,7 @@ from portal.extensions import db
 from portal.reference.models import Village
 from portal.rosters import bp
 from portal.rosters.forms import (
+    NOT_REGISTRABLE,
     PersonFilterForm,
     PersonForm,
     RevealForm,
@@ -223,9 +224,8 @@ def _source() -> str:
 
 def _duplicate_after_race(form: PersonForm) -> None:
     db.session.rollback()
-    form.id_number.errors = list(form.id_number.errors) + [_(
-        "This ID number was registered by someone else a moment ago. Please contact the city "
-        "DPF office.")]
+    # Whoever registered it a moment ago, the answer names no one (see NOT_REGISTRABLE).
+    form.id_number.errors = list(form.id_number.errors) + [str(NOT_REGISTRABLE)]
 
 
 @bp.route("/persons/new", methods=["GET", "POST"])
