@@ -339,6 +339,10 @@ class PersonFilterForm(FlaskForm):
 class RevealForm(FlaskForm):
     """An explicit, CSRF-protected request to see one person's ID number and phones."""
 
+    reason = StringField(_l("Reason (optional)"), filters=[lambda v: (v or "").strip()],
+                         validators=[Length(max=200, message=_l(
+                             "Write the reason in at most 200 characters."))])
+
 
 class SubmitReportForm(FlaskForm):
     """Submit the township's lists to the city."""

@@ -212,8 +212,12 @@ def reveal_person(person_id: int):
     person = get_scoped_or_404(Person, person_id)
     form = RevealForm()
     if not form.validate_on_submit():
-        abort(400)
-    reveal_personal_data(person, current_user)
+        if not form.reason.errors:
+            abort(400)  # the CSRF token: not a person's mistake to explain
+        for error in form.reason.errors:
+            flash(str(error), "danger")
+        return redirect(url_for("rosters.show_person", person_id=person.id))
+    reveal_personal_data(person, current_user, reason=form.reason.data or "")
     db.session.commit()
     return _show(person, revealed=True)
 
