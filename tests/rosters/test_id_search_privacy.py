@@ -1,4 +1,5 @@
 """ID searches cannot rebuild a masked ID number: longer tails need the reveal permission."""
+import re
 from datetime import date
 
 import pytest
@@ -21,7 +22,8 @@ def town(make_township):
 def _list(client, town, q):
     response = client.get(f"/t/{town.code}/persons", query_string={"q": q})
     assert response.status_code == 200
-    return text(response)
+    # The CSRF token carries a timestamp: it is not part of what the search answered.
+    return re.sub(r'name="csrf[-_]token"( content| value)="[^"]*"', "", text(response))
 
 
 @pytest.mark.parametrize("role", ["poverty_cadre", "guardian", "supervisor",
