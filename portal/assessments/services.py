@@ -238,6 +238,13 @@ def record_assessment(case: Case, *, actor, access, data: AssessmentData,
     return assessment
 
 
+def record_assessments_viewed(assessments, actor, via: str) -> None:
+    """Audit that `actor` saw the measurements of each assessment (medical data)."""
+    for assessment in assessments:
+        record_event("assessment.view", actor=actor, obj=assessment,
+                     details={"case_id": assessment.case_id, "via": via})
+
+
 def latest_assessment(case: Case) -> Assessment | None:
     """The most recent assessment of the case."""
     return db.session.scalar(select(Assessment).where(Assessment.case_id == case.id)

@@ -26,6 +26,7 @@ from portal.assessments.services import (
     grade_values,
     latest_assessment,
     record_assessment,
+    record_assessments_viewed,
     review_assessment,
 )
 from portal.auth.roles import Permission
@@ -124,6 +125,8 @@ def show_assessments(case_id: int):
                   and case.state in ASSESSABLE_STATES)
     can_review = (access.can(Permission.ASSESS) and case.second_doctor_id == current_user.id
                   and case.state == "second_review")
+    record_assessments_viewed(assessments, current_user, via="case")
+    db.session.commit()
     return _render("assessments/show.html", case=case, assessments=assessments,
                            can_assess=can_assess, can_review=can_review,
                            method_labels=METHOD_LABELS, exception_labels=EXCEPTION_LABELS,
@@ -254,6 +257,9 @@ def review(case_id: int):
             db.session.commit()
             flash(_("Review signed."), "success")
             return redirect(url_for("assessments.show_assessments", case_id=case.id))
+    if assessment is not None:
+        record_assessments_viewed([assessment], current_user, via="review")
+        db.session.commit()
     return _render("assessments/review.html", form=form, case=case,
                            assessment=assessment, general_error=general_error,
                            method_labels=METHOD_LABELS, exception_labels=EXCEPTION_LABELS,

@@ -63,6 +63,7 @@ from portal.evidence.services import refusal_message as evidence_refusal_message
 from portal.extensions import db, limiter
 from portal.labels import LABELS
 from portal.reference.models import Township
+from portal.rosters.services import reveal_personal_data
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
 
 
@@ -234,6 +235,14 @@ def cancel_batch(batch_id):
                    confirm=ConfirmForm(), cancel_form=form, can_print=True)
 
 
+def _record_full_ids(certificates) -> None:
+    # A data sheet prints the certificate number, which holds the whole ID number: each is
+    # a reveal of that person's ID, audited on the person like the person page's reveal.
+    for certificate in certificates:
+        reveal_personal_data(certificate.person, current_user, ["id_number"],
+                             via="certificate_sheet")
+
+
 @bp.route("/batches/<batch_id>/sheets.pdf")
 @login_required
 @require(Permission.APPROVE_CASES)
@@ -243,6 +252,7 @@ def batch_sheets(batch_id):
     certificates = [c for c in batch.certificates if c.status == "valid"]
     record_event("certificate.sheets_pdf", actor=current_user, obj=batch,
                  details={"certificates": len(certificates)})
+    _record_full_ids(certificates)
     db.session.commit()
     return _pdf_response(data_sheets_pdf(certificates), f"batch-{batch.id}.pdf")
 
@@ -254,6 +264,7 @@ def certificate_sheet(certificate_id):
     """The data sheet of one certificate, as PDF."""
     certificate = get_scoped_or_404(Certificate, certificate_id)
     record_event("certificate.sheet_pdf", actor=current_user, obj=certificate)
+    _record_full_ids([certificate])
     db.session.commit()
     return _pdf_response(data_sheets_pdf([certificate]), f"certificate-{certificate.id}.pdf")
 

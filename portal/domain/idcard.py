@@ -143,13 +143,19 @@ def make(area_code: str, birth: date, sequence: int) -> str:
     return first17 + check_char(first17)
 
 
+# What a masked ID number keeps in clear: the first MASK_HEAD and the last MASK_TAIL characters.
+MASK_HEAD = 3
+MASK_TAIL = 2
+
+
 def mask(number: str | None) -> str:
-    """Show the first 3 and last 2 characters: 533***********012X style."""
+    """Show the first 3 and last 2 characters: 533*************2X style."""
     if not number:
         return ""
     if len(number) <= 6:
         return "*" * len(number)
-    return number[:3] + "*" * (len(number) - 5) + number[-2:]
+    return (number[:MASK_HEAD] + "*" * (len(number) - MASK_HEAD - MASK_TAIL)
+            + number[-MASK_TAIL:])
 
 
 def mask_phone(phone: str | None) -> str:

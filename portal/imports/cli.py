@@ -64,10 +64,16 @@ def import_command(township_code, list_kind, file):
 @roster_cli.command("export")
 @click.option("--township", "township_code", required=True, help="township code")
 @click.option("--list", "list_kind", required=True, type=LIST_CHOICE)
+@click.option("--masked", is_flag=True,
+              help="mask ID numbers and phones as the lists show them")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-def export_command(township_code, list_kind, out):
-    """Write the township's list to OUT in its attachment format."""
+def export_command(township_code, list_kind, masked, out):
+    """Write the township's list to OUT in its attachment format.
+
+    The server's console already holds the database, so the numbers are in clear unless
+    --masked; either way the export is an audit event naming the rows revealed.
+    """
     township = _township(township_code)
-    count = exports.export_township(township, None, list_kind, out)
+    count = exports.export_township(township, None, list_kind, out, reveal=not masked)
     db.session.commit()
     click.echo(f"exported={count} file={out}")

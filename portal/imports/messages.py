@@ -56,8 +56,10 @@ REASONS = {
     "notes": _l("The notes are too long (2,000 characters at most)."),
     "duplicate": _l("The same ID number is already in row %(row)s of this file; this row was "
                     "skipped."),
-    "elsewhere": _l("This ID number is already registered in another township. Contact the "
-                    "city office to move the person."),
+    # The same answer as the person form's (rosters.forms.NOT_REGISTRABLE): nothing about
+    # the person or where they are registered.
+    "elsewhere": _l("This ID number cannot be registered here. Please contact the city DPF "
+                    "office."),
     "row_incomplete": _l("The row has neither a name nor an ID number."),
 }
 

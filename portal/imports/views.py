@@ -21,7 +21,7 @@ from portal.extensions import db
 from portal.imports import bp, city_bp, columns, exports, jobs, messages, writer
 from portal.imports.forms import CancelForm, ConfirmForm, UploadForm
 from portal.rosters.models import ImportJob
-from portal.tenancy import require, scoped
+from portal.tenancy import current_access, require, scoped
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RUNNING = ("uploaded", "parsing", "importing")
@@ -182,7 +182,8 @@ def export_list(list_kind):
     """The township's list in its attachment format."""
     _list_kind_or_404(list_kind)
     buffer = BytesIO()
-    exports.export_township(g.township, current_user, list_kind, buffer)
+    exports.export_township(g.township, current_user, list_kind, buffer,
+                            reveal=current_access().can(Permission.REVEAL_PERSONAL_DATA))
     db.session.commit()
     return _xlsx(buffer, f"{g.township.name}{columns.TITLES[list_kind]}.xlsx")
 
@@ -202,6 +203,7 @@ def city_export(list_kind):
     """One workbook of a list: a summary sheet, then a sheet per township."""
     _list_kind_or_404(list_kind)
     buffer = BytesIO()
-    exports.export_city(current_user, list_kind, buffer)
+    exports.export_city(current_user, list_kind, buffer,
+                        reveal=current_access().can(Permission.REVEAL_PERSONAL_DATA))
     db.session.commit()
     return _xlsx(buffer, f"{columns.TITLES[list_kind]}.xlsx")

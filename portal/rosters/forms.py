@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.domain.idcard import IdNumberError, parse
+from portal.domain.idcard import MASK_TAIL, IdNumberError, parse
 from portal.extensions import db
 from portal.labels import LABELS
 from portal.reference.models import Village
@@ -64,6 +64,10 @@ CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff·]+")
 LETTERS_RE = re.compile(r"[a-z][a-z ]*")
 ID_TAIL_RE = re.compile(r"[0-9xX]+")
 ID_TAIL_MAX = 6
+# The one answer for an ID number registered outside the user's scope (see validate_id_number).
+NOT_REGISTRABLE = _l("This ID number cannot be registered here. Please contact the city DPF "
+                     "office.")
+ID_FULL_LENGTH = 18
 
 
 def normalise_phone(value: str | None) -> str:
@@ -200,11 +204,12 @@ class PersonForm(FlaskForm):
         owner = find_id_owner(self.parsed.number, self.person.id if self.person else None)
         if owner is None:
             return
-        if owner.township_id != self.access.township.id:
-            raise ValidationError(_l(
-                "This ID number is already registered in another township. Please contact the "
-                "city DPF office."))
-        visible = db.session.execute(
+        # Inside the user's scope the existing record is linked. Outside it (another township,
+        # or a village a liaison does not look after) the answer is one and the same sentence,
+        # naming nothing about the person or where they are: which of the two it is stays
+        # unobservable. That the number cannot be registered is itself unavoidable, since it
+        # exists once per deployment (DESIGN.md); the city office resolves it.
+        visible = owner.township_id == self.access.township.id and db.session.execute(
             scoped(select(Person.id), self.access).where(Person.id == owner.person_id)
         ).first()
         if visible:
@@ -212,9 +217,7 @@ class PersonForm(FlaskForm):
             raise ValidationError(Markup(_l(
                 'This ID number is already registered in this township: '
                 '<a href="%(url)s">open the existing record</a>.')) % {"url": url})
-        raise ValidationError(_l(
-            "This ID number is already registered in this township, in a village you do not "
-            "look after. Please contact the township staff."))
+        raise ValidationError(NOT_REGISTRABLE)
 
     def validate_ethnicity_other(self, field):
         if self.ethnicity.data == OTHER and not field.data:
@@ -282,12 +285,20 @@ class PersonFilterForm(FlaskForm):
     mobility = SelectField(_l("Mobility"), default="", choices=_blank(
         [(m, LABELS["mobility"][m]) for m in MOBILITY], _l("Any")))
 
-    def __init__(self, *args, villages=(), **kwargs):
+    def __init__(self, *args, villages=(), can_reveal: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.village.choices = _options(
             [(0, _l("All villages"))] + [(v.id, v.name) for v in villages])
+        self.can_reveal = can_reveal
         self.search_mode: str | None = None
         self.search_term = ""
+
+    @property
+    def id_search_digits(self) -> int:
+        """How many ID characters an ID search used that the lists do not show (0: none)."""
+        if self.search_mode in ("id_tail", "id_full") and len(self.search_term) > MASK_TAIL:
+            return len(self.search_term)
+        return 0
 
     def validate_q(self, field):
         text = field.data
@@ -298,19 +309,39 @@ class PersonFilterForm(FlaskForm):
         elif LETTERS_RE.fullmatch(text.lower()):
             self.search_mode, self.search_term = "pinyin", text.lower()
         elif ID_TAIL_RE.fullmatch(text):
-            if len(text) > ID_TAIL_MAX:
-                raise ValidationError(_l(
-                    "For privacy, search by at most the last %(n)d characters of the ID number.",
-                    n=ID_TAIL_MAX))
-            self.search_mode, self.search_term = "id_tail", text.upper()
+            self._id_search(text.upper())
         else:
             raise ValidationError(_l(
                 "Search by name (Chinese characters), pinyin or initials (letters), or the "
                 "last digits of the ID number."))
 
+    def _id_search(self, text: str) -> None:
+        # A masked ID in a list keeps its last MASK_TAIL characters in clear. A longer tail
+        # search would confirm hidden characters one at a time (…1234, …01234, …201234), and
+        # even a full-number search is an oracle: the birth date is on the person's page and
+        # the check character in the list, leaving about ten candidates to try. So a search
+        # with more characters than the list shows needs the reveal permission (and is an
+        # audit event, see `list_persons`); without it only the shown tail can be searched.
+        if len(text) > MASK_TAIL and not self.can_reveal:
+            raise ValidationError(_l(
+                "For privacy, your role may search by at most the last %(n)d characters of "
+                "the ID number, as the lists show them.", n=MASK_TAIL))
+        if len(text) == ID_FULL_LENGTH:
+            self.search_mode, self.search_term = "id_full", text
+            return
+        if len(text) > ID_TAIL_MAX:
+            raise ValidationError(_l(
+                "For privacy, search by at most the last %(n)d characters of the ID number, "
+                "or by the whole number.", n=ID_TAIL_MAX))
+        self.search_mode, self.search_term = "id_tail", text
+
 
 class RevealForm(FlaskForm):
     """An explicit, CSRF-protected request to see one person's ID number and phones."""
+
+    reason = StringField(_l("Reason (optional)"), filters=[lambda v: (v or "").strip()],
+                         validators=[Length(max=200, message=_l(
+                             "Write the reason in at most 200 characters."))])
 
 
 class SubmitReportForm(FlaskForm):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
@@ -192,11 +193,30 @@ def record_person_view(person: Person, actor) -> None:
     record_event("person.view", actor=actor, obj=person)
 
 
+def record_id_search(actor, access: Access, digits: int) -> None:
+    """Audit a people search by more ID characters than the lists show (the count only)."""
+    township_id = access.township.id if access.township else None
+    record_event("person.id_search", actor=actor, township_id=township_id,
+                 object_type="persons", details={"digits": digits})
+
+
+# Runs of digits long enough to be (part of) an ID or phone number, in a typed reason.
+_NUMBER_RUN_RE = re.compile(r"\d{6,}[\dxX]*")
+
+
 def reveal_personal_data(person: Person, actor, fields: list[str] | None = None,
-                         via: str = "reveal") -> None:
-    """Audit that `actor` saw the person's ID number and/or phones in clear."""
+                         via: str = "reveal", reason: str = "") -> None:
+    """Audit that `actor` saw the person's ID number and/or phones in clear, and why if said.
+
+    The reason is free text: any long run of digits in it is dropped, so that a number typed
+    into it (the ID itself, say) never reaches the audit log.
+    """
     fields = fields or ["id_number", "phone", "guardian_phone"]
-    record_event("person.reveal", actor=actor, obj=person, details={"fields": fields, "via": via})
+    details = {"fields": fields, "via": via}
+    reason = _NUMBER_RUN_RE.sub("…", reason or "").strip()
+    if reason:
+        details["reason"] = reason
+    record_event("person.reveal", actor=actor, obj=person, details=details)
 
 
 # --- roster reports ----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from portal.extensions import db
 from portal.reference.models import Village
 from portal.rosters import bp
 from portal.rosters.forms import (
+    NOT_REGISTRABLE,
     PersonFilterForm,
     PersonForm,
     RevealForm,
@@ -33,6 +34,7 @@ from portal.rosters.models import Person, RosterEntry, RosterReport
 from portal.rosters.services import (
     create_person,
     find_campaign,
+    record_id_search,
     record_person_view,
     reveal_personal_data,
     snapshot_sha256,
@@ -102,6 +104,8 @@ def _filtered_persons(form: PersonFilterForm):
         stmt = stmt.where(or_(Person.name_initials.like(f"{term}%"), pinyin))
     elif form.search_mode == "id_tail":
         stmt = stmt.where(Person.id_reversed.like(f"{term[::-1]}%"))
+    elif form.search_mode == "id_full":
+        stmt = stmt.where(Person.id_number == term)
     return stmt
 
 
@@ -158,8 +162,14 @@ def _page_of(stmt, sort: tuple, number: int, after: int | None, before: int | No
 def list_persons():
     """The township's people, filtered and searched, a page at a time."""
     villages = _visible_villages()
-    form = PersonFilterForm(request.args, villages=villages)
+    access = current_access()
+    form = PersonFilterForm(request.args, villages=villages,
+                            can_reveal=access.can(Permission.REVEAL_PERSONAL_DATA))
     valid = form.validate()
+    if valid and form.id_search_digits:
+        # How many characters were searched, never which: the audit must not hold them.
+        record_id_search(current_user, access, form.id_search_digits)
+        db.session.commit()
     if not valid:
         page = Page(1, current_app.config["PERSONS_PER_PAGE"], [], 0, False, False)
     else:
@@ -171,7 +181,7 @@ def list_persons():
     args = {k: v for k, v in request.args.items() if k not in paging and v} if valid else {}
     return render_template("rosters/persons.html", form=form, page=page, args=args,
                            today=local_today(),
-                           can_edit=current_access().can(Permission.EDIT_PERSONS))
+                           can_edit=access.can(Permission.EDIT_PERSONS))
 
 
 def _show(person: Person, revealed: bool = False):
@@ -202,8 +212,12 @@ def reveal_person(person_id: int):
     person = get_scoped_or_404(Person, person_id)
     form = RevealForm()
     if not form.validate_on_submit():
-        abort(400)
-    reveal_personal_data(person, current_user)
+        if not form.reason.errors:
+            abort(400)  # the CSRF token: not a person's mistake to explain
+        for error in form.reason.errors:
+            flash(str(error), "danger")
+        return redirect(url_for("rosters.show_person", person_id=person.id))
+    reveal_personal_data(person, current_user, reason=form.reason.data or "")
     db.session.commit()
     return _show(person, revealed=True)
 
@@ -214,9 +228,8 @@ def _source() -> str:
 
 def _duplicate_after_race(form: PersonForm) -> None:
     db.session.rollback()
-    form.id_number.errors = list(form.id_number.errors) + [_(
-        "This ID number was registered by someone else a moment ago. Please contact the city "
-        "DPF office.")]
+    # Whoever registered it a moment ago, the answer names no one (see NOT_REGISTRABLE).
+    form.id_number.errors = list(form.id_number.errors) + [str(NOT_REGISTRABLE)]
 
 
 @bp.route("/persons/new", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from portal.auth.roles import Permission
 from portal.cases.models import Case
 from portal.cases.workflow import TransitionRefused
 from portal.clock import local_today
+from portal.domain.idcard import mask
 from portal.extensions import db
 from portal.labels import LABELS
 from portal.reference.models import ConcentratedDay, Hospital
@@ -99,6 +100,15 @@ def _refusal_message(exc: SchedulingRefused | TransitionRefused) -> str:
     return messages.get(exc.code, lambda: _("This step is not possible for this case."))()
 
 
+def _id_fragment(number: str) -> str:
+    """The ID characters a schedule shows: the last four to those who may reveal the whole
+    number, otherwise only what the lists show (the last four together with the birth date
+    on the person's page and the county's area code would rebuild the whole number)."""
+    if current_access().can(Permission.REVEAL_PERSONAL_DATA):
+        return "…" + number[-4:]
+    return mask(number)
+
+
 def _case_label(case: Case) -> str:
     person = case.person
     parts = [person.name]
@@ -106,7 +116,7 @@ def _case_label(case: Case) -> str:
         parts.append(person.village.name)
     if case.requested_category:
         parts.append(str(LABELS["category"].get(case.requested_category, "")))
-    parts.append("…" + person.id_number[-4:])
+    parts.append(_id_fragment(person.id_number))
     return " · ".join(parts)
 
 
@@ -343,7 +353,7 @@ def print_day(day_id: int):
     day = get_scoped_or_404(ConcentratedDay, day_id)
     cases = day_cases(day, current_access())
     return render_template("scheduling/print_day.html", day=day, cases=cases,
-                           on=day.day, age=_age)
+                           on=day.day, age=_age, id_fragment=_id_fragment)
 
 
 # --- home visits ---------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def test_id_registered_in_another_township_is_refused_without_details(
     (reject,) = result.rejects
     assert (reject.row, reject.column, reject.code) == (3, "id_number", "elsewhere")
     text = messages.reason_text(reject.code, reject.params)
-    assert "其他乡镇" in text and other.name not in text and "外乡人" not in text
+    assert "市残联" in text and other.name not in text and "外乡人" not in text
     db.session.refresh(foreign)
     assert foreign.township_id == other.id and foreign.name == "外乡人"
 
@@ -205,7 +205,7 @@ def test_expired_round_trip(staff, tmp_path, db_session):
     assert (person.certificate_category, person.certificate_grade, person.mobility) == (
         "physical", 1, "bedridden")
     out = tmp_path / "out.xlsx"
-    exports.export_township(township, None, "expired", out)
+    exports.export_township(township, None, "expired", out, reveal=True)
     again = _import(township, out, "expired")
     assert (again.imported, again.updated, again.rejected) == (0, 0, 0)
 

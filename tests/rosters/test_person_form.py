@@ -1,4 +1,5 @@
 """Creating and editing people: ID validation, duplicates, villages, phones, audit."""
+import re
 from datetime import date
 
 import pytest
@@ -115,7 +116,7 @@ def test_duplicate_in_other_township_reveals_nothing(client, post, town, staff, 
     other = make_township()
     make_person(other, name="吴十", id_number=VALID, phone="13700000000")
     page = text(post(f"/t/{town.code}/persons/new", data=_form()))
-    assert "already registered in another township" in page
+    assert "cannot be registered here" in page
     assert "contact the city DPF office" in page
     assert "吴十" not in page and other.name not in page and "13700000000" not in page
     assert len(db_session.scalars(select(Person).where(Person.id_number == VALID)).all()) == 1
@@ -129,7 +130,7 @@ def test_edit_cannot_take_an_id_registered_elsewhere(client, post, town, staff, 
     own_number = mine.id_number
     page = text(post(f"/t/{town.code}/persons/{mine.id}/edit",
                      data=_form(name="郑一", id_number=VALID)))
-    assert "already registered in another township" in page and "吴十" not in page
+    assert "cannot be registered here" in page and "吴十" not in page
     db_session.refresh(mine)
     assert mine.id_number == own_number
 
@@ -195,8 +196,8 @@ def test_liaison_duplicate_outside_own_villages_does_not_link(client, post, town
     hidden = make_person(town, name="隐藏", village=foreign, id_number=VALID)
     login_as(make_user("village_liaison", town, [own]))
     page = text(post(f"/t/{town.code}/persons/new", data=_form(village_id=str(own.id))))
-    assert "village you do not look after" in page
-    assert f"/persons/{hidden.id}" not in page and "隐藏" not in page
+    assert "cannot be registered here" in page
+    assert f"/persons/{hidden.id}" not in page and "隐藏" not in page and "二村" not in page
 
 
 def test_editing_needs_the_permission(client, post, town, make_user, login_as, make_person,
@@ -226,3 +227,27 @@ def test_edit_form_keeps_the_id_masked(client, post, town, staff, make_person, e
     assert post(f"/t/{town.code}/persons/{person.id}/edit", data=form).status_code == 302
     db_session.refresh(person)
     assert (person.name, person.id_number) == ("郑二", number)
+
+
+def _without_csrf(page: str) -> str:
+    return re.sub(r'(name="csrf[-_]token"[^>]*value|content)="[^"]*"', "", page)
+
+
+def test_out_of_scope_answers_are_indistinguishable(client, post, town, make_township,
+                                                     make_user, login_as, make_person):
+    """A liaison cannot tell a number in another village from one in another township."""
+    own = next(v for v in town.villages if v.name == "一村")
+    foreign = next(v for v in town.villages if v.name == "二村")
+    other = make_township()
+    elsewhere = idcard.make("533103", date(1975, 2, 3), 77)
+    make_person(town, name="隐藏", village=foreign, id_number=VALID)
+    make_person(other, name="外乡", id_number=elsewhere)
+    login_as(make_user("village_liaison", town, [own]))
+    answers = []
+    for number in (VALID, elsewhere):
+        response = post(f"/t/{town.code}/persons/new",
+                        data=_form(village_id=str(own.id), id_number=number))
+        assert response.status_code == 200
+        answers.append(_without_csrf(text(response)).replace(number, "NUMBER"))
+    assert answers[0] == answers[1]
+    assert "cannot be registered here" in answers[0]

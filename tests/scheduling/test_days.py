@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.cases.models import CaseEvent
+from portal.domain import idcard
 from portal.scheduling.models import DayAssignment
 
 
@@ -125,6 +126,22 @@ def test_attendance_list_for_printing(client, post, town, staff, make_case, make
     assert "…" + number[-4:] in page
     assert number not in page and number[:6] not in page
     assert "attendance-list" in page  # the print stylesheet's A4 rules apply to this table
+
+
+def test_attendance_list_shows_a_role_without_reveal_only_the_masked_id(
+        client, post, town, staff, make_case, make_day, make_user, login_as):
+    day = make_day(town, hearing=5)
+    case = make_case(town, category="hearing", name="李四")
+    assert post(f"/t/{town.code}/schedule/days/{day.id}/assign",
+                {"assign-cases": [case.id]}).status_code == 302
+    number = case.person.id_number
+    login_as(make_user("health_coordinator"))  # schedules, but may not reveal ID numbers
+    for url in (f"/t/{town.code}/schedule/days/{day.id}/print",
+                f"/t/{town.code}/schedule/days/{day.id}"):
+        page = text(client.get(url))
+        assert "李四" in page
+        assert number[-4:] not in page and number[-3:] not in page
+    assert idcard.mask(number) in page
 
 
 def test_attendance_and_no_show_are_recorded(client, post, town, staff, make_case, make_day,
