@@ -10,6 +10,7 @@ from openpyxl.styles import Font
 from portal.cases.labels import CASE_LABELS
 from portal.dashboards.figures import OVERDUE_KINDS, UNTRACKED_OVERDUE
 from portal.dashboards.services import Dashboard
+from portal.imports.writer import safe_row
 
 
 def overdue_label(kind: str) -> str:
@@ -31,11 +32,11 @@ def _rate(value: float | None):
 
 def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list], percent_cols=()):
     ws = wb.create_sheet(title)
-    ws.append(header)
+    ws.append(safe_row(header))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append(row)
+        ws.append(safe_row(row))
     for col in percent_cols:
         for cells in ws.iter_rows(min_row=2, min_col=col, max_col=col):
             for cell in cells:

@@ -43,9 +43,14 @@ def fold(text: str) -> str:
     return _WS.sub(" ", text) if _WS_INNER.search(text) else text
 
 
+FORMULA_MARKS = frozenset("=+-@\t\r")
+
+
 def cell_text(value: Any) -> str:
     """A cell as text: integral numbers without '.0', dates in ISO form."""
     if value.__class__ is str:  # most cells
+        if value[:1] == "'" and value[1:2] in FORMULA_MARKS:
+            value = value[1:]  # quoted by the portal's own export (portal/imports/writer.py)
         return fold(value) if value else ""
     if value is None or value == "":
         return ""

@@ -17,6 +17,23 @@ from portal.imports.columns import (
     TITLES,
 )
 
+# A text cell that begins with one of these is read by Excel (and LibreOffice) as a formula once
+# it is edited, or by a spreadsheet that imports the values (OWASP "CSV injection"). Every text
+# cell a workbook of the portal holds goes through `neutralise`, which puts an apostrophe in
+# front; the roster reader takes it off again (portal/imports/cells.py).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """The value as a cell may safely hold it: text that could start a formula is quoted."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_row(values: Iterable[Any]) -> list[Any]:
+    return [neutralise(v) for v in values]
+
 
 def _new_book():
     from openpyxl import Workbook
@@ -34,18 +51,18 @@ def _roster_sheet(book, sheet_name: str, list_kind: str, title: str, rows: Itera
 
     def text_cell(value):
         # Text format, so that Excel never turns an ID number into a rounded number.
-        cell = WriteOnlyCell(sheet, value=str(value))
+        cell = WriteOnlyCell(sheet, value=neutralise(str(value)))
         cell.number_format = "@"
         return cell
 
     for i, column in enumerate(columns, 1):
         sheet.column_dimensions[get_column_letter(i)].width = column.width
     sheet.freeze_panes = "A3"
-    sheet.append([title])
+    sheet.append(safe_row([title]))
     sheet.append([c.title for c in columns])
     count = 0
     for count, row in enumerate(rows, 1):
-        sheet.append([count] + [_export_value(c.key, row.get(c.key), text_cell)
+        sheet.append([count] + [neutralise(_export_value(c.key, row.get(c.key), text_cell))
                                 for c in columns[1:]])
     return count
 
@@ -81,9 +98,9 @@ def write_rosters(target: str | Path | IO[bytes], list_kind: str,
     if summary is not None:
         name, header, body = summary
         sheet = book.create_sheet(_sheet_title(name))
-        sheet.append(header)
+        sheet.append(safe_row(header))
         for line in body:
-            sheet.append(line)
+            sheet.append(safe_row(line))
     counts = [_roster_sheet(book, name, list_kind, title, rows) for name, title, rows in sheets]
     book.save(target)
     return counts
@@ -125,7 +142,7 @@ def write_rejects(target: str | Path | IO[bytes], header: list[str],
     """A plain sheet of rejected rows: row number, column, reason (and the row's cells)."""
     book = _new_book()
     sheet = book.create_sheet("rejects")
-    sheet.append(header)
+    sheet.append(safe_row(header))
     for row in rows:
-        sheet.append(row)
+        sheet.append(safe_row(row))
     book.save(target)
