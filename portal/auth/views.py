@@ -1,6 +1,4 @@
 """Login and logout."""
-from urllib.parse import urlsplit
-
 from flask import (
     current_app,
     flash,
@@ -18,19 +16,11 @@ from portal.auth import bp
 from portal.auth.forms import LoginForm
 from portal.auth.services import AuthError, authenticate
 from portal.extensions import db, limiter
+from portal.redirects import local_path
 
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -57,7 +47,7 @@ def login():
             session.clear()
             login_user(user)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or url_for("public.home"))
+            return redirect(local_path(request.args.get("next")) or url_for("public.home"))
     return render_template("auth/login.html", form=form)
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select, text
 from portal.auth.roles import CITY_ROLES, Role
 from portal.extensions import db
 from portal.public import bp
+from portal.redirects import local_path
 from portal.reference.models import Township
 from portal.rosters.models import Guardianship, PovertyAssignment
 
@@ -52,10 +53,7 @@ def set_language():
         wanted = request.form.get("locale", "")
         if wanted in current_app.config["LANGUAGES"]:
             session["locale"] = wanted
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("public.home")
-    return redirect(target)
+    return redirect(local_path(request.form.get("next")) or url_for("public.home"))
 
 
 @bp.route("/healthz")
