@@ -64,6 +64,7 @@ from portal.extensions import db, limiter
 from portal.labels import LABELS
 from portal.reference.models import Township
 from portal.rosters.services import reveal_personal_data
+from portal.security import protect_file
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
 
 
@@ -101,8 +102,7 @@ def _pdf_response(data: bytes, filename: str):
     response = make_response(data)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return protect_file(response, "application/pdf")
 
 
 def _overdue_rows(access, today):

@@ -43,6 +43,7 @@ from portal.evidence.services import (
 )
 from portal.evidence.streaming import streamed_form
 from portal.extensions import csrf, db
+from portal.security import protect_file
 from portal.storage import CHUNK_SIZE, LocalStore, ObjectMissing, StoreError
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
 
@@ -223,12 +224,7 @@ def serve_evidence(evidence: Evidence, *, actor, download: bool):
     except BaseException:
         response.close()
         raise
-    response.headers["Cache-Control"] = "private, no-store"
-    if evidence.content_type != "application/pdf":
-        # Whatever a file might contain, it runs nothing when opened directly.
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'none'; img-src 'self'; media-src 'self'; sandbox")
-    return response
+    return protect_file(response, evidence.content_type)
 
 
 def _store_unavailable_page():

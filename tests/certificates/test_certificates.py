@@ -126,8 +126,12 @@ def test_data_sheet_is_a_pdf(world, approved, db_session, client, login_as):
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
-    assert client.get(f"/city/certificates/batches/{certificate.print_batch_id}/sheets.pdf"
-                      ).data.startswith(b"%PDF")
+    batch = client.get(f"/city/certificates/batches/{certificate.print_batch_id}/sheets.pdf")
+    assert batch.data.startswith(b"%PDF")
+    for pdf in (response, batch):  # full ID numbers inside: no caching, loads nothing
+        assert pdf.headers["Cache-Control"] == "private, no-store"
+        assert pdf.headers["X-Content-Type-Options"] == "nosniff"
+        assert pdf.headers["Content-Security-Policy"].startswith("default-src 'none'")
     login_as(world.supervisor)
     assert client.get(f"/city/certificates/sheets/{certificate.id}.pdf").status_code == 403
 

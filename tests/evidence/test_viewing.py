@@ -158,3 +158,19 @@ def test_no_supersede_for_a_liaison_and_no_delete_at_all(client, post, login_as,
     assert response.status_code == 403
     login_as(world.staff)
     assert client.delete(item_url(world, evidence)).status_code == 405
+
+
+def test_a_pdf_is_viewed_under_a_policy_that_loads_and_sends_nothing(client, login_as, world,
+                                                                     app, app_store):
+    """A PDF cannot be sandboxed (Chromium's viewer then never opens it), so its policy lets
+    it load nothing, post nothing and be framed by no page; nothing is sniffed."""
+    from portal.security import PDF_CSP
+
+    evidence = add(app, world, PDF, "medical_record", "病历.pdf")
+    login_as(world.doctor)
+    response = fetch(client, item_url(world, evidence))
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Security-Policy"] == PDF_CSP
+    assert "default-src 'none'" in PDF_CSP and "form-action 'none'" in PDF_CSP
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "private, no-store"
