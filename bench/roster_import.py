@@ -90,17 +90,17 @@ def _new_township(code: str):
     return township
 
 
-def _remove_township(township) -> None:
+def _clear_township(township) -> None:
+    """Remove what the import wrote, so that the next round imports the same ID numbers anew.
+    The township and its audit events stay: the audit trail is append-only."""
     from sqlalchemy import delete
 
-    from portal.audit.models import AuditEvent
     from portal.extensions import db
-    from portal.reference.models import Township, Village
+    from portal.reference.models import Village
     from portal.rosters.models import Person, RosterEntry
 
-    for model in (RosterEntry, Person, AuditEvent, Village):
+    for model in (RosterEntry, Person, Village):
         db.session.execute(delete(model).where(model.township_id == township.id))
-    db.session.execute(delete(Township).where(Township.id == township.id))
     db.session.commit()
 
 
@@ -147,7 +147,7 @@ def import_once(path: Path, code: str) -> dict:
     again, repeat = _timed_import(township, path)
     times["reimport"] = again["total"]
     times["reimport_changes"] = repeat.imported + repeat.updated
-    _remove_township(township)
+    _clear_township(township)
     return times
 
 

@@ -42,6 +42,9 @@ class Config:
     # Roster files from townships can be large (50,000 rows ≈ 5 MB); keep a margin.
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 50) * 1024 * 1024
     ROSTER_MAX_ROWS = _int("ROSTER_MAX_ROWS", 50_000)
+    # Checked in the workbook's package before anything is unpacked into memory.
+    ROSTER_MAX_COLUMNS = _int("ROSTER_MAX_COLUMNS", 100)
+    ROSTER_MAX_UNPACKED_MB = _int("ROSTER_MAX_UNPACKED_MB", 300)
     # Import work runs in a background thread so the page can show progress.
     IMPORT_IN_BACKGROUND = _bool("IMPORT_IN_BACKGROUND", True)
 

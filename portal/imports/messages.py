@@ -82,6 +82,11 @@ FILE_ERRORS = {
     "missing_columns": _l("Required column missing: %(columns)s. Download the template to "
                           "compare."),
     "too_many_rows": _l("The file has more than %(max)s rows. Split it into smaller files."),
+    "too_many_columns": _l("The sheet has more than %(max)s columns. A roster has about 15: "
+                           "copy the list into the template and upload that file."),
+    "too_large_unpacked": _l("The workbook unpacks to more than %(max)s MB, far more than a "
+                             "roster needs. Copy the list into the template and upload that "
+                             "file."),
     "no_rows": _l("The sheet has a header but no data rows."),
     "conflict": _l("The list was changed by someone else during the import. Nothing was "
                    "saved; please confirm the import again."),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,6 +16,7 @@ from typing import Any
 
 from python_calamine import CalamineWorkbook
 
+from portal.clock import local_today
 from portal.imports.cells import _compact, _row_checker, cell_text
 from portal.imports.columns import COLUMNS, REQUIRED, Column
 
@@ -99,6 +102,65 @@ def sniff(path: Path) -> None:
         raise WorkbookError("not_xlsx")
 
 
+# The used range a worksheet declares near its start, e.g. <dimension ref="A1:N50002"/>.
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?([A-Z]+)(\d+)"')
+# Rows above the first data row a roster may have (title, notes, a two-level header).
+HEADER_ROWS = 20
+
+
+@dataclass(frozen=True)
+class PackageLimits:
+    """What a roster workbook may hold, checked before it is unpacked into memory."""
+
+    max_rows: int = 50_000
+    max_columns: int = 100
+    max_unpacked_bytes: int = 300 * 1024 * 1024
+
+
+def check_package(path: Path, limits: PackageLimits) -> None:
+    """Refuse a workbook whose declared size (each sheet's used range) or unpacked size (the
+    sum of its parts, counted while they are inflated, so that a lying header does not help a
+    zip bomb) is beyond `limits`; nothing is kept in memory."""
+    try:
+        book = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise WorkbookError("unreadable") from exc
+    mb = limits.max_unpacked_bytes // (1024 * 1024)
+    with book:
+        members = book.infolist()
+        if sum(m.file_size for m in members) > limits.max_unpacked_bytes:
+            raise WorkbookError("too_large_unpacked", max=mb)
+        unpacked = 0
+        for member in members:
+            is_sheet = member.filename.startswith("xl/worksheets/")
+            try:
+                with book.open(member) as part:
+                    head = part.read(4096)
+                    if is_sheet:
+                        _check_dimension(head, limits)
+                    unpacked += len(head)
+                    while chunk := part.read(1 << 20):
+                        unpacked += len(chunk)
+                        if unpacked > limits.max_unpacked_bytes:
+                            raise WorkbookError("too_large_unpacked", max=mb)
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+                raise WorkbookError("unreadable") from exc
+
+
+def _check_dimension(head: bytes, limits: PackageLimits) -> None:
+    match = _DIMENSION.search(head)
+    if match is None:
+        return
+    letters, last_row = match.groups()
+    columns = 0
+    for letter in letters.decode():
+        columns = columns * 26 + ord(letter) - 64
+    if columns > limits.max_columns:
+        raise WorkbookError("too_many_columns", max=limits.max_columns)
+    if int(last_row) > limits.max_rows + HEADER_ROWS:
+        raise WorkbookError("too_many_rows", max=limits.max_rows)
+
+
 def read_sheets(path: Path) -> Iterator[tuple[str, list[list], list]]:
     """Each sheet's name, cells (absolute positions) and merged ranges."""
     sniff(path)
@@ -117,6 +179,19 @@ def read_sheets(path: Path) -> Iterator[tuple[str, list[list], list]]:
             yield name, cells, merged
     finally:
         book.close()
+
+
+def package_limits(max_rows: int) -> PackageLimits:
+    """The limits of the running portal's settings (defaults outside an application)."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return PackageLimits(max_rows=max_rows)
+    config = current_app.config
+    return PackageLimits(max_rows=max_rows,
+                         max_columns=config.get("ROSTER_MAX_COLUMNS", 100),
+                         max_unpacked_bytes=config.get("ROSTER_MAX_UNPACKED_MB", 300)
+                         * 1024 * 1024)
 
 
 def read_raw(path: Path) -> int:
@@ -352,11 +427,14 @@ class SheetRows:
 
 def open_rows(path: Path, list_kind: str, *, max_rows: int = 50_000,
               today: date | None = None,
-              progress: Callable[[int, int], None] | None = None) -> SheetRows:
+              progress: Callable[[int, int], None] | None = None,
+              limits: PackageLimits | None = None) -> SheetRows:
     """Read `path`, find its roster sheet and header; the rows are validated as asked for."""
     if list_kind not in COLUMNS:
         raise ValueError(list_kind)
-    today = today or date.today()
+    today = today or local_today()
+    sniff(path)
+    check_package(path, limits or package_limits(max_rows))
     columns = COLUMNS[list_kind]
     chosen = None
     any_content = False
