@@ -49,6 +49,9 @@ class Permission(StrEnum):
     VIEW_CASES = "view_cases"
     # Print and dispatch batches and their lists name every holder in them.
     VIEW_BATCHES = "view_batches"
+    # An invite makes its holder a guardian who sees the person: issued by the township office
+    # (and by a case's own assessing doctor, checked on the case).
+    INVITE_GUARDIANS = "invite_guardians"
 
 
 P = Permission
@@ -73,6 +76,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.MANAGE_CASES,
             P.SCHEDULE,
             P.VIEW_BATCHES,
+            P.INVITE_GUARDIANS,
         }
     ),
     Role.VILLAGE_LIAISON: frozenset(

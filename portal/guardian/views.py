@@ -82,11 +82,13 @@ PASSWORD_ERRORS = {
 # --- township side: inviting a guardian ----------------------------------------------------
 
 def _case_for_inviting(case_id: int) -> Case:
-    """The case, if the user may invite for it: township staff with MANAGE_CASES, or a doctor
-    of the case (the scoping rule already limits doctors to their cases)."""
+    """The case, if the user may invite a guardian for it: the township office (the permission
+    to invite), or the doctor who assesses this very case; anyone else who sees it gets 403."""
     case = get_scoped_or_404(Case, case_id)
     access = current_access()
-    if not (access.can(Permission.MANAGE_CASES) or Role.DOCTOR in access.roles):
+    own_case = Role.DOCTOR in access.roles and current_user.id in (case.doctor_id,
+                                                                   case.second_doctor_id)
+    if not (access.can(Permission.INVITE_GUARDIANS) or own_case):
         abort(403)
     return case
 
