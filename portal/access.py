@@ -126,8 +126,9 @@ CITY_READS_ALL = {R.CITY_ADMIN.value: EVERY, R.SUPERVISOR.value: EVERY,
 # --- The links of the assignment roles, each written once ---------------------------------
 
 def guarded_person_ids(user_id: int):
-    """People a guardian acts for."""
-    return select(Guardianship.person_id).where(Guardianship.user_id == user_id)
+    """People a guardian acts for (a guardianship the township ended no longer counts)."""
+    return select(Guardianship.person_id).where(Guardianship.user_id == user_id,
+                                                Guardianship.ended_at.is_(None))
 
 
 def doctor_case_ids(user_id: int):
@@ -176,7 +177,7 @@ _register(
     township_staff=EVERY,
     village_liaison=lambda a: Guardianship.person_id.in_(
         select(Person.id).where(_in_villages(Person.village_id)(a))),
-    guardian=lambda a: Guardianship.user_id == a.user_id,
+    guardian=lambda a: (Guardianship.user_id == a.user_id) & Guardianship.ended_at.is_(None),
 )
 _register(PovertyAssignment, "a cadre sees their own households' assignments",
           **CITY_READS_ALL, township_staff=EVERY,

@@ -105,6 +105,11 @@ def _link_person(invite: GuardianInvite, user: User) -> Guardianship:
                                    Guardianship.person_id == invite.person_id)
     ).scalar_one_or_none()
     if existing is not None:
+        if not existing.active:  # invited again after the township had ended it
+            existing.ended_at, existing.ended_by_id, existing.end_reason = None, None, ""
+            db.session.flush()
+            record_event("guardianship.resume", actor=user, obj=existing,
+                         details={"invite_id": invite.id, "user_id": user.id})
         return existing
     link = Guardianship(township_id=invite.township_id, user_id=user.id,
                         person_id=invite.person_id, relation=invite.relation)
@@ -312,3 +317,4 @@ def guardian_uploads(case: Case, access: Access) -> list[GuardianUpload]:
         scoped(select(GuardianUpload), access).where(GuardianUpload.case_id == case.id)
         .order_by(GuardianUpload.id.desc())
     ))
+

@@ -344,6 +344,16 @@ class RevealForm(FlaskForm):
                              "Write the reason in at most 200 characters."))])
 
 
+class EndGuardianshipForm(FlaskForm):
+    """End a guardian's access to a person (the township office)."""
+
+    reason = StringField(_l("Why the guardian's access ends"),
+                         filters=[lambda v: (v or "").strip()],
+                         validators=[DataRequired(message=_l("Say why the access ends.")),
+                                     Length(max=200, message=_l(
+                                         "Write the reason in at most 200 characters."))])
+
+
 class SubmitReportForm(FlaskForm):
     """Submit the township's lists to the city."""
 

@@ -125,6 +125,16 @@ class Guardianship(TenantMixin, db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     relation: Mapped[str] = mapped_column(String(30), default="")
+    # Ended by the township office: the guardian no longer sees the person from that moment.
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    end_reason: Mapped[str] = mapped_column(Text, default="")
+
+    user = relationship("User", foreign_keys=[user_id])
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
 
 
 class PovertyAssignment(TenantMixin, db.Model):

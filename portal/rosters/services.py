@@ -18,9 +18,16 @@ from portal.audit.services import record_event
 from portal.clock import local_today
 from portal.domain.idcard import IdNumber, mask
 from portal.extensions import db
+from portal.models_base import utcnow
 from portal.reference.models import Campaign, Township
 from portal.rls import across_townships
-from portal.rosters.models import LIST_KINDS, Person, RosterEntry, RosterReport
+from portal.rosters.models import (
+    LIST_KINDS,
+    Guardianship,
+    Person,
+    RosterEntry,
+    RosterReport,
+)
 from portal.tenancy import Access, scoped
 
 # Person columns a form may set directly (identity columns come from the parsed ID number).
@@ -348,3 +355,20 @@ def report_statuses(access: Access, campaign: Campaign | None, now: datetime,
         result.append(TownshipReportStatus(township, row.n if row else 0, first_at,
                                            latest.get(township.id), state))
     return result, deadline
+
+
+class GuardianshipEnded(Exception):
+    """The guardianship had already been ended."""
+
+
+def end_guardianship(link: Guardianship, *, actor, reason: str) -> None:
+    """End a guardian's link to the person now: they no longer see the person or the cases.
+    The reason is kept on the row (it may name people), not in the audit event."""
+    if not link.active:
+        raise GuardianshipEnded(link.id)
+    link.ended_at = utcnow()
+    link.ended_by_id = actor.id
+    link.end_reason = reason
+    db.session.flush()
+    record_event("guardianship.end", actor=actor, obj=link,
+                 details={"user_id": link.user_id, "person_id": link.person_id})

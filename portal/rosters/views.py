@@ -25,14 +25,17 @@ from portal.reference.models import Village
 from portal.rosters import bp
 from portal.rosters.forms import (
     NOT_REGISTRABLE,
+    EndGuardianshipForm,
     PersonFilterForm,
     PersonForm,
     RevealForm,
     SubmitReportForm,
 )
-from portal.rosters.models import Person, RosterEntry, RosterReport
+from portal.rosters.models import Guardianship, Person, RosterEntry, RosterReport
 from portal.rosters.services import (
+    GuardianshipEnded,
     create_person,
+    end_guardianship,
     find_campaign,
     record_id_search,
     record_person_view,
@@ -184,13 +187,44 @@ def list_persons():
                            can_edit=access.can(Permission.EDIT_PERSONS))
 
 
-def _show(person: Person, revealed: bool = False):
+def _show(person: Person, revealed: bool = False, end_form=None, ending: int | None = None):
     access = current_access()
+    can_end = access.can(Permission.INVITE_GUARDIANS)
+    guardianships = db.session.scalars(
+        scoped(select(Guardianship)).where(Guardianship.person_id == person.id,
+                                           Guardianship.ended_at.is_(None))
+        .options(selectinload(Guardianship.user)).order_by(Guardianship.id)
+    ).all() if can_end else []
     return render_template(
         "rosters/person.html", person=person, revealed=revealed, reveal_form=RevealForm(),
         can_reveal=access.can(Permission.REVEAL_PERSONAL_DATA),
         can_edit=access.can(Permission.EDIT_PERSONS), today=local_today(),
-    )
+        guardianships=guardianships, can_end=can_end,
+        end_form=end_form or EndGuardianshipForm(), ending=ending,
+    ), (400 if end_form is not None and end_form.errors else 200)
+
+
+@bp.route("/persons/<int:person_id>/guardianships/<int:guardianship_id>/end",
+          methods=["POST"])
+@login_required
+@require(Permission.INVITE_GUARDIANS)
+def end_guardianship_view(person_id: int, guardianship_id: int):
+    """End one guardian's access to the person, with the reason; audited."""
+    person = get_scoped_or_404(Person, person_id)
+    link = get_scoped_or_404(Guardianship, guardianship_id)
+    if link.person_id != person.id:
+        abort(404)
+    form = EndGuardianshipForm()
+    if not form.validate_on_submit():
+        return _show(person, end_form=form, ending=link.id)
+    try:
+        end_guardianship(link, actor=current_user, reason=form.reason.data)
+    except GuardianshipEnded:
+        flash(_("This guardian's access had already ended."), "info")
+    else:
+        db.session.commit()
+        flash(_("The guardian's access has ended."), "success")
+    return redirect(url_for("rosters.show_person", person_id=person.id))
 
 
 @bp.route("/persons/<int:person_id>")

@@ -82,6 +82,7 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "qr_token": (False, lambda s: "not-a-signed-token"),
     "session_id": (True, lambda s: s.video_session.id),
     "evidence_id": (True, lambda s: s.evidence.id),
+    "guardianship_id": (True, lambda s: s.guardianship.id),
 }
 
 # Arguments that reach one person: a liaison of another village must not reach them.
@@ -186,11 +187,23 @@ def world(db_session, make_township, make_user, make_person):
 
     a, b = side("A"), side("B")
     for s in (a, b):
+        _add_guardianship(db_session, make_user, s)
         _add_schedule(db_session, make_user, s)
         _add_certificate(db_session, s)
         _add_evidence(db_session, s)
     city_admin = make_user("city_admin", username="sec_city_admin")
     return {"A": a, "B": b, "city_admin": city_admin}
+
+
+def _add_guardianship(db_session, make_user, side: Side) -> None:
+    """A guardian acting for `person`."""
+    from portal.rosters.models import Guardianship
+
+    guardian = make_user("guardian", username=f"guardian_of_{side.code}")
+    side.guardianship = Guardianship(township_id=side.township.id, user_id=guardian.id,
+                                     person_id=side.person.id, relation="child")
+    db_session.add(side.guardianship)
+    db_session.flush()
 
 
 def _add_schedule(db_session, make_user, side: Side) -> None:

@@ -46,6 +46,8 @@ VISIBLE_TO = {
     "report_id": {"staff_A"} | CITY_USERS,
     "token": {"staff_A", "city_admin"},
     "job_id": {"staff_A", "city_admin"},
+    # Ending a guardian's access: the township office.
+    "guardianship_id": {"staff_A", "city_admin"},
 }
 
 
