@@ -207,13 +207,15 @@ def _show(person: Person, revealed: bool = False, end_form=None, ending: int | N
 @bp.route("/persons/<int:person_id>/guardianships/<int:guardianship_id>/end",
           methods=["POST"])
 @login_required
-@require(Permission.INVITE_GUARDIANS)
+@require(Permission.VIEW_PERSONS)
 def end_guardianship_view(person_id: int, guardianship_id: int):
     """End one guardian's access to the person, with the reason; audited."""
     person = get_scoped_or_404(Person, person_id)
     link = get_scoped_or_404(Guardianship, guardianship_id)
     if link.person_id != person.id:
         abort(404)
+    if not current_access().can(Permission.INVITE_GUARDIANS):
+        abort(403)
     form = EndGuardianshipForm()
     if not form.validate_on_submit():
         return _show(person, end_form=form, ending=link.id)
