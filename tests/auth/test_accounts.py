@@ -10,7 +10,12 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.auth import totp
-from portal.auth.services import AuthError, check_password_strength, set_active, set_password
+from portal.auth.services import (
+    AuthError,
+    check_password_strength,
+    set_active,
+    set_password,
+)
 from portal.models_base import utcnow
 from tests.conftest import PASSWORD, TOTP_SECRET, csrf_token
 
@@ -75,7 +80,6 @@ def test_admin_created_user_must_choose_own_password(client, login_as, make_user
     assert newbie.must_change_password
     client.post("/auth/logout", data={"csrf_token": csrf_token(client)})
     assert _login(client, "newbie", "temporary-pass-from-admin").status_code == 302
-    _user, township = staff
     for url in ("/", "/auth/account", "/city/"):
         response = client.get(url)
         assert response.status_code == 302 and response.headers["Location"].endswith(
