@@ -157,12 +157,15 @@ def set_active(user: User, active: bool, *, actor=None) -> None:
 
 
 def generate_password() -> str:
-    """A random password of 16 letters and digits that passes the strength rules."""
+    """A random password of 16 letters and digits that passes the strength rule."""
     alphabet = string.ascii_letters + string.digits
     while True:
         password = "".join(secrets.choice(alphabet) for _ in range(16))
-        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
-            return password
+        try:
+            check_password_strength(password)
+        except AuthError:
+            continue
+        return password
 
 
 def update_profile(user: User, display_name: str, *, actor=None) -> None:
