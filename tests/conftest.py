@@ -149,6 +149,15 @@ def totp_code(user=None) -> str:
     return pyotp.TOTP(TOTP_SECRET).now()
 
 
+def enrol_test_totp(user) -> None:
+    """Mark `user` enrolled with the test key (inside an app context), as if they had
+    scanned it: for users of roles that require the second factor."""
+    from portal.auth import totp
+
+    user.totp_secret = totp._fernet().encrypt(TOTP_SECRET.encode()).decode()
+    user.totp_enabled = True
+
+
 @pytest.fixture
 def login_as(client, db_session):
     """Log the test client in as `user` through the real login form, answering the second
@@ -208,9 +217,7 @@ def make_user(db_session):
         user = create_user(username or f"user{next(counter)}_{role}", PASSWORD)
         add_membership(user, role, township, villages)
         if totp.requires_totp(user):
-            # Enrolled already, with the test key that `login_as` answers.
-            user.totp_secret = totp._fernet().encrypt(TOTP_SECRET.encode()).decode()
-            user.totp_enabled = True
+            enrol_test_totp(user)  # with the test key that `login_as` answers
         db_session.flush()
         return user
 
