@@ -72,6 +72,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(bp)
     errors.register(app)
     security.register(app)
+    from portal.auth import sessions
+
+    sessions.register(app)
 
     from portal.cli import register_cli
 

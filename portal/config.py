@@ -36,7 +36,10 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
-    PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int("SESSION_MINUTES", 60))
+    # A session ends after this long without a request, and in any case this long after login.
+    SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
+    SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=SESSION_MAX_HOURS)
     WTF_CSRF_TIME_LIMIT = None  # tied to the session lifetime instead
 
     # Roster files from townships can be large (50,000 rows ≈ 5 MB); keep a margin.
@@ -52,7 +55,13 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
-    LOGIN_LOCK_MINUTES = _int("LOGIN_LOCK_MINUTES", 15)
+    # After LOGIN_MAX_FAILURES failures in a row an account answers only after a wait that
+    # doubles with each further failure (from LOGIN_SLOWDOWN_SECONDS up to the maximum).
+    LOGIN_SLOWDOWN_SECONDS = _int("LOGIN_SLOWDOWN_SECONDS", 30)
+    LOGIN_SLOWDOWN_MAX_SECONDS = _int("LOGIN_SLOWDOWN_MAX_SECONDS", 900)
+    # Roles that must use a TOTP second factor; wrong codes before the password is asked again.
+    TOTP_REQUIRED_ROLES = ("city_admin", "supervisor", "doctor")
+    TOTP_MAX_FAILURES = _int("TOTP_MAX_FAILURES", 5)
 
     # Video assessment: the media service (assessment_video), its shared signing secret, the
     # ICE servers (JSON list of {"urls", "username", "credential"}) given to browsers, and the

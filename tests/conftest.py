@@ -161,11 +161,29 @@ def post(client):
 
 
 PASSWORD = "correct-horse-battery-9"
+# The authenticator key of factory-made users whose role requires a second factor.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(user=None) -> str:
+    import pyotp
+
+    return pyotp.TOTP(TOTP_SECRET).now()
+
+
+def enrol_test_totp(user) -> None:
+    """Mark `user` enrolled with the test key (inside an app context), as if they had
+    scanned it: for users of roles that require the second factor."""
+    from portal.auth import totp
+
+    user.totp_secret = totp._fernet().encrypt(TOTP_SECRET.encode()).decode()
+    user.totp_enabled = True
 
 
 @pytest.fixture
-def login_as(client):
-    """Log the test client in as `user` through the real login form."""
+def login_as(client, db_session):
+    """Log the test client in as `user` through the real login form, answering the second
+    factor with the test key when the user has one."""
 
     def _login(user):
         client.post("/auth/logout", data={"csrf_token": csrf_token(client)})
@@ -175,6 +193,13 @@ def login_as(client):
             data={"username": user.username, "password": PASSWORD, "csrf_token": token},
         )
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        if response.headers["Location"].endswith("/auth/second-factor"):
+            # A test may log the same user in twice within one 30-second step.
+            user.totp_last_step = None
+            db_session.flush()
+            response = client.post("/auth/second-factor", data={
+                "code": totp_code(), "csrf_token": csrf_token(client)})
+            assert response.status_code == 302, response.get_data(as_text=True)[:2000]
         return user
 
     return _login
@@ -209,8 +234,12 @@ def make_user(db_session):
     counter = iter(range(1, 10_000))
 
     def _make(role: str, township=None, villages=None, username: str | None = None):
+        from portal.auth import totp
+
         user = create_user(username or f"user{next(counter)}_{role}", PASSWORD)
         add_membership(user, role, township, villages)
+        if totp.requires_totp(user):
+            enrol_test_totp(user)  # with the test key that `login_as` answers
         db_session.flush()
         return user
 

@@ -7,8 +7,9 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.auth.roles import ROLE_LABELS
 
-PASSWORD_HELP = _l("At least 10 characters, not only letters or only digits. "
-                   "Leave empty to have the portal make one; it is shown once.")
+PASSWORD_HELP = _l("At least 12 characters, not a common or easily guessed password. "
+                   "Leave empty to have the portal make one; it is shown once. "
+                   "The user must choose their own password at first login.")
 
 
 class UserFilterForm(FlaskForm):

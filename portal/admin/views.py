@@ -1,8 +1,8 @@
 """User management for the city administrator: accounts, passwords and role memberships."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -30,6 +30,7 @@ from portal.auth.services import (
     unlock_user,
     update_profile,
 )
+from portal.auth.sessions import start_session
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.reference.models import Township, Village
@@ -40,8 +41,10 @@ PER_PAGE = 50
 MESSAGES = {
     "username_required": _l("Enter a username."),
     "username_taken": _l("This username is already taken. Choose another one."),
-    "password_too_short": _l("The password must have at least 10 characters."),
-    "password_too_simple": _l("Use letters and digits together, not only one kind."),
+    "password_too_short": _l("The password must have at least 12 characters."),
+    "password_too_weak": _l(
+        "This password is too easy to guess (a common or leaked password, a word, a name or "
+        "a keyboard pattern). Use a longer phrase of several unrelated words."),
     "display_name_required": _l("Enter a display name."),
     "township_required": _l("This role works in one township: choose the township."),
     "city_role_has_no_township": _l("This is a city-wide role: leave the township empty."),
@@ -137,7 +140,8 @@ def new_user():
         password = form.password.data or generate_password()
         try:
             user = create_user(form.username.data, password,
-                               display_name=form.display_name.data or "", actor=current_user)
+                               display_name=form.display_name.data or "", actor=current_user,
+                               must_change_password=True)
         except AuthError as exc:
             db.session.rollback()
             field = FIELD_OF.get(exc.code, "password")
@@ -202,13 +206,15 @@ def reset_password(user_id: int):
     if form.validate_on_submit():
         password = form.new_password.data or generate_password()
         try:
-            set_password(user, password, actor=current_user)
+            set_password(user, password, actor=current_user,
+                         must_change_password=user.id != current_user.id)
         except AuthError as exc:
             form.new_password.errors.append(MESSAGES[exc.code])
         else:
             db.session.commit()
             if user.id == current_user.id:
-                login_user(user)  # keep the administrator signed in with the new version
+                # keep the administrator signed in with the new version
+                start_session(user, auth_at=session.get("auth_at"))
             if form.new_password.data:
                 flash(_("The new password is set. Other sessions of this user have ended."),
                       "success")

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,8 +39,18 @@ class User(UserMixin, TimestampMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Bumped on password change or deactivation: old sessions stop working.
+    # Bumped on password change, logout or deactivation: old sessions stop working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Set when an administrator chose the password: the user must choose their own first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # TOTP second factor: the secret encrypted with a key derived from SECRET_KEY (Fernet),
+    # active only once one code was verified; the last accepted time step (no reuse) and the
+    # SHA-256 hashes of the unused recovery codes (JSON list).
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    totp_failures: Mapped[int] = mapped_column(Integer, default=0)
+    recovery_codes: Mapped[str | None] = mapped_column(Text)
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Membership.id"

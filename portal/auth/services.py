@@ -1,10 +1,11 @@
-"""Creating users and checking credentials, with lockout after repeated failures."""
+"""Creating users and checking credentials, with a per-account slowdown after failures."""
 import secrets
 import string
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from zxcvbn import zxcvbn
 
 from portal.audit.services import record_event
 from portal.auth.models import Membership, User
@@ -19,7 +20,8 @@ from portal.extensions import db
 from portal.models_base import utcnow
 from portal.reference.models import Township, Village
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_SCORE = 3  # zxcvbn 0-4: its lists of breached and common passwords, words, names
 
 
 class AuthError(ValueError):
@@ -30,24 +32,30 @@ class AuthError(ValueError):
         self.code = code
 
 
-def check_password_strength(password: str) -> None:
-    """Refuse passwords that are too short or made of one kind of character only."""
+def check_password_strength(password: str, user_inputs: tuple[str, ...] = ()) -> None:
+    """Refuse passwords shorter than 12 characters or guessable: zxcvbn (which knows the
+    common breached passwords, keyboard patterns and dates) must score them at least 3."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError("password_too_short")
-    if password.isdigit() or password.isalpha():
-        raise AuthError("password_too_simple")
+    # zxcvbn's cost grows with the length; beyond 100 characters a password is not guessable.
+    if zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])["score"] \
+            < MIN_PASSWORD_SCORE:
+        raise AuthError("password_too_weak")
 
 
-def create_user(username: str, password: str, *, display_name: str = "", actor=None) -> User:
-    """Create an account (no roles yet)."""
+def create_user(username: str, password: str, *, display_name: str = "", actor=None,
+                must_change_password: bool = False) -> User:
+    """Create an account (no roles yet); with `must_change_password` (an administrator chose
+    the password) the user must choose their own at first login."""
     username = username.strip()
     if not username:
         raise AuthError("username_required")
     if db.session.execute(select(User.id).where(User.username == username)).first():
         raise AuthError("username_taken")
-    check_password_strength(password)
+    check_password_strength(password, (username, display_name))
     user = User(username=username, display_name=display_name or username,
-                password_hash=hash_password(password))
+                password_hash=hash_password(password),
+                must_change_password=must_change_password)
     db.session.add(user)
     db.session.flush()
     record_event("user.create", actor=actor, obj=user)
@@ -108,15 +116,34 @@ def remove_membership(membership: Membership, *, actor=None) -> None:
     db.session.flush()
 
 
-def set_password(user: User, password: str, *, actor=None) -> None:
-    """Replace the password; old sessions of the user stop working."""
-    check_password_strength(password)
+def set_password(user: User, password: str, *, actor=None,
+                 must_change_password: bool = False) -> None:
+    """Replace the password; old sessions of the user stop working. An administrator's
+    reset passes `must_change_password`: the user chooses their own at next login."""
+    check_password_strength(password, (user.username, user.display_name))
     user.password_hash = hash_password(password)
+    user.must_change_password = must_change_password
     user.session_version += 1
     user.failed_logins = 0
     user.locked_until = None
     db.session.flush()
     record_event("user.password", actor=actor, obj=user)
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """Self-service change: the current password proves it is the user; all sessions end
+    (the view signs this one in again)."""
+    if not verify_password(user.password_hash, current):
+        raise AuthError("wrong_current_password")
+    if new == current:
+        raise AuthError("password_unchanged")
+    set_password(user, new, actor=user)
+
+
+def end_all_sessions(user: User) -> None:
+    """Every session of the user stops working (logout, "log out everywhere")."""
+    user.session_version += 1
+    db.session.flush()
 
 
 def set_active(user: User, active: bool, *, actor=None) -> None:
@@ -130,12 +157,15 @@ def set_active(user: User, active: bool, *, actor=None) -> None:
 
 
 def generate_password() -> str:
-    """A random password of 16 letters and digits that passes the strength rules."""
+    """A random password of 16 letters and digits that passes the strength rule."""
     alphabet = string.ascii_letters + string.digits
     while True:
         password = "".join(secrets.choice(alphabet) for _ in range(16))
-        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
-            return password
+        try:
+            check_password_strength(password)
+        except AuthError:
+            continue
+        return password
 
 
 def update_profile(user: User, display_name: str, *, actor=None) -> None:
@@ -151,26 +181,52 @@ def update_profile(user: User, display_name: str, *, actor=None) -> None:
 
 
 def unlock_user(user: User, *, actor=None) -> None:
-    """Lift a lockout after failed logins."""
+    """Lift the slowdown after failed logins."""
     user.locked_until = None
     user.failed_logins = 0
     db.session.flush()
     record_event("user.unlock", actor=actor, obj=user)
 
 
+def _aware(moment):
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=utcnow().tzinfo)
+    return moment
+
+
 def is_locked(user: User) -> bool:
-    """Whether failed logins keep the account locked now."""
-    if user.locked_until is None:
-        return False
-    now = utcnow()
-    locked_until = user.locked_until
-    if locked_until.tzinfo is None:
-        locked_until = locked_until.replace(tzinfo=now.tzinfo)
-    return locked_until > now
+    """Whether failed logins make the account wait before its next attempt now."""
+    return user.locked_until is not None and _aware(user.locked_until) > utcnow()
+
+
+def slowdown_seconds(failures: int) -> int:
+    """The wait after `failures` failures in a row: none up to LOGIN_MAX_FAILURES, then
+    LOGIN_SLOWDOWN_SECONDS doubling with each further failure, up to the maximum."""
+    cfg = current_app.config
+    extra = failures - cfg["LOGIN_MAX_FAILURES"]
+    if extra < 0:
+        return 0
+    return min(cfg["LOGIN_SLOWDOWN_SECONDS"] * 2 ** min(extra, 20),
+               cfg["LOGIN_SLOWDOWN_MAX_SECONDS"])
+
+
+class SlowedDown(AuthError):
+    """The account waits before its next attempt; `seconds` left."""
+
+    def __init__(self, seconds: int):
+        super().__init__("slowed_down")
+        self.seconds = seconds
 
 
 def authenticate(username: str, password: str) -> User:
-    """The user for these credentials, or AuthError('invalid'|'locked'|'inactive')."""
+    """The user for these credentials, or AuthError('invalid'|'inactive') or SlowedDown.
+
+    Every answer costs exactly one Argon2 verification, so that the time does not tell an
+    unknown, switched-off or waiting account from a wrong password. A stranger cannot lock
+    an official out: failures only make the account wait (doubling) before the next attempt
+    is even checked, attempts during the wait do not count, and once the wait is over the
+    right password gets in. The per-address limit (LOGIN_RATE_LIMIT) is on the view.
+    """
     user = db.session.execute(
         select(User).where(User.username == username.strip())
     ).scalar_one_or_none()
@@ -178,17 +234,15 @@ def authenticate(username: str, password: str) -> User:
         dummy_verify(password)
         raise AuthError("invalid")
     now = utcnow()
-    locked_until = user.locked_until
-    if locked_until is not None and locked_until.tzinfo is None:
-        locked_until = locked_until.replace(tzinfo=now.tzinfo)
-    if locked_until and locked_until > now:
-        raise AuthError("locked")
+    if is_locked(user):
+        dummy_verify(password)
+        raise SlowedDown(max(1, int((_aware(user.locked_until) - now).total_seconds()) + 1))
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-            record_event("user.locked", obj=user)
+        wait = slowdown_seconds(user.failed_logins)
+        if wait:
+            user.locked_until = now + timedelta(seconds=wait)
+            record_event("user.locked", obj=user, details={"seconds": wait})
         raise AuthError("invalid")
     if not user.active:
         raise AuthError("inactive")
@@ -197,5 +251,4 @@ def authenticate(username: str, password: str) -> User:
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
-    record_event("user.login", actor=user, obj=user)
     return user

@@ -15,12 +15,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
 from portal.auth.roles import Permission, Role
 from portal.auth.services import AuthError
+from portal.auth.sessions import start_session
 from portal.cases.labels import CASE_LABELS
 from portal.cases.models import OPEN_STATES, Case
 from portal.clock import local_today
@@ -74,8 +75,8 @@ INVITE_STATUS = {
     "expired": _l("Expired"),
 }
 PASSWORD_ERRORS = {
-    "password_too_short": _l("Use at least 10 characters."),
-    "password_too_simple": _l("Mix letters and digits."),
+    "password_too_short": _l("Use at least 12 characters."),
+    "password_too_weak": _l("Too easy to guess: use a longer phrase of unrelated words."),
 }
 
 
@@ -182,7 +183,7 @@ def _start_guardian_session(user, *, session_only: bool) -> None:
     session.clear()
     if locale:
         session["locale"] = locale
-    login_user(user)
+    start_session(user)
     if session_only:
         session["guardian_session_only"] = True
 

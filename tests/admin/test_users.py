@@ -107,7 +107,7 @@ def test_create_user_errors_next_to_fields(client, admin, post, make_user):
     assert 'id="username-error"' in page and "already taken" in page
     page = post("/city/admin/users/new",
                 {"username": "shorty", "password": "short1"}).get_data(as_text=True)
-    assert 'id="password-error"' in page and "at least 10 characters" in page
+    assert 'id="password-error"' in page and "at least 12 characters" in page
     page = post("/city/admin/users/new", {"username": "bad name!"}).get_data(as_text=True)
     assert 'id="username-error"' in page
 
@@ -221,7 +221,8 @@ def test_deactivate_kicks_existing_session(app, admin, post, make_user, make_tow
 
 def test_reset_password_shows_it_once_and_ends_sessions(app, client, admin, post, make_user,
                                                         db_session):
-    target = make_user("supervisor", username="forgetful")
+    # (a health coordinator: a role without the second factor, to log in with the password only)
+    target = make_user("health_coordinator", username="forgetful")
     other = app.test_client()
     other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     from tests.conftest import csrf_token
@@ -239,6 +240,8 @@ def test_reset_password_shows_it_once_and_ends_sessions(app, client, admin, post
         "username": "forgetful", "password": shown, "csrf_token": csrf_token(other)})
     assert response.status_code == 302
     assert "user.password" in _actions(db_session)
+    # The administrator chose it: the user must choose their own before anything else.
+    assert other.get("/city/").headers["Location"].endswith("/auth/password")
 
 
 def test_reset_password_refuses_weak_one(client, admin, post, make_user):

@@ -58,12 +58,14 @@ def doctor_case(live_server):
     from portal.extensions import db
     from portal.reference.models import Township
     from portal.rosters.models import Person
+    from tests.conftest import enrol_test_totp
 
     app = live_server.app
     with app.app_context():
         township = db.session.scalars(db.select(Township).filter_by(code="mangshi")).one()
         doctor = create_user("live_video_doctor", PASSWORD)
         add_membership(doctor, "doctor", None)
+        enrol_test_totp(doctor)
         staff = create_user("live_video_staff", PASSWORD)
         add_membership(staff, "township_staff", township)
         parsed = idcard.parse(idcard.make("533103", date(1950, 3, 4), 77))

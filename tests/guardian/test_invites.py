@@ -107,7 +107,7 @@ def test_weak_password_is_refused_and_link_stays_usable(client, accept, invite_l
                                                         english, db_session):
     link = invite_link(place)
     page = accept(link, mode="account", password="short").get_data(as_text=True)
-    assert "Use at least 10 characters." in page
+    assert "Use at least 12 characters." in page
     (invite,) = _invites(db_session, place.case)
     db_session.refresh(invite)
     assert invite.used_at is None
