@@ -11,11 +11,12 @@ from aiohttp import web
 from portal.storage import make_store
 
 from .rooms import ROLES, RoomError, RoomRegistry
-from .signing import Verifier
+from .signing import NONCE_HEADER, Verifier, sign_answer
 from .vp8 import tune_vp8_encoder
 
 REGISTRY = web.AppKey("registry", RoomRegistry)
 VERIFIER = web.AppKey("verifier", Verifier)
+SECRET = web.AppKey("secret", str)
 ROOM_RE = r"[A-Za-z0-9_-]{1,128}"
 KEY_PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9][A-Za-z0-9_.\-]*)*/$")
 MAX_BODY = 256 * 1024
@@ -35,11 +36,20 @@ async def require_signature(request: web.Request, handler):
     problem = request.app[VERIFIER].check(request.method, request.path, body, request.headers)
     if problem:
         logger.warning("refused %s %s: %s", request.method, request.path.split("/")[1], problem)
-        return _error(problem, 401)
+        return _signed(request, _error(problem, 401))
     try:
-        return await handler(request)
+        response = await handler(request)
     except RoomError as exc:
-        return _error(str(exc), exc.status)
+        response = _error(str(exc), exc.status)
+    return _signed(request, response)
+
+
+def _signed(request: web.Request, response: web.Response) -> web.Response:
+    """The answer, signed for the request it answers (its nonce), so the portal can trust it."""
+    body = response.body if isinstance(response.body, bytes) else b""
+    response.headers.update(sign_answer(request.app[SECRET], request.headers.get(
+        NONCE_HEADER, ""), response.status, body))
+    return response
 
 
 async def _json(request: web.Request) -> dict:
@@ -141,6 +151,7 @@ def make_app(config: Mapping) -> web.Application:
     app = web.Application(middlewares=[require_signature], client_max_size=MAX_BODY)
     if int(config.get("MEDIA_VP8_SPEED", 0)):
         tune_vp8_encoder(int(config["MEDIA_VP8_SPEED"]))
+    app[SECRET] = str(config["MEDIA_SHARED_SECRET"])
     app[VERIFIER] = Verifier(str(config["MEDIA_SHARED_SECRET"]),
                              max_skew=int(config.get("MEDIA_MAX_SKEW", 30)),
                              nonce_window=int(config.get("MEDIA_NONCE_WINDOW", 60)))

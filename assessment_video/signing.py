@@ -1,4 +1,5 @@
-"""HMAC signing of portal → media service requests (pure Python: the portal imports it too).
+"""HMAC signing of portal → media service requests and of the media service's answers (pure
+Python: the portal imports it too).
 
 Signature = hex(HMAC-SHA256(secret, "\\n".join([METHOD, PATH, TIMESTAMP, NONCE, sha256_hex(body)])))
 where PATH is the URL path without the query string. Headers: X-Media-Timestamp (unix seconds),
@@ -84,3 +85,45 @@ class Verifier:
         expired = [n for n, until in self._seen.items() if until < now]
         for n in expired:
             del self._seen[n]
+
+
+# --- media service → portal: every answer is signed too -----------------------------------
+# Signature = hex(HMAC-SHA256(secret, "\n".join(["ANSWER", REQUEST_NONCE, STATUS, TIMESTAMP,
+# sha256_hex(body)]))). Bound to the nonce of the request it answers, so that an answer cannot
+# be replayed to another request, and marked "ANSWER" so that no request signature passes for
+# one. Headers: X-Media-Timestamp and X-Media-Signature on the response.
+
+
+def answer_signature(secret: str | bytes, request_nonce: str, status: int, timestamp: str,
+                     body: bytes) -> str:
+    message = "\n".join(["ANSWER", request_nonce, str(int(status)), timestamp,
+                         hashlib.sha256(body).hexdigest()])
+    return hmac.new(_as_bytes(secret), message.encode(), hashlib.sha256).hexdigest()
+
+
+def sign_answer(secret: str | bytes, request_nonce: str, status: int, body: bytes,
+                *, timestamp: int | None = None) -> dict[str, str]:
+    """Headers that authenticate the answer to the request that carried `request_nonce`."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    return {TIMESTAMP_HEADER: stamp,
+            SIGNATURE_HEADER: answer_signature(secret, request_nonce, status, stamp, body)}
+
+
+def check_answer(secret: str | bytes, request_nonce: str, status: int, body: bytes,
+                 headers: Mapping[str, str], *, max_skew: int = 30,
+                 clock: Callable[[], float] = time.time) -> str | None:
+    """None when the answer is authentic, fresh and meant for this request, else why not."""
+    stamp = headers.get(TIMESTAMP_HEADER, "")
+    given = headers.get(SIGNATURE_HEADER, "")
+    if not (stamp and given):
+        return "unsigned answer"
+    try:
+        sent_at = int(stamp)
+    except ValueError:
+        return "bad timestamp"
+    expected = answer_signature(secret, request_nonce, status, stamp, body)
+    if not hmac.compare_digest(expected, given.lower()):
+        return "bad answer signature"
+    if abs(clock() - sent_at) > max_skew:
+        return "stale answer"
+    return None

@@ -194,9 +194,15 @@ def login_as(client, db_session):
         )
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
         if response.headers["Location"].endswith("/auth/second-factor"):
-            # A test may log the same user in twice within one 30-second step.
-            user.totp_last_step = None
-            db_session.flush()
+            # A test may log the same user in twice within one 30-second step. The row, not
+            # this (possibly stale) object, holds the step the last login used.
+            from sqlalchemy import update
+
+            from portal.auth.models import User
+
+            db_session.execute(update(User).where(User.id == user.id)
+                               .values(totp_last_step=None))
+            db_session.expire(user)
             response = client.post("/auth/second-factor", data={
                 "code": totp_code(), "csrf_token": csrf_token(client)})
             assert response.status_code == 302, response.get_data(as_text=True)[:2000]

@@ -54,11 +54,15 @@ class MediaClient:
             self.base_url + path, data=body if payload is not None else None, method=method,
             headers=headers,
         )
+        nonce = headers[signing.NONCE_HEADER]
         try:
             with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:
                 raw = response.read()
+                self._check_answer(nonce, response.status, raw, response.headers)
         except urllib.error.HTTPError as error:
-            detail = _error_text(error)
+            raw = error.read()
+            self._check_answer(nonce, error.code, raw, error.headers)
+            detail = _error_text(raw, error.reason)
             if error.code >= 500:
                 raise MediaUnavailable(f"{error.code}: {detail}") from None
             raise MediaRefused(error.code, detail) from None
@@ -71,6 +75,12 @@ class MediaClient:
         if not isinstance(answer, dict):
             raise MediaUnavailable("the media service did not answer a JSON object")
         return answer
+
+    def _check_answer(self, nonce: str, status: int, raw: bytes, headers) -> None:
+        """An answer that is not signed by the media node for this very request is not one."""
+        problem = signing.check_answer(self.secret, nonce, status, raw, headers)
+        if problem:
+            raise MediaUnavailable(f"answer refused: {problem}")
 
     @staticmethod
     def _room(room: str) -> str:
@@ -103,11 +113,11 @@ class MediaClient:
         return self._request("GET", self._room(room), timeout=5)
 
 
-def _error_text(error: urllib.error.HTTPError) -> str:
+def _error_text(raw: bytes, reason: str | None) -> str:
     try:
-        data = json.loads(error.read() or b"{}")
+        data = json.loads(raw or b"{}")
     except ValueError:
-        return error.reason or ""
+        return reason or ""
     return str(data.get("error", "")) if isinstance(data, dict) else ""
 
 

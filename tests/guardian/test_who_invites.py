@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.cases.models import Case
+from tests.conftest import enrol_test_totp
 
 
 @pytest.fixture
@@ -42,6 +43,7 @@ def test_a_liaison_who_is_also_a_doctor_may_not_invite_for_cases_of_others(
     township, village, staff, _, person, _ = case_world
     liaison_doctor = make_user("village_liaison", township, [village])
     add_membership(liaison_doctor, "doctor", None, None)
+    enrol_test_totp(liaison_doctor)  # doctors need the second factor
     other = Case(township_id=township.id, person_id=person.id, kind="issue",
                  path="concentrated_day", state="withdrawn", requested_category="physical",
                  created_by_id=staff.id)

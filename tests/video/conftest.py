@@ -16,7 +16,7 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from assessment_video.signing import Verifier
+from assessment_video.signing import NONCE_HEADER, Verifier, sign_answer
 
 SECRET = "video-test-secret-0123456789"
 ROOM = re.compile(r"^/rooms/([A-Za-z0-9_-]+)(/.*)?$")
@@ -30,6 +30,8 @@ class FakeMedia:
         self.calls: list[tuple[str, str, dict]] = []
         self.rooms: dict[str, dict] = {}
         self.refused: list[str] = []
+        self.unsigned_answers = False  # the tests' stand-in for a forged media node
+        self.tamper_answers = False
 
     def _object(self, prefix: str, content: bytes, content_type: str, **extra) -> dict:
         return {"key": prefix + uuid.uuid4().hex, "size": len(content),
@@ -42,11 +44,10 @@ class FakeMedia:
         problem = self.verifier.check(request.method, request.path, body, request.headers)
         if problem:
             self.refused.append(problem)
-            return Response(json.dumps({"error": problem}), 401,
-                            content_type="application/json")(environ, start_response)
+            return self._answer(request, {"error": problem}, 401)(environ, start_response)
         match = ROOM.match(request.path)
         if not match:
-            return Response("{}", 404, content_type="application/json")(environ, start_response)
+            return self._answer(request, {}, 404)(environ, start_response)
         room_id, action = match.group(1), (match.group(2) or "").lstrip("/")
         data = json.loads(body or b"{}")
         self.calls.append((action or "state", room_id, data))
@@ -80,8 +81,18 @@ class FakeMedia:
             del self.rooms[room_id]
         elif action == "":
             answer = {"peers": room["peers"], "recording": bool(room["recording"])}
-        return Response(json.dumps(answer), status,
-                        content_type="application/json")(environ, start_response)
+        return self._answer(request, answer, status)(environ, start_response)
+
+    def _answer(self, request, payload, status):
+        """A JSON answer signed for the request it answers, as the real media service does."""
+        body = json.dumps(payload).encode()
+        if self.unsigned_answers:
+            headers = {}
+        else:
+            headers = sign_answer(SECRET, request.headers.get(NONCE_HEADER, ""), status, body)
+            if self.tamper_answers:
+                body = body.replace(b"answer for", b"answer FOR")
+        return Response(body, status, content_type="application/json", headers=headers)
 
     def actions(self) -> list[str]:
         return [c[0] for c in self.calls]
