@@ -62,7 +62,7 @@ from portal.guardian.services import (
 from portal.guardian.status import status_sentence
 from portal.models_base import utcnow
 from portal.rosters.models import Person
-from portal.tenancy import current_access, get_scoped_or_404, scoped
+from portal.tenancy import access_for, current_access, get_scoped_or_404, scoped
 
 # Links made in this browser and not yet shown: invite id -> token (the database keeps
 # only the token's hash, so the link can be shown once, right after it was made).
@@ -305,9 +305,21 @@ def _upload_limit_bytes() -> int:
 @bp.url_value_preprocessor
 def _allow_large_uploads(endpoint, values):
     """A video from a phone may exceed the portal's general request limit; its own limit
-    (checked while streaming into the store) applies instead. Set before the CSRF check
-    reads the form."""
-    if endpoint == "guardian.upload" and request.method == "POST":
+    (checked while streaming into the store) applies instead, set before the CSRF check reads
+    the form, and only once the request is known to come from a guardian of that very case:
+    anyone else's body is held to the general limit before a byte of it is read."""
+    if endpoint != "guardian.upload" or request.method != "POST":
+        return
+    if not current_user.is_authenticated:
+        return
+    access = access_for(current_user, None)
+    if access is None or Role.GUARDIAN not in access.roles:
+        return
+    access.roles = {Role.GUARDIAN}
+    case_id = (values or {}).get("case_id")
+    visible = db.session.execute(
+        scoped(select(Case.id).where(Case.id == case_id), access)).first()
+    if visible is not None:
         request.max_content_length = _upload_limit_bytes()
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from portal.evidence.models import Evidence
 from portal.guardian.models import GuardianUpload
+from tests.conftest import csrf_token
 from tests.guardian.conftest import JPEG, MP4, PDF
 
 
@@ -194,3 +195,23 @@ def test_phone_video_may_exceed_the_general_request_limit(guardian, place, app, 
         app.config.update(saved)
     kinds = db_session.scalars(select(Evidence.kind).where(Evidence.case_id == place.case.id))
     assert list(kinds) == ["video"]
+
+
+def _claimed_size_post(client, case, megabytes: int):
+    """A POST that claims a body of `megabytes` (only its head is sent): what matters is the
+    limit the portal applies before reading it."""
+    return client.post(f"/g/cases/{case.id}/upload", data=b"--x\r\n",
+                       content_type="multipart/form-data; boundary=x",
+                       environ_overrides={"CONTENT_LENGTH": str(megabytes * 1024 * 1024)})
+
+
+def test_the_large_upload_limit_applies_only_to_a_guardian_of_the_case(
+        client, guardian, place, make_person, make_case, app):
+    """A video may exceed the general request limit, but only once the request is known to
+    come from a guardian of that case: anyone else is held to the general limit unread."""
+    over_general = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024) + 10
+    assert _claimed_size_post(guardian, place.case, over_general).status_code != 413
+    other = make_case(make_person(place.township, name="别人"), place.staff)
+    assert _claimed_size_post(guardian, other, over_general).status_code == 413
+    guardian.post("/auth/logout", data={"csrf_token": csrf_token(guardian)})
+    assert _claimed_size_post(guardian, place.case, over_general).status_code == 413
