@@ -1,6 +1,7 @@
 """The media service's HTTP API (aiohttp), built by `make_app(config)`; see the portal contract."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -17,6 +18,7 @@ from .vp8 import tune_vp8_encoder
 REGISTRY = web.AppKey("registry", RoomRegistry)
 VERIFIER = web.AppKey("verifier", Verifier)
 SECRET = web.AppKey("secret", str)
+REAPER = web.AppKey("reaper", asyncio.Task)
 ROOM_RE = r"[A-Za-z0-9_-]{1,128}"
 KEY_PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9][A-Za-z0-9_.\-]*)*/$")
 MAX_BODY = 256 * 1024
@@ -142,7 +144,12 @@ async def state(request: web.Request) -> web.Response:
     return web.json_response(_live_room(request).describe())
 
 
+async def _start_reaper(app: web.Application) -> None:
+    app[REAPER] = asyncio.ensure_future(app[REGISTRY].reap_forever())
+
+
 async def _shutdown(app: web.Application) -> None:
+    app[REAPER].cancel()
     await app[REGISTRY].close_all()
 
 
@@ -165,5 +172,6 @@ def make_app(config: Mapping) -> web.Application:
     app.router.add_post(base + "/end", end)
     app.router.add_post(base + "/recover", recover)
     app.router.add_get(base, state)
+    app.on_startup.append(_start_reaper)
     app.on_shutdown.append(_shutdown)
     return app

@@ -26,12 +26,17 @@ DEFAULTS: dict[str, object] = {
     # Seconds a signed request's timestamp may differ from our clock; nonces are kept twice that.
     "MEDIA_MAX_SKEW": 30,
     "MEDIA_NONCE_WINDOW": 60,
+    # A room with no connected peer for this long is closed (its recording left in the spool).
+    "MEDIA_ROOM_IDLE_SECONDS": 120,
+    # Offers one side may make in a minute (reconnections included).
+    "MEDIA_MAX_OFFERS_PER_MINUTE": 10,
     "EVIDENCE_BACKEND": "local",
     "EVIDENCE_DIR": "instance/evidence",
 }
 _INTS = ("MEDIA_MAX_WIDTH", "MEDIA_MAX_HEIGHT", "MEDIA_MAX_FPS", "MEDIA_MAX_BITRATE",
          "MEDIA_VP8_SPEED", "MEDIA_FORWARD",
-         "MEDIA_MAX_SKEW", "MEDIA_NONCE_WINDOW")
+         "MEDIA_MAX_SKEW", "MEDIA_NONCE_WINDOW", "MEDIA_ROOM_IDLE_SECONDS",
+         "MEDIA_MAX_OFFERS_PER_MINUTE")
 
 
 def load_config(environ: Mapping[str, str] | None = None,

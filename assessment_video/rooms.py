@@ -33,6 +33,8 @@ from .relay import (
 
 ROLES = ("doctor", "guardian")
 OTHER = {"doctor": "guardian", "guardian": "doctor"}
+# Peer connection states that count as someone being in the room.
+LIVE_STATES = ("new", "connecting", "connected")
 logger = logging.getLogger("assessment_video")
 
 
@@ -98,6 +100,9 @@ class Room:
         self.key_prefix: str | None = None
         self.snapshots: list[dict] = []
         self._lock = asyncio.Lock()
+        # When a peer was last connected (or the room opened): the reaper's measure.
+        self.seen_at = time.monotonic()
+        self._offers: dict[str, list[float]] = {}
         self._ticker = asyncio.ensure_future(self._tick())
 
     @property
@@ -111,11 +116,31 @@ class Room:
             await asyncio.sleep(0.5)
             for peer in list(self.peers.values()):
                 clamp_encoder_bitrates(peer.pc, int(self.config["MEDIA_MAX_BITRATE"]))
+            if self.has_live_peer():
+                self.seen_at = time.monotonic()
+
+    def has_live_peer(self) -> bool:
+        return any(p.pc.connectionState in LIVE_STATES for p in self.peers.values())
+
+    def idle_seconds(self) -> float:
+        """How long no peer has been connected (0 while one is)."""
+        return 0.0 if self.has_live_peer() else time.monotonic() - self.seen_at
+
+    def _count_offer(self, role: str) -> None:
+        """At most MEDIA_MAX_OFFERS_PER_MINUTE offers per side: a reconnecting phone needs a
+        few, a loop or an abuser no more."""
+        now = time.monotonic()
+        recent = [t for t in self._offers.get(role, []) if now - t < 60]
+        if len(recent) >= int(self.config["MEDIA_MAX_OFFERS_PER_MINUTE"]):
+            raise RoomError("too many offers", 429)
+        self._offers[role] = [*recent, now]
 
     # -- signalling ------------------------------------------------------------------
     async def accept_offer(self, role: str, sdp: str, audio_only: bool) -> dict:
         """Answer a complete (non-trickle) offer; replaces the role's previous peer."""
         async with self._lock:
+            self._count_offer(role)
+            self.seen_at = time.monotonic()
             pc = RTCPeerConnection(ice_configuration(list(self.config["MEDIA_ICE_SERVERS"])))
             peer_id = secrets.token_hex(6)
             peer = Peer(role, pc, peer_id, audio_only, _adapter(self.log, f"{role}:{peer_id}"),
@@ -251,6 +276,18 @@ class Room:
             self.log.info("room ended")
             return {"recording": recording, "snapshots": self.snapshots}
 
+    async def abandon(self) -> None:
+        """Reaped for want of peers: close everything, and leave a recording finished in the
+        spool, as after a crash, for the portal's "recover" to store as evidence."""
+        async with self._lock:
+            self._ticker.cancel()
+            for role in list(self.peers):
+                await self.peers.pop(role).close()
+            if self.recorder is not None:
+                await self.recorder.finish(drain=1.0)
+            self.log.info("room reaped after %.0f s without a peer",
+                          time.monotonic() - self.seen_at)
+
     def describe(self) -> dict:
         """State for GET /rooms/<room>."""
         return {"peers": {role: (self.peers[role].state if role in self.peers else "absent")
@@ -360,6 +397,28 @@ class RoomRegistry:
         spool = Spool(Path(str(self.config["MEDIA_SPOOL_DIR"])), room_id)
         recording = await upload_spooled(self.store, spool)
         return None if recording is None else {"recording": recording, "snapshots": []}
+
+    async def reap(self) -> list[str]:
+        """Close the rooms that have had no connected peer for MEDIA_ROOM_IDLE_SECONDS (never
+        joined, or left by everyone); their ids."""
+        limit = float(self.config["MEDIA_ROOM_IDLE_SECONDS"])
+        reaped = []
+        for room_id, room in list(self.rooms.items()):
+            if room.idle_seconds() >= limit:
+                self.rooms.pop(room_id, None)
+                try:
+                    await room.abandon()
+                except Exception:
+                    logger.exception("reaping %s failed", self.tag(room_id))
+                reaped.append(room_id)
+        return reaped
+
+    async def reap_forever(self) -> None:
+        """The service's reaper: looks every few seconds."""
+        every = max(1.0, min(30.0, float(self.config["MEDIA_ROOM_IDLE_SECONDS"]) / 4))
+        while True:
+            await asyncio.sleep(every)
+            await self.reap()
 
     async def close_all(self) -> None:
         """Shutdown: end every room (closing connections, finishing and storing recordings)."""

@@ -172,6 +172,8 @@ def _call(session: VideoSession, fn, *args):
     except MediaRefused as error:
         current_app.logger.warning("media service refused for session %s: %s", session.id,
                                    error)
+        if error.status == 429:
+            raise VideoRefused("too_many_offers") from None
         raise VideoRefused("media_refused") from None
 
 

@@ -66,12 +66,15 @@ REFUSALS = {
     "media_unavailable": _l("The video service cannot be reached. The session is marked as "
                             "interrupted; what was recorded so far is kept."),
     "media_refused": _l("The video service refused the request. Try again."),
+    "too_many_offers": _l("The connection was restarted too often in the last minute. Wait a "
+                          "minute: the page then connects again by itself."),
     "media_answer_incomplete": _l("The video service gave an incomplete answer. Try again."),
     "not_live": _l("A snapshot can be taken only while the session is in progress."),
     "not_interrupted": _l("Only an interrupted session can be recovered."),
     "consent_invalid": _l("Type your name and tick the box to give consent."),
 }
-STATUS_CODES = {"media_unavailable": 503, "media_refused": 502, "media_answer_incomplete": 502}
+STATUS_CODES = {"media_unavailable": 503, "media_refused": 502, "media_answer_incomplete": 502,
+                "too_many_offers": 429}
 
 
 def _zone() -> ZoneInfo:

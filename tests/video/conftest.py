@@ -30,6 +30,7 @@ class FakeMedia:
         self.calls: list[tuple[str, str, dict]] = []
         self.rooms: dict[str, dict] = {}
         self.refused: list[str] = []
+        self.offer_status = 200  # 429: the node's limit of offers per minute was reached
         self.unsigned_answers = False  # the tests' stand-in for a forged media node
         self.tamper_answers = False
 
@@ -53,7 +54,9 @@ class FakeMedia:
         self.calls.append((action or "state", room_id, data))
         room = self.rooms.get(room_id)
         status, answer = 200, {}
-        if action == "offer":
+        if action == "offer" and self.offer_status != 200:
+            status, answer = self.offer_status, {"error": "too many offers"}
+        elif action == "offer":
             room = self.rooms.setdefault(room_id, {"peers": {}, "recording": None,
                                                    "snapshots": [], "prefix": None})
             room["peers"][data["role"]] = "connected"

@@ -36,3 +36,15 @@ def test_the_portal_refuses_an_answer_it_cannot_trust(world, client, login_as, p
     assert response.status_code >= 400
     body = response.get_json()
     assert body["error"] == "media_unavailable" and "sdp" not in body
+
+
+def test_an_offer_over_the_node_limit_gets_a_clear_message(world, client, login_as,  # noqa: F811
+                                                         post, media):
+    login_as(world["doctor"])
+    vs = _schedule(client, post, world["case"])
+    media.offer_status = 429
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    response = _offer(client, f"/t/{world['code']}/video/{vs.id}/offer", _token(client))
+    assert response.status_code == 429
+    body = response.get_json()
+    assert body["error"] == "too_many_offers" and "一分钟" in body["message"]
