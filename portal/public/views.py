@@ -18,7 +18,8 @@ def workspace_townships(user) -> list[Township]:
     roles = user.roles
     if Role.GUARDIAN in roles:
         ids |= set(db.session.scalars(
-            select(Guardianship.township_id).where(Guardianship.user_id == user.id)
+            select(Guardianship.township_id).where(Guardianship.user_id == user.id,
+                                                   Guardianship.ended_at.is_(None))
         ))
     if Role.POVERTY_CADRE in roles:
         ids |= set(db.session.scalars(
