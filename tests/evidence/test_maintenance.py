@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from portal.evidence.models import Evidence
 from portal.evidence.services import EvidenceRefused, reap_orphans, store_upload
-from portal.storage import MinioStore, evidence_key
+from portal.storage import evidence_key
+from portal.storage_minio import MinioStore
 from tests.evidence.conftest import JPEG, PDF, stored_keys
 from tests.storage.s3 import free_port
 

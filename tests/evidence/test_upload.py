@@ -172,7 +172,7 @@ def test_path_traversal_names_are_harmless(client, post, login_as, world, app_st
 
 def test_store_down_gives_a_clear_error_and_no_row(client, post, login_as, world, app,
                                                     db_session, audits):
-    from portal.storage import MinioStore
+    from portal.storage_minio import MinioStore
     from tests.storage.s3 import free_port
 
     down = MinioStore(f"127.0.0.1:{free_port()}", "k", "s", "evidence", secure=False,

@@ -16,7 +16,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal.storage import MinioStore, StoreUnavailable
+from portal.storage import StoreUnavailable
+from portal.storage_minio import MinioStore
 from tests.conftest import csrf_token
 from tests.faults.conftest import (
     count,

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from portal.storage import LocalStore, MinioStore
+from portal.storage import LocalStore
+from portal.storage_minio import MinioStore
 
 STORE_KINDS = ["local", "minio", "minio-real"]
 

@@ -11,7 +11,6 @@ import pytest
 from portal.storage import (
     HashingReader,
     LocalStore,
-    MinioStore,
     ObjectMissing,
     ObjectTooLarge,
     StoreUnavailable,
@@ -19,6 +18,7 @@ from portal.storage import (
     evidence_key,
     make_store,
 )
+from portal.storage_minio import MinioStore
 from tests.storage.s3 import PatternStream, free_port
 
 
