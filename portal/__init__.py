@@ -27,6 +27,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     _finish_config(app)
+    from portal.public_url import install_proxy_fix
+
+    install_proxy_fix(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
@@ -84,8 +87,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _finish_config(app: Flask) -> None:
+    from portal import clock, public_url
+
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set outside development and testing")
+    clock.check_settings(app.config)
+    public_url.check_settings(app.config)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = (
@@ -183,6 +190,7 @@ def _register_template_helpers(app: Flask) -> None:
         from flask_login import current_user
 
         from portal.auth.roles import CITY_ROLES, Role
+        from portal.clock import moved_clock
 
         roles = current_user.roles if current_user.is_authenticated else set()
         return {
@@ -197,4 +205,5 @@ def _register_template_helpers(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "access": g.get("access"),
             "township": g.get("township"),
+            "moved_clock": moved_clock(),
         }

@@ -32,6 +32,16 @@ class Config:
     LANGUAGES = ("zh_Hans_CN", "en")
     # The campaign whose phases and targets the pages measure against.
     CAMPAIGN_CODE = os.environ.get("CAMPAIGN_CODE", "mangshi-2020")
+    # Move today for a demonstration or a black-box test (development and testing only; the
+    # portal refuses to start with either in production): a date, or days after the real one.
+    PORTAL_TODAY = os.environ.get("PORTAL_TODAY")
+    PORTAL_DAYS_AHEAD = os.environ.get("PORTAL_DAYS_AHEAD")
+    # The address people reach the portal at (required in production, https): every address
+    # that leaves the portal (certificate QR codes, invite and video join links, messages) is
+    # built from it, never from the request's Host header. Behind a reverse proxy,
+    # TRUSTED_PROXIES says how many proxies' X-Forwarded-* headers to believe.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "0")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -129,6 +139,8 @@ class TestConfig(Config):
     ARGON2_PARALLELISM = 1
     IMPORT_IN_BACKGROUND = False
     RATELIMIT_STORAGE_URI = "memory://"
+    # The test client's own host, so that a followed link keeps the session's cookies.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or "http://localhost"
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "testing": TestConfig}

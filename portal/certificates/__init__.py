@@ -8,4 +8,4 @@ bp = city_blueprint("certificates", __name__, "/certificates")
 township_bp = tenant_blueprint("handover", __name__, "/certificates")
 verify_bp = Blueprint("verify", __name__, url_prefix="/v")
 
-from portal.certificates import views  # noqa: F401
+from portal.certificates import pages, views  # noqa: F401

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import segno
-from flask import render_template, url_for
+from flask import render_template
 
 from portal.certificates.models import Certificate
-from portal.certificates.services import signed_token
+from portal.certificates.services import verification_address
 
 # The sheet's layout; kept here because the sheet is never served to a browser.
 SHEET_CSS = """
@@ -29,7 +29,7 @@ SHEET_CSS = """
 
 def qr_data_uri(certificate: Certificate) -> str:
     """The QR code (SVG data URI) of the public verification address of the certificate."""
-    address = url_for("verify.check", qr_token=signed_token(certificate), _external=True)
+    address = verification_address(certificate)
     return segno.make(address, error="m").svg_data_uri(scale=4, border=2)
 
 

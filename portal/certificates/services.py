@@ -126,6 +126,13 @@ def signed_token(certificate: Certificate) -> str:
     return _signer().sign(certificate.token).decode()
 
 
+def verification_address(certificate: Certificate) -> str:
+    """The public address the certificate's QR code carries (PUBLIC_BASE_URL + /v/<token>)."""
+    from portal.public_url import public_url
+
+    return public_url("verify.check", qr_token=signed_token(certificate))
+
+
 def certificate_for_token(signed: str) -> Certificate | None:
     """The certificate a QR token names, or None when the token is forged or unknown."""
     try:
@@ -147,6 +154,18 @@ def verification_status(certificate: Certificate | None, today: date) -> str:
     if today > certificate.expires_on:
         return "expired"
     return "valid"
+
+
+def scan_preview(certificate: Certificate | None, today: date) -> tuple[str, dict | None]:
+    """What the public QR page shows: the status, and for a known certificate only its
+    category, grade and expiry (never who holds it)."""
+    from portal.labels import LABELS
+
+    status = verification_status(certificate, today)
+    if certificate is None:
+        return status, None
+    return status, {"category": LABELS["category"].get(certificate.category, ""),
+                    "grade": certificate.grade, "expires_on": certificate.expires_on}
 
 
 # --- print batches ---------------------------------------------------------------------------

@@ -55,13 +55,12 @@ from portal.certificates.services import (
     record_handover,
     record_reprint,
     refusal_text,
-    verification_status,
+    scan_preview,
 )
 from portal.clock import local_today
 from portal.evidence.services import EvidenceRefused, get_store, store_upload
 from portal.evidence.services import refusal_message as evidence_refusal_message
 from portal.extensions import db, limiter
-from portal.labels import LABELS
 from portal.reference.models import Township
 from portal.rosters.services import reveal_personal_data
 from portal.security import protect_file
@@ -481,16 +480,12 @@ def _verify_limit() -> str:
 def check(qr_token):
     """Public QR check: only valid / expired / cancelled / unknown, category, grade, expiry."""
     certificate = certificate_for_token(qr_token[:200])
-    status = verification_status(certificate, local_today())
+    status, shown = scan_preview(certificate, local_today())
     record_event("certificate.verify", object_type="certificates",
                  object_id=certificate.id if certificate else None,
                  township_id=certificate.township_id if certificate else None,
                  details={"result": status})
     db.session.commit()
-    shown = None
-    if certificate is not None:
-        shown = {"category": LABELS["category"].get(certificate.category, ""),
-                 "grade": certificate.grade, "expires_on": certificate.expires_on}
     response = make_response(_render("certificates/verify.html", status=status, shown=shown))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -61,6 +61,7 @@ from portal.guardian.services import (
 )
 from portal.guardian.status import status_sentence
 from portal.models_base import utcnow
+from portal.public_url import public_url
 from portal.rosters.models import Person
 from portal.tenancy import access_for, current_access, get_scoped_or_404, scoped
 
@@ -135,7 +136,7 @@ def case_invites(case_id: int):
     for invite in invites:
         token = fresh_links.pop(str(invite.id), None)
         if token is not None and shown is None and invite.status(utcnow()) == "pending":
-            url = url_for("guardian.open_invite", token=token, _external=True)
+            url = public_url("guardian.open_invite", token=token)
             shown = {"invite": invite, "url": url, "qr": _qr_svg(url),
                      "message": _message(invite, url, invite_days())}
     if FRESH_LINKS in session:

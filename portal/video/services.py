@@ -11,12 +11,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 
 from portal.audit.services import record_event
 from portal.cases.models import OPEN_STATES
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.public_url import public_url
 from portal.video.media_client import MediaClient, MediaRefused, MediaUnavailable
 from portal.video.models import ACTIVE_STATES, VideoConsent, VideoMedia, VideoSession
 
@@ -70,7 +71,7 @@ def _new_link(session: VideoSession, secret: str, window: JoinWindow) -> None:
 def join_url_for(session: VideoSession) -> str:
     """The guardian's join link of the session (absolute URL), e.g. for the guardian portal."""
     token = join_token(session, current_app.config["SECRET_KEY"])
-    return url_for("video_join.open_link", token=token, _external=True)
+    return public_url("video_join.open_link", token=token)
 
 
 def schedule_session(case, *, actor, scheduled_at: datetime, media_node_url: str, secret: str,

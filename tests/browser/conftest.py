@@ -90,6 +90,8 @@ def live_server(tmp_path_factory):
     thread.start()
     url = LiveServer(f"http://127.0.0.1:{server.server_port}")
     url.app = app
+    # Join and invite links the browser follows are built from the public address.
+    app.config["PUBLIC_BASE_URL"] = str(url)
     yield url
     server.shutdown()
 
