@@ -188,7 +188,8 @@ def take_step(case: Case, action: str, *, actor, access, note: str = "",
     elif action == "approve":
         case.approved_by_id = actor.id
         case.approved_at = utcnow()
-        case.certificate_number = make_number(case.person.id_number, case.category, case.grade)
+        case.certificate_number = make_number(case.person.id_number, case.category, case.grade,
+                                              today=today)
     elif action == "refuse":
         case.notified_on = case.appeal_due_on = None
     elif action == "notify_not_qualified":

@@ -100,7 +100,8 @@ def _certificate_number_possible(case: Case, actor, data: dict) -> str | None:
     from portal.domain.certificate import CertificateNumberError, make_number
 
     try:
-        make_number(case.person.id_number, case.category or "", case.grade or 0)
+        make_number(case.person.id_number, case.category or "", case.grade or 0,
+                    today=_today(data))
     except CertificateNumberError:
         return "certificate_number_impossible"
     return None

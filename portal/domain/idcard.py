@@ -101,7 +101,7 @@ def upgrade_15(old: str) -> str:
 
 def parse(raw: object, today: date | None = None) -> IdNumber:
     """Validate an identity number and derive birth date and gender."""
-    today = today or date.today()
+    today = today or date.today()  # library use only: the portal passes portal.clock's day
     text = normalize(raw)
     upgraded_from = None
     if len(text) == 15:

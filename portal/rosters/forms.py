@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal.clock import local_today
 from portal.domain.idcard import MASK_TAIL, IdNumberError, parse
 from portal.extensions import db
 from portal.labels import LABELS
@@ -195,10 +196,10 @@ class PersonForm(FlaskForm):
 
     def validate_id_number(self, field):
         if self.person is not None and not (field.data or "").strip():
-            self.parsed = parse(self.person.id_number)
+            self.parsed = parse(self.person.id_number, local_today())
             return
         try:
-            self.parsed = parse(field.data)
+            self.parsed = parse(field.data, local_today())
         except IdNumberError as exc:
             raise ValidationError(ID_MESSAGES.get(exc.code, ID_MESSAGES["format"])) from None
         owner = find_id_owner(self.parsed.number, self.person.id if self.person else None)
