@@ -40,6 +40,12 @@ def seed_demo_command(persons, seed):
         f"{result.persons_created}, already present: {result.persons_skipped}; "
         f"roster entries: {result.entries_created} ({elapsed:.1f} s)"
     )
+    living = result.living
+    if living is not None and living.cases:
+        stories = ", ".join(f"{path}: {n}" for path, n in sorted(living.cases.items()))
+        click.echo(f"demonstration campaign {living.campaign_code}: cases by path ({stories}); "
+                   f"certificates: {living.certificates}; video sessions: "
+                   f"{living.video_sessions}")
     width = max(len(name) for name, _role, _pw in result.users)
     click.echo("")
     click.echo(f"{'username':<{width}}  {'role':<18}  password")

@@ -93,6 +93,7 @@ class DemoResult:
     persons_skipped: int = 0
     entries_created: int = 0
     users: list[tuple[str, str, str | None]] = field(default_factory=list)
+    living: object = None  # demo_campaign.LivingResult
 
 
 def _age(rng: random.Random) -> int:
@@ -365,8 +366,13 @@ def seed_demo(persons: int = 2000, seed: int = 1) -> DemoResult:
     people = generate_people(persons, seed)
     result.persons_created, result.persons_skipped, result.entries_created = insert_people(people)
     result.users = ensure_demo_users()
+    from portal.clock import local_today
+    from portal.reference.demo_campaign import seed_living_campaign
+
+    result.living = seed_living_campaign(persons, seed, local_today())
     record_event("demo.seed", object_type="demo", details={
         "seed": seed, "persons": result.persons_created, "skipped": result.persons_skipped,
+        "campaign": result.living.campaign_code, "cases": result.living.cases,
     })
     db.session.flush()
     return result

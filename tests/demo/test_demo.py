@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from portal.auth.models import User
 from portal.auth.roles import Role
 from portal.domain import idcard
-from portal.reference.demo import CATEGORY_DIGITS, generate_people
+from portal.reference.demo import CATEGORY_DIGITS, DEMO_USERS, generate_people
 from portal.reference.models import Township, Village
 from portal.rosters.models import Guardianship, Person, PovertyAssignment, RosterEntry
 
@@ -57,7 +57,8 @@ def test_seed_demo_counts_users_and_rerun(runner, db_session):
         select(Village.township_id, func.count()).group_by(Village.township_id)).all()
     assert len(per_township) == 13 and all(4 <= n <= 8 for _t, n in per_township)
 
-    users = db_session.scalars(select(User).where(User.username.like("demo\\_%", escape="\\")))
+    users = db_session.scalars(select(User).where(User.username.in_(
+        [username for username, *_rest in DEMO_USERS])))
     roles = Counter(m.role for u in users for m in u.memberships)
     assert roles == Counter({r.value: 1 for r in Role})
     passwords = re.findall(r"^(demo_\w+)\s+(\w+)\s+([A-Za-z0-9]{16})$", output, re.MULTILINE)
