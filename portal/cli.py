@@ -38,7 +38,8 @@ def seed_demo_command(persons, seed):
     click.echo(
         f"villages created: {result.villages_created}; persons created: "
         f"{result.persons_created}, already present: {result.persons_skipped}; "
-        f"roster entries: {result.entries_created} ({elapsed:.1f} s)"
+        f"roster entries: {result.entries_created}; certificate holders in the register: "
+        f"{result.holders_created} ({elapsed:.1f} s)"
     )
     width = max(len(name) for name, _role, _pw in result.users)
     click.echo("")
