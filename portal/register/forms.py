@@ -13,12 +13,12 @@ from portal.domain.idcard import IdNumberError, parse
 from portal.imports.messages import reason_text
 from portal.labels import LABELS
 from portal.register.services import Holding, certificate_problem
-from portal.rosters.forms import ID_MESSAGES
+from portal.rosters.forms import ID_MESSAGES, _options
 from portal.rosters.models import CATEGORIES
 
 
 def _blank(choices):
-    return [("", _l("— choose —"))] + list(choices)
+    return _options([("", _l("— choose —")), *choices])
 
 
 class HolderForm(FlaskForm):
@@ -59,11 +59,18 @@ class HolderForm(FlaskForm):
         if code:
             raise ValidationError(reason_text(code))
 
-    def validate_expires_on(self, field):
-        if field.data is None and self.issued_on.data is None:
-            raise ValidationError(reason_text("expiry_missing"))
-        if field.data and self.issued_on.data and self.issued_on.data > field.data:
-            raise ValidationError(reason_text("issued_after_expiry"))
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        expires, issued = self.expires_on.data, self.issued_on.data
+        problem = None
+        if expires is None and issued is None and not self.expires_on.errors:
+            problem = reason_text("expiry_missing")
+        elif expires and issued and issued > expires:
+            problem = reason_text("issued_after_expiry")
+        if problem:
+            self.expires_on.errors = [*self.expires_on.errors, problem]
+            return False
+        return valid
 
     def holding(self) -> Holding:
         expires = self.expires_on.data or expiry_date(self.issued_on.data)

@@ -1,7 +1,7 @@
 """`flask seed demo`: deterministic valid people, both rosters, one user per role; the overview."""
 import re
-from datetime import date
 from collections import Counter
+from datetime import date
 
 from sqlalchemy import func, select
 
