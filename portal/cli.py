@@ -174,6 +174,9 @@ def register_cli(app: Flask) -> None:
     from portal.evidence.cli import evidence_cli
 
     app.cli.add_command(evidence_cli)
+    from portal.register.cli import holders_cli
+
+    app.cli.add_command(holders_cli)
     try:
         from portal.imports.cli import roster_cli
     except ImportError:  # the roster commands arrive with the import work

@@ -2,12 +2,11 @@
 
 Revision ID: e7b2d4c1a9f0
 Revises: c5a1e0d2f7b3
-Create Date: 2026-12-04 06:10:00
+Create Date: 2026-12-04 05:45:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'e7b2d4c1a9f0'
 down_revision = 'c5a1e0d2f7b3'

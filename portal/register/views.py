@@ -81,7 +81,7 @@ def new_holder():
     form = HolderForm()
     if form.validate_on_submit():
         try:
-            person, outcome = add_holder(
+            _person, outcome = add_holder(
                 g.township, current_user, parsed=form.parsed, name=form.name.data.strip(),
                 holding=form.holding(), village_name="".join((form.village.data or "").split()),
                 phone=(form.phone.data or "").strip(),

@@ -16,6 +16,8 @@ from portal.domain.idcard import mask
 from portal.register.models import HolderEntry
 from portal.register.services import Holding, record_holding
 from portal.tenancy import access_for
+from tests.cases.helpers import world  # noqa: F401 (a fixture)
+from tests.certificates.conftest import approved  # noqa: F401 (a fixture)
 from tests.register.conftest import idn
 
 
@@ -33,7 +35,7 @@ def campaign(app, db_session):
                       starts_on=date(2020, 5, 7), ends_on=date(2020, 5, 25)),
     ]
     row.targets = [CampaignTarget(holding_rate=Decimal("0.5"), deadline=date(2020, 12, 31)),
-                   CampaignTarget(kind="poverty_renewal", holding_rate=Decimal("1"),
+                   CampaignTarget(kind="poverty_renewal", holding_rate=Decimal(1),
                                   deadline=today + timedelta(days=10))]
     db_session.add(row)
     db_session.flush()
@@ -69,7 +71,7 @@ def test_holding_rate_counts_valid_register_entries_only(campaign, db_session, m
     assert _dash(campaign, admin).total.get("certified") == 1
 
 
-def test_a_handover_joins_the_register(world, approved, db_session):
+def test_a_handover_joins_the_register(world, approved, db_session):  # noqa: F811
     from portal.certificates.models import Certificate
     from portal.certificates.services import record_handover
     from tests.cases.helpers import access
@@ -120,7 +122,7 @@ def renewal_world(campaign, db_session, make_township, make_user, make_person):
 
 
 def test_poverty_renewal_figure_per_township(renewal_world, campaign, make_user):
-    a, b, p = renewal_world
+    a, b, _p = renewal_world
     dash = _dash(campaign, make_user("city_admin"))
     lines = {line.key: line for line in dash.lines}
     assert (lines[a.id].get("poverty_renewal"), lines[a.id].get("poverty_renewed"),
@@ -140,7 +142,7 @@ def _row(table: str, code: str) -> str:
 
 def test_late_townships_are_red_with_words(renewal_world, campaign, db_session, client,
                                            login_as, make_user, english):
-    a, b, p = renewal_world
+    a, b, _p = renewal_world
     login_as(make_user("city_admin"))
     page = client.get("/city/dashboard/").get_data(as_text=True)
     assert 'id="poverty-renewal-late"' not in page  # the deadline is ahead
@@ -161,7 +163,7 @@ def test_late_townships_are_red_with_words(renewal_world, campaign, db_session, 
 
 def test_drill_down_and_export_mask_unless_revealed(renewal_world, campaign, db_session,
                                                     client, login_as, make_user):
-    a, b, p = renewal_world
+    a, _b, _p = renewal_world
     login_as(make_user("supervisor"))
     page = client.get("/city/dashboard/list?kind=poverty_renewal_pending").get_data(
         as_text=True)
@@ -194,7 +196,3 @@ def test_reference_campaign_has_the_poverty_renewal_target(app, db_session):
     kinds = [(t.kind, t.deadline) for t in campaign.targets]
     assert kinds.count(("poverty_renewal", date(2020, 5, 25))) == 1
     assert sum(1 for kind, _ in kinds if kind == "holding_rate") == 2
-
-
-from tests.cases.helpers import world  # noqa: E402,F401
-from tests.certificates.conftest import approved  # noqa: E402,F401

@@ -6,7 +6,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from portal.register.importer import apply_plan, import_holders, plan_holders, read_holders
+from portal.register.importer import (
+    apply_plan,
+    import_holders,
+    plan_holders,
+    read_holders,
+)
 from portal.register.models import HolderEntry
 from portal.rosters.models import Person, RosterEntry
 from tests.register.conftest import LATER, holders_file, idn, row
@@ -76,7 +81,7 @@ def test_reimport_updates_and_never_doubles(app, db_session, make_township, make
     staff = make_user("township_staff", township)
     rows = [row(1, idn(1)), row(2, idn(3), category="智力", grade=3, digits="53")]
     path = holders_file(tmp_path / "a.xlsx", rows)
-    plan, counts = import_holders(path, township, staff)
+    _plan, counts = import_holders(path, township, staff)
     assert counts["new"] == 2 and _count(db_session, HolderEntry) == 2
     assert _count(db_session, Person) == 2
     person = db_session.execute(select(Person).where(Person.id_number == idn(3))).scalar_one()
@@ -104,7 +109,7 @@ def test_holder_on_a_survey_list_is_matched_by_id_number(app, db_session, make_t
     listed = make_person(township, name="李四", list_kind="expired", id_number=idn(41),
                          certificate_expires_on=date(2018, 1, 1))
     path = holders_file(tmp_path / "h.xlsx", [row(1, idn(41), name="李四")])
-    plan, counts = import_holders(path, township, staff)
+    _plan, counts = import_holders(path, township, staff)
     assert (counts["matched_persons"], counts["new_persons"]) == (1, 0)
     assert _count(db_session, Person) == 1
     entry = db_session.execute(select(HolderEntry)).scalar_one()
@@ -124,7 +129,7 @@ def test_city_import_routes_rows_by_township(app, db_session, make_township, mak
             row(3, idn(55), township=a.name),                        # registered in b
             row(4, idn(57), township="不存在镇"),
             row(5, idn(59), township="")]
-    plan, counts = import_holders(holders_file(tmp_path / "c.xlsx", rows), None, admin)
+    plan, _counts = import_holders(holders_file(tmp_path / "c.xlsx", rows), None, admin)
     assert {r.row: r.code for r in plan.rejects} == {7: "township_unknown",
                                                      8: "township_missing"}
     by_number = {p.id_number: p.township_id for p in db_session.scalars(select(Person))}
@@ -152,7 +157,7 @@ def test_a_failed_import_leaves_nothing_half_written(app, db_session, make_towns
     staff = make_user("township_staff", township)
     path = holders_file(tmp_path / "e.xlsx", [row(n, idn(70 + 2 * n)) for n in range(1, 6)])
     plan = plan_holders(read_holders(path), township)
-    import portal.register.importer as importer
+    from portal.register import importer
 
     calls = []
     real = importer.record_holding
@@ -177,3 +182,18 @@ def test_expiry_in_the_file_is_kept_as_given(app, db_session, make_township, mak
     staff = make_user("township_staff", township)
     import_holders(holders_file(tmp_path / "f.xlsx", [row(1, idn(81))]), township, staff)
     assert db_session.execute(select(HolderEntry.expires_on)).scalar_one() == LATER
+
+
+def test_command_line_dry_run_then_import(app, db_session, make_township, runner, tmp_path):
+    township = make_township()
+    db_session.commit()  # a dry run rolls back what it read
+    path = holders_file(tmp_path / "cli.xlsx", [
+        row(1, idn(91), township=township.name), row(2, idn(93), digits="43")])
+    dry = runner.invoke(args=["holders", "import", "--dry-run", str(path)])
+    assert dry.exit_code == 0, dry.output
+    assert "dry run: new=1" in dry.output and "rejected=1" in dry.output
+    assert (tmp_path / "cli.rejected.xlsx").exists()
+    assert _count(db_session, HolderEntry) == 0
+    done = runner.invoke(args=["holders", "import", str(path)])
+    assert done.exit_code == 0 and "new=1" in done.output
+    assert _count(db_session, HolderEntry) == 1
