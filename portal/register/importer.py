@@ -28,7 +28,7 @@ from portal.extensions import db
 from portal.imports.cells import fold
 from portal.imports.matching import one_of, persons_by_number, row_values
 from portal.imports.reader import ParsedFile, Reject, WorkbookError, open_rows
-from portal.reference.models import Township
+from portal.reference.models import Township, Village
 from portal.register.models import HolderEntry
 from portal.register.services import (
     Holding,
@@ -36,7 +36,6 @@ from portal.register.services import (
     new_person,
     outcome_of,
     record_holding,
-    village_for,
 )
 from portal.rls import across_townships
 from portal.rosters.models import Person
@@ -192,21 +191,43 @@ def holding_of(values: dict) -> Holding:
                    values["certificate_expires_on"])
 
 
+def _villages(plan: HolderPlan) -> dict[tuple[int, str], int]:
+    """The villages new persons live in, by (township id, name), added when new."""
+    wanted = {(township.id, record.values["village"])
+              for record, township, person, _, _ in plan.rows
+              if person is None and record.values.get("village")}
+    if not wanted:
+        return {}
+    township_ids = sorted({tid for tid, _ in wanted})
+    known = {(v.township_id, v.name): v for v in db.session.scalars(
+        select(Village).where(Village.township_id.in_(township_ids)))}
+    for key in sorted(wanted - set(known)):
+        known[key] = Village(township_id=key[0], name=key[1])
+        db.session.add(known[key])
+    db.session.flush()
+    return {key: village.id for key, village in known.items()}
+
+
 def apply_plan(plan: HolderPlan, actor, filename: str = "", today: date | None = None
                ) -> Counter:
     """Write the plan in the caller's transaction (the caller commits, or rolls back on any
     failure: nothing half-written). Returns the outcome counts."""
     today = today or local_today()
     counts = plan.counts
+    villages = _villages(plan)
+    rows = []
     for record, township, person, entry, _ in plan.rows:
         values = record.values
         if person is None:
             person = new_person(
                 township, actor, values["id"], values["name"],
-                village_for(township, values.get("village")), phone=values.get("phone", ""),
+                villages.get((township.id, values.get("village"))),
+                phone=values.get("phone", ""),
                 poverty_registered=bool(values.get("poverty_registered")))
-        record_holding(person, holding_of(values), SOURCE, actor, entry=entry, known=True,
-                       today=today)
+        rows.append((person, entry, holding_of(values)))
+    db.session.flush()  # the new persons, in one go
+    for person, entry, holding in rows:
+        record_holding(person, holding, SOURCE, actor, entry=entry, known=True, today=today)
     db.session.flush()
     record_event("holder.imported", actor=actor, township_id=plan.township_id,
                  object_type="holder_entries",

@@ -116,15 +116,15 @@ def village_for(township: Township, name: str | None) -> Village | None:
 
 
 def new_person(township: Township, actor, parsed: IdNumber, name: str,
-               village: Village | None, **fields) -> Person:
-    """A person who enters the portal as a certificate holder, on no survey list."""
+               village_id: int | None, **fields) -> Person:
+    """A person who enters the portal as a certificate holder, on no survey list (added to
+    the session; flushed by the caller)."""
     pinyin, initials = name_keys(name)
     person = Person(township_id=township.id, name=name, name_pinyin=pinyin,
-                    name_initials=initials, village_id=village.id if village else None,
+                    name_initials=initials, village_id=village_id,
                     created_by_id=getattr(actor, "id", None), **identity_fields(parsed),
                     **fields)
     db.session.add(person)
-    db.session.flush()
     return person
 
 
@@ -151,8 +151,10 @@ def add_holder(township: Township, actor, *, parsed: IdNumber, name: str, holdin
     if owner is not None:
         person = db.session.get(Person, owner.person_id)
     else:
-        person = new_person(township, actor, parsed, name, village_for(township, village_name),
+        village = village_for(township, village_name)
+        person = new_person(township, actor, parsed, name, village.id if village else None,
                             phone=phone, poverty_registered=poverty_registered)
+        db.session.flush()
         record_event("person.create", actor=actor, obj=person,
                      details={"fields": ["holder"], "lists": []})
     outcome = record_holding(person, holding, "manual", actor)
