@@ -138,6 +138,14 @@ class Dashboard:
 
         return list(ASSESSMENT_PATHS)
 
+    @property
+    def demo_sample(self) -> bool:
+        """Whether the estimates are the demo's, scaled to its sample of persons."""
+        from portal.reference.demo_register import DEMO_NOTE
+
+        rows = [self.total.estimate_row] + [line.estimate_row for line in self.lines]
+        return any(row is not None and row.note == DEMO_NOTE for row in rows)
+
     def chart_data(self) -> dict:
         """The figures the charts draw (embedded as JSON; the tables show the same)."""
         rows = [line for line in self.lines if line.rate is not None]
