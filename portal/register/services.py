@@ -57,12 +57,13 @@ def entry_of(person: Person) -> HolderEntry | None:
 
 def outcome_of(entry: HolderEntry | None, holding: Holding, source: str) -> str:
     """What recording `holding` would do: 'new', 'unchanged', 'kept' (the register holds a
-    later certificate from another source, which wins) or 'updated'."""
+    later certificate from another source, which wins; an official entering a card by hand
+    always wins) or 'updated'."""
     if entry is None:
         return "new"
     if all(getattr(entry, key) == getattr(holding, key) for key in Holding.FIELDS):
         return "unchanged"
-    if entry.source != source and entry.expires_on > holding.expires_on:
+    if source != "manual" and entry.source != source and entry.expires_on > holding.expires_on:
         return "kept"
     return "updated"
 

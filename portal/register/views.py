@@ -27,6 +27,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from portal.auth.models import User
 from portal.auth.roles import Permission
 from portal.clock import local_today
 from portal.extensions import db
@@ -49,6 +50,19 @@ _SESSION_KEY = "holder_import"
 def source_label(source: str) -> str:
     return {"national_db": _("National database"), "manual": _("Entered by hand"),
             "handover": _("Handed over by the portal")}.get(source, source)
+
+
+def holder_context(person: Person) -> dict:
+    """What the person page shows of the person's register entry (the caller's access has
+    already let it see the person)."""
+    entry = db.session.scalars(scoped(select(HolderEntry)).where(
+        HolderEntry.person_id == person.id)).first()
+    if entry is None:
+        return {"holder": None}
+    recorded_by = db.session.get(User, entry.recorded_by_id) if entry.recorded_by_id else None
+    return {"holder": entry, "holder_source": source_label(entry.source),
+            "holder_recorded_by": (recorded_by.display_name or recorded_by.username)
+            if recorded_by else ""}
 
 
 # --- the township's register -------------------------------------------------------------

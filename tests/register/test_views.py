@@ -130,3 +130,27 @@ def test_township_import_and_unreadable_file(db_session, client, login_as, post,
     _upload(client, post, url, path)
     assert post(f"/t/{township.code}/holders/import/confirm", {}).status_code == 302
     assert db_session.execute(select(HolderEntry.township_id)).scalar_one() == township.id
+
+
+def test_person_page_shows_the_register_entry(db_session, client, login_as, post,
+                                              make_township, make_user, tmp_path, english):
+    from tests.register.conftest import holders_file as book
+
+    township = make_township()
+    staff = make_user("township_staff", township)
+    login_as(staff)
+    _upload(client, post, f"/t/{township.code}/holders/import",
+            book(tmp_path / "p.xlsx", [row(1, idn(131), expires=date(2031, 2, 3))]))
+    post(f"/t/{township.code}/holders/import/confirm", {})
+    person = db_session.execute(select(Person).where(Person.id_number == idn(131))).scalar_one()
+    page = client.get(f"/t/{township.code}/persons/{person.id}").get_data(as_text=True)
+    entry = page[page.index('id="holder-entry"'):]
+    assert "2031-02-03" in entry and "National database" in entry
+    assert mask(idn(131) + "42") in entry and idn(131) + "42" not in page
+    # An earlier expiry typed by hand corrects the imported entry (a human saw the card).
+    post(f"/t/{township.code}/holders/new", _form(
+        name="张三", id_number=idn(131), certificate_number=idn(131) + "42",
+        expires_on="2029-06-30"))
+    held = db_session.execute(select(HolderEntry)).scalar_one()
+    assert (held.source, held.expires_on, held.recorded_by_id) == (
+        "manual", date(2029, 6, 30), staff.id)
