@@ -106,6 +106,7 @@ class HolderPlan:
     rows: list[tuple] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     notes: list[tuple[int, str]] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)  # the file's header row (rejects file)
 
     @property
     def counts(self) -> Counter:
@@ -136,7 +137,8 @@ def plan_holders(parsed: ParsedFile, township: Township | None) -> HolderPlan:
     township, and (for a township's own import) persons registered elsewhere."""
     db.session.flush()
     plan = HolderPlan(township.id if township else None, total=parsed.total,
-                      rejects=list(parsed.rejects), notes=list(parsed.notes))
+                      rejects=list(parsed.rejects), notes=list(parsed.notes),
+                      headers=list(parsed.headers))
     townships = {}
     for row in db.session.scalars(select(Township)):
         townships.setdefault(township_key(row.name), row)

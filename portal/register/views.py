@@ -19,6 +19,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -213,6 +214,27 @@ def _confirm():
     return redirect(url_for("city_register.import_holders"))
 
 
+def _rejects():
+    """The refused rows of the staged file as .xlsx (row, column, reason, the row's cells)."""
+    from io import BytesIO
+
+    from portal.imports.exports import write_rejects_file
+
+    staged = _staged()
+    if staged is None:
+        abort(404)
+    plan, error = _plan(staged)
+    db.session.rollback()
+    if error or not plan.rejects:
+        abort(404)
+    buffer = BytesIO()
+    write_rejects_file(buffer, plan.rejects, plan.headers)
+    buffer.seek(0)
+    return send_file(buffer, as_attachment=True, download_name="rejected-rows.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument"
+                     ".spreadsheetml.sheet")
+
+
 def _cancel():
     if FlaskForm().validate_on_submit():
         _discard(_staged())
@@ -243,6 +265,14 @@ def confirm_import():
     return _confirm()
 
 
+@bp.route("/import/rejects.xlsx")
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def import_rejects():
+    """The rows the staged file would have refused, to correct and upload again."""
+    return _rejects()
+
+
 @bp.route("/import/cancel", methods=["POST"])
 @login_required
 @require(Permission.IMPORT_ROSTER)
@@ -270,6 +300,13 @@ def city_preview_import():
 @require(Permission.IMPORT_ROSTER)
 def city_confirm_import():
     return _confirm()
+
+
+@city_bp.route("/import/rejects.xlsx", endpoint="import_rejects")
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def city_import_rejects():
+    return _rejects()
 
 
 @city_bp.route("/import/cancel", methods=["POST"], endpoint="cancel_import")

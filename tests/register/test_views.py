@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
@@ -106,6 +107,10 @@ def test_city_import_previews_then_imports(db_session, client, login_as, post, m
     assert 'id="count-new">1<' in page and 'id="count-rejected">1<' in page
     assert "grade digit" in page and ">5<" in page  # the refused row, by its Excel row
     assert _count(db_session, HolderEntry) == 0 and _count(db_session, Person) == 0
+    rejected = client.get("/city/holders/import/rejects.xlsx")
+    sheet = load_workbook(io.BytesIO(rejected.data)).active
+    lines = list(sheet.iter_rows(values_only=True))
+    assert lines[1][0] == 5 and "grade digit" in lines[1][2] and idn(113) in lines[1]
     assert post("/city/holders/import/confirm", {}).status_code == 302
     assert _count(db_session, HolderEntry) == 1
     event = db_session.scalars(select(AuditEvent).where(
