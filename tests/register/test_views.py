@@ -159,3 +159,31 @@ def test_person_page_shows_the_register_entry(db_session, client, login_as, post
     held = db_session.execute(select(HolderEntry)).scalar_one()
     assert (held.source, held.expires_on, held.recorded_by_id) == (
         "manual", date(2029, 6, 30), staff.id)
+
+
+def test_a_failing_confirmation_saves_nothing(db_session, client, login_as, post,
+                                              make_township, make_user, tmp_path, english,
+                                              monkeypatch):
+    from portal.register import importer
+
+    township = make_township()
+    login_as(make_user("township_staff", township))
+    base = f"/t/{township.code}/holders/import"
+    _upload(client, post, base, holders_file(
+        tmp_path / "x.xlsx", [row(n, idn(140 + 2 * n)) for n in range(1, 5)]))
+    real, calls = importer.record_holding, []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("the database went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "record_holding", failing)
+    response = post(f"{base}/confirm", {})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/preview")
+    assert _count(db_session, HolderEntry) == 0 and _count(db_session, Person) == 0
+    assert "Nothing was saved" in client.get(f"{base}/preview").get_data(as_text=True)
+    monkeypatch.setattr(importer, "record_holding", real)
+    assert post(f"{base}/confirm", {}).status_code == 302  # the file was kept: try again
+    assert _count(db_session, HolderEntry) == 4
