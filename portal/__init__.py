@@ -61,6 +61,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.imports import bp as imports_bp
     from portal.imports import city_bp as city_exports_bp
     from portal.public import bp as public_bp
+    from portal.register import bp as register_bp
+    from portal.register import city_bp as city_register_bp
     from portal.review import bp as review_bp
     from portal.rosters import bp as rosters_bp
     from portal.scheduling import bp as scheduling_bp
@@ -71,7 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
                city_exports_bp, cases_bp, review_bp, scheduling_bp, doctors_bp,
                assessments_bp, workspace_bp, evidence_bp, guardian_bp, certificates_bp,
                handover_bp, verify_bp, dashboards_bp, township_dashboard_bp, video_bp,
-               video_join_bp):
+               video_join_bp, register_bp, city_register_bp):
         app.register_blueprint(bp)
     errors.register(app)
     security.register(app)

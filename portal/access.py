@@ -40,6 +40,7 @@ from portal.models import (
     Guardianship,
     GuardianUpload,
     Handover,
+    HolderEntry,
     HomeVisit,
     HomeVisitMember,
     ImportJob,
@@ -171,6 +172,8 @@ _register(
 )
 _register(RosterEntry, "an entry of the survey lists goes with its person",
           **inherit(Person, RosterEntry.person_id))
+_register(HolderEntry, "a holder's register entry goes with its person",
+          **inherit(Person, HolderEntry.person_id))
 _register(
     Guardianship, "who acts for whom: the township, the person's liaison, the guardian",
     **CITY_READS_ALL,

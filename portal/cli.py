@@ -38,7 +38,8 @@ def seed_demo_command(persons, seed):
     click.echo(
         f"villages created: {result.villages_created}; persons created: "
         f"{result.persons_created}, already present: {result.persons_skipped}; "
-        f"roster entries: {result.entries_created} ({elapsed:.1f} s)"
+        f"roster entries: {result.entries_created}; certificate holders in the register: "
+        f"{result.holders_created} ({elapsed:.1f} s)"
     )
     living = result.living
     if living is not None and living.cases:
@@ -179,6 +180,9 @@ def register_cli(app: Flask) -> None:
     from portal.evidence.cli import evidence_cli
 
     app.cli.add_command(evidence_cli)
+    from portal.register.cli import holders_cli
+
+    app.cli.add_command(holders_cli)
     try:
         from portal.imports.cli import roster_cli
     except ImportError:  # the roster commands arrive with the import work

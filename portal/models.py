@@ -27,6 +27,7 @@ from portal.reference.models import (  # noqa: F401
     Township,
     Village,
 )
+from portal.register.models import HolderEntry  # noqa: F401
 from portal.rosters.models import (  # noqa: F401
     Guardianship,
     ImportJob,

@@ -365,6 +365,9 @@ def record_handover(certificate: Certificate, actor, access: Access, *, receiver
             Certificate.status == "valid", Certificate.issue_date <= certificate.issue_date)):
         older.status = "cancelled"
         older.cancelled_at = utcnow()
+    from portal.register.services import record_handed_over
+
+    record_handed_over(certificate, actor, today)
     person.certificate_number = certificate.number
     person.certificate_category = certificate.category
     person.certificate_grade = certificate.grade

@@ -53,7 +53,8 @@ def dashboard_workbook(dash: Dashboard, scope: str) -> BytesIO:
     header = [unit, _("Estimated disabled persons"), _("Estimate"), _("Certified persons"),
               _("Holding rate"), _("Rank"), _("On the expired roster"), _("Renewed"),
               _("Not yet renewed"), _("Poverty-registered"),
-              _("Poverty-registered without a valid certificate")]
+              _("Poverty-registered without a valid certificate"),
+              _("Poverty-registered holders of expired certificates"), _("Renewed"), _("Left")]
     rows = []
     for line in dash.lines + [dash.total]:
         is_total = line is dash.total
@@ -62,13 +63,18 @@ def dashboard_workbook(dash: Dashboard, scope: str) -> BytesIO:
                      source if scope == "city" and not is_total else "",
                      line.get("certified"), _rate(line.rate), line.rank if not is_total else "",
                      line.get("expired_roster"), line.get("renewed"), line.renewal_pending,
-                     line.get("poverty"), line.get("poverty_uncertified")])
+                     line.get("poverty"), line.get("poverty_uncertified"),
+                     line.get("poverty_renewal"), line.get("poverty_renewed"),
+                     line.poverty_renewal_left])
     _sheet(wb, _("Holding rate"), header, rows, percent_cols=(5,))
     _sheet(wb, _("Targets"), [_("Target holding rate"), _("Deadline"),
                               _("Certified persons needed"), _("Still missing"),
                               _("Calendar days left"), _("Working days left")],
            [[t.rate, t.deadline, t.needed, max(t.missing, 0), t.calendar_days, t.working_days]
-            for t in dash.targets], percent_cols=(1,))
+            for t in dash.targets]
+           + [[_("Every poverty-registered holder of an expired certificate renewed"),
+               t.deadline, dash.total.get("poverty_renewal"), dash.total.poverty_renewal_left,
+               t.calendar_days, ""] for t in dash.renewal_targets], percent_cols=(1,))
     paths = dash.case_paths
     _sheet(wb, _("Cases"), [_("State")] + [str(CASE_LABELS["path"][p]) for p in paths]
            + [_("Total")],
@@ -99,9 +105,9 @@ def dashboard_workbook(dash: Dashboard, scope: str) -> BytesIO:
         about.append([_("Campaign baseline: poverty-registered disabled persons"),
                       dash.campaign.poverty_registered_disabled])
     about.append([_("Certified persons"), _(
-        "Persons not recorded as deceased holding a valid certificate: one printed by the "
-        "portal, handed over, not cancelled and not expired, or the certificate recorded on "
-        "their person row with an expiry date after today.")])
+        "Persons not recorded as deceased holding a valid certificate: their entry in the "
+        "register of holders with an expiry date after today, or one printed by the portal, "
+        "handed over, not cancelled and not expired.")])
     out = BytesIO()
     wb.save(out)
     out.seek(0)

@@ -5,22 +5,23 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import and_, case, delete, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from portal.cases.models import Case
 from portal.certificates.models import Certificate, Handover
 from portal.certificates.services import overdue_certificate_counts
 from portal.dashboards.models import DashboardFigure, DashboardRefresh
 from portal.extensions import db
+from portal.register.models import HolderEntry
 from portal.rosters.models import Person, RosterEntry
 from portal.tenancy import Access, scoped
 
 PERSON_KEYS = ("persons", "certified", "expired_roster", "renewed", "poverty",
-               "poverty_uncertified")
+               "poverty_uncertified", "poverty_renewal", "poverty_renewed")
 OVERDUE_KINDS = ("publicity", "review", "print", "dispatch", "receipt", "handover", "petitions")
 # Petitions (信访) are not recorded by the portal yet: shown as 0, marked "not yet tracked".
 UNTRACKED_OVERDUE = frozenset({"petitions"})
-DRILL_DOWNS = ("poverty_uncertified", "renewal_pending")
+DRILL_DOWNS = ("poverty_uncertified", "renewal_pending", "poverty_renewal_pending")
 
 
 # --- definitions as SQL ---------------------------------------------------------------------
@@ -32,17 +33,53 @@ def _handed_over_valid(today: date):
             .where(Certificate.status == "valid", Certificate.expires_on > today))
 
 
-def _recorded_valid(today: date):
-    # Spelled out for NULL dates, so that NOT(certified) is true for persons without any card.
-    return and_(Person.certificate_expires_on.is_not(None),
-                Person.certificate_expires_on > today)
+def _register_valid(entry, today: date):
+    # Spelled out for NULL (no entry), so that NOT(certified) is true for persons without
+    # any card. Entries made by a handover count through their certificate (which may have
+    # been cancelled since).
+    return and_(entry.id.is_not(None), entry.expires_on > today, entry.source != "handover")
 
 
 def certified_condition(today: date):
     """SQL condition on Person: holds a currently valid certificate on `today` (correlated,
     for lists that stop after one page)."""
     handed_over = _handed_over_valid(today).where(Certificate.person_id == Person.id).exists()
-    return and_(Person.deceased.is_(False), or_(_recorded_valid(today), handed_over))
+    in_register = (select(HolderEntry.id)
+                   .where(HolderEntry.person_id == Person.id,
+                          _register_valid(HolderEntry, today)).exists())
+    return and_(Person.deceased.is_(False), or_(in_register, handed_over))
+
+
+def renewal_cutoff(today: date) -> date:
+    """The day by which a poverty-registered holder's certificate must have expired for the
+    plan to require its renewal: the campaign's start (its first phase), else `today`."""
+    from flask import current_app, has_app_context
+
+    from portal.rosters.services import find_campaign
+
+    code = (current_app.config.get("CAMPAIGN_CODE", "mangshi-2020") if has_app_context()
+            else "mangshi-2020")
+    campaign = find_campaign(code)
+    starts = [phase.starts_on for phase in campaign.phases] if campaign else []
+    return min(starts) if starts else today
+
+
+def _expired_by(entry, cutoff: date):
+    """Held a certificate expired on `cutoff`: the register's entry, the certificate it
+    replaced, or the certificate recorded on the person (the expired roster's)."""
+    return or_(entry.expires_on <= cutoff, entry.replaced_expires_on <= cutoff,
+               Person.certificate_expires_on <= cutoff)
+
+
+def poverty_renewal_condition(cutoff: date):
+    """SQL condition on Person: a poverty-registered holder of an expired certificate whom the
+    plan requires renewed (renewed when certified again)."""
+    expired_entry = (select(HolderEntry.id)
+                     .where(HolderEntry.person_id == Person.id,
+                            or_(HolderEntry.expires_on <= cutoff,
+                                HolderEntry.replaced_expires_on <= cutoff)).exists())
+    return and_(Person.deceased.is_(False), Person.poverty_registered.is_(True),
+                or_(on_expired_roster(), expired_entry, Person.certificate_expires_on <= cutoff))
 
 
 def on_expired_roster():
@@ -60,6 +97,8 @@ def drill_down_condition(kind: str, today: date):
         return and_(alive, Person.poverty_registered.is_(True), ~certified)
     if kind == "renewal_pending":
         return and_(alive, on_expired_roster(), ~certified)
+    if kind == "poverty_renewal_pending":
+        return and_(poverty_renewal_condition(renewal_cutoff(today)), ~certified)
     raise ValueError(kind)
 
 
@@ -76,9 +115,11 @@ def _person_figures(access: Access, township_ids: list[int], today: date) -> lis
     held = _handed_over_valid(today).distinct().subquery("held")
     expired = (select(RosterEntry.person_id)
                .where(RosterEntry.list_kind == "expired").distinct().subquery("expired"))
-    certified = or_(_recorded_valid(today), held.c.person_id.is_not(None))
+    entry = aliased(HolderEntry, name="entry")  # at most one per person
+    certified = or_(_register_valid(entry, today), held.c.person_id.is_not(None))
     on_expired = expired.c.person_id.is_not(None)
     poverty = Person.poverty_registered.is_(True)
+    must_renew = and_(poverty, or_(on_expired, _expired_by(entry, renewal_cutoff(today))))
     stmt = (
         scoped(select(
             Person.township_id, Person.village_id,
@@ -88,8 +129,11 @@ def _person_figures(access: Access, township_ids: list[int], today: date) -> lis
             _flag(and_(on_expired, certified)).label("renewed"),
             _flag(poverty).label("poverty"),
             _flag(and_(poverty, ~certified)).label("poverty_uncertified"),
+            _flag(must_renew).label("poverty_renewal"),
+            _flag(and_(must_renew, certified)).label("poverty_renewed"),
         ), access)
         .outerjoin(held, held.c.person_id == Person.id)
+        .outerjoin(entry, entry.person_id == Person.id)
         .outerjoin(expired, expired.c.person_id == Person.id)
         .where(Person.township_id.in_(township_ids), Person.deceased.is_(False))
         .group_by(Person.township_id, Person.village_id)
@@ -211,7 +255,7 @@ def ensure_fresh(access: Access, township_ids: list[int], today: date, max_age_s
 
 # Rows whose change moves a township's figures. Bulk imports write through the driver, so
 # their audit event ("roster.imported", added through the ORM) stands for the rows.
-_FIGURE_MODELS = (Person, RosterEntry, Case, Certificate, Handover)
+_FIGURE_MODELS = (Person, RosterEntry, Case, Certificate, Handover, HolderEntry)
 
 
 def _touched_townships(session) -> set[int]:

@@ -6,16 +6,25 @@ Definitions (also shown on the dashboard page):
 
 - *certified person*: a person, not recorded as deceased, who holds a currently valid
   certificate on the dashboard's day: either a certificate printed by the portal, handed over to
-  them, not cancelled and not expired; or the certificate recorded on their person row
-  (`certificate_expires_on`, the holders at the start of the campaign and imported lists) whose
-  expiry date is after that day.
+  them, not cancelled and not expired; or their entry in the register of holders whose expiry
+  date is after that day. A seeded number never counts.
 - *holding rate*: certified persons ÷ estimated disabled persons.
 - *estimated disabled persons* of a township: its latest `TownshipEstimate`; a township without
   one gets a share of what the campaign estimate leaves after the townships that have one,
   in proportion to the persons recorded in it (so with no estimates at all the townships
   share the campaign figure, 23,900 in the reference campaign). The overall estimate is the
   sum of the townships' estimates.
+- *certified person*: see above; the certificate of a person counts when the register of
+  holders (portal/register: the national database's export, holders added by hand, every
+  handover) holds it valid on the day.
 - *renewal*: persons on the expired-certificate roster (附件1), renewed when they are certified.
+- *poverty renewal* (the plan's must-complete figure): poverty-registered persons, not
+  deceased, who held a certificate expired by the campaign's start (on the expired roster,
+  or an expiry on or before that day in the register or on the person row, or a register
+  entry that replaced such a certificate); renewed when certified again, that is holding a
+  certificate valid today (necessarily a later one: a new certificate handed over, or a
+  register entry with a later expiry). Its deadline is the `poverty_renewal` target's,
+  by default the end of the concentrated phase.
 - *poverty-registered without certificate*: poverty-registered persons, not deceased, not
   certified.
 """
@@ -68,6 +77,27 @@ class Line:
     def renewal_pending(self) -> int:
         return self.get("expired_roster") - self.get("renewed")
 
+    @property
+    def poverty_renewal_left(self) -> int:
+        return self.get("poverty_renewal") - self.get("poverty_renewed")
+
+
+@dataclass
+class RenewalTarget:
+    """The plan's must-complete figure: every poverty-registered holder of an expired
+    certificate renewed by `deadline`."""
+
+    deadline: date
+    calendar_days: int
+
+    @property
+    def passed(self) -> bool:
+        return self.calendar_days < 0
+
+    def late(self, line: Line) -> bool:
+        """Whether `line` missed the deadline (red on the dashboard, with a word)."""
+        return self.passed and line.poverty_renewal_left > 0
+
 
 @dataclass
 class TargetStatus:
@@ -100,12 +130,21 @@ class Dashboard:
     computed_at: datetime | None
     estimates_defaulted: bool
     baseline_rate: float | None
+    renewal_targets: list[RenewalTarget] = field(default_factory=list)
 
     @property
     def case_paths(self) -> list[str]:
         from portal.cases.models import ASSESSMENT_PATHS
 
         return list(ASSESSMENT_PATHS)
+
+    @property
+    def demo_sample(self) -> bool:
+        """Whether the estimates are the demo's, scaled to its sample of persons."""
+        from portal.reference.demo_register import DEMO_NOTE
+
+        rows = [self.total.estimate_row] + [line.estimate_row for line in self.lines]
+        return any(row is not None and row.note == DEMO_NOTE for row in rows)
 
     def chart_data(self) -> dict:
         """The figures the charts draw (embedded as JSON; the tables show the same)."""
@@ -193,6 +232,8 @@ def _targets(campaign: Campaign | None, certified: int, estimate: int,
              today: date) -> list[TargetStatus]:
     out = []
     for target in (campaign.targets if campaign else []):
+        if target.kind != "holding_rate":
+            continue
         rate = float(target.holding_rate)
         needed = math.ceil(rate * estimate - 1e-9)
         out.append(TargetStatus(
@@ -201,6 +242,24 @@ def _targets(campaign: Campaign | None, certified: int, estimate: int,
             working_days=workdays_between(today, target.deadline),
         ))
     return out
+
+
+def renewal_targets(campaign: Campaign | None, today: date) -> list[RenewalTarget]:
+    """The campaign's poverty-renewal targets (deadline: the target's, else the end of the
+    concentrated phase)."""
+    out = []
+    for target in (campaign.targets if campaign else []):
+        if target.kind != "poverty_renewal":
+            continue
+        deadline = target.deadline or default_renewal_deadline(campaign)
+        out.append(RenewalTarget(deadline=deadline, calendar_days=(deadline - today).days))
+    return out
+
+
+def default_renewal_deadline(campaign: Campaign) -> date | None:
+    """The end of the concentrated phase, where a poverty-renewal target's deadline defaults."""
+    phase = campaign.phase("concentrated")
+    return phase.ends_on if phase else None
 
 
 def _case_matrix(cases: dict[str, int]) -> dict[str, dict[str, int]]:
@@ -260,6 +319,7 @@ def city_dashboard(access: Access, campaign: Campaign | None, today: date,
         targets=_targets(campaign, total.get("certified"), total.estimate, today),
         cases=_case_matrix(_sum(cases.values())), phases=phases, current_phase=current,
         computed_at=computed_at, estimates_defaulted=bool(unset), baseline_rate=baseline,
+        renewal_targets=renewal_targets(campaign, today),
     )
 
 
@@ -286,7 +346,7 @@ def township_dashboard(access: Access, township: Township, campaign: Campaign | 
         targets=_targets(campaign, own.get("certified"), own.estimate, today),
         cases=_case_matrix(cases.get(township.id, {})), phases=phases, current_phase=current,
         computed_at=computed_at, estimates_defaulted=not own.estimate_set,
-        baseline_rate=baseline,
+        baseline_rate=baseline, renewal_targets=renewal_targets(campaign, today),
     )
 
 

@@ -219,6 +219,48 @@ def township_list():
     return _drill_down("township_dashboard.township_list", None)
 
 
+def _list_titles() -> dict[str, str]:
+    return {"poverty_uncertified": _("Poverty-registered persons without a valid certificate"),
+            "renewal_pending": _("Expired certificates not yet renewed"),
+            "poverty_renewal_pending": _(
+                "Poverty-registered holders of expired certificates not yet renewed")}
+
+
+def _drill_down_xlsx(township_id: int | None):
+    """Every person of a drill-down list as Excel, masked unless the user may reveal."""
+    from portal.dashboards.list_export import drill_down_workbook
+
+    kind = request.args.get("kind", DRILL_DOWNS[0])
+    if kind not in DRILL_DOWNS:
+        abort(404)
+    access = current_access()
+    data = drill_down_workbook(access, current_user, kind, _list_titles()[kind], local_today(),
+                               township_id, access.can(Permission.REVEAL_PERSONAL_DATA))
+    db.session.commit()
+    return send_file(data, as_attachment=True, download_name=f"{kind}-{local_today()}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/list.xlsx")
+@login_required
+@require(Permission.VIEW_CITY)
+def city_list_export():
+    """Drill-down list of the city (or of one township) as Excel."""
+    if not current_access().can(Permission.VIEW_PERSONS):
+        abort(403)
+    return _drill_down_xlsx(request.args.get("township", type=int))
+
+
+@township_bp.route("/list.xlsx")
+@login_required
+@require(Permission.VIEW_PERSONS)
+def township_list_export():
+    """Drill-down list of the township as Excel."""
+    if not current_access().whole_township:
+        abort(403)
+    return _drill_down_xlsx(None)
+
+
 def _drill_down(endpoint: str, township_id: int | None):
     kind = request.args.get("kind", DRILL_DOWNS[0])
     if kind not in DRILL_DOWNS:
@@ -230,9 +272,7 @@ def _drill_down(endpoint: str, township_id: int | None):
     args = {"kind": kind}
     if township_id is not None:
         args["township"] = township_id
-    titles = {"poverty_uncertified": _("Poverty-registered persons without a valid certificate"),
-              "renewal_pending": _("Expired certificates not yet renewed")}
-    return render_template("dashboards/list.html", kind=kind, title=titles[kind],
+    return render_template("dashboards/list.html", kind=kind, title=_list_titles()[kind],
                            persons=persons, page=page,
                            has_next=has_next, endpoint=endpoint, args=args, names=names,
                            township_id=township_id)

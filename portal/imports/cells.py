@@ -232,6 +232,8 @@ _FIELD_PARSERS: dict[str, tuple[str, Parser]] = {
     "category": ("certificate_category", parse_category),
     "grade": ("certificate_grade", parse_grade),
     "expires_on": ("certificate_expires_on", parse_date),
+    "issued_on": ("certificate_issued_on", parse_date),
+    "township": ("township", lambda v: _compact(_short_text(v, 100, "township"))),
     "suspected_category": ("suspected_category", parse_category),
     "medical_records": ("medical_records", parse_yes_no),
     "guardian_name": ("guardian_name", lambda v: clean_name(_short_text(v, 60, "guardian_name"))),

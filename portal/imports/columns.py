@@ -55,9 +55,26 @@ SUSPECTED_COLUMNS = COMMON_COLUMNS + (
         "监护人电话", "监护人联系电话", "监护人手机", "代理人电话"), 14),
     Column("notes", "备注", ("备注", "说明"), 20),
 )
-COLUMNS = {"expired": EXPIRED_COLUMNS, "suspected": SUSPECTED_COLUMNS}
+# The county's valid certificate holders as exported from the national disabled-persons
+# database (全国残疾人人口基础库): imported into the register of holders, not onto a survey list.
+HOLDER_COLUMNS = (
+    COMMON_COLUMNS[0], COMMON_COLUMNS[1], COMMON_COLUMNS[2], COMMON_COLUMNS[4],
+    Column("certificate_number", "残疾人证号", (
+        "残疾人证号", "残疾证号", "残疾人证号码", "残疾证号码", "证号", "持证号码", "证件编号"), 24),
+    Column("category", "残疾类别", ("残疾类别", "类别", "残疾类型")),
+    Column("grade", "残疾等级", ("残疾等级", "等级", "残疾级别")),
+    Column("issued_on", "发证日期", (
+        "发证日期", "发证时间", "办证日期", "办证时间", "签发日期", "首次发证日期", "领证日期"), 12),
+    Column("expires_on", "有效期至", EXPIRED_COLUMNS[-1].aliases, 12),
+    Column("township", "乡镇（街道）", (
+        "乡镇街道", "乡镇", "所在乡镇", "所属乡镇", "乡镇街道办", "街道", "乡镇名称"), 14),
+    COMMON_COLUMNS[5], COMMON_COLUMNS[6], COMMON_COLUMNS[7],
+)
+COLUMNS = {"expired": EXPIRED_COLUMNS, "suspected": SUSPECTED_COLUMNS,
+           "holders": HOLDER_COLUMNS}
 REQUIRED = ("name", "id_number")
-TITLES = {"expired": "过期失效持证残疾人名单", "suspected": "疑似残疾人名单"}
+TITLES = {"expired": "过期失效持证残疾人名单", "suspected": "疑似残疾人名单",
+          "holders": "有效持证残疾人名单"}
 TEMPLATE_NOTE = (
     "填表说明：公民身份号码请按文本填写（18位，末位X可大写或小写）；性别须与身份号码一致；"
     "是否建档立卡贫困户填“是/否”；行动能力填“能出行/行动不便/卧床”；"

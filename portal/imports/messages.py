@@ -23,6 +23,8 @@ COLUMN_LABELS = {
     "guardian_name": _l("Guardian's name"),
     "guardian_phone": _l("Guardian's phone"),
     "notes": _l("Notes"),
+    "issued_on": _l("Issue date"),
+    "township": _l("Township"),
 }
 
 REASONS = {
@@ -61,6 +63,25 @@ REASONS = {
     "elsewhere": _l("This ID number cannot be registered here. Please contact the city DPF "
                     "office."),
     "row_incomplete": _l("The row has neither a name nor an ID number."),
+    # The register of holders (portal/register/importer.py).
+    "certificate_missing": _l("The certificate number is missing."),
+    "certificate_invalid": _l(
+        "The certificate number is not valid: it must be the 18-character ID number followed "
+        "by the category digit (1–7) and the grade digit (1–4)."),
+    "certificate_id_mismatch": _l(
+        "The certificate number does not begin with this row's ID number."),
+    "certificate_category_mismatch": _l(
+        "The category digit of the certificate number does not match the category column."),
+    "certificate_grade_mismatch": _l(
+        "The grade digit of the certificate number does not match the grade column."),
+    "expiry_missing": _l("Neither the expiry date nor the issue date is given."),
+    "issued_after_expiry": _l("The issue date is after the expiry date."),
+    "township": _l("The township name is too long."),
+    "township_unknown": _l("Unknown township: write the township's name as the portal lists "
+                           "it."),
+    "township_other": _l("This row belongs to another township: only this township's holders "
+                         "can be imported here."),
+    "township_missing": _l("The township is missing."),
 }
 
 # Rows skipped without being rejected, with a word to the user.

@@ -92,6 +92,7 @@ class DemoResult:
     persons_created: int = 0
     persons_skipped: int = 0
     entries_created: int = 0
+    holders_created: int = 0
     users: list[tuple[str, str, str | None]] = field(default_factory=list)
     living: object = None  # demo_campaign.LivingResult
 
@@ -356,6 +357,7 @@ def ensure_demo_users() -> list[tuple[str, str, str | None]]:
 
 def seed_demo(persons: int = 2000, seed: int = 1) -> DemoResult:
     """Load villages, `persons` synthetic persons and the demo users (reference data first)."""
+    from portal.reference.demo_register import scale_estimates, seed_register
     from portal.reference.seed import load_reference
 
     if not db.session.scalar(select(func.count()).select_from(Township)):
@@ -365,14 +367,19 @@ def seed_demo(persons: int = 2000, seed: int = 1) -> DemoResult:
     # Drawn from the fixed village list, not the database, so a seed always gives the same people.
     people = generate_people(persons, seed)
     result.persons_created, result.persons_skipped, result.entries_created = insert_people(people)
+    result.holders_created = seed_register(result.persons_created, seed)
     result.users = ensure_demo_users()
+    admin = db.session.execute(select(User).where(User.username == "demo_admin")).scalar_one()
+    if result.persons_created:
+        scale_estimates(admin.id)
     from portal.clock import local_today
     from portal.reference.demo_campaign import seed_living_campaign
 
     result.living = seed_living_campaign(persons, seed, local_today())
     record_event("demo.seed", object_type="demo", details={
         "seed": seed, "persons": result.persons_created, "skipped": result.persons_skipped,
-        "campaign": result.living.campaign_code, "cases": result.living.cases,
+        "holders": result.holders_created, "campaign": result.living.campaign_code,
+        "cases": result.living.cases,
     })
     db.session.flush()
     return result

@@ -63,19 +63,27 @@ class CampaignPhase(db.Model):
         return f"<CampaignPhase {self.code} {self.starts_on}..{self.ends_on}>"
 
 
+TARGET_KINDS = ("holding_rate", "poverty_renewal")
+
+
 class CampaignTarget(db.Model):
     __tablename__ = "campaign_targets"
     __table_args__ = (UniqueConstraint("campaign_id", "deadline"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    # 'holding_rate': reach `holding_rate` by the deadline; 'poverty_renewal': every
+    # poverty-registered holder of an expired certificate renewed by the deadline (its
+    # `holding_rate` is the share to renew, 1.0000).
+    kind: Mapped[str] = mapped_column(String(20), default="holding_rate",
+                                      server_default="holding_rate")
     holding_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4))  # 0.5000 = 50 %
     deadline: Mapped[date] = mapped_column(Date)
 
     campaign: Mapped[Campaign] = relationship(back_populates="targets")
 
     def __repr__(self) -> str:
-        return f"<CampaignTarget {self.holding_rate} by {self.deadline}>"
+        return f"<CampaignTarget {self.kind} {self.holding_rate} by {self.deadline}>"
 
 
 class Township(db.Model):

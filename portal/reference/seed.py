@@ -80,6 +80,11 @@ def load_reference() -> Campaign:
         _get_or_create(
             CampaignTarget, {"campaign_id": campaign.id, "deadline": deadline}, holding_rate=rate
         )
+    # The plan's must-complete figure: every poverty-registered holder of an expired
+    # certificate renewed by the end of the concentrated phase.
+    concentrated_end = next(ends for code, _, _, ends in PHASES if code == "concentrated")
+    _get_or_create(CampaignTarget, {"campaign_id": campaign.id, "kind": "poverty_renewal"},
+                   deadline=concentrated_end, holding_rate=Decimal("1.0000"))
     hospitals = [_get_or_create(Hospital, {"name": name}) for name in HOSPITALS]
     db.session.flush()
     for position, (code, name, kind, day) in enumerate(TOWNSHIPS):

@@ -195,8 +195,11 @@ def _show(person: Person, revealed: bool = False, end_form=None, ending: int | N
                                            Guardianship.ended_at.is_(None))
         .options(selectinload(Guardianship.user)).order_by(Guardianship.id)
     ).all() if can_end else []
+    from portal.register.views import holder_context
+
     return render_template(
         "rosters/person.html", person=person, revealed=revealed, reveal_form=RevealForm(),
+        **holder_context(person),
         can_reveal=access.can(Permission.REVEAL_PERSONAL_DATA),
         can_edit=access.can(Permission.EDIT_PERSONS), today=local_today(),
         guardianships=guardianships, can_end=can_end,

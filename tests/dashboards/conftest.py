@@ -1,5 +1,7 @@
 """A small population with known certified, expired, poverty and overdue counts.
 
+A "holder" is in the register of holders with a valid certificate.
+
 Township A (villages 一村 and 二村), not counting the deceased a5:
   a1 一村 holder at the start (expiry in a year)            certified; a newer card printed,
                                                            not sent (dispatch overdue)
@@ -108,6 +110,17 @@ def population(app, db_session, make_township, make_user, make_person):
                           poverty_registered=True)
     p["b2"] = make_person(b, name="乙二", list_kind="suspected", poverty_registered=True)
     p["b3"] = make_person(b, name="乙三", list_kind="expired", certificate_expires_on=earlier)
+    # The holders at the start are in the register of holders (as the national database's
+    # export puts them there).
+    from portal.register.models import HolderEntry
+
+    for key in ("a1", "a4", "a5", "b1"):
+        person = p[key]
+        db_session.add(HolderEntry(
+            township_id=person.township_id, person_id=person.id,
+            certificate_number=person.id_number + "41", category="physical", grade=1,
+            expires_on=later, source="national_db"))
+    db_session.flush()
 
     def case(person, township, state, path, **fields):
         row = Case(township_id=township.id, person_id=person.id, kind="issue", path=path,

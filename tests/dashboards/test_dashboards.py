@@ -120,8 +120,9 @@ def test_export_contains_the_same_figures(population, english, login_as):
     rows = {r[0]: r for r in wb["Holding rate"].iter_rows(min_row=2, values_only=True)}
     a, b, total = rows[population.a.name], rows[population.b.name], rows["Total"]
     assert a[1:5] == (67, "default share", 3, round(3 / 67, 4))
-    assert a[6:] == (3, 1, 2, 2, 1)
-    assert b[3] == 1 and b[9:] == (2, 1)
+    # ... then poverty-registered holders of expired certificates, renewed, left (a2 only).
+    assert a[6:] == (3, 1, 2, 2, 1, 1, 0, 1)
+    assert b[3] == 1 and b[9:] == (2, 1, 0, 0, 0)
     assert total[1] == 100 and total[3] == 4 and total[4] == 0.04
     overdue = {r[0]: r[1:] for r in wb["Overdue work"].iter_rows(min_row=2, values_only=True)}
     assert overdue[population.a.name] == tuple(EXPECTED_OVERDUE["A"].values())
@@ -199,9 +200,9 @@ def test_figures_are_kept_until_stale_or_refreshed(population, client, login_as,
 
 def _insert_holder_directly(db_session, population, name, seq):
     """A certificate holder written with a Core INSERT, bypassing the session's flush."""
-    from datetime import date, timedelta
+    from datetime import UTC, date, datetime, timedelta
 
-    from sqlalchemy import insert
+    from sqlalchemy import insert, select
 
     from portal.domain import idcard
     from portal.rosters.models import Person
@@ -213,16 +214,33 @@ def _insert_holder_directly(db_session, population, name, seq):
         id_reversed=number[::-1], birth_date=date(1950, 3, 3), phone="", address="",
         mobility="can_travel", poverty_registered=False, deceased=False, guardian_name="",
         guardian_phone="", certificate_expires_on=population.today + timedelta(days=30)))
+    from portal.register.models import HolderEntry
+
+    person_id = db_session.connection().execute(
+        select(Person.id).where(Person.id_number == number)).scalar_one()
+    db_session.connection().execute(insert(HolderEntry.__table__).values(
+        township_id=population.b.id, person_id=person_id, certificate_number=number + "41",
+        category="physical", grade=1, expires_on=population.today + timedelta(days=30),
+        source="national_db", created_at=datetime.now(UTC), updated_at=datetime.now(UTC)))
 
 
 def test_changes_through_the_portal_mark_the_figures_stale(population, client, login_as,
-                                                           make_person):
+                                                           make_person, db_session):
     """Any person, roster, case or certificate change refreshes its township's figures."""
     from datetime import timedelta
 
     login_as(population.admin)
     client.get("/city/dashboard/")
     before = _lines(_city(population), population)[population.b.id].get("certified")
-    make_person(population.b, name="乙六", list_kind=None,
-                certificate_expires_on=population.today + timedelta(days=30))
+    person = make_person(population.b, name="乙六", list_kind=None,
+                         certificate_expires_on=population.today + timedelta(days=30))
+    # On the person row alone a certificate does not count: the register holds the holders.
+    assert _lines(_city(population), population)[population.b.id].get("certified") == before
+    from portal.register.models import HolderEntry
+
+    db_session.add(HolderEntry(
+        township_id=person.township_id, person_id=person.id,
+        certificate_number=person.id_number + "41", category="physical", grade=1,
+        expires_on=population.today + timedelta(days=30), source="manual"))
+    db_session.flush()
     assert _lines(_city(population), population)[population.b.id].get("certified") == before + 1

@@ -1,6 +1,7 @@
 """`flask seed demo`: deterministic valid people, both rosters, one user per role; the overview."""
 import re
 from collections import Counter
+from datetime import date
 
 from sqlalchemy import func, select
 
@@ -49,8 +50,13 @@ def _seed(runner, *args):
 
 
 def test_seed_demo_counts_users_and_rerun(runner, db_session):
+    from portal.register.models import HolderEntry
+
     output = _seed(runner, "--persons", "300", "--seed", "9")
-    assert db_session.scalar(select(func.count()).select_from(Person)) == 300
+    # The register of holders in the plan's proportion: 9,675 for every 14,225 others.
+    holders = round(300 * 9675 / (23900 - 9675))
+    assert db_session.scalar(select(func.count()).select_from(HolderEntry)) == holders
+    assert db_session.scalar(select(func.count()).select_from(Person)) == 300 + holders
     assert db_session.scalar(select(func.count()).select_from(RosterEntry)) == 300
     assert db_session.scalar(select(func.count()).select_from(Township)) == 13
     per_township = db_session.execute(
@@ -92,19 +98,30 @@ def test_seed_demo_counts_users_and_rerun(runner, db_session):
     assert "persons created: 0, already present: 300" in again
     assert "exists; password unchanged" in again
     assert not re.findall(r"^demo_\w+\s+\w+\s+[A-Za-z0-9]{16}$", again, re.MULTILINE)
-    assert db_session.scalar(select(func.count()).select_from(Person)) == 300
+    assert db_session.scalar(select(func.count()).select_from(Person)) == 300 + holders
+    assert db_session.scalar(select(func.count()).select_from(HolderEntry)) == holders
 
 
 def test_seeded_rows_are_consistent(runner, db_session):
     _seed(runner, "--persons", "200", "--seed", "3")
+    from portal.register.models import HolderEntry
+
     persons = db_session.scalars(select(Person)).all()
-    assert len(persons) == 200
+    holders = {e.person_id: e for e in db_session.scalars(select(HolderEntry))}
+    assert len(persons) == 200 + len(holders) and holders
     for person in persons:
         parsed = idcard.parse(person.id_number)
         assert person.gender == parsed.gender and person.birth_date == parsed.birth_date
         assert person.id_reversed == person.id_number[::-1]
         assert person.name_pinyin and person.name_initials
         assert person.village_id is not None
+        if person.id in holders:  # a holder in the register, on no survey list
+            held = holders[person.id]
+            assert not person.roster_entries
+            assert held.certificate_number == person.certificate_number == (
+                person.id_number + str(CATEGORY_DIGITS[held.category]) + str(held.grade))
+            assert held.expires_on > date(2020, 3, 11) and held.source == "national_db"
+            continue
         entry = person.roster_entries[0]
         if entry.list_kind == "expired":
             assert person.certificate_number == (
@@ -123,17 +140,18 @@ def test_city_overview_counts(runner, client, login_as, make_user, db_session):
     page = response.get_data(as_text=True)
     mangshi = db_session.execute(select(Township).where(Township.code == "mangshi")).scalar_one()
     persons = db_session.scalars(select(Person).where(Person.township_id == mangshi.id)).all()
-    expired = sum(1 for p in persons if p.roster_entries[0].list_kind == "expired")
+    kinds = [p.roster_entries[0].list_kind for p in persons if p.roster_entries]
     row = re.search(r'href="/t/mangshi/persons">芒市镇</a></th>(.*?)</tr>', page, re.DOTALL).group(1)
     numbers = [int(n) for n in re.findall(r'<td class="text-end">(\d+)</td>', row)]
     assert numbers == [
-        len(persons), expired, len(persons) - expired,
+        len(persons), kinds.count("expired"), kinds.count("suspected"),
         sum(p.poverty_registered for p in persons),
         sum(p.mobility == "bedridden" for p in persons),
     ]
     assert "2020-05-13" in row
     total = re.search(r"<tfoot>.*?</tfoot>", page, re.DOTALL).group(0)
-    assert '<td class="text-end">250</td>' in total
+    holders = round(250 * 9675 / (23900 - 9675))
+    assert f'<td class="text-end">{250 + holders}</td>' in total
 
 
 def test_city_overview_is_city_only(client, login_as, make_user, make_township):
