@@ -43,14 +43,15 @@ def _campaign() -> Campaign | None:
 def seed_register(persons: int, seed: int) -> int:
     """Add the demo's certificate holders (persons on no survey list, each with a valid
     certificate in the register); returns how many were created (0 on a rerun)."""
+    from portal.clock import local_today
     from portal.reference.demo import (
         CATEGORY_DIGITS,
-        REFERENCE_DAY,
         _insert_rows,
         _person_row,
         generate_people,
     )
 
+    today = local_today()
     count = holder_count(_campaign(), persons)
     if not count:
         return 0
@@ -69,7 +70,8 @@ def seed_register(persons: int, seed: int) -> int:
         p["list_kind"] = "holder"
         tid = townships[p["township_code"]]
         row = _person_row(p, tid, villages.get((tid, p["village_name"])))
-        issued = REFERENCE_DAY - timedelta(days=rng.randint(1, 3650))
+        # Valid today: issued within the ten years before it (the demo lives around today).
+        issued = today - timedelta(days=rng.randint(1, 3640))
         number = f"{p['id_number']}{CATEGORY_DIGITS[p['category']]}{p['grade']}"
         row.update(certificate_number=number, certificate_category=p["category"],
                    certificate_grade=p["grade"], certificate_expires_on=expiry_date(issued))
