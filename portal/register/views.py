@@ -222,11 +222,13 @@ def _rejects():
 
     staged = _staged()
     if staged is None:
-        abort(404)
+        flash(_("This upload can no longer be imported. Upload the file again."), "warning")
+        return redirect(url_for(_endpoint("import_holders")))
     plan, error = _plan(staged)
     db.session.rollback()
     if error or not plan.rejects:
-        abort(404)
+        flash(error or _("The file has no refused rows."), "info")
+        return redirect(url_for(_endpoint("import_holders")))
     buffer = BytesIO()
     write_rejects_file(buffer, plan.rejects, plan.headers)
     buffer.seek(0)
