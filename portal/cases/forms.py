@@ -19,6 +19,7 @@ from portal.cases.models import ASSESSMENT_PATHS, CASE_KINDS, CASE_STATES
 from portal.clock import local_today
 from portal.domain.certificate import CATEGORY_DIGITS, GRADES
 from portal.labels import LABELS
+from portal.late_entry import validate_done_date
 from portal.rosters.models import ENTRY_STATUSES, LIST_KINDS, MOBILITY
 
 # Steps whose note is required (the reason is part of the record).
@@ -26,8 +27,8 @@ NOTE_REQUIRED = frozenset({"refuse", "withdraw", "appeal", "record_final_not_qua
                            "record_final_qualified"})
 # The fields each step shows besides the note.
 STEP_FIELDS = {
-    "start_publicity": ("starts_on",),
-    "notify_not_qualified": ("notified_on",),
+    "start_publicity": ("starts_on", "late_reason"),
+    "notify_not_qualified": ("notified_on", "late_reason"),
     "appeal": ("path",),
     "record_final_qualified": ("category", "grade"),
 }
@@ -130,6 +131,8 @@ class StepForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
     starts_on = DateField(_l("First day of the notice"), validators=[Optional()])
     notified_on = DateField(_l("Day the person was told"), validators=[Optional()])
+    late_reason = TextAreaField(_l("Why is a past date entered? (required for a date before "
+                                   "today)"), validators=[Length(max=2000)])
     path = SelectField(_l("Path of the re-assessment"), default="records",
                        choices=_choices(path_choices()))
     category = SelectField(_l("Category decided"), default="", choices=_choices(
@@ -164,16 +167,17 @@ class StepForm(FlaskForm):
         if self.note_required and not (self.note.data or "").strip():
             self.note.errors = [*self.note.errors, _l("Write a note explaining this step.")]
             valid = False
+        if self.action == "start_publicity":
+            valid = validate_done_date(self.starts_on, self.late_reason, today=self.today,
+                                       future_allowed=True) and valid
         if self.action == "notify_not_qualified":
-            told = self.notified_on.data
-            if told is None:
+            if self.notified_on.data is None:
                 self.notified_on.errors = [*self.notified_on.errors,
                                            _l("Enter the day the person was told.")]
                 valid = False
-            elif told > self.today:
-                self.notified_on.errors = [*self.notified_on.errors,
-                                           _l("The day cannot be in the future.")]
-                valid = False
+            else:
+                valid = validate_done_date(self.notified_on, self.late_reason,
+                                           today=self.today) and valid
         if self.action == "record_final_qualified":
             for f, message in ((self.category, _l("Choose the category.")),
                                (self.grade, _l("Choose the grade."))):
@@ -187,8 +191,10 @@ class StepForm(FlaskForm):
         data: dict = {"note": (self.note.data or "").strip()}
         if self.action == "start_publicity":
             data["starts_on"] = self.starts_on.data
+            data["late_reason"] = self.late_reason.data or ""
         elif self.action == "notify_not_qualified":
             data["notified_on"] = self.notified_on.data
+            data["late_reason"] = self.late_reason.data or ""
         elif self.action == "record_final_qualified":
             data["category"], data["grade"] = self.category.data, int(self.grade.data)
         return data

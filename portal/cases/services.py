@@ -178,6 +178,10 @@ def take_step(case: Case, action: str, *, actor, access, note: str = "",
     today = today or local_today()
     if action == "start_publicity":
         data["starts_on"] = data.get("starts_on") or today
+        data["happened_on"] = data["starts_on"]
+    elif action == "notify_not_qualified":
+        data["notified_on"] = data.get("notified_on") or today
+        data["happened_on"] = data["notified_on"]
     event = apply_transition(case, action, actor=actor, access=access, note=note, today=today,
                              **data)
     if action == "start_publicity":
@@ -192,7 +196,7 @@ def take_step(case: Case, action: str, *, actor, access, note: str = "",
     elif action == "refuse":
         case.notified_on = case.appeal_due_on = None
     elif action == "notify_not_qualified":
-        case.notified_on = data.get("notified_on") or today
+        case.notified_on = data["notified_on"]
         case.appeal_due_on = add_workdays(case.notified_on, APPEAL_WORKDAYS)
     elif action == "record_final_not_qualified":
         case.final = True
