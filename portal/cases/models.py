@@ -103,6 +103,7 @@ class Case(TenantMixin, TimestampMixin, db.Model):
     person: Mapped[Person] = relationship()
     roster_entry: Mapped[RosterEntry | None] = relationship()
     hospital = relationship("Hospital")
+    campaign = relationship("Campaign")
     events: Mapped[list["CaseEvent"]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
     )
