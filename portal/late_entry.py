@@ -14,7 +14,7 @@ Deadlines count from the date the thing happened, never from the day it was type
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
@@ -38,8 +38,6 @@ def late_entry_days() -> int:
 
 def earliest_date(today: date | None = None) -> date:
     """The oldest date that may still be entered today."""
-    from datetime import timedelta
-
     return (today or local_today()) - timedelta(days=late_entry_days())
 
 

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 import pytest
 
 import portal.clock
-
 from portal.domain.certificate import make_number
 from tests.cases.helpers import place, world  # noqa: F401
 
