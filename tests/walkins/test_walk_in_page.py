@@ -118,3 +118,34 @@ def test_only_the_case_office_may_open_walk_ins(world, clock, client, post, logi
         assert client.get(_url(world)).status_code in (403, 404)
         assert post(_url(world), {"id_number": world.person.id_number,
                                   "find": "1"}).status_code in (403, 404)
+
+
+def test_hospital_booking_is_assessed_in_person_at_the_hospital(world, clock, post, login_as,
+                                                                db_session):
+    from portal.assessments.models import Assessment
+    from portal.doctors.models import DoctorCertification
+
+    hospital = Hospital(name="德宏州中医院")
+    db_session.add(hospital)
+    db_session.flush()
+    db_session.add(DoctorCertification(
+        user_id=world.doctor.id, number="DH-2019-902", hospital_id=hospital.id,
+        categories=["physical"], valid_from=date(2019, 1, 1), valid_until=date(2024, 12, 31),
+        active=True))
+    login_as(world.staff)
+    assert _open(post, world, world.person.id_number, path="hospital", hospital_id=hospital.id,
+                 booked_on="2020-09-02", requested_category="physical").status_code == 302
+    case = db_session.scalars(select(Case).where(Case.person_id == world.person.id)).one()
+    base = f"/t/{world.township.code}"
+    assert post(f"{base}/cases/{case.id}/doctor",
+                {"doctor_id": world.doctor.id}).status_code == 302
+    clock.day = date(2020, 9, 2)
+    login_as(world.doctor)
+    response = post(f"{base}/assessments/{case.id}/new?category=physical", {
+        "method": "hospital", "limb_clause": "quadriplegia", "limb_without_aids": "y",
+        "outcome": "1", "sign": "1"})
+    assert response.status_code == 302, text(response)[:2000]
+    db_session.expire_all()
+    case = db_session.get(Case, case.id)
+    assert (case.state, case.grade) == ("assessed", 1)
+    assert db_session.scalars(select(Assessment)).one().method == "hospital"
