@@ -53,8 +53,11 @@ def kind_choices():
     return [(k, CASE_LABELS["kind"][k]) for k in CASE_KINDS]
 
 
-def path_choices():
-    return [(p, CASE_LABELS["path"][p]) for p in ASSESSMENT_PATHS]
+def path_choices(booking: bool = False):
+    """The assessment paths; a hospital booking (with its hospital and day) only where the
+    form asks for them: the walk-in page, and the filters."""
+    return [(p, CASE_LABELS["path"][p]) for p in ASSESSMENT_PATHS
+            if booking or p != "hospital"]
 
 
 class CaseFilterForm(FlaskForm):
@@ -68,7 +71,7 @@ class CaseFilterForm(FlaskForm):
     kind = SelectField(_l("Kind"), default="", choices=_choices(
         [("", _l("Any kind"))] + kind_choices()))
     path = SelectField(_l("Assessment path"), default="", choices=_choices(
-        [("", _l("Any path"))] + path_choices()))
+        [("", _l("Any path"))] + path_choices(booking=True)))
     overdue = SelectField(_l("Deadline"), default="", choices=_choices(
         [("", _l("Any")), ("yes", _l("Overdue only"))]))
     village = SelectField(_l("Village"), default=0, coerce=_int_or_zero)

@@ -67,7 +67,7 @@ class WalkInForm(FlaskForm):
                                  render_kw={"inputmode": "tel", "autocomplete": "off"})
 
     kind = SelectField(_l("Kind of application"), choices=_options(kind_choices()))
-    path = SelectField(_l("Assessment path"), choices=_options(path_choices()))
+    path = SelectField(_l("Assessment path"), choices=_options(path_choices(booking=True)))
     requested_category = SelectField(
         _l("Category applied for"), default="",
         choices=_options([("", _l("— not known yet —"))]

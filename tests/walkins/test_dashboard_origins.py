@@ -54,3 +54,18 @@ def test_pages_show_where_the_cases_came_from(db_session, make_township, make_us
     login_as(staff)
     page = text(client.get(f"/t/{a.code}/dashboard/"))
     assert "Where the cases came from" in page and 'id="origins-table"' in page
+
+
+def test_export_has_the_origins_sheet(db_session, make_township, make_user, make_person,
+                                      client, login_as, clock):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    a, b, staff = _cases(db_session, make_township, make_user, make_person)
+    login_as(make_user("supervisor"))
+    book = load_workbook(BytesIO(client.get("/city/dashboard/export.xlsx").data))
+    rows = {r[0]: r[1:] for r in book["Where the cases came from"].iter_rows(
+        min_row=2, values_only=True)}
+    assert rows[a.name] == (2, 2, 1, 1, 4)
+    assert rows["Total"] == (3, 4, 3, 1, 7)

@@ -149,3 +149,12 @@ def test_hospital_booking_is_assessed_in_person_at_the_hospital(world, clock, po
     case = db_session.get(Case, case.id)
     assert (case.state, case.grade) == ("assessed", 1)
     assert db_session.scalars(select(Assessment)).one().method == "hospital"
+
+
+def test_roster_case_form_offers_no_hospital_booking(world, client, login_as):
+    """The person page's case form (a survey case) keeps its paths; bookings are walk-ins."""
+    login_as(world.staff)
+    page = text(client.get(f"/t/{world.township.code}/cases/new/{world.person.id}"))
+    assert 'value="records"' in page and 'value="hospital"' not in page
+    walk_in = text(client.get(_url(world)))
+    assert "Walk-in application" in walk_in
