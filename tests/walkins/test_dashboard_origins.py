@@ -62,7 +62,7 @@ def test_export_has_the_origins_sheet(db_session, make_township, make_user, make
 
     from openpyxl import load_workbook
 
-    a, b, staff = _cases(db_session, make_township, make_user, make_person)
+    a, _b, _staff = _cases(db_session, make_township, make_user, make_person)
     login_as(make_user("supervisor"))
     book = load_workbook(BytesIO(client.get("/city/dashboard/export.xlsx").data))
     rows = {r[0]: r[1:] for r in book["Where the cases came from"].iter_rows(
