@@ -120,3 +120,13 @@ def test_service_refuses_what_the_form_refuses(world, clock):
     take_step(case, "start_publicity", actor=world.staff, access=staff,
               starts_on=date(2020, 9, 11), late_reason="paper first")
     assert case.events[-1].late_reason == "paper first"
+
+
+def test_reason_is_shown_as_text(world, clock, client, post, login_as, english):
+    clock.day = date(2020, 9, 14)
+    case = world.new_case("assessed", **OUTCOME)
+    login_as(world.staff)
+    assert post(_step_url(world, case, "start_publicity"),
+                {"starts_on": "2020-09-13", "late_reason": "<b>posted</b>"}).status_code == 302
+    raw = client.get(f"/t/{world.township.code}/cases/{case.id}").get_data(as_text=True)
+    assert "&lt;b&gt;posted&lt;/b&gt;" in raw and "<b>posted</b>" not in raw
