@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.cases.labels import CASE_LABELS
-from portal.cases.models import ASSESSMENT_PATHS, CASE_KINDS, CASE_STATES
+from portal.cases.models import ASSESSMENT_PATHS, CASE_KINDS, CASE_ORIGINS, CASE_STATES
 from portal.clock import local_today
 from portal.domain.certificate import CATEGORY_DIGITS, GRADES
 from portal.labels import LABELS
@@ -72,6 +72,8 @@ class CaseFilterForm(FlaskForm):
         [("", _l("Any kind"))] + kind_choices()))
     path = SelectField(_l("Assessment path"), default="", choices=_choices(
         [("", _l("Any path"))] + path_choices(booking=True)))
+    origin = SelectField(_l("Origin"), default="", choices=_choices(
+        [("", _l("Any origin"))] + [(o, CASE_LABELS["origin"][o]) for o in CASE_ORIGINS]))
     overdue = SelectField(_l("Deadline"), default="", choices=_choices(
         [("", _l("Any")), ("yes", _l("Overdue only"))]))
     village = SelectField(_l("Village"), default=0, coerce=_int_or_zero)

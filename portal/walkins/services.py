@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import record_event
 from portal.cases.models import Case
@@ -79,7 +80,11 @@ def open_walk_in(township: Township, actor, access: Access, app: Application, *,
     if code:
         raise CaseRefused(code)
     if person is None:
-        person = create_person(township, actor, new_person, source="walk_in")
+        try:
+            with db.session.begin_nested():
+                person = create_person(township, actor, new_person, source="walk_in")
+        except IntegrityError:  # the same ID number was registered meanwhile
+            raise CaseRefused("id_registered_meanwhile") from None
     case = create_case(township, actor, person, kind=app.kind, path=app.path,
                        roster_entry=entry_for_kind(person, app.kind), note=app.note,
                        requested_category=app.requested_category, origin=app.origin)

@@ -26,6 +26,8 @@ BOOKING_REFUSALS = {
     "booking_date_required": ("booked_on", _l("Enter the day of the assessment.")),
     "booking_in_past": ("booked_on", _l("The assessment cannot be booked on a past day.")),
     "booking_too_far": ("booked_on", _l("Book the assessment within the next 90 days.")),
+    "id_registered_meanwhile": ("id_number", _l("This ID number was registered by someone "
+                                                "else a moment ago. Find the person again.")),
 }
 
 

@@ -158,3 +158,37 @@ def test_roster_case_form_offers_no_hospital_booking(world, client, login_as):
     assert 'value="records"' in page and 'value="hospital"' not in page
     walk_in = text(client.get(_url(world)))
     assert "Walk-in application" in walk_in
+
+
+def test_case_list_filters_by_origin(world, clock, client, post, login_as, db_session,
+                                     make_person):
+    walker = make_person(world.township, name="王走", list_kind=None)
+    world.new_case()  # 李四, from the survey
+    login_as(world.staff)
+    assert _open(post, world, walker.id_number).status_code == 302
+    url = f"/t/{world.township.code}/cases/"
+    walk_ins = text(client.get(url, query_string={"origin": "walk_in"}))
+    assert "王走" in walk_ins and "李四" not in walk_ins
+    survey = text(client.get(url, query_string={"origin": "survey"}))
+    assert "李四" in survey and "王走" not in survey
+
+
+def test_number_registered_meanwhile_is_refused_cleanly(world, clock, db_session):
+    """Between finding no one and opening the case, another office registered the number."""
+    import pytest
+
+    from portal.cases.services import CaseRefused
+    from portal.domain.idcard import parse
+    from portal.rosters.services import PersonData
+    from portal.walkins.services import Application, open_walk_in
+    from tests.cases.helpers import access
+
+    data = PersonData(parsed=parse(world.person.id_number), lists={}, fields={
+        "name": "重复", "ethnicity": "", "village_id": None, "phone": "", "address": "",
+        "mobility": "can_travel", "poverty_registered": False, "guardian_name": "",
+        "guardian_phone": ""})
+    with pytest.raises(CaseRefused) as refused:
+        open_walk_in(world.township, world.staff, access(world.staff, world.township),
+                     Application(kind="issue", path="records"), new_person=data)
+    assert refused.value.code == "id_registered_meanwhile"
+    assert db_session.scalar(select(func.count()).select_from(Case)) == 0
