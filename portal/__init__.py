@@ -68,12 +68,13 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.scheduling import bp as scheduling_bp
     from portal.video import bp as video_bp
     from portal.video import join_bp as video_join_bp
+    from portal.walkins import bp as walkins_bp
 
     for bp in (public_bp, auth_bp, admin_bp, audit_bp, city_bp, rosters_bp, imports_bp,
                city_exports_bp, cases_bp, review_bp, scheduling_bp, doctors_bp,
                assessments_bp, workspace_bp, evidence_bp, guardian_bp, certificates_bp,
                handover_bp, verify_bp, dashboards_bp, township_dashboard_bp, video_bp,
-               video_join_bp, register_bp, city_register_bp):
+               video_join_bp, register_bp, city_register_bp, walkins_bp):
         app.register_blueprint(bp)
     errors.register(app)
     security.register(app)

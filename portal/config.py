@@ -93,6 +93,9 @@ class Config:
     DISPATCH_DEADLINE_DAYS = _int("DISPATCH_DEADLINE_DAYS", 15)
     RECEIPT_DEADLINE_DAYS = _int("RECEIPT_DEADLINE_DAYS", 15)
     HANDOVER_DEADLINE_DAYS = _int("HANDOVER_DEADLINE_DAYS", 15)
+    # Days back a date of something already done may be entered (with a reason): public notice,
+    # notification, handover (portal/late_entry.py).
+    LATE_ENTRY_DAYS = _int("LATE_ENTRY_DAYS", 7)
     # How long a guardian's invite link stays valid.
     GUARDIAN_INVITE_DAYS = _int("GUARDIAN_INVITE_DAYS", 7)
     # Public QR verification page, per client address.

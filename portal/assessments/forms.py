@@ -27,6 +27,7 @@ METHOD_LABELS = {
     "home_visit": _l("At home"),
     "video": _l("By video"),
     "records": _l("From medical records"),
+    "hospital": _l("In person at a designated hospital (booked)"),
 }
 ADAPTIVE_LABELS = {
     "profound": _l("Profound"),

@@ -15,10 +15,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.cases.labels import CASE_LABELS
-from portal.cases.models import ASSESSMENT_PATHS, CASE_KINDS, CASE_STATES
+from portal.cases.models import ASSESSMENT_PATHS, CASE_KINDS, CASE_ORIGINS, CASE_STATES
 from portal.clock import local_today
 from portal.domain.certificate import CATEGORY_DIGITS, GRADES
 from portal.labels import LABELS
+from portal.late_entry import validate_done_date
 from portal.rosters.models import ENTRY_STATUSES, LIST_KINDS, MOBILITY
 
 # Steps whose note is required (the reason is part of the record).
@@ -26,8 +27,8 @@ NOTE_REQUIRED = frozenset({"refuse", "withdraw", "appeal", "record_final_not_qua
                            "record_final_qualified"})
 # The fields each step shows besides the note.
 STEP_FIELDS = {
-    "start_publicity": ("starts_on",),
-    "notify_not_qualified": ("notified_on",),
+    "start_publicity": ("starts_on", "late_reason"),
+    "notify_not_qualified": ("notified_on", "late_reason"),
     "appeal": ("path",),
     "record_final_qualified": ("category", "grade"),
 }
@@ -52,8 +53,11 @@ def kind_choices():
     return [(k, CASE_LABELS["kind"][k]) for k in CASE_KINDS]
 
 
-def path_choices():
-    return [(p, CASE_LABELS["path"][p]) for p in ASSESSMENT_PATHS]
+def path_choices(booking: bool = False):
+    """The assessment paths; a hospital booking (with its hospital and day) only where the
+    form asks for them: the walk-in page, and the filters."""
+    return [(p, CASE_LABELS["path"][p]) for p in ASSESSMENT_PATHS
+            if booking or p != "hospital"]
 
 
 class CaseFilterForm(FlaskForm):
@@ -67,7 +71,9 @@ class CaseFilterForm(FlaskForm):
     kind = SelectField(_l("Kind"), default="", choices=_choices(
         [("", _l("Any kind"))] + kind_choices()))
     path = SelectField(_l("Assessment path"), default="", choices=_choices(
-        [("", _l("Any path"))] + path_choices()))
+        [("", _l("Any path"))] + path_choices(booking=True)))
+    origin = SelectField(_l("Origin"), default="", choices=_choices(
+        [("", _l("Any origin"))] + [(o, CASE_LABELS["origin"][o]) for o in CASE_ORIGINS]))
     overdue = SelectField(_l("Deadline"), default="", choices=_choices(
         [("", _l("Any")), ("yes", _l("Overdue only"))]))
     village = SelectField(_l("Village"), default=0, coerce=_int_or_zero)
@@ -130,6 +136,8 @@ class StepForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
     starts_on = DateField(_l("First day of the notice"), validators=[Optional()])
     notified_on = DateField(_l("Day the person was told"), validators=[Optional()])
+    late_reason = TextAreaField(_l("Why is a past date entered? (required for a date before "
+                                   "today)"), validators=[Length(max=2000)])
     path = SelectField(_l("Path of the re-assessment"), default="records",
                        choices=_choices(path_choices()))
     category = SelectField(_l("Category decided"), default="", choices=_choices(
@@ -164,16 +172,17 @@ class StepForm(FlaskForm):
         if self.note_required and not (self.note.data or "").strip():
             self.note.errors = [*self.note.errors, _l("Write a note explaining this step.")]
             valid = False
+        if self.action == "start_publicity":
+            valid = validate_done_date(self.starts_on, self.late_reason, today=self.today,
+                                       future_allowed=True) and valid
         if self.action == "notify_not_qualified":
-            told = self.notified_on.data
-            if told is None:
+            if self.notified_on.data is None:
                 self.notified_on.errors = [*self.notified_on.errors,
                                            _l("Enter the day the person was told.")]
                 valid = False
-            elif told > self.today:
-                self.notified_on.errors = [*self.notified_on.errors,
-                                           _l("The day cannot be in the future.")]
-                valid = False
+            else:
+                valid = validate_done_date(self.notified_on, self.late_reason,
+                                           today=self.today) and valid
         if self.action == "record_final_qualified":
             for f, message in ((self.category, _l("Choose the category.")),
                                (self.grade, _l("Choose the grade."))):
@@ -187,8 +196,10 @@ class StepForm(FlaskForm):
         data: dict = {"note": (self.note.data or "").strip()}
         if self.action == "start_publicity":
             data["starts_on"] = self.starts_on.data
+            data["late_reason"] = self.late_reason.data or ""
         elif self.action == "notify_not_qualified":
             data["notified_on"] = self.notified_on.data
+            data["late_reason"] = self.late_reason.data or ""
         elif self.action == "record_final_qualified":
             data["category"], data["grade"] = self.category.data, int(self.grade.data)
         return data

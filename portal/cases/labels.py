@@ -15,6 +15,12 @@ CASE_LABELS = {
         "home_visit": _l("Home visit"),
         "video": _l("Video assessment"),
         "records": _l("Records review"),
+        "hospital": _l("Booked at a designated hospital"),
+    },
+    "origin": {
+        "survey": _l("Found by the survey"),
+        "walk_in": _l("Walk-in application at the township"),
+        "hospital_booking": _l("Assessment booked at a hospital"),
     },
     "state": {
         "registered": _l("Registered"),
@@ -35,6 +41,9 @@ CASE_LABELS = {
     },
     "action": {
         "register": _l("Case registered"),
+        "print": _l("Certificate printed"),
+        "dispatch": _l("Certificate sent to the township"),
+        "issue": _l("Certificate handed over"),
         "assign_doctor": _l("Assessing doctor set"),
         "schedule": _l("Schedule"),
         "unschedule": _l("Remove from the schedule"),

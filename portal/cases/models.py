@@ -19,7 +19,12 @@ from portal.models_base import TenantMixin, TimestampMixin, utcnow
 from portal.rosters.models import Person, RosterEntry
 
 CASE_KINDS = ("issue", "renewal", "change", "replacement", "cancellation", "transfer")
-ASSESSMENT_PATHS = ("concentrated", "home_visit", "video", "records")
+ASSESSMENT_PATHS = ("concentrated", "home_visit", "video", "records", "hospital")
+# How a case came about: from a roster entry found by the survey, a walk-in application at the
+# township, or an assessment booked directly at a designated hospital (year-round issuance).
+CASE_ORIGINS = ("survey", "walk_in", "hospital_booking")
+# Origins of the cases that came on their own, not found by a campaign survey.
+OWN_ORIGINS = ("walk_in", "hospital_booking")
 CASE_STATES = (
     "registered",
     "scheduled",
@@ -72,6 +77,13 @@ class Case(TenantMixin, TimestampMixin, db.Model):
     # An appeal's re-assessment points at the case it re-examines.
     appeal_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     city_level: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where the case came from (CASE_ORIGINS), and the campaign running on the day it was opened
+    # (none outside every campaign's period).
+    origin: Mapped[str] = mapped_column(String(20), default="survey", server_default="survey")
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    # A hospital booking: the designated hospital and the day of the in-person assessment.
+    hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospitals.id"))
+    booked_on: Mapped[date | None] = mapped_column(Date)
     final: Mapped[bool] = mapped_column(Boolean, default=False)
     # Outcome (filled by the assessment; approved by the city).
     category: Mapped[str | None] = mapped_column(String(20))
@@ -90,6 +102,8 @@ class Case(TenantMixin, TimestampMixin, db.Model):
 
     person: Mapped[Person] = relationship()
     roster_entry: Mapped[RosterEntry | None] = relationship()
+    hospital = relationship("Hospital")
+    campaign = relationship("Campaign")
     events: Mapped[list["CaseEvent"]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
     )
@@ -111,9 +125,17 @@ class CaseEvent(TenantMixin, db.Model):
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
+    # A step done on paper before it was entered: the day it really happened and why it is
+    # entered late (`occurred_at` and `actor` say when and by whom it was entered).
+    happened_on: Mapped[date | None] = mapped_column(Date)
+    late_reason: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor = relationship("User")
+
+    @property
+    def entered_late(self) -> bool:
+        return self.late_reason is not None
 
     def __repr__(self) -> str:
         return f"<CaseEvent {self.case_id} {self.action}>"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, and_, or_, select, text
+from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portal.audit.services import record_event
@@ -27,7 +27,7 @@ from portal.domain.certificate import make_number
 from portal.domain.workdays import add_workdays, calendar_covers, workdays_between
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.reference.models import Township
+from portal.reference.models import Campaign, CampaignPhase, Township
 from portal.rosters.models import Person, RosterEntry
 
 PUBLICITY_WORKDAYS = 5
@@ -91,10 +91,25 @@ def _set_entry_status(case: Case) -> None:
         case.roster_entry.status = status
 
 
+def campaign_running_on(day: date) -> Campaign | None:
+    """The campaign whose period (its first phase's start to its last phase's end) holds
+    `day`; the most recently started one if periods overlap; None outside every campaign."""
+    first, last = func.min(CampaignPhase.starts_on), func.max(CampaignPhase.ends_on)
+    stmt = (select(Campaign).join(CampaignPhase, CampaignPhase.campaign_id == Campaign.id)
+            .group_by(Campaign.id).having(first <= day, last >= day)
+            .order_by(first.desc(), Campaign.id.desc()).limit(1))
+    return db.session.scalars(stmt).first()
+
+
 def create_case(township: Township, actor, person: Person, *, kind: str, path: str,
                 roster_entry: RosterEntry | None = None, note: str = "",
-                requested_category: str | None = None, appeal_of: Case | None = None) -> Case:
-    """Register one case for a person; refused when the person already has an open case."""
+                requested_category: str | None = None, appeal_of: Case | None = None,
+                origin: str | None = None) -> Case:
+    """Register one case for a person; refused when the person already has an open case.
+
+    `origin` says how it came about (CASE_ORIGINS): "survey" for a roster entry (the
+    default), "walk_in" or "hospital_booking" for year-round applications; an appeal keeps
+    the origin of the appealed case. The campaign running today is recorded, if any."""
     if person.deceased:
         raise CaseRefused("person_deceased")
     if open_case_of(person.id) is not None:
@@ -108,7 +123,10 @@ def create_case(township: Township, actor, person: Person, *, kind: str, path: s
             roster_entry.suspected_category if roster_entry is not None else None),
         created_by_id=actor.id, city_level=appeal_of is not None,
         appeal_of_id=appeal_of.id if appeal_of is not None else None,
+        origin=origin or (appeal_of.origin if appeal_of is not None else "survey"),
     )
+    campaign = campaign_running_on(local_today())
+    case.campaign_id = campaign.id if campaign is not None else None
     _insert_case(case)
     db.session.add(CaseEvent(township_id=township.id, case=case, actor_id=actor.id,
                              action="register", from_state=None, to_state="registered",
@@ -117,7 +135,7 @@ def create_case(township: Township, actor, person: Person, *, kind: str, path: s
     db.session.flush()
     record_event("case.create", actor=actor, obj=case, details={
         "kind": kind, "path": path, "roster_entry": case.roster_entry_id,
-        "appeal_of": case.appeal_of_id,
+        "appeal_of": case.appeal_of_id, "origin": case.origin, "campaign": case.campaign_id,
     })
     return case
 
@@ -178,6 +196,10 @@ def take_step(case: Case, action: str, *, actor, access, note: str = "",
     today = today or local_today()
     if action == "start_publicity":
         data["starts_on"] = data.get("starts_on") or today
+        data["happened_on"] = data["starts_on"]
+    elif action == "notify_not_qualified":
+        data["notified_on"] = data.get("notified_on") or today
+        data["happened_on"] = data["notified_on"]
     event = apply_transition(case, action, actor=actor, access=access, note=note, today=today,
                              **data)
     if action == "start_publicity":
@@ -193,7 +215,7 @@ def take_step(case: Case, action: str, *, actor, access, note: str = "",
     elif action == "refuse":
         case.notified_on = case.appeal_due_on = None
     elif action == "notify_not_qualified":
-        case.notified_on = data.get("notified_on") or today
+        case.notified_on = data["notified_on"]
         case.appeal_due_on = add_workdays(case.notified_on, APPEAL_WORKDAYS)
     elif action == "record_final_not_qualified":
         case.final = True

@@ -81,6 +81,8 @@ def list_cases():
             stmt = stmt.where(Case.path == form.path.data)
         if form.village.data:
             stmt = stmt.where(Person.village_id == form.village.data)
+        if form.origin.data:
+            stmt = stmt.where(Case.origin == form.origin.data)
         if form.overdue.data == "yes":
             stmt = stmt.where(overdue_condition(today))
     else:

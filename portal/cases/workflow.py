@@ -15,6 +15,7 @@ from portal.auth.roles import Permission
 from portal.cases.models import OPEN_STATES, Case, CaseEvent
 from portal.clock import local_today
 from portal.extensions import db
+from portal.late_entry import LATE_CODES, check_done_date, late_message, late_reason
 
 # A guard returns None when the transition may happen, or a refusal code (see REFUSALS).
 Guard = Callable[[Case, object, dict], str | None]
@@ -73,13 +74,17 @@ def _today(data: dict) -> date:
 
 
 def _publicity_start_ok(case: Case, actor, data: dict) -> str | None:
-    """The notice starts today or on a later date (at most 30 days ahead)."""
+    """The notice starts within 30 days; a notice already posted is entered late by the
+    rule of `check_done_date` (the step's `happened_on`)."""
     start, today = data.get("starts_on") or _today(data), _today(data)
-    if start < today:
-        return "publicity_start_in_past"
     if (start - today).days > 30:
         return "publicity_start_too_late"
     return None
+
+
+def _told_not_in_future(case: Case, actor, data: dict) -> str | None:
+    told = data.get("notified_on")
+    return "date_in_future" if told is not None and told > _today(data) else None
 
 
 def _publicity_over(case: Case, actor, data: dict) -> str | None:
@@ -173,7 +178,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("start_publicity", frozenset({"assessed"}), "publicity", P.MANAGE_CASES,
                (_qualifies, _publicity_start_ok)),
     Transition("notify_not_qualified", frozenset({"assessed", "not_qualified"}), "not_qualified",
-               P.MANAGE_CASES, (_may_notify,)),
+               P.MANAGE_CASES, (_may_notify, _told_not_in_future)),
     Transition("end_publicity", frozenset({"publicity"}), "under_review", P.MANAGE_CASES,
                (_publicity_over,)),
     Transition("approve", frozenset({"under_review"}), "approved", P.APPROVE_CASES,
@@ -214,7 +219,6 @@ REFUSALS: dict[str, object] = {
                               "Another official must do it."),
     "approver_is_guardian": _l("You are registered as this person's guardian, so you cannot "
                                "approve or refuse the case. Another official must do it."),
-    "publicity_start_in_past": _l("The public notice cannot start on a past date."),
     "publicity_start_too_late": _l("The public notice must start within 30 days."),
     "publicity_not_over": _l("The public notice has not yet run its 5 working days."),
     "already_notified": _l("The person has already been told the result."),
@@ -241,6 +245,8 @@ REFUSALS: dict[str, object] = {
 
 def refusal_message(code: str):
     """The words for a refusal code (codes of other areas fall back to a general sentence)."""
+    if code in LATE_CODES:
+        return late_message(code)
     return REFUSALS.get(code) or _l("This step was refused (%(code)s).", code=code)
 
 
@@ -265,7 +271,11 @@ def allowed_actions(case: Case, access) -> list[str]:
 
 def apply_transition(case: Case, action: str, *, actor, access, note: str = "",
                      **data) -> CaseEvent:
-    """Move the case along one transition, or raise TransitionRefused."""
+    """Move the case along one transition, or raise TransitionRefused.
+
+    `happened_on` is the day the step was really done, when the step records something done
+    on paper (public notice posted, person told, certificate handed over): a past day is
+    checked by `check_done_date` and recorded with its `late_reason` on the timeline."""
     transition = BY_ACTION.get(action)
     if transition is None:
         raise TransitionRefused("unknown_action")
@@ -278,13 +288,26 @@ def apply_transition(case: Case, action: str, *, actor, access, note: str = "",
         code = guard(case, actor, data)
         if code:
             raise TransitionRefused(code)
+    happened_on, today = data.get("happened_on"), _today(data)
+    reason = None
+    if happened_on is not None:
+        code = check_done_date(happened_on, today=today, reason=data.get("late_reason"),
+                               future_allowed=True)
+        if code:
+            raise TransitionRefused(code)
+        reason = late_reason(happened_on, data.get("late_reason"), today)
     previous = case.state
     case.state = transition.target
     event = CaseEvent(township_id=case.township_id, case=case, actor_id=actor.id,
                       action=action, from_state=previous, to_state=transition.target,
-                      note=note)
+                      note=note, happened_on=happened_on, late_reason=reason)
     db.session.add(event)
     db.session.flush()
-    record_event(f"case.{action}", actor=actor, obj=case,
-                 details={"from": previous, "to": transition.target})
+    details = {"from": previous, "to": transition.target}
+    if happened_on is not None:
+        details["happened_on"] = happened_on.isoformat()
+    if reason is not None:
+        details["entered_late"] = True
+        details["late_reason"] = reason
+    record_event(f"case.{action}", actor=actor, obj=case, details=details)
     return event

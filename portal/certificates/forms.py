@@ -16,6 +16,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
+from portal.late_entry import LATE_CODES, validate_done_date
+
 HANDOVER_RELATION_LABELS = {
     "self": _l("The person themselves"),
     "guardian": _l("Guardian"),
@@ -116,6 +118,21 @@ class HandoverForm(FlaskForm):
                            message=_l("Type exactly 4 characters: digits, the last may be X."))])
     handed_on = DateField(_l("Date of handover"),
                           validators=[InputRequired(message=_l("Give the date."))])
+    late_reason = TextAreaField(_l("Why is a past date entered? (required for a date before "
+                                   "today)"), validators=[Length(max=2000)])
     old_collected = BooleanField(_l("The old certificate was collected"))
     receipt_photo = FileField(_l("Photo of the signed receipt (optional)"), validators=[
         FileAllowed(["jpg", "jpeg", "png"], _l("Choose a JPEG or PNG photo."))])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # A handover done on an earlier day is entered late, with a reason (one rule).
+        return validate_done_date(self.handed_on, self.late_reason) and valid
+
+    def date_refused(self, code: str, message: str) -> bool:
+        """Put a refusal of the date next to the field it concerns; False for other codes."""
+        if code not in ("before_receipt", *LATE_CODES):
+            return False
+        target = self.late_reason if code == "late_reason_required" else self.handed_on
+        target.errors.append(message)
+        return True

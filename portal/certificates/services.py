@@ -30,6 +30,7 @@ from portal.certificates.models import (
 )
 from portal.domain.certificate import expiry_date
 from portal.extensions import db
+from portal.late_entry import LATE_CODES, check_done_date, late_message
 from portal.models_base import utcnow
 from portal.tenancy import Access, scoped
 
@@ -61,7 +62,6 @@ MESSAGES: dict[str, object] = {
     "already_handed_over": _l("This certificate has already been handed over."),
     "id_mismatch": _l("The last digits do not match the person's ID number. Check the ID card "
                       "of the person the certificate belongs to."),
-    "future_date": _l("The date cannot be in the future."),
     "before_receipt": _l("The date cannot be before the township received the certificate."),
     "not_printed": _l("Only a printed certificate that has not been handed over can be "
                       "reprinted."),
@@ -71,6 +71,8 @@ MESSAGES: dict[str, object] = {
 
 def refusal_text(exc: CertificateRefused) -> str:
     """The words for a refusal, with the objects it names."""
+    if exc.code in LATE_CODES:
+        return str(late_message(exc.code))
     return str(MESSAGES.get(exc.code, exc.code)) % {"detail": exc.detail}
 
 
@@ -330,9 +332,10 @@ def id_digits_match(person_id_number: str, typed: str) -> bool:
 
 def record_handover(certificate: Certificate, actor, access: Access, *, receiver_name: str,
                     relation: str, id_last_digits: str, handed_on: date, today: date,
-                    old_collected: bool = False,
+                    old_collected: bool = False, late_reason: str = "",
                     receipt_evidence_id: int | None = None) -> Handover:
-    """Hand the certificate over with the ID checked; the case becomes issued."""
+    """Hand the certificate over with the ID checked; the case becomes issued. A handover
+    done on an earlier day is entered late with its reason (portal.late_entry)."""
     if certificate.status != "valid":
         raise CertificateRefused("certificate_cancelled")
     if certificate.handover is not None:
@@ -344,8 +347,9 @@ def record_handover(certificate: Certificate, actor, access: Access, *, receiver
     if not id_digits_match(person.id_number, id_last_digits):
         record_event("certificate.handover_id_mismatch", actor=actor, obj=certificate)
         raise CertificateRefused("id_mismatch")
-    if handed_on > today:
-        raise CertificateRefused("future_date")
+    late = check_done_date(handed_on, today=today, reason=late_reason)
+    if late:
+        raise CertificateRefused(late)
     if handed_on < batch.received_on:
         raise CertificateRefused("before_receipt")
     case = certificate.case
@@ -358,7 +362,8 @@ def record_handover(certificate: Certificate, actor, access: Access, *, receiver
         old_collected=bool(renewal and old_collected),
     )
     db.session.add(handover)
-    apply_transition(case, "issue", actor=actor, access=access, via=_VIA)
+    apply_transition(case, "issue", actor=actor, access=access, via=_VIA, today=today,
+                     happened_on=handed_on, late_reason=late_reason)
     # Older certificates of the person printed by the portal are superseded.
     for older in db.session.scalars(select(Certificate).where(
             Certificate.person_id == person.id, Certificate.id != certificate.id,

@@ -442,7 +442,8 @@ def handover(certificate_id):
                 certificate, current_user, current_access(),
                 receiver_name=form.receiver_name.data, relation=form.relation.data,
                 id_last_digits=form.id_last_digits.data, handed_on=form.handed_on.data,
-                today=local_today(), old_collected=form.old_collected.data)
+                today=local_today(), old_collected=form.old_collected.data,
+                late_reason=form.late_reason.data or "")
             photo = form.receipt_photo.data
             if photo and photo.filename:
                 evidence = store_upload(
@@ -458,9 +459,7 @@ def handover(certificate_id):
             if exc.code == "id_mismatch":
                 db.session.commit()  # the refused check is audited
                 form.id_last_digits.errors.append(refusal_text(exc))
-            elif exc.code in ("future_date", "before_receipt"):
-                form.handed_on.errors.append(refusal_text(exc))
-            else:
+            elif not form.date_refused(exc.code, refusal_text(exc)):
                 flash(refusal_text(exc), "danger")
         else:
             db.session.commit()

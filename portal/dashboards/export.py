@@ -81,6 +81,15 @@ def dashboard_workbook(dash: Dashboard, scope: str) -> BytesIO:
            [[str(CASE_LABELS["state"].get(state, state))]
             + [by_path.get(p, 0) for p in paths] + [sum(by_path.values())]
             for state, by_path in sorted(dash.cases.items())])
+    origin_lines = (dash.lines if scope == "city" else []) + [dash.total]
+    _sheet(wb, _("Where the cases came from"),
+           [_("Township"), _("Found by the survey"), _("Came on their own"),
+            str(CASE_LABELS["origin"]["walk_in"]), str(CASE_LABELS["origin"]["hospital_booking"]),
+            _("Total")],
+           [[line.name if line is not dash.total or scope != "city" else _("Total"),
+             line.found_by_survey, line.came_on_their_own, line.origins.get("walk_in", 0),
+             line.origins.get("hospital_booking", 0),
+             line.found_by_survey + line.came_on_their_own] for line in origin_lines])
     overdue_rows = []
     if scope == "city":
         for line in dash.lines + [dash.total]:

@@ -157,6 +157,19 @@ def _case_figures(access: Access, township_ids: list[int]) -> list[dict]:
             for tid, state, path, count in db.session.execute(stmt)]
 
 
+def _origin_figures(access: Access, township_ids: list[int]) -> list[dict]:
+    """Cases of every state by how they came about: found by the survey, or on their own
+    (walk-in, hospital booking)."""
+    stmt = (
+        scoped(select(Case.township_id, Case.origin, func.count()), access)
+        .where(Case.township_id.in_(township_ids))
+        .group_by(Case.township_id, Case.origin)
+    )
+    return [{"township_id": tid, "village_id": None, "family": "origins", "key": origin,
+             "value": count}
+            for tid, origin, count in db.session.execute(stmt)]
+
+
 def overdue_case_kind(today: date):
     """SQL expression naming the overdue kind of a case (publicity, review), else NULL."""
     return case(
@@ -205,7 +218,7 @@ def refresh_figures(access: Access, township_ids: list[int], today: date) -> Non
         return
     ids = sorted(township_ids)
     rows = (_person_figures(access, ids, today) + _case_figures(access, ids)
-            + _overdue_figures(access, ids, today))
+            + _origin_figures(access, ids) + _overdue_figures(access, ids, today))
     db.session.execute(delete(DashboardFigure).where(DashboardFigure.township_id.in_(ids)))
     if rows:
         db.session.execute(insert(DashboardFigure), rows)

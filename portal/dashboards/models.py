@@ -49,7 +49,7 @@ class DashboardFigure(TenantMixin, db.Model):
 
     `family` groups the figures computed by one grouped query: `persons` (key: persons,
     certified, expired_roster, renewed, poverty, poverty_uncertified), `cases` (key:
-    state:path) and `overdue` (key: publicity, review, print, dispatch, handover).
+    state:path), `origins` (key: survey, walk_in, hospital_booking) and `overdue` (key: publicity, review, print, dispatch, handover).
     """
 
     __tablename__ = "dashboard_figures"

@@ -65,6 +65,7 @@ class Line:
     overdue: dict[str, int] = field(default_factory=dict)
     code: str = ""
     rank: int = 0
+    origins: dict[str, int] = field(default_factory=dict)  # cases by origin (CASE_ORIGINS)
 
     def get(self, key: str) -> int:
         return self.figures.get(key, 0)
@@ -72,6 +73,16 @@ class Line:
     @property
     def rate(self) -> float | None:
         return self.get("certified") / self.estimate if self.estimate else None
+
+    @property
+    def found_by_survey(self) -> int:
+        return self.origins.get("survey", 0)
+
+    @property
+    def came_on_their_own(self) -> int:
+        from portal.cases.models import OWN_ORIGINS
+
+        return sum(self.origins.get(origin, 0) for origin in OWN_ORIGINS)
 
     @property
     def renewal_pending(self) -> int:
@@ -206,6 +217,7 @@ def _read_figures(access: Access, township_ids: list[int]):
     per_village: dict[int, dict[int | None, dict[str, int]]] = {}
     cases: dict[int, dict[str, int]] = {}
     overdue: dict[int, dict[str, int]] = {}
+    origins: dict[int, dict[str, int]] = {}
     stmt = (scoped(select(DashboardFigure.township_id, DashboardFigure.village_id,
                           DashboardFigure.family, DashboardFigure.key, DashboardFigure.value),
                    access)
@@ -215,9 +227,11 @@ def _read_figures(access: Access, township_ids: list[int]):
             per_village.setdefault(tid, {}).setdefault(vid, {})[key] = value
         elif family == "cases":
             cases.setdefault(tid, {})[key] = value
+        elif family == "origins":
+            origins.setdefault(tid, {})[key] = value
         else:
             overdue.setdefault(tid, {})[key] = value
-    return per_village, cases, overdue
+    return per_village, cases, overdue, origins
 
 
 def _sum(dicts) -> dict[str, int]:
@@ -292,7 +306,7 @@ def city_dashboard(access: Access, campaign: Campaign | None, today: date,
                                                              Township.id)).all()
     ids = [t.id for t in townships]
     computed_at = ensure_fresh(access, ids, today, max_age_seconds)
-    per_village, cases, overdue = _read_figures(access, ids)
+    per_village, cases, overdue, origins = _read_figures(access, ids)
     estimates = current_estimates(access, ids)
     figures = {tid: _sum(per_village.get(tid, {}).values()) for tid in ids}
     unset = [tid for tid in ids if tid not in estimates]
@@ -308,11 +322,13 @@ def city_dashboard(access: Access, campaign: Campaign | None, today: date,
             estimate=estimate.estimated_disabled if estimate else defaults[township.id],
             estimate_set=estimate is not None, estimate_row=estimate,
             figures=figures[township.id], overdue=overdue.get(township.id, {}),
+            origins=origins.get(township.id, {}),
         ))
     rank_lines(lines)
     total = Line(key=None, name="", estimate=sum(line.estimate for line in lines),
                  figures=_sum(line.figures for line in lines),
-                 overdue=_sum(line.overdue for line in lines))
+                 overdue=_sum(line.overdue for line in lines),
+                 origins=_sum(line.origins for line in lines))
     phases, current, baseline = _campaign_context(campaign, today)
     return Dashboard(
         today=today, campaign=campaign, lines=lines, total=total,
@@ -328,10 +344,11 @@ def township_dashboard(access: Access, township: Township, campaign: Campaign | 
     """One township's figures per village, with the township's estimate split over villages
     in proportion to the persons recorded in each."""
     computed_at = ensure_fresh(access, [township.id], today, max_age_seconds)
-    per_village, cases, overdue = _read_figures(access, [township.id])
+    per_village, cases, overdue, origins = _read_figures(access, [township.id])
     figures = per_village.get(township.id, {})
     own = _township_line(access, township, campaign, _sum(figures.values()))
     own.overdue = overdue.get(township.id, {})
+    own.origins = origins.get(township.id, {})
     villages = db.session.scalars(scoped(select(Village), access).order_by(Village.name)).all()
     keys: list[int | None] = [v.id for v in villages] + ([None] if None in figures else [])
     shares = split_proportionally(own.estimate, {k: figures.get(k, {}).get("persons", 0)

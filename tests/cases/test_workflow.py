@@ -120,7 +120,8 @@ def test_publicity_counts_the_make_up_saturday(world):
 
 
 @pytest.mark.parametrize(("start", "code"), [
-    ("2020-09-29", "publicity_start_in_past"), ("2020-10-31", "publicity_start_too_late")])
+    ("2020-09-29", "late_reason_required"), ("2020-09-22", "date_too_old"),
+    ("2020-10-31", "publicity_start_too_late")])
 def test_publicity_start_date_is_checked(start, code, world):
     case = world.new_case("assessed", **OUTCOME)
     with pytest.raises(TransitionRefused) as refused:

@@ -1,10 +1,11 @@
 """Fixtures of the certificate tests: approved cases ready for printing."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
+import portal.clock
 from portal.domain.certificate import make_number
 from tests.cases.helpers import place, world  # noqa: F401
 
@@ -30,3 +31,18 @@ def approved(world, make_person, db_session):  # noqa: F811
         return case
 
     return _make
+
+
+class _HandoverDay(datetime):
+    """The clock on the day of the handovers these tests record through the pages."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime(2020, 9, 13, 10, 0, tzinfo=tz)
+
+
+@pytest.fixture
+def handover_day(monkeypatch) -> date:
+    """Today is 2020-09-13 (a handover on that day is not entered late)."""
+    monkeypatch.setattr(portal.clock, "datetime", _HandoverDay)
+    return date(2020, 9, 13)

@@ -174,7 +174,7 @@ def test_matching_count_is_not_flagged_and_receipt_is_once(world, approved, db_s
 # --- handover --------------------------------------------------------------------------------
 
 def test_handover_refused_when_id_digits_do_not_match(world, approved, db_session, client,
-                                                      post, login_as):
+                                                      post, login_as, handover_day):
     case = approved()
     _received(world, [case])
     certificate = _cert(db_session, case)
@@ -371,7 +371,7 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
 
 
 def test_signed_receipt_photo_is_kept_as_evidence(world, approved, db_session, client, post,
-                                                  login_as):
+                                                  login_as, handover_day):
     import io
 
     from portal.evidence.models import Evidence
