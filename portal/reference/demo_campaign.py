@@ -66,6 +66,7 @@ from portal.scheduling.services import (
     record_visit_outcome,
 )
 from portal.tenancy import access_for
+from portal.walkins.services import Application, open_walk_in
 
 # Townships whose concentrated days the demo schedules (the demo users work in the first).
 DEMO_TOWNSHIPS = ("mangshi", "zhefang", "menghuan")
@@ -224,12 +225,14 @@ class Stories:
             return person
         raise RuntimeError("the demo township has too few persons for the demo stories")
 
-    def open(self, path: str, *, mobility: str | None = None, story: str) -> Case:
+    def open(self, path: str, *, mobility: str | None = None, story: str,
+             origin: str | None = None) -> Case:
         person = self.person(mobility)
         kind = "renewal" if person.certificate_number else "issue"
         case = create_case(self.township, self.staff, person, kind=kind, path=path,
                            requested_category=person.certificate_category
-                           or self.rng.choice(("physical", "vision", "hearing")))
+                           or self.rng.choice(("physical", "vision", "hearing")),
+                           origin=origin)
         self.counts[story] = self.counts.get(story, 0) + 1
         return case
 
@@ -300,7 +303,7 @@ def _other_paths(s: Stories) -> None:
     records = s.open("records", story="records")
     s.assess(records, -12, grade=3)
     s.publicise(records, -11)                                 # ran out, never ended: overdue
-    review = s.open("records", story="records")
+    review = s.open("records", story="walk_in", origin="walk_in")
     s.assess(review, -9, grade=2)
     s.publicise(review, -8)
     s.step(review, "end_publicity", (review.publicity_ends_on - s.today).days + 1)
@@ -334,8 +337,13 @@ def _other_paths(s: Stories) -> None:
                           values={"limb_clause": "other_3", "limb_without_aids": True},
                           mismatch_reason="病历显示功能障碍较重，请第二位医生复核",
                           second_doctor_id=s.second.id))
-    registered = s.open("records", story="records")
+    registered = s.open("records", story="walk_in", origin="walk_in")
     assign_doctor(registered, s.third.id, actor=s.staff, today=s.day(-1))
+    hospital = db.session.scalars(select(Hospital).order_by(Hospital.id)).first()
+    open_walk_in(s.township, s.staff, s.local, Application(
+        kind="issue", path="hospital", requested_category="vision", hospital_id=hospital.id,
+        booked_on=s.day(4), note="到定点医院直接预约评残（演示）"), person=s.person())
+    s.counts["hospital_booking"] = 1
 
 
 def _certificates(s: Stories, approved: list[Case]) -> int:

@@ -53,7 +53,9 @@ def test_cases_in_every_state_and_path(demo, db_session):
     states = set(db_session.scalars(select(Case.state).distinct()))
     assert STATES <= states, STATES - states
     paths = set(db_session.scalars(select(Case.path).distinct()))
-    assert paths == {"concentrated", "home_visit", "video", "records"}
+    assert paths == {"concentrated", "home_visit", "video", "records", "hospital"}
+    origins = set(db_session.scalars(select(Case.origin).distinct()))
+    assert origins == {"survey", "walk_in", "hospital_booking"}
     appeal = db_session.scalars(select(Case).where(Case.appeal_of_id.is_not(None))).one()
     assert appeal.city_level and appeal.doctor_id is not None
 
