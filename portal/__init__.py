@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.certificates import bp as certificates_bp
     from portal.certificates import township_bp as handover_bp
     from portal.certificates import verify_bp
+    from portal.campaigns import bp as campaigns_bp
     from portal.city import bp as city_bp
     from portal.dashboards import bp as dashboards_bp
     from portal.dashboards import township_bp as township_dashboard_bp
@@ -64,8 +65,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.video import bp as video_bp
     from portal.video import join_bp as video_join_bp
 
-    for bp in (public_bp, auth_bp, admin_bp, audit_bp, city_bp, rosters_bp, imports_bp,
-               city_exports_bp, cases_bp, review_bp, scheduling_bp, doctors_bp,
+    for bp in (public_bp, auth_bp, admin_bp, audit_bp, city_bp, campaigns_bp, rosters_bp,
+               imports_bp, city_exports_bp, cases_bp, review_bp, scheduling_bp, doctors_bp,
                assessments_bp, workspace_bp, evidence_bp, guardian_bp, certificates_bp,
                handover_bp, verify_bp, dashboards_bp, township_dashboard_bp, video_bp,
                video_join_bp):
