@@ -83,6 +83,9 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "session_id": (True, lambda s: s.video_session.id),
     "evidence_id": (True, lambda s: s.evidence.id),
     "guardianship_id": (True, lambda s: s.guardianship.id),
+    # A campaign is city-wide reference data (city pages only); the walked world has none, so
+    # its pages answer 404 here and tests/campaigns reach them with a campaign.
+    "campaign_id": (False, lambda s: 1),
 }
 
 # Arguments that reach one person: a liaison of another village must not reach them.
