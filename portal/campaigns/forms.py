@@ -98,8 +98,8 @@ class TargetRow(Form):
 class CampaignForm(FlaskForm):
     """The plan of a campaign."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the campaign's name.")),
-                                               Length(max=200)])
+    name = StringField(_l("Campaign name"), validators=[
+        DataRequired(_l("Enter the campaign's name.")), Length(max=200)])
     code = StringField(_l("Code"), validators=[DataRequired(_l("Enter a short code.")),
                                                Length(max=40), CODE])
     document_number = StringField(_l("Issuing document"), validators=[Optional(),

@@ -39,7 +39,7 @@ from portal.scheduling.services import DayData, SchedulingRefused, create_day, u
 from portal.tenancy import current_access, get_scoped_or_404, require
 
 def _status_labels() -> dict:
-    return {"draft": _("Draft"), "active": _("Active"), "closed": _("Closed")}
+    return {"draft": _("Draft"), "active": _("Active campaign"), "closed": _("Ended")}
 
 
 def _can_edit() -> bool:
