@@ -45,11 +45,11 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.assessments import workspace_bp
     from portal.audit.views import bp as audit_bp
     from portal.auth import bp as auth_bp
+    from portal.campaigns import bp as campaigns_bp
     from portal.cases import bp as cases_bp
     from portal.certificates import bp as certificates_bp
     from portal.certificates import township_bp as handover_bp
     from portal.certificates import verify_bp
-    from portal.campaigns import bp as campaigns_bp
     from portal.city import bp as city_bp
     from portal.dashboards import bp as dashboards_bp
     from portal.dashboards import township_bp as township_dashboard_bp

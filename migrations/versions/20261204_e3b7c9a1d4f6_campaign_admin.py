@@ -6,9 +6,8 @@ Revises: c5a1e0d2f7b3
 Create Date: 2026-12-04 06:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'e3b7c9a1d4f6'
 down_revision = 'c5a1e0d2f7b3'

@@ -75,7 +75,7 @@ class PhaseRow(Form):
 
 class TargetRow(Form):
     holding_rate = DecimalField(_l("Holding rate (%)"), places=2, validators=[
-        Optional(), NumberRange(min=Decimal("0.01"), max=Decimal("100"),
+        Optional(), NumberRange(min=Decimal("0.01"), max=Decimal(100),
                                 message=_l("Enter a percentage above 0 and at most 100."))])
     deadline = DateField(_l("By"), validators=[Optional()])
 

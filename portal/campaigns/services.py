@@ -17,7 +17,12 @@ from sqlalchemy import select, true
 
 from portal.audit.services import record_event
 from portal.extensions import db
-from portal.reference.models import Campaign, CampaignPhase, CampaignTarget, ConcentratedDay
+from portal.reference.models import (
+    Campaign,
+    CampaignPhase,
+    CampaignTarget,
+    ConcentratedDay,
+)
 from portal.rosters.models import CATEGORIES
 
 # Consecutive phases further apart than this are a mistake in the dates, not a plan.

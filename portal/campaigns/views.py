@@ -11,7 +11,13 @@ from sqlalchemy import select
 from portal.auth.roles import Permission, Role
 from portal.campaigns import bp
 from portal.campaigns.calendar import date_notices
-from portal.campaigns.forms import CampaignDayForm, CampaignForm, CopyForm, HospitalForm, fill
+from portal.campaigns.forms import (
+    CampaignDayForm,
+    CampaignForm,
+    CopyForm,
+    HospitalForm,
+    fill,
+)
 from portal.campaigns.services import (
     CampaignRefused,
     Problem,
@@ -35,8 +41,14 @@ from portal.extensions import db
 from portal.reference.models import Campaign, ConcentratedDay, Hospital, Township
 from portal.rosters.models import CATEGORIES
 from portal.scheduling.forms import DAY_STATUS_LABELS
-from portal.scheduling.services import DayData, SchedulingRefused, create_day, update_day
+from portal.scheduling.services import (
+    DayData,
+    SchedulingRefused,
+    create_day,
+    update_day,
+)
 from portal.tenancy import current_access, get_scoped_or_404, require
+
 
 def _status_labels() -> dict:
     return {"draft": _("Draft"), "active": _("Active campaign"), "closed": _("Ended")}

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.extensions import db
 from portal.models_base import TenantMixin
 
-
 CAMPAIGN_STATUSES = ("draft", "active", "closed")
 _ACTIVE = text("status = 'active'")
 

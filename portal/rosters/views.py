@@ -46,7 +46,6 @@ from portal.rosters.services import (
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
 
 
-
 @dataclass
 class Page:
     """One page of a list whose total is counted only up to a cap.

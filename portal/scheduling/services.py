@@ -87,6 +87,15 @@ def assignments_of(day: ConcentratedDay, cases: list[Case]) -> dict[int, DayAssi
     return {row.case_id: row for row in rows}
 
 
+def current_days(access: Access | None = None):
+    """SELECT of the township's concentrated days of the active campaign (and those of no
+    campaign); every day when no campaign is active."""
+    from portal.campaigns.services import in_active_campaign
+
+    return scoped(select(ConcentratedDay), access).where(
+        in_active_campaign(ConcentratedDay.campaign_id))
+
+
 def _hospitals(ids: list[int]) -> list[Hospital]:
     if not ids:
         return []

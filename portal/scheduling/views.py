@@ -46,6 +46,7 @@ from portal.scheduling.services import (
     book_visit,
     cancel_visit,
     create_day,
+    current_days,
     day_cases,
     doctor_users,
     move_case,
@@ -124,12 +125,6 @@ def _age(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-def in_active_campaign(column):
-    from portal.campaigns.services import in_active_campaign as condition
-
-    return condition(column)
-
-
 def _hospitals():
     return list(db.session.scalars(select(Hospital).order_by(Hospital.name)))
 
@@ -161,9 +156,7 @@ def _no_show_counts(day_ids: list[int]) -> dict[int, int]:
 def list_days():
     """The township's concentrated days with places and assigned people per category."""
     access = current_access()
-    days = db.session.scalars(
-        scoped(select(ConcentratedDay))
-        .where(in_active_campaign(ConcentratedDay.campaign_id)).order_by(ConcentratedDay.day))
+    days = db.session.scalars(current_days().order_by(ConcentratedDay.day))
     days = list(days)
     rows = [(d, assigned_counts(d, access)) for d in days]
     return render_template(
@@ -231,9 +224,8 @@ def _day_forms(day: ConcentratedDay, cases: list[Case]):
     )
     assign = AssignForm([(c.id, _case_label(c)) for c in candidates], prefix="assign")
     others = db.session.scalars(
-        scoped(select(ConcentratedDay))
-        .where(ConcentratedDay.id != day.id, ConcentratedDay.status == "planned",
-               in_active_campaign(ConcentratedDay.campaign_id))
+        current_days()
+        .where(ConcentratedDay.id != day.id, ConcentratedDay.status == "planned")
         .order_by(ConcentratedDay.day)
     )
     on_day = [(c.id, _case_label(c)) for c in cases if c.state in ASSIGNABLE_STATES]

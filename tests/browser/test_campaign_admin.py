@@ -36,7 +36,7 @@ def _restore_seeded_campaign(app):
 
 
 def _fill_plan(page, start):
-    day = lambda n: (start + timedelta(days=n)).isoformat()  # noqa: E731
+    day = lambda n: (start + timedelta(days=n)).isoformat()
     page.get_by_label("活动名称").fill("芒市新一轮残疾人证核发工作")
     page.fill("#code", "mangshi-next")
     page.get_by_label("发文字号").fill("芒政办发〔2027〕1号")

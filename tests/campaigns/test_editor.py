@@ -14,7 +14,7 @@ from tests.campaigns.conftest import plan_form
 
 
 def _error(page: str, field_id: str) -> str:
-    match = re.search(rf'id="{re.escape(field_id)}-error"[^>]*>(.*?)</div>', page, re.S)
+    match = re.search(rf'id="{re.escape(field_id)}-error"[^>]*>(.*?)</div>', page, re.DOTALL)
     assert match, f"no error next to {field_id}"
     return match.group(1)
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.audit.models import AuditEvent
 from portal.campaigns.models import CampaignSnapshot
 from portal.campaigns.services import CampaignRefused, activate, active_campaign, close
-from portal.reference.models import Campaign, ConcentratedDay
+from portal.reference.models import ConcentratedDay
 
 
 def _actions(db_session) -> list[str]:
@@ -56,9 +56,8 @@ def test_a_closed_campaign_stays_closed(today, db_session, make_user, make_campa
 
 def test_the_database_holds_one_active_campaign(db_session, make_campaign):
     make_campaign("a-2025", status="active")
-    with pytest.raises(IntegrityError):
-        with db_session.begin_nested():
-            make_campaign("b-2026", status="active", start=date(2026, 3, 1))
+    with pytest.raises(IntegrityError), db_session.begin_nested():
+        make_campaign("b-2026", status="active", start=date(2026, 3, 1))
     make_campaign("c-2026", status="closed", start=date(2026, 3, 1))
     make_campaign("d-2027", status="closed", start=date(2027, 3, 1))
 
