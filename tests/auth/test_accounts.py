@@ -4,8 +4,8 @@ import time
 from datetime import timedelta
 
 import pyotp
-import pytest
 from argon2 import PasswordHasher
+import pytest
 from sqlalchemy import select, update
 
 from portal.audit.models import AuditEvent
