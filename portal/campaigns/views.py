@@ -233,9 +233,6 @@ def copy(campaign_id: int):
     _editor()
     source = _campaign_or_404(campaign_id)
     form = CopyForm()
-    if request.method == "GET" and source.starts_on:
-        form.new_start.data = source.starts_on.replace(year=source.starts_on.year + 1) \
-            if not (source.starts_on.month == 2 and source.starts_on.day == 29) else None
     if form.validate_on_submit():
         try:
             shift = shift_for(source, form.shift_days.data, form.new_start.data)
