@@ -63,9 +63,6 @@ def test_keyboard_focus_is_visible(live_server, phone_page):
         ("live_city_admin", "/city/roster-reports"),
         ("live_city_admin", "/city/admin/users"),
         ("live_city_admin", "/city/audit/"),
-        ("live_city_admin", "/city/campaigns/"),
-        ("live_city_admin", "/city/campaigns/new"),
-        ("live_city_admin", "/city/campaigns/1"),
     ],
 )
 def test_working_pages_are_accessible_on_a_phone(live_server, phone_page, username, path):

@@ -6,9 +6,26 @@ from datetime import timedelta
 import pytest
 
 from portal.clock import local_today
-from tests.browser.conftest import log_in
+from tests.browser.conftest import PASSWORD, log_in
+from tests.browser.test_accessibility import _axe_violations, _fits_width
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def campaign_admin(live_server):
+    """A city administrator of its own: a second factor code is used once per user, and the
+    other browser tests log the shared city administrator in many times a minute."""
+    from portal.auth.services import add_membership, create_user
+    from portal.extensions import db
+    from tests.conftest import enrol_test_totp
+
+    with live_server.app.app_context():
+        user = create_user("live_campaign_admin", PASSWORD)
+        add_membership(user, "city_admin", None)
+        enrol_test_totp(user)
+        db.session.commit()
+    return "live_campaign_admin"
 
 
 @pytest.fixture
@@ -56,9 +73,19 @@ def _fill_plan(page, start):
     page.fill("#targets-0-deadline", day(300))
 
 
-def test_plan_and_activate_a_campaign(live_server, desk_page):
+def test_campaign_pages_are_accessible_on_a_phone(live_server, phone_page, campaign_admin):
+    log_in(phone_page, live_server, campaign_admin)
+    for path in ("/city/campaigns/", "/city/campaigns/new", "/city/campaigns/1",
+                 "/city/campaigns/1/copy"):
+        response = phone_page.goto(f"{live_server}{path}")
+        assert response.status == 200, path
+        assert _axe_violations(phone_page) == [], path
+        assert _fits_width(phone_page), f"{path} scrolls sideways on a 375-px phone"
+
+
+def test_plan_and_activate_a_campaign(live_server, desk_page, campaign_admin):
     page = desk_page
-    log_in(page, live_server, "live_city_admin")
+    log_in(page, live_server, campaign_admin)
     page.goto(f"{live_server}/city/dashboard/")
     assert "芒市加快推进残疾人证核发工作" in page.inner_text("h1")
     page.get_by_role("link", name="活动管理").click()
