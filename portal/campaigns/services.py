@@ -360,8 +360,11 @@ def copy_campaign(source: Campaign, actor, shift_days: int) -> tuple[Campaign, l
     from portal.scheduling.services import _date_taken
 
     step = timedelta(days=shift_days)
-    start = (source.starts_on or min(p.starts_on for p in source.phases)) + step
-    end = (source.ends_on or max(p.ends_on for p in source.phases)) + step
+    start = source.starts_on or min((p.starts_on for p in source.phases), default=None)
+    end = source.ends_on or max((p.ends_on for p in source.phases), default=None)
+    if start is None or end is None:
+        raise CampaignRefused(Problem("new_start", "no_start"))
+    start, end = start + step, end + step
     draft = Campaign(
         code=_next_code(source.code, start.year), name=source.name, document_number=None,
         county=source.county, starts_on=start, ends_on=end, status="draft", historical=False,

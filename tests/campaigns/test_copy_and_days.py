@@ -132,3 +132,15 @@ def test_days_of_a_campaign(today, english, login_as, make_user, post, db_sessio
     assert (days[0].day, days[0].capacity_physical) == (date(2026, 5, 8), 25)
     other = make_campaign("other-2027", start=date(2027, 3, 1))
     assert english.get(f"/city/campaigns/{other.id}/days/{days[0].id}/edit").status_code == 404
+
+
+def test_a_campaign_without_dates_is_not_copied(today, english, login_as, make_user, post,
+                                                db_session):
+    bare = Campaign(code="bare", name="无日期活动")
+    db_session.add(bare)
+    db_session.flush()
+    login_as(make_user("city_admin"))
+    response = post(f"/city/campaigns/{bare.id}/copy", {"shift_days": "365"})
+    assert response.status_code == 200
+    assert "The campaign has no start date to shift from." in response.get_data(as_text=True)
+    assert db_session.scalars(select(Campaign)).all() == [bare]
