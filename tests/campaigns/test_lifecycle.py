@@ -122,3 +122,15 @@ def test_seed_marks_its_campaign_active_only_when_none_is(app, db_session, make_
     db_session.flush()
     assert load_reference("seeded-2020").status == "active"
     assert campaign.phase("concentrated").description
+
+
+def test_the_township_day_form_names_the_concentrated_phase(today, english, login_as,
+                                                            make_user, make_township,
+                                                            make_campaign):
+    township = make_township()
+    login_as(make_user("township_staff", township))
+    url = f"/t/{township.code}/schedule/days/new"
+    assert 'id="concentrated-phase"' not in english.get(url).get_data(as_text=True)
+    make_campaign("new-2026", status="active", start=date(2026, 3, 2))
+    page = english.get(url).get_data(as_text=True)
+    assert "The concentrated phase runs from 2026-05-06 to 2026-05-29." in page
