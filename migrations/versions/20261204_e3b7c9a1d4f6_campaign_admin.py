@@ -18,23 +18,27 @@ ACTIVE = sa.text("status = 'active'")
 
 
 def upgrade():
-    with op.batch_alter_table('campaigns', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('county', sa.String(length=100), nullable=False,
-                                      server_default=''))
-        batch_op.add_column(sa.Column('starts_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('ends_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('status', sa.String(length=20), nullable=False,
-                                      server_default='draft'))
-        batch_op.add_column(sa.Column('historical', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
-        batch_op.add_column(sa.Column('copied_from_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key('fk_campaigns_copied_from_id_campaigns', 'campaigns',
-                                    ['copied_from_id'], ['id'])
+    # Plain ADD COLUMN (no table copy): on SQLite a copy of `campaigns` would be refused while
+    # phases, targets and days refer to its rows.
+    op.add_column('campaigns', sa.Column('county', sa.String(length=100), nullable=False,
+                                         server_default=''))
+    op.add_column('campaigns', sa.Column('starts_on', sa.Date(), nullable=True))
+    op.add_column('campaigns', sa.Column('ends_on', sa.Date(), nullable=True))
+    op.add_column('campaigns', sa.Column('status', sa.String(length=20), nullable=False,
+                                         server_default='draft'))
+    op.add_column('campaigns', sa.Column('historical', sa.Boolean(), nullable=False,
+                                         server_default=sa.false()))
+    if op.get_bind().dialect.name == 'sqlite':  # the reference inline, as SQLite allows
+        op.execute('ALTER TABLE campaigns ADD COLUMN copied_from_id INTEGER '
+                   'REFERENCES campaigns (id)')
+    else:
+        op.add_column('campaigns', sa.Column('copied_from_id', sa.Integer(), nullable=True))
+        op.create_foreign_key('fk_campaigns_copied_from_id_campaigns', 'campaigns',
+                              'campaigns', ['copied_from_id'], ['id'])
     op.create_index('uq_campaigns_one_active', 'campaigns', ['status'], unique=True,
                     sqlite_where=ACTIVE, postgresql_where=ACTIVE)
-    with op.batch_alter_table('campaign_phases', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('description', sa.Text(), nullable=False,
-                                      server_default=''))
+    op.add_column('campaign_phases', sa.Column('description', sa.Text(), nullable=False,
+                                               server_default=''))
     op.create_table(
         'campaign_snapshots',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -61,14 +65,20 @@ def upgrade():
 def downgrade():
     op.drop_index(op.f('ix_campaign_snapshots_campaign_id'), table_name='campaign_snapshots')
     op.drop_table('campaign_snapshots')
-    with op.batch_alter_table('campaign_phases', schema=None) as batch_op:
-        batch_op.drop_column('description')
     op.drop_index('uq_campaigns_one_active', table_name='campaigns')
-    with op.batch_alter_table('campaigns', schema=None) as batch_op:
-        batch_op.drop_constraint('fk_campaigns_copied_from_id_campaigns', type_='foreignkey')
-        batch_op.drop_column('copied_from_id')
-        batch_op.drop_column('historical')
-        batch_op.drop_column('status')
-        batch_op.drop_column('ends_on')
-        batch_op.drop_column('starts_on')
-        batch_op.drop_column('county')
+    if op.get_bind().dialect.name == 'sqlite':
+        # A table copy of `campaigns` is refused while other rows refer to it: drop the columns
+        # in place (SQLite 3.35+), the referencing one with foreign keys off.
+        op.execute('PRAGMA foreign_keys=OFF')
+        with op.batch_alter_table('campaigns', schema=None, recreate='never') as batch_op:
+            for name in ('copied_from_id', 'historical', 'status', 'ends_on', 'starts_on',
+                         'county'):
+                batch_op.drop_column(name)
+        op.execute('PRAGMA foreign_keys=ON')
+        op.execute('ALTER TABLE campaign_phases DROP COLUMN description')
+        return
+    op.drop_column('campaign_phases', 'description')
+    op.drop_constraint('fk_campaigns_copied_from_id_campaigns', 'campaigns',
+                       type_='foreignkey')
+    for name in ('copied_from_id', 'historical', 'status', 'ends_on', 'starts_on', 'county'):
+        op.drop_column('campaigns', name)
