@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.assessments import workspace_bp
     from portal.audit.views import bp as audit_bp
     from portal.auth import bp as auth_bp
+    from portal.campaigns import bp as campaigns_bp
     from portal.cases import bp as cases_bp
     from portal.certificates import bp as certificates_bp
     from portal.certificates import township_bp as handover_bp
@@ -70,8 +71,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.video import join_bp as video_join_bp
     from portal.walkins import bp as walkins_bp
 
-    for bp in (public_bp, auth_bp, admin_bp, audit_bp, city_bp, rosters_bp, imports_bp,
-               city_exports_bp, cases_bp, review_bp, scheduling_bp, doctors_bp,
+    for bp in (public_bp, auth_bp, admin_bp, audit_bp, city_bp, campaigns_bp, rosters_bp,
+               imports_bp, city_exports_bp, cases_bp, review_bp, scheduling_bp, doctors_bp,
                assessments_bp, workspace_bp, evidence_bp, guardian_bp, certificates_bp,
                handover_bp, verify_bp, dashboards_bp, township_dashboard_bp, video_bp,
                video_join_bp, register_bp, city_register_bp, walkins_bp):

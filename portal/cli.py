@@ -12,10 +12,13 @@ audit_cli = AppGroup("audit", help="Read the audit log and check its hash chain.
 
 @seed_cli.command("reference")
 def seed_reference():
-    """Load the campaign, 13 townships, hospitals and concentrated days (idempotent)."""
+    """Load the campaign (under the code CAMPAIGN_CODE), 13 townships, hospitals and
+    concentrated days (idempotent); the campaign becomes the active one when none is."""
+    from flask import current_app
+
     from portal.reference.seed import load_reference
 
-    campaign = load_reference()
+    campaign = load_reference(current_app.config.get("CAMPAIGN_CODE"))
     db.session.commit()
     click.echo(f"reference data loaded: campaign={campaign.code}")
 

@@ -2,6 +2,7 @@
 from portal.assessments.models import Assessment, SecondReview  # noqa: F401
 from portal.audit.models import AuditEvent  # noqa: F401
 from portal.auth.models import Membership, User  # noqa: F401
+from portal.campaigns.models import CampaignSnapshot  # noqa: F401
 from portal.cases.models import Case, CaseEvent  # noqa: F401
 from portal.certificates.models import (  # noqa: F401
     Certificate,

@@ -62,10 +62,11 @@ def roster_reports():
 
     from flask import current_app
 
-    from portal.rosters.services import find_campaign, report_statuses
+    from portal.campaigns.services import active_campaign
+    from portal.rosters.services import report_statuses
     from portal.tenancy import current_access
 
-    campaign = find_campaign(current_app.config.get("CAMPAIGN_CODE", "mangshi-2020"))
+    campaign = active_campaign()
     statuses, deadline = report_statuses(
         current_access(), campaign, datetime.now(UTC),
         current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"),

@@ -52,14 +52,10 @@ def certified_condition(today: date):
 
 def renewal_cutoff(today: date) -> date:
     """The day by which a poverty-registered holder's certificate must have expired for the
-    plan to require its renewal: the campaign's start (its first phase), else `today`."""
-    from flask import current_app, has_app_context
+    plan to require its renewal: the active campaign's start (its first phase), else `today`."""
+    from portal.campaigns.services import active_campaign
 
-    from portal.rosters.services import find_campaign
-
-    code = (current_app.config.get("CAMPAIGN_CODE", "mangshi-2020") if has_app_context()
-            else "mangshi-2020")
-    campaign = find_campaign(code)
+    campaign = active_campaign()
     starts = [phase.starts_on for phase in campaign.phases] if campaign else []
     return min(starts) if starts else today
 

@@ -38,15 +38,16 @@ from portal.dashboards.services import (
     township_dashboard,
 )
 from portal.extensions import db
-from portal.reference.models import ConcentratedDay, Township
-from portal.rosters.services import find_campaign
+from portal.reference.models import Campaign, ConcentratedDay, Township
 from portal.tenancy import current_access, require, scoped
 
 DRILL_DOWN_PER_PAGE = 50
 
 
 def _campaign():
-    return find_campaign(current_app.config.get("CAMPAIGN_CODE", "mangshi-2020"))
+    from portal.campaigns.services import active_campaign
+
+    return active_campaign()
 
 
 def _settings() -> dict:
@@ -90,12 +91,33 @@ def _xlsx(dash, scope: str, filename: str):
 @login_required
 @require(Permission.VIEW_CITY)
 def city():
-    """The city dashboard: holding rate per township against the targets, and the work."""
+    """The city dashboard: holding rate per township against the targets, and the work; with
+    `?campaign=` a past campaign, read-only, from its closing snapshot."""
+    from portal.campaigns.snapshots import closing_snapshot, comparison
+
+    active = _campaign()
+    chosen = request.args.get("campaign", type=int)
+    if chosen is not None and (active is None or chosen != active.id):
+        campaign = db.session.get(Campaign, chosen)
+        if campaign is None or campaign.status == "draft":
+            abort(404)
+        return render_template("dashboards/past.html", campaign=campaign,
+                               snapshot=closing_snapshot(campaign), picker=_picker(),
+                               chosen=campaign.id, compare=comparison())
     dash = _city()
     html = render_template("dashboards/city.html", dash=dash, scope="city",
-                           can_edit=_can_edit(), **_common())
+                           can_edit=_can_edit(), picker=_picker(),
+                           chosen=active.id if active else None, compare=comparison(dash),
+                           **_common())
     db.session.commit()  # keeps recomputed figures; after rendering, so nothing is reloaded
     return html
+
+
+def _picker() -> list[Campaign]:
+    """The campaigns the dashboard can show: the active one and the closed ones."""
+    from portal.campaigns.services import campaigns
+
+    return [c for c in campaigns() if c.status != "draft"]
 
 
 @bp.route("/print")
@@ -177,10 +199,13 @@ def city_list():
 @require(Permission.VIEW_PERSONS)
 def township():
     """The township dashboard: its villages, its work lists and its next concentrated day."""
+    from portal.campaigns.services import in_active_campaign
+
     dash = _township()
     next_day = db.session.scalars(
         scoped(select(ConcentratedDay)).where(ConcentratedDay.day >= local_today(),
-                                              ConcentratedDay.status == "planned")
+                                              ConcentratedDay.status == "planned",
+                                              in_active_campaign(ConcentratedDay.campaign_id))
         .order_by(ConcentratedDay.day).limit(1)).first()
     html = render_template("dashboards/township.html", dash=dash, scope="township",
                            next_day=next_day, **_common())

@@ -99,6 +99,8 @@ def demo_campaign(today: date, persons: int) -> Campaign:
         db.session.add(campaign)
     campaign.name = f"{today.year}年残疾人证集中办理（演示）"
     campaign.document_number = "演示文件"
+    campaign.county = "芒市（演示）"
+    campaign.starts_on, campaign.ends_on = today - timedelta(days=120), today + timedelta(days=90)
     # Baseline in proportion to the demo population (the 2020 plan's ratios).
     campaign.estimated_disabled = max(persons, 1)
     campaign.certified_at_start = round(persons * 0.40)
@@ -123,7 +125,22 @@ def demo_campaign(today: date, persons: int) -> Campaign:
         target.holding_rate = Decimal(rate)
         db.session.add(target)
     db.session.flush()
+    _make_active(campaign, today)
     return campaign
+
+
+def _make_active(campaign: Campaign, today: date) -> None:
+    """The demo campaign becomes the active one; the one before is closed as it stood on its
+    own last day (its closing snapshot), so the dashboards show it as a past campaign."""
+    from portal.campaigns.services import activate, active_campaign, close
+
+    if campaign.status == "active":
+        return
+    admin = _user("demo_admin")
+    previous = active_campaign()
+    if previous is not None:
+        close(previous, admin, min(today, previous.ends_on or today))
+    activate(campaign, admin, today)
 
 
 # --- people who act ------------------------------------------------------------------------

@@ -3,29 +3,49 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models_base import TenantMixin
 
+CAMPAIGN_STATUSES = ("draft", "active", "closed")
+_ACTIVE = text("status = 'active'")
+
 
 class Campaign(db.Model):
+    """A campaign: a period with phases, targets and concentrated days. At most one is active
+    (the partial unique index); the others are drafts or closed, kept with their snapshot."""
+
     __tablename__ = "campaigns"
+    __table_args__ = (
+        Index("uq_campaigns_one_active", "status", unique=True,
+              sqlite_where=_ACTIVE, postgresql_where=_ACTIVE),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     document_number: Mapped[str | None] = mapped_column(String(80))
+    county: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="draft", server_default="draft")
+    # Recorded after the fact: its dates may lie in the past.
+    historical: Mapped[bool] = mapped_column(Boolean, default=False)
+    copied_from_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
     estimated_disabled: Mapped[int] = mapped_column(Integer, default=0)
     certified_at_start: Mapped[int] = mapped_column(Integer, default=0)
     expiring_certificates: Mapped[int] = mapped_column(Integer, default=0)
@@ -56,6 +76,7 @@ class CampaignPhase(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     campaign: Mapped[Campaign] = relationship(back_populates="phases")
 

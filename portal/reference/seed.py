@@ -22,13 +22,21 @@ CAMPAIGN = {
     "certified_at_start": 9_675,
     "expiring_certificates": 2_708,
     "poverty_registered_disabled": 1_754,
+    "county": "芒市",
+    "starts_on": date(2020, 3, 11),
+    "ends_on": date(2021, 12, 31),
+    "historical": True,
 }
 
 PHASES = [
-    ("publicity", "宣传发动阶段", date(2020, 3, 11), date(2020, 3, 31)),
-    ("survey", "摸底调查阶段", date(2020, 4, 1), date(2020, 4, 15)),
-    ("concentrated", "集中办证阶段", date(2020, 5, 7), date(2020, 5, 25)),
-    ("issuance", "审核发证阶段", date(2020, 6, 1), date(2020, 12, 31)),
+    ("publicity", "宣传发动阶段", date(2020, 3, 11), date(2020, 3, 31),
+     "召开动员会，通过广播、宣传栏和入户宣传，告知办证和换证的政策与流程。"),
+    ("survey", "摸底调查阶段", date(2020, 4, 1), date(2020, 4, 15),
+     "各乡镇（街道、农场）入户摸底，填报证件过期人员（附件1）和疑似残疾人（附件2）名单，报市残联。"),
+    ("concentrated", "集中办证阶段", date(2020, 5, 7), date(2020, 5, 25),
+     "按乡镇排期，组织申请人到指定医院集中评残；卧床人员上门或视频评定。"),
+    ("issuance", "审核发证阶段", date(2020, 6, 1), date(2020, 12, 31),
+     "公示、市残联审核、制证，证件发放到乡镇并交到本人手中。"),
 ]
 
 TARGETS = [(Decimal("0.5000"), date(2020, 12, 31)), (Decimal("0.6000"), date(2021, 12, 31))]
@@ -64,17 +72,23 @@ def _get_or_create(model, lookup: dict, **values):
     return obj
 
 
-def load_reference() -> Campaign:
-    """Create or update the campaign, townships, hospitals and concentrated days."""
+def load_reference(code: str | None = None) -> Campaign:
+    """Create or update the reference campaign (under `code`, by default its own), townships,
+    hospitals and concentrated days. The campaign becomes the active one when none is."""
+    code = code or CAMPAIGN["code"]
     campaign = _get_or_create(
-        Campaign, {"code": CAMPAIGN["code"]}, **{k: v for k, v in CAMPAIGN.items() if k != "code"}
+        Campaign, {"code": code}, **{k: v for k, v in CAMPAIGN.items() if k != "code"}
     )
     db.session.flush()
-    for position, (code, name, starts, ends) in enumerate(PHASES):
+    if db.session.execute(select(Campaign.id).where(Campaign.status == "active")).first() is None:
+        campaign.status = "active"
+        db.session.flush()
+    for position, (phase_code, name, starts, ends, description) in enumerate(PHASES):
         _get_or_create(
             CampaignPhase,
-            {"campaign_id": campaign.id, "code": code},
+            {"campaign_id": campaign.id, "code": phase_code},
             name=name, position=position, starts_on=starts, ends_on=ends,
+            description=description,
         )
     for rate, deadline in TARGETS:
         _get_or_create(
@@ -82,13 +96,13 @@ def load_reference() -> Campaign:
         )
     # The plan's must-complete figure: every poverty-registered holder of an expired
     # certificate renewed by the end of the concentrated phase.
-    concentrated_end = next(ends for code, _, _, ends in PHASES if code == "concentrated")
+    concentrated_end = next(phase[3] for phase in PHASES if phase[0] == "concentrated")
     _get_or_create(CampaignTarget, {"campaign_id": campaign.id, "kind": "poverty_renewal"},
                    deadline=concentrated_end, holding_rate=Decimal("1.0000"))
     hospitals = [_get_or_create(Hospital, {"name": name}) for name in HOSPITALS]
     db.session.flush()
-    for position, (code, name, kind, day) in enumerate(TOWNSHIPS):
-        township = _get_or_create(Township, {"code": code}, name=name, kind=kind,
+    for position, (township_code, name, kind, day) in enumerate(TOWNSHIPS):
+        township = _get_or_create(Township, {"code": township_code}, name=name, kind=kind,
                                   position=position)
         db.session.flush()
         concentrated = _get_or_create(

@@ -296,11 +296,6 @@ def submit_roster_report(township: Township, actor, access: Access, note: str = 
     return report
 
 
-def find_campaign(code: str) -> Campaign | None:
-    """The campaign with `code`, or None when it has not been set up."""
-    return db.session.execute(select(Campaign).where(Campaign.code == code)).scalar_one_or_none()
-
-
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; they were stored in UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

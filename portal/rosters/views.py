@@ -36,7 +36,6 @@ from portal.rosters.services import (
     GuardianshipEnded,
     create_person,
     end_guardianship,
-    find_campaign,
     record_id_search,
     record_person_view,
     reveal_personal_data,
@@ -45,8 +44,6 @@ from portal.rosters.services import (
     update_person,
 )
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
-
-DEFAULT_CAMPAIGN = "mangshi-2020"
 
 
 @dataclass
@@ -346,7 +343,9 @@ def list_reports():
         if not can_submit:
             abort(403)
         if form.validate_on_submit():
-            campaign = find_campaign(current_app.config.get("CAMPAIGN_CODE", DEFAULT_CAMPAIGN))
+            from portal.campaigns.services import active_campaign
+
+            campaign = active_campaign()
             report = submit_roster_report(access.township, current_user, access,
                                           (form.note.data or "").strip(), campaign)
             db.session.commit()

@@ -87,6 +87,15 @@ def assignments_of(day: ConcentratedDay, cases: list[Case]) -> dict[int, DayAssi
     return {row.case_id: row for row in rows}
 
 
+def current_days(access: Access | None = None):
+    """SELECT of the township's concentrated days of the active campaign (and those of no
+    campaign); every day when no campaign is active."""
+    from portal.campaigns.services import in_active_campaign
+
+    return scoped(select(ConcentratedDay), access).where(
+        in_active_campaign(ConcentratedDay.campaign_id))
+
+
 def _hospitals(ids: list[int]) -> list[Hospital]:
     if not ids:
         return []
@@ -102,11 +111,18 @@ def _date_taken(township, day: date, exclude_id: int | None = None) -> bool:
     return db.session.execute(stmt.limit(1)).first() is not None
 
 
-def create_day(township, actor, data: DayData) -> ConcentratedDay:
-    """Add a concentrated day to the township."""
+def create_day(township, actor, data: DayData,
+               campaign_id: int | None = None) -> ConcentratedDay:
+    """Add a concentrated day to the township, in `campaign_id` (default: the active
+    campaign)."""
     if _date_taken(township, data.day):
         raise SchedulingRefused("date_taken", date=data.day)
-    day = ConcentratedDay(township_id=township.id, day=data.day)
+    if campaign_id is None:
+        from portal.campaigns.services import active_campaign
+
+        active = active_campaign()
+        campaign_id = active.id if active else None
+    day = ConcentratedDay(township_id=township.id, day=data.day, campaign_id=campaign_id)
     _apply_day_data(day, data)
     db.session.add(day)
     db.session.flush()

@@ -46,6 +46,7 @@ from portal.scheduling.services import (
     book_visit,
     cancel_visit,
     create_day,
+    current_days,
     day_cases,
     doctor_users,
     move_case,
@@ -155,7 +156,7 @@ def _no_show_counts(day_ids: list[int]) -> dict[int, int]:
 def list_days():
     """The township's concentrated days with places and assigned people per category."""
     access = current_access()
-    days = db.session.scalars(scoped(select(ConcentratedDay)).order_by(ConcentratedDay.day))
+    days = db.session.scalars(current_days().order_by(ConcentratedDay.day))
     days = list(days)
     rows = [(d, assigned_counts(d, access)) for d in days]
     return render_template(
@@ -223,7 +224,7 @@ def _day_forms(day: ConcentratedDay, cases: list[Case]):
     )
     assign = AssignForm([(c.id, _case_label(c)) for c in candidates], prefix="assign")
     others = db.session.scalars(
-        scoped(select(ConcentratedDay))
+        current_days()
         .where(ConcentratedDay.id != day.id, ConcentratedDay.status == "planned")
         .order_by(ConcentratedDay.day)
     )

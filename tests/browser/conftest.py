@@ -74,6 +74,9 @@ def live_server(tmp_path_factory):
         "IMPORT_IN_BACKGROUND": True,
         "MEDIA_SERVICE_URL": f"http://127.0.0.1:{MEDIA_PORT}",
         "MEDIA_SHARED_SECRET": MEDIA_SECRET,
+        # Every browser test logs in from 127.0.0.1; the per-address login limit is tested in
+        # tests/auth, and would otherwise depend on how many browser tests run in a minute.
+        "LOGIN_RATE_LIMIT": "1000 per minute",
     })
     with app.app_context():
         upgrade()

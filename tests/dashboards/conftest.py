@@ -68,7 +68,7 @@ def population(app, db_session, make_township, make_user, make_person):
 
     today = local_today()
     later, earlier = today + timedelta(days=365), today - timedelta(days=30)
-    campaign = Campaign(code=app.config["CAMPAIGN_CODE"], name="测试活动",
+    campaign = Campaign(code=app.config["CAMPAIGN_CODE"], name="测试活动", status="active",
                         estimated_disabled=100, certified_at_start=40,
                         expiring_certificates=7, poverty_registered_disabled=5)
     campaign.targets = [

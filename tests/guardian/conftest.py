@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.browser.conftest import browser, live_server  # noqa: F401 (fixtures)
 from tests.conftest import csrf_token
 from tests.security.conftest import world  # noqa: F401 (fixture)
 

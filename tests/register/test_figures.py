@@ -27,6 +27,7 @@ def campaign(app, db_session):
 
     today = local_today()
     row = Campaign(code=app.config["CAMPAIGN_CODE"], name="测试活动", estimated_disabled=10,
+                   status="active",
                    certified_at_start=9_000)
     row.phases = [
         CampaignPhase(code="survey", name="摸底", position=0, starts_on=date(2020, 4, 1),

@@ -88,7 +88,7 @@ def test_reports_need_the_permission(client, post, town, make_user, login_as, db
 
 
 def _campaign(db_session, code, survey_ends):
-    campaign = Campaign(code=code, name="测试活动")
+    campaign = Campaign(code=code, name="测试活动", status="active")
     campaign.phases.append(CampaignPhase(code="survey", name="摸底调查阶段", position=1,
                                          starts_on=survey_ends - timedelta(days=14),
                                          ends_on=survey_ends))
@@ -115,7 +115,6 @@ def _row_state(page, township):
 
 def test_city_sees_late_townships(app, client, make_township, make_user, login_as, db_session,
                                   monkeypatch):
-    monkeypatch.setitem(app.config, "CAMPAIGN_CODE", "test-campaign")
     _campaign(db_session, "test-campaign", date(2020, 4, 15))
     on_time, after, missing = make_township(), make_township(), make_township()
     admin = make_user("city_admin")
@@ -136,14 +135,14 @@ def test_city_before_the_deadline_and_without_campaign(app, client, make_townshi
                                                        login_as, db_session, monkeypatch):
     township = make_township()
     login_as(make_user("supervisor"))
-    monkeypatch.setitem(app.config, "CAMPAIGN_CODE", "future-campaign")
-    _campaign(db_session, "future-campaign", local_today() + timedelta(days=30))
+    campaign = _campaign(db_session, "future-campaign", local_today() + timedelta(days=30))
     assert _row_state(text(client.get("/city/roster-reports")), township) == "pending"
-    monkeypatch.setitem(app.config, "CAMPAIGN_CODE", "no-such-campaign")
+    campaign.status = "closed"  # no campaign is active
+    db_session.flush()
     response = client.get("/city/roster-reports")
     assert response.status_code == 200
     page = text(response)
-    assert "No campaign has been set up" in page
+    assert "No campaign is active" in page
     assert _row_state(page, township) == "not_submitted"
 
 

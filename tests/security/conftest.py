@@ -83,6 +83,8 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "session_id": (True, lambda s: s.video_session.id),
     "evidence_id": (True, lambda s: s.evidence.id),
     "guardianship_id": (True, lambda s: s.guardianship.id),
+    # A campaign is city-wide reference data (city pages only), shared by both sides.
+    "campaign_id": (False, lambda s: s.campaign.id),
 }
 
 # Arguments that reach one person: a liaison of another village must not reach them.
@@ -206,6 +208,26 @@ def _add_guardianship(db_session, make_user, side: Side) -> None:
     db_session.flush()
 
 
+def _walked_campaign(db_session):
+    """The campaign of the walked days (a draft recorded as history), made once."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from portal.reference.models import Campaign, CampaignPhase
+
+    campaign = db_session.scalars(select(Campaign).where(Campaign.code == "sec-walk")).first()
+    if campaign is None:
+        campaign = Campaign(code="sec-walk", name="走查活动", historical=True,
+                            starts_on=date(2020, 3, 1), ends_on=date(2020, 12, 31))
+        campaign.phases = [CampaignPhase(code="concentrated", name="集中办证阶段", position=0,
+                                         starts_on=date(2020, 5, 1),
+                                         ends_on=date(2020, 5, 31))]
+        db_session.add(campaign)
+        db_session.flush()
+    return campaign
+
+
 def _add_schedule(db_session, make_user, side: Side) -> None:
     """A concentrated day and a booked home visit (for `person`) of the side's township."""
     from datetime import date, time
@@ -218,8 +240,9 @@ def _add_schedule(db_session, make_user, side: Side) -> None:
     case = Case(township_id=side.township.id, person_id=side.person.id, kind="issue",
                 path="home_visit", state="scheduled", requested_category="physical",
                 created_by_id=side.staff.id, doctor_id=doctor.id)
+    side.campaign = _walked_campaign(db_session)
     side.day = ConcentratedDay(township_id=side.township.id, day=date(2020, 5, 7),
-                               capacity_physical=5)
+                               capacity_physical=5, campaign_id=side.campaign.id)
     db_session.add_all([case, side.day])
     db_session.flush()
     side.case = case

@@ -7,12 +7,38 @@
     button.addEventListener("click", function () { window.print(); });
   });
 
-  var source = document.getElementById("dashboard-data");
-  if (!source || typeof window.Chart === "undefined") { return; }
-  var data = JSON.parse(source.textContent);
-  var labels = document.getElementById("chart-labels").dataset;
+  if (typeof window.Chart === "undefined") { return; }
   var reduceMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   var common = { animation: reduceMotion ? false : undefined, responsive: true };
+  var colours = ["#b45f06", "#38761d", "#741b47"];
+
+  // The campaigns side by side: holding rate by days since each campaign's start.
+  var compare = document.getElementById("chart-compare");
+  var compareSource = document.getElementById("compare-data");
+  if (compare && compareSource) {
+    var series = JSON.parse(compareSource.textContent);
+    var axis = document.getElementById("compare-labels").dataset;
+    var palette = ["#0b5394"].concat(colours);
+    new window.Chart(compare, {
+      type: "line",
+      data: {
+        datasets: series.map(function (s, i) {
+          return { label: s.name, data: s.points.map(function (p) { return { x: p.x, y: p.y }; }),
+                   borderColor: palette[i % palette.length],
+                   backgroundColor: palette[i % palette.length],
+                   borderDash: s.status === "active" ? [] : [6, 4] };
+        })
+      },
+      options: Object.assign({ scales: {
+        x: { type: "linear", title: { display: true, text: axis.x } },
+        y: { min: 0, max: 100, title: { display: true, text: axis.y } } } }, common)
+    });
+  }
+
+  var source = document.getElementById("dashboard-data");
+  if (!source) { return; }
+  var data = JSON.parse(source.textContent);
+  var labels = document.getElementById("chart-labels").dataset;
 
   var progress = document.getElementById("chart-progress");
   if (progress && data.progress.length) {
@@ -36,7 +62,6 @@
   if (units && data.names.length) {
     var datasets = [{ type: "bar", label: labels.actual, data: data.rates,
                       backgroundColor: "#0b5394" }];
-    var colours = ["#b45f06", "#38761d", "#741b47"];
     data.targets.forEach(function (t, i) {
       datasets.push({
         type: "line",
