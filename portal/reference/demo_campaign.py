@@ -101,11 +101,18 @@ def demo_campaign(today: date, persons: int) -> Campaign:
     campaign.document_number = "演示文件"
     campaign.county = "芒市（演示）"
     campaign.starts_on, campaign.ends_on = today - timedelta(days=120), today + timedelta(days=90)
-    # Baseline in proportion to the demo population (the 2020 plan's ratios).
-    campaign.estimated_disabled = max(persons, 1)
-    campaign.certified_at_start = round(persons * 0.40)
-    campaign.expiring_certificates = round(persons * 0.20)
-    campaign.poverty_registered_disabled = round(persons * 0.15)
+    # Baseline: the demo's population (survey persons and the register's holders) and the
+    # holders valid on the day the campaign is loaded.
+    from portal.register.models import HolderEntry
+
+    population = db.session.scalar(select(func.count()).select_from(Person)) or persons
+    campaign.estimated_disabled = max(population, 1)
+    campaign.certified_at_start = db.session.scalar(
+        select(func.count()).select_from(HolderEntry).where(HolderEntry.expires_on > today))
+    campaign.expiring_certificates = db.session.scalar(
+        select(func.count()).select_from(Person).where(Person.certificate_expires_on <= today))
+    campaign.poverty_registered_disabled = db.session.scalar(
+        select(func.count()).select_from(Person).where(Person.poverty_registered.is_(True)))
     db.session.flush()
     phases = (
         ("publicity", "宣传发动", today - timedelta(days=120), today - timedelta(days=91)),
