@@ -137,7 +137,18 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _request_may_write() else "BEGIN")
+
+
+def _request_may_write() -> bool:
+    """A request that changes data (POST and the like) takes SQLite's write lock when its
+    transaction begins. In WAL mode a transaction that reads first and writes later fails at
+    once ("database is locked", no busy wait) when another connection wrote in between, as a
+    doctor's video offer did while the guardian joined; waiting for the lock at the start
+    uses the busy timeout instead. Pages (GET) begin as readers."""
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 def _select_locale() -> str:

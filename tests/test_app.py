@@ -34,6 +34,38 @@ def test_sqlite_uses_wal_and_foreign_keys(app, db_session):
     assert db_session.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
+def test_sqlite_write_request_waits_instead_of_failing(tmp_path):
+    """A POST that reads, then writes after another connection wrote, still succeeds: it
+    took the write lock when it began (the other writer waited for it)."""
+    import threading
+
+    from portal.reference.models import Township
+
+    app = create_app({"ENV_NAME": "testing",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'w.sqlite3'}"})
+    with app.app_context():
+        db.create_all()
+    other_done = threading.Event()
+
+    def other_writer():
+        with app.app_context():
+            db.session.add(Township(code="other", name="别的乡", kind="township"))
+            db.session.commit()
+        other_done.set()
+
+    with app.test_request_context("/", method="POST"):
+        db.session.execute(text("SELECT count(*) FROM townships")).scalar()
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        assert not other_done.wait(0.5)  # the other writer waits for this transaction
+        db.session.add(Township(code="mine", name="本乡", kind="township"))
+        db.session.commit()
+    thread.join(10)
+    assert other_done.is_set()
+    with app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM townships")) == 2
+
+
 def test_not_found_page_is_friendly_and_chinese(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
