@@ -14,6 +14,7 @@ from wtforms import (
     Form,
     FormField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -74,6 +75,11 @@ class PhaseRow(Form):
 
 
 class TargetRow(Form):
+    kind = SelectField(_l("Kind of target"), default="holding_rate", choices=[
+        SelectChoice("holding_rate", _l("Holding rate")),
+        SelectChoice("poverty_renewal", _l("Every poverty-registered holder of an expired "
+                                           "certificate renewed")),
+    ])
     holding_rate = DecimalField(_l("Holding rate (%)"), places=2, validators=[
         Optional(), NumberRange(min=Decimal("0.01"), max=Decimal(100),
                                 message=_l("Enter a percentage above 0 and at most 100."))])
@@ -86,7 +92,8 @@ class TargetRow(Form):
         ok = super().validate(extra_validators)
         if self.blank():
             return ok
-        if self.holding_rate.data is None and not self.holding_rate.errors:
+        if (self.kind.data == "holding_rate" and self.holding_rate.data is None
+                and not self.holding_rate.errors):
             self.holding_rate.errors = [_l("Enter the holding rate to reach.")]
             ok = False
         if not self.deadline.data and not self.deadline.errors:
@@ -132,7 +139,9 @@ class CampaignForm(FlaskForm):
                             r.form.starts_on.data, r.form.ends_on.data,
                             (r.form.description.data or "").strip())
                   for r in self.phases if not r.form.blank()]
-        targets = [TargetData(Decimal(r.form.holding_rate.data) / 100, r.form.deadline.data)
+        targets = [TargetData(Decimal(r.form.holding_rate.data) / 100
+                              if r.form.kind.data == "holding_rate" else Decimal(1),
+                              r.form.deadline.data, r.form.kind.data)
                    for r in self.targets if not r.form.blank()]
         return CampaignData(
             code=self.code.data.strip(), name=self.name.data.strip(),
@@ -180,8 +189,9 @@ def fill(form: CampaignForm, data: CampaignData) -> None:
                                   "starts_on": phase.starts_on, "ends_on": phase.ends_on,
                                   "description": phase.description})
     for target in data.targets:
-        form.targets.append_entry({"holding_rate": target.holding_rate * 100,
-                                   "deadline": target.deadline})
+        form.targets.append_entry({
+            "kind": target.kind, "deadline": target.deadline,
+            "holding_rate": target.holding_rate * 100 if target.kind == "holding_rate" else None})
 
 
 class CopyForm(FlaskForm):

@@ -95,8 +95,9 @@ class PhaseData:
 
 @dataclass
 class TargetData:
-    holding_rate: Decimal  # a fraction: 0.5 = 50 %
+    holding_rate: Decimal  # a fraction: 0.5 = 50 %; 1 for a poverty renewal
     deadline: date
+    kind: str = "holding_rate"  # or "poverty_renewal" (TARGET_KINDS)
 
 
 @dataclass
@@ -186,19 +187,21 @@ def check_plan(data: CampaignData, today: date, *, campaign: Campaign | None = N
                                         {"days": (phase.starts_on - previous.ends_on).days - 1,
                                          "max": MAX_PHASE_GAP_DAYS}))
         previous = phase
-    deadlines: set[date] = set()
+    deadlines: set[tuple[str, date]] = set()
     ordered = sorted(enumerate(data.targets), key=lambda it: it[1].deadline)
     highest: tuple[Decimal, date] | None = None
     for i, target in ordered:
         name = f"targets-{i}-"
-        if target.deadline in deadlines:
+        if (target.kind, target.deadline) in deadlines:
             problems.append(Problem(name + "deadline", "target_twice",
                                     {"deadline": _iso(target.deadline)}))
-        deadlines.add(target.deadline)
+        deadlines.add((target.kind, target.deadline))
         if not data.starts_on <= target.deadline <= data.ends_on:
             problems.append(Problem(name + "deadline", "target_outside", period))
         if past_checked and target.deadline < today:
             problems.append(Problem(name + "deadline", "past_date"))
+        if target.kind != "holding_rate":
+            continue  # a renewal target is all or nothing: no rate to compare
         if highest is not None and target.holding_rate < highest[0]:
             problems.append(Problem(name + "holding_rate", "target_lower",
                                     {"rate": percent(highest[0]),
@@ -257,11 +260,12 @@ def _replace_phases(campaign: Campaign, phases: list[PhaseData]) -> None:
 
 
 def _replace_targets(campaign: Campaign, targets: list[TargetData]) -> None:
-    existing = {t.deadline: t for t in campaign.targets}
+    existing = {(t.kind, t.deadline): t for t in campaign.targets}
     kept = []
     for data in sorted(targets, key=lambda t: t.deadline):
-        target = existing.pop(data.deadline, None) or CampaignTarget(deadline=data.deadline)
-        target.holding_rate = data.holding_rate
+        target = (existing.pop((data.kind, data.deadline), None)
+                  or CampaignTarget(kind=data.kind, deadline=data.deadline))
+        target.holding_rate = data.holding_rate if data.kind == "holding_rate" else Decimal(1)
         kept.append(target)
     campaign.targets = kept
 
@@ -273,7 +277,7 @@ def _plan_summary(campaign: Campaign) -> dict:
         out[name] = out[name].isoformat() if out[name] else None
     out["phases"] = [[p.code, p.name, p.starts_on.isoformat(), p.ends_on.isoformat()]
                      for p in sorted(campaign.phases, key=lambda p: p.position)]
-    out["targets"] = [[str(t.holding_rate), t.deadline.isoformat()]
+    out["targets"] = [[t.kind, str(t.holding_rate), t.deadline.isoformat()]
                       for t in sorted(campaign.targets, key=lambda t: t.deadline)]
     return out
 
@@ -285,7 +289,7 @@ def plan_of(campaign: Campaign) -> CampaignData:
         document_number=campaign.document_number or "",
         phases=[PhaseData(p.code, p.name, p.starts_on, p.ends_on, p.description or "")
                 for p in campaign.phases],
-        targets=[TargetData(t.holding_rate, t.deadline) for t in campaign.targets],
+        targets=[TargetData(t.holding_rate, t.deadline, t.kind) for t in campaign.targets],
     )
 
 
@@ -376,8 +380,8 @@ def copy_campaign(source: Campaign, actor, shift_days: int) -> tuple[Campaign, l
     draft.phases = [CampaignPhase(code=p.code, name=p.name, position=p.position,
                                   starts_on=p.starts_on + step, ends_on=p.ends_on + step,
                                   description=p.description or "") for p in source.phases]
-    draft.targets = [CampaignTarget(holding_rate=t.holding_rate, deadline=t.deadline + step)
-                     for t in source.targets]
+    draft.targets = [CampaignTarget(kind=t.kind, holding_rate=t.holding_rate,
+                                    deadline=t.deadline + step) for t in source.targets]
     db.session.add(draft)
     db.session.flush()
     skipped = []

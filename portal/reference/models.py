@@ -89,7 +89,9 @@ TARGET_KINDS = ("holding_rate", "poverty_renewal")
 
 class CampaignTarget(db.Model):
     __tablename__ = "campaign_targets"
-    __table_args__ = (UniqueConstraint("campaign_id", "deadline"),)
+    # One target of each kind per deadline (a holding-rate target and the poverty renewal
+    # may fall due on the same day).
+    __table_args__ = (UniqueConstraint("campaign_id", "kind", "deadline"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)

@@ -132,3 +132,41 @@ def test_hospitals_are_added_on_the_campaign_pages(today, client, login_as, make
     assert "hospital-add" not in again.get_data(as_text=True)
     assert db_session.scalars(select(AuditEvent).where(
         AuditEvent.action == "hospital.added")).one()
+
+
+def test_the_poverty_renewal_target_is_planned_beside_the_rates(today, client, login_as,
+                                                                make_user, post, db_session):
+    """The plan's must-complete figure is a target kind of its own: no rate to enter, it may
+    fall due on the day of a holding-rate target, editing keeps it, a copy keeps it."""
+    login_as(make_user("city_admin"))
+    form = plan_form(**{"targets-2-kind": "poverty_renewal", "targets-2-holding_rate": "",
+                        "targets-2-deadline": "2026-12-31"})
+    response = post("/city/campaigns/new", form)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    campaign = db_session.scalars(select(Campaign).where(Campaign.code == "mangshi-2026")).one()
+    assert sorted((t.kind, t.holding_rate, t.deadline) for t in campaign.targets) == [
+        ("holding_rate", Decimal("0.6"), date(2026, 12, 31)),
+        ("holding_rate", Decimal("0.7"), date(2027, 12, 31)),
+        ("poverty_renewal", Decimal(1), date(2026, 12, 31))]
+    page = client.get(f"/city/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    assert re.search(r'<option selected value="poverty_renewal"|'
+                     r'<option value="poverty_renewal" selected', page)
+    edited = {**form, "targets-0-holding_rate": "55"}
+    assert post(f"/city/campaigns/{campaign.id}/edit", edited).status_code == 302
+    db_session.expire_all()
+    assert sorted(t.kind for t in campaign.targets) == [
+        "holding_rate", "holding_rate", "poverty_renewal"]
+    assert post(f"/city/campaigns/{campaign.id}/copy", {"shift_days": "365"}).status_code == 302
+    copy = db_session.scalars(select(Campaign).where(Campaign.copied_from_id == campaign.id)).one()
+    assert sorted((t.kind, t.deadline) for t in copy.targets) == [
+        ("holding_rate", date(2027, 12, 31)), ("holding_rate", date(2028, 12, 30)),
+        ("poverty_renewal", date(2027, 12, 31))]
+
+
+def test_a_holding_rate_target_needs_its_rate(today, english, login_as, make_user, post,
+                                              db_session):
+    login_as(make_user("city_admin"))
+    response = post("/city/campaigns/new", plan_form(**{"targets-2-kind": "holding_rate",
+                                                        "targets-2-deadline": "2026-10-31"}))
+    assert "Enter the holding rate to reach." in _error(response.get_data(as_text=True),
+                                                        "targets-2-holding_rate")
