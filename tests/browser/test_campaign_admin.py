@@ -120,3 +120,46 @@ def test_plan_and_activate_a_campaign(live_server, desk_page, campaign_admin):
     page.wait_for_selector("#units-table")
     assert "仅供查看" in page.inner_text("main")
     assert "芒市镇" in page.inner_text("#units-table")
+
+
+@pytest.fixture(scope="module")
+def campaign_copier(live_server):
+    """Another city administrator: each login spends one second-factor code."""
+    from portal.auth.services import add_membership, create_user
+    from portal.extensions import db
+    from tests.conftest import enrol_test_totp
+
+    with live_server.app.app_context():
+        user = create_user("live_campaign_copier", PASSWORD)
+        add_membership(user, "city_admin", None)
+        enrol_test_totp(user)
+        db.session.commit()
+    return "live_campaign_copier"
+
+
+def test_next_years_campaign_from_this_years(live_server, desk_page, campaign_copier):
+    """Copy the running campaign to a new start date: the draft carries every date moved,
+    the page points out the dates on a weekend or holiday (and a year it cannot check), and activating it makes the
+    dashboard follow it while the copied campaign stays readable."""
+    page = desk_page
+    log_in(page, live_server, campaign_copier)
+    page.goto(f"{live_server}/city/campaigns/")
+    page.get_by_role("link", name="芒市加快推进残疾人证核发工作").click()
+    page.get_by_role("link", name="复制此活动").click()
+    page.get_by_label("……或让复制件开始于").fill("2026-03-14")  # a Saturday
+    page.get_by_role("button", name="生成草稿").click()
+    page.wait_for_selector(".alert-success")
+    assert "草稿" in page.inner_text("h1")
+    phases = page.inner_text("#phases-table")
+    assert "2026-03-14" in phases and "2020" not in phases  # every date moved six years
+    notices = page.inner_text("#date-notices")
+    assert "2026-03-14" in notices and "周末" in notices
+    # The end moved into 2027, a year the holiday calendar does not know yet: said plainly.
+    assert "2027" in page.inner_text("section[aria-labelledby=h-dates]")
+
+    page.get_by_role("button", name="启用为当前活动").click()
+    page.wait_for_selector(".alert-success")
+    page.get_by_role("link", name="工作看板", exact=True).click()
+    picker = page.locator("#campaign-choice")
+    assert "(2026)" in picker.locator("option:checked").inner_text()
+    assert "(2020)" in picker.inner_text()  # the copied campaign stays readable
