@@ -38,10 +38,6 @@ AUDIO_TOLERANCE = int(0.3 * AUDIO_RATE)  # drift allowed before filling silence 
 FILL_AFTER = 2.0  # seconds without any video before black frames stand in for it
 
 
-class RecordingError(RuntimeError):
-    """The recorder failed; the message says why."""
-
-
 def _owned_copy(scaler: VideoReformatter, frame: VideoFrame, width: int,
                 height: int) -> VideoFrame:
     """A yuv420p frame of the given size that no other consumer shares.

@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.doctors import bp as doctors_bp
     from portal.evidence import bp as evidence_bp
     from portal.guardian import bp as guardian_bp
+    from portal.guardian import invites_bp as guardian_invites_bp
     from portal.imports import bp as imports_bp
     from portal.imports import city_bp as city_exports_bp
     from portal.public import bp as public_bp
@@ -73,9 +74,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     for bp in (public_bp, auth_bp, admin_bp, audit_bp, city_bp, campaigns_bp, rosters_bp,
                imports_bp, city_exports_bp, cases_bp, review_bp, scheduling_bp, doctors_bp,
-               assessments_bp, workspace_bp, evidence_bp, guardian_bp, certificates_bp,
-               handover_bp, verify_bp, dashboards_bp, township_dashboard_bp, video_bp,
-               video_join_bp, register_bp, city_register_bp, walkins_bp):
+               assessments_bp, workspace_bp, evidence_bp, guardian_bp, guardian_invites_bp,
+               certificates_bp, handover_bp, verify_bp, dashboards_bp, township_dashboard_bp,
+               video_bp, video_join_bp, register_bp, city_register_bp, walkins_bp):
         app.register_blueprint(bp)
     errors.register(app)
     security.register(app)

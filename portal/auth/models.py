@@ -71,9 +71,6 @@ class User(UserMixin, TimestampMixin, db.Model):
     def city_roles(self) -> set[Role]:
         return {Role(m.role) for m in self.memberships if Role(m.role) in CITY_ROLES}
 
-    def memberships_in(self, township_id: int) -> list["Membership"]:
-        return [m for m in self.memberships if m.township_id == township_id]
-
     def __repr__(self) -> str:
         return f"<User {self.username}>"
 

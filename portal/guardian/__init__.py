@@ -2,7 +2,7 @@
 
 Two blueprints: `guardian` (/g, the guardian's own pages and the invite link itself) and
 `guardian_invites` (/t/<code>/guardian-invites, where township staff and the case's doctor
-make and revoke invites). The second is registered together with the first.
+make and revoke invites). Both are registered in the factory's one list of blueprints.
 """
 from flask import Blueprint, abort, g, request, session
 from flask_login import current_user
@@ -15,11 +15,6 @@ invites_bp = tenant_blueprint("guardian_invites", __name__, "/guardian-invites")
 
 # Pages reached by the invite link itself: the token is the credential, no login yet.
 TOKEN_ENDPOINTS = frozenset({"guardian.open_invite"})
-
-
-@bp.record_once
-def _register_township_side(state):
-    state.app.register_blueprint(invites_bp)
 
 
 @bp.before_request

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from portal.audit.services import record_event
-from portal.auth.models import Membership, User
+from portal.auth.models import User
 from portal.auth.passwords import hash_password
 from portal.auth.roles import Role
 from portal.auth.services import add_membership, check_password_strength
@@ -185,14 +185,6 @@ def accept_into_account(invite: GuardianInvite, user: User,
     link = _link_person(invite, user)
     record_event("guardian_invite.accept", actor=user, obj=invite, details={"mode": "existing"})
     return link
-
-
-def guardian_membership(user) -> Membership | None:
-    """The user's city-wide guardian membership, if any."""
-    for m in user.memberships:
-        if m.role == Role.GUARDIAN.value and m.township_id is None:
-            return m
-    return None
 
 
 # --- what the guardian portal tells about a case ------------------------------------------

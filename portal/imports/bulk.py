@@ -20,14 +20,12 @@ from portal.imports.cells import cell_text
 from portal.imports.driver import BulkWriter, Pipeline
 from portal.imports.matching import (
     Matcher,
-    Plan,
     entries_by_person,
     persons_by_number,
     township_villages,
     village_key,
 )
 from portal.imports.reader import (
-    CHUNK_ROWS,
     Record,
     Reject,
     SheetRows,
@@ -254,37 +252,6 @@ def _record_import(township_id: int, actor, list_kind: str, result: ImportResult
                           "updated": result.updated, "rejected": result.rejected,
                           "villages_created": result.villages_created})
     db.session.flush()
-
-
-def apply_plan(township: Township, actor, plan: Plan,
-               progress: Callable[[int, int], None] | None = None) -> ImportResult:
-    """Write a plan in the caller's transaction: villages, new people, changes, entries."""
-    changed = plan.changed
-    total = len(plan.new) + len(changed)
-    done = 0
-
-    def advance(count: int) -> None:
-        nonlocal done
-        done = min(done + count, total)
-        if progress:
-            progress(done, total)
-
-    township_id = township.id
-    with BulkWriter() as writer:
-        villages = Village.__table__
-        importer = _Importer(
-            writer, township_id, getattr(actor, "id", None), plan.list_kind, plan.villages,
-            _Keys(writer.keys(villages, len(plan.new_villages)), partial(writer.keys, villages)))
-        importer.write(importer.prepare([], plan.new_villages))
-        for chunk in _chunks(plan.new, CHUNK_ROWS):
-            advance(importer.write(importer.prepare(chunk, [])))
-        importer.apply_changes(changed, advance)
-    result = ImportResult(len(plan.new), len(changed), len(plan.rejects), plan.rejects,
-                          len(plan.new_villages))
-    _record_import(township_id, actor, plan.list_kind, result)
-    if progress:
-        progress(total, total)
-    return result
 
 
 def _bulk_update(model, rows: list[dict]) -> None:
