@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from portal.domain.limb import LimbMeasurements, grade_limb
+from portal.domain.results import GradeResult, MeasurementError
 
 Number = int | float | Decimal
 
@@ -34,28 +35,6 @@ CATEGORIES = ("vision", "hearing", "speech", "physical", "intellectual", "mental
 GRADES = (1, 2, 3, 4)
 
 NOT_DISABLED = "not_disabled"
-
-
-class MeasurementError(ValueError):
-    """Values that cannot be graded; `code` says why and `field` names the value.
-
-    Codes: missing, invalid, not_applicable, unknown_level, unknown_clause, with_aids, category.
-    """
-
-    def __init__(self, code: str, field: str = ""):
-        super().__init__(f"{code}: {field}" if field else code)
-        self.code = code
-        self.field = field
-
-
-@dataclass(frozen=True)
-class GradeResult:
-    grade: int | None
-    reason: str
-
-    @property
-    def qualifies(self) -> bool:
-        return self.grade is not None
 
 
 def _dec(value: object, name: str, *, allow_negative: bool = False) -> Decimal:

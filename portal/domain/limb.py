@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from portal.domain.grading import GradeResult
+from portal.domain.results import GradeResult, MeasurementError
 
 
 @dataclass(frozen=True)
@@ -97,8 +95,6 @@ class LimbMeasurements:
 
 def grade_limb(m: LimbMeasurements) -> GradeResult:
     """The grade of the picked clause; an assessment with prostheses or aids is refused."""
-    from portal.domain.grading import GradeResult, MeasurementError
-
     if not m.without_aids:
         raise MeasurementError("with_aids", "without_aids")
     if m.clause is None:
