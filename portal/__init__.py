@@ -78,6 +78,10 @@ def create_app(config: dict | None = None) -> Flask:
                certificates_bp, handover_bp, verify_bp, dashboards_bp, township_dashboard_bp,
                video_bp, video_join_bp, register_bp, city_register_bp, walkins_bp):
         app.register_blueprint(bp)
+    from portal.register.views import holder_context
+
+    # Sections other areas add to a person's page (rosters sits below them).
+    app.extensions["person_page_parts"] = (holder_context,)
     errors.register(app)
     security.register(app)
     from portal.auth import sessions

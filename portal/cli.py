@@ -32,7 +32,7 @@ def seed_demo_command(persons, seed):
     """Add demo villages, synthetic persons on both rosters and one demo user per role."""
     import time
 
-    from portal.reference.demo import seed_demo
+    from portal.demo.people import seed_demo
 
     started = time.perf_counter()
     result = seed_demo(persons=persons, seed=seed)

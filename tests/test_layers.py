@@ -110,3 +110,34 @@ def test_the_contract_sees_a_cycle():
     cycles = _cycles(graph)
     assert sorted(cycles) == [["portal.a", "portal.b"], ["portal.c", "portal.c.views"]]
     assert [c for c in cycles if not _blueprint_idiom(c)] == [["portal.a", "portal.b"]]
+
+
+# The lower layers and what they may import (at any level). Areas above them (cases,
+# certificates, campaigns, register, demo, ...) are reached only through the app factory.
+CORE = ("portal.domain", "portal.clock", "portal.config", "portal.extensions",
+        "portal.models_base", "portal.labels", "portal.logs", "portal.public_url")
+PLATFORM = ("portal.auth", "portal.audit", "portal.access", "portal.rls", "portal.tenancy")
+LOWER = {
+    "portal.domain": ("portal.domain",),
+    "portal.reference": CORE + ("portal.reference", "portal.auth.roles", "portal.audit"),
+    "portal.tenancy": CORE + PLATFORM + ("portal.reference", "portal.rosters.models"),
+    "portal.rosters": CORE + PLATFORM + ("portal.reference", "portal.rosters"),
+}
+
+
+def _within(module: str, prefixes) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def test_lower_layers_import_nothing_from_above():
+    wrong = {}
+    for module in MODULES:
+        layer = next((name for name in LOWER if _within(module, (name,))), None)
+        if layer is None:
+            continue
+        allowed = LOWER[layer]
+        bad = sorted(d for d in _imports(module, anywhere=True)
+                     if not _within(d, allowed) and not d.endswith(".models"))
+        if bad:
+            wrong[module] = bad
+    assert wrong == {}

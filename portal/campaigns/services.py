@@ -23,6 +23,7 @@ from portal.reference.models import (
     CampaignTarget,
     ConcentratedDay,
 )
+from portal.reference.services import active_campaign
 from portal.rosters.models import CATEGORIES
 
 # Consecutive phases further apart than this are a mistake in the dates, not a plan.
@@ -118,12 +119,6 @@ class CampaignData:
 
 
 # --- which campaign ------------------------------------------------------------------------
-
-def active_campaign() -> Campaign | None:
-    """The campaign the pages measure against, or None when no campaign is active."""
-    return db.session.execute(
-        select(Campaign).where(Campaign.status == "active")).scalar_one_or_none()
-
 
 def campaigns() -> list[Campaign]:
     """Every campaign: the active one first, then drafts, then the closed ones, newest first."""

@@ -7,6 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.extensions import db
 from portal.models_base import TenantMixin, utcnow
 
+# The note `flask seed demo` leaves on the estimates it scales to its sample of persons: the
+# dashboards then say their figures are the demo's.
+DEMO_NOTE = "演示数据：样本按计划基数比例缩放"
+
 
 class TownshipEstimate(TenantMixin, db.Model):
     """One version of a township's estimated number of disabled persons; the latest counts."""

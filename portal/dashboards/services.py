@@ -43,7 +43,12 @@ from portal.dashboards.figures import (
     ensure_fresh,
     refresh_figures,
 )
-from portal.dashboards.models import DashboardFigure, DashboardRefresh, TownshipEstimate
+from portal.dashboards.models import (
+    DEMO_NOTE,
+    DashboardFigure,
+    DashboardRefresh,
+    TownshipEstimate,
+)
 from portal.domain.workdays import workdays_between
 from portal.extensions import db
 from portal.reference.models import Campaign, Township, Village
@@ -152,8 +157,6 @@ class Dashboard:
     @property
     def demo_sample(self) -> bool:
         """Whether the estimates are the demo's, scaled to its sample of persons."""
-        from portal.reference.demo_register import DEMO_NOTE
-
         rows = [self.total.estimate_row] + [line.estimate_row for line in self.lines]
         return any(row is not None and row.note == DEMO_NOTE for row in rows)
 

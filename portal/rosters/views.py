@@ -192,11 +192,14 @@ def _show(person: Person, revealed: bool = False, end_form=None, ending: int | N
                                            Guardianship.ended_at.is_(None))
         .options(selectinload(Guardianship.user)).order_by(Guardianship.id)
     ).all() if can_end else []
-    from portal.register.views import holder_context
-
+    # What other areas show on a person's page (the register's certificate), wired by the
+    # app factory: the rosters area imports nothing from the areas above it.
+    parts = {}
+    for part in current_app.extensions.get("person_page_parts", ()):
+        parts.update(part(person))
     return render_template(
         "rosters/person.html", person=person, revealed=revealed, reveal_form=RevealForm(),
-        **holder_context(person),
+        **parts,
         can_reveal=access.can(Permission.REVEAL_PERSONAL_DATA),
         can_edit=access.can(Permission.EDIT_PERSONS), today=local_today(),
         guardianships=guardianships, can_end=can_end,
@@ -343,7 +346,7 @@ def list_reports():
         if not can_submit:
             abort(403)
         if form.validate_on_submit():
-            from portal.campaigns.services import active_campaign
+            from portal.reference.services import active_campaign
 
             campaign = active_campaign()
             report = submit_roster_report(access.township, current_user, access,

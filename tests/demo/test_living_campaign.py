@@ -120,7 +120,7 @@ def _story_digest(seed: int, tmp_path) -> list[tuple]:
         from flask_migrate import upgrade
 
         upgrade()
-        from portal.reference.demo import seed_demo
+        from portal.demo.people import seed_demo
 
         seed_demo(persons=1200, seed=seed)
         db.session.commit()

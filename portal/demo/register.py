@@ -16,14 +16,12 @@ from datetime import timedelta
 from flask import current_app, has_app_context
 from sqlalchemy import func, select
 
-from portal.dashboards.models import TownshipEstimate
+from portal.dashboards.models import DEMO_NOTE, TownshipEstimate
 from portal.domain.certificate import expiry_date
 from portal.extensions import db
 from portal.reference.models import Campaign, Township, Village
 from portal.register.models import HolderEntry
 from portal.rosters.models import Person
-
-DEMO_NOTE = "演示数据：样本按计划基数比例缩放"
 
 
 def holder_count(campaign: Campaign | None, persons: int) -> int:
@@ -44,7 +42,7 @@ def seed_register(persons: int, seed: int) -> int:
     """Add the demo's certificate holders (persons on no survey list, each with a valid
     certificate in the register); returns how many were created (0 on a rerun)."""
     from portal.clock import local_today
-    from portal.reference.demo import (
+    from portal.demo.people import (
         CATEGORY_DIGITS,
         _insert_rows,
         _person_row,

@@ -357,7 +357,7 @@ def ensure_demo_users() -> list[tuple[str, str, str | None]]:
 
 def seed_demo(persons: int = 2000, seed: int = 1) -> DemoResult:
     """Load villages, `persons` synthetic persons and the demo users (reference data first)."""
-    from portal.reference.demo_register import scale_estimates, seed_register
+    from portal.demo.register import scale_estimates, seed_register
     from portal.reference.seed import load_reference
 
     if not db.session.scalar(select(func.count()).select_from(Township)):
@@ -373,7 +373,7 @@ def seed_demo(persons: int = 2000, seed: int = 1) -> DemoResult:
     if result.persons_created:
         scale_estimates(admin.id)
     from portal.clock import local_today
-    from portal.reference.demo_campaign import seed_living_campaign
+    from portal.demo.campaign import seed_living_campaign
 
     result.living = seed_living_campaign(persons, seed, local_today())
     record_event("demo.seed", object_type="demo", details={

@@ -405,7 +405,7 @@ def _left_behind(s: Stories) -> int:
 
 def seed_living_campaign(persons: int, seed: int, today: date) -> LivingResult:
     """The demonstration campaign and its work so far (idempotent: only once per database)."""
-    from portal.reference.demo_video import finished_video_assessment
+    from portal.demo.video import finished_video_assessment
 
     result = LivingResult()
     campaign = demo_campaign(today, persons)
