@@ -176,8 +176,20 @@ def audit_heads(days, output):
     click.echo(text, file=output)
 
 
+workflow_cli = AppGroup("workflow", help="The case workflow's documentation.")
+
+
+@workflow_cli.command("doc")
+def workflow_doc_command():
+    """Write docs/workflow.md from the transition table."""
+    from portal.cases.workflow_doc import write
+
+    click.echo(f"written: {write()}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_cli)
+    app.cli.add_command(workflow_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
     from portal.evidence.cli import evidence_cli

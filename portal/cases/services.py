@@ -20,32 +20,17 @@ from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portal.audit.services import record_event
+from portal.cases.effects import set_entry_status
 from portal.cases.models import OPEN_STATES, Case, CaseEvent
 from portal.cases.workflow import apply_transition
 from portal.clock import local_today
-from portal.domain.certificate import make_number
-from portal.domain.workdays import add_workdays, calendar_covers, workdays_between
+from portal.domain.workdays import calendar_covers, workdays_between
 from portal.extensions import db
-from portal.models_base import utcnow
 from portal.reference.models import Campaign, CampaignPhase, Township
 from portal.rosters.models import Person, RosterEntry
 
-PUBLICITY_WORKDAYS = 5
-REVIEW_WORKDAYS = 10
-APPEAL_WORKDAYS = 10
-
 # The case kind a roster list suggests: expired holders renew, suspected persons apply anew.
 DEFAULT_KIND = {"expired": "renewal", "suspected": "issue"}
-# Where a case ends up decides the status of the roster entry it came from.
-ENTRY_STATUS_BY_STATE = {
-    "registered": "in_progress",
-    "appealed": "in_progress",
-    "under_review": "in_progress",
-    "approved": "certified",
-    "not_qualified": "not_qualified",
-    "withdrawn": "withdrawn",
-    "deceased": "deceased",
-}
 
 
 class CaseRefused(Exception):
@@ -83,12 +68,6 @@ def entry_for_kind(person: Person, kind: str) -> RosterEntry | None:
     entries = sorted(person.roster_entries,
                      key=lambda e: (e.list_kind != wanted, e.status == "withdrawn"))
     return entries[0] if entries else None
-
-
-def _set_entry_status(case: Case) -> None:
-    status = ENTRY_STATUS_BY_STATE.get(case.state)
-    if case.roster_entry is not None and status is not None:
-        case.roster_entry.status = status
 
 
 def campaign_running_on(day: date) -> Campaign | None:
@@ -131,7 +110,7 @@ def create_case(township: Township, actor, person: Person, *, kind: str, path: s
     db.session.add(CaseEvent(township_id=township.id, case=case, actor_id=actor.id,
                              action="register", from_state=None, to_state="registered",
                              note=note))
-    _set_entry_status(case)
+    set_entry_status(case)
     db.session.flush()
     record_event("case.create", actor=actor, obj=case, details={
         "kind": kind, "path": path, "roster_entry": case.roster_entry_id,
@@ -192,7 +171,8 @@ def create_cases_in_bulk(township: Township, actor, entries: list[RosterEntry], 
 
 def take_step(case: Case, action: str, *, actor, access, note: str = "",
               today: date | None = None, **data) -> CaseEvent:
-    """Apply one workflow step and set the dates and outcome it brings."""
+    """Apply one workflow step; the dates and outcome it brings are its effects in the
+    transition table. Here only the inputs get their defaults (today's date)."""
     today = today or local_today()
     if action == "start_publicity":
         data["starts_on"] = data.get("starts_on") or today
@@ -202,35 +182,6 @@ def take_step(case: Case, action: str, *, actor, access, note: str = "",
         data["happened_on"] = data["notified_on"]
     event = apply_transition(case, action, actor=actor, access=access, note=note, today=today,
                              **data)
-    if action == "start_publicity":
-        case.publicity_starts_on = data["starts_on"]
-        case.publicity_ends_on = add_workdays(case.publicity_starts_on, PUBLICITY_WORKDAYS)
-    elif action == "end_publicity":
-        case.review_due_on = add_workdays(today, REVIEW_WORKDAYS)
-    elif action == "approve":
-        case.approved_by_id = actor.id
-        case.approved_at = utcnow()
-        case.certificate_number = make_number(case.person.id_number, case.category, case.grade,
-                                              today=today)
-    elif action == "refuse":
-        case.notified_on = case.appeal_due_on = None
-    elif action == "notify_not_qualified":
-        case.notified_on = data["notified_on"]
-        case.appeal_due_on = add_workdays(case.notified_on, APPEAL_WORKDAYS)
-    elif action == "record_final_not_qualified":
-        case.final = True
-        case.grade = None
-        case.not_disabled_reason = note
-        if case.roster_entry is not None:
-            case.roster_entry.status = "not_qualified"
-    elif action == "record_final_qualified":
-        case.final = True
-        case.category, case.grade = data["category"], data["grade"]
-        case.not_disabled_reason = ""
-        case.review_due_on = add_workdays(today, REVIEW_WORKDAYS)
-    elif action == "record_death":
-        case.person.deceased = True
-    _set_entry_status(case)
     db.session.flush()
     return event
 

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.audit.services import record_event
 from portal.auth.roles import Permission
+from portal.cases.effects import EFFECTS
 from portal.cases.models import OPEN_STATES, Case, CaseEvent
 from portal.clock import local_today
 from portal.extensions import db
@@ -36,6 +37,8 @@ class Transition:
     target: str
     permission: Permission
     guards: tuple[Guard, ...] = field(default=())
+    # Names of what the transition does besides moving the state (portal/cases/effects.py).
+    effects: tuple[str, ...] = field(default=())
 
 
 def _qualifies(case: Case, actor, data: dict) -> str | None:
@@ -164,10 +167,12 @@ def _different_doctor_on_appeal(case: Case, actor, data: dict) -> str | None:
 OPEN = frozenset(OPEN_STATES)
 P = Permission
 
+R = "update_roster_entry"  # the person's roster entry follows the case
+
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("schedule", frozenset({"registered", "scheduled"}), "scheduled", P.SCHEDULE,
                (_different_doctor_on_appeal,)),
-    Transition("unschedule", frozenset({"scheduled"}), "registered", P.SCHEDULE),
+    Transition("unschedule", frozenset({"scheduled"}), "registered", P.SCHEDULE, (), (R,)),
     Transition("record_assessment", frozenset({"registered", "scheduled"}), "assessed", P.ASSESS,
                (_different_doctor_on_appeal,)),
     Transition("request_second_review", frozenset({"assessed"}), "second_review", P.ASSESS),
@@ -176,26 +181,28 @@ TRANSITIONS: tuple[Transition, ...] = (
     # The second doctor disagrees: the case goes back to its doctor for a new assessment.
     Transition("return_for_reassessment", frozenset({"second_review"}), "scheduled", P.ASSESS),
     Transition("start_publicity", frozenset({"assessed"}), "publicity", P.MANAGE_CASES,
-               (_qualifies, _publicity_start_ok)),
+               (_qualifies, _publicity_start_ok), ("open_publicity",)),
     Transition("notify_not_qualified", frozenset({"assessed", "not_qualified"}), "not_qualified",
-               P.MANAGE_CASES, (_may_notify, _told_not_in_future)),
+               P.MANAGE_CASES, (_may_notify,), ("open_appeal_window", R)),
     Transition("end_publicity", frozenset({"publicity"}), "under_review", P.MANAGE_CASES,
-               (_publicity_over,)),
+               (_publicity_over,), ("schedule_review", R)),
     Transition("approve", frozenset({"under_review"}), "approved", P.APPROVE_CASES,
-               (_independent_approver, _qualifies, _certificate_number_possible)),
+               (_independent_approver, _qualifies, _certificate_number_possible),
+               ("number_certificate", R)),
     Transition("refuse", frozenset({"under_review"}), "not_qualified", P.APPROVE_CASES,
-               (_independent_approver, _note_required)),
+               (_independent_approver, _note_required), ("clear_notification", R)),
     Transition("appeal", frozenset({"not_qualified"}), "appealed", P.MANAGE_CASES,
-               (_within_appeal_window,)),
+               (_within_appeal_window,), (R,)),
     # The provincial expert committee's decision on a city-level re-assessment is final.
     Transition("record_final_not_qualified", frozenset({"not_qualified"}), "closed",
-               P.APPROVE_CASES, (_city_level, _note_required)),
+               P.APPROVE_CASES, (_city_level, _note_required), ("record_final_refusal",)),
     Transition("record_final_qualified", frozenset({"not_qualified"}), "under_review",
-               P.APPROVE_CASES, (_city_level, _note_required, _final_grade_given)),
+               P.APPROVE_CASES, (_city_level, _note_required, _final_grade_given),
+               ("record_final_grade", R)),
     Transition("close", frozenset({"not_qualified"}), "closed", P.MANAGE_CASES,
                (_appeal_window_over,)),
-    Transition("withdraw", OPEN, "withdrawn", P.MANAGE_CASES, (_note_required,)),
-    Transition("record_death", OPEN, "deceased", P.MANAGE_CASES),
+    Transition("withdraw", OPEN, "withdrawn", P.MANAGE_CASES, (_note_required,), (R,)),
+    Transition("record_death", OPEN, "deceased", P.MANAGE_CASES, (), ("record_death", R)),
     # Certificates (portal.certificates.services): printed in a city batch, sent to the
     # township in a dispatch batch, handed to the person with the ID checked.
     Transition("print", frozenset({"approved"}), "printed", P.APPROVE_CASES),
@@ -257,7 +264,8 @@ def register_guard(action: str, guard: Guard) -> None:
     """Add a guard to a transition (used by areas that own a rule, e.g. doctors' signing)."""
     transition = BY_ACTION[action]
     updated = Transition(transition.action, transition.sources, transition.target,
-                         transition.permission, transition.guards + (guard,))
+                         transition.permission, transition.guards + (guard,),
+                         transition.effects)
     BY_ACTION[action] = updated
 
 
@@ -298,6 +306,9 @@ def apply_transition(case: Case, action: str, *, actor, access, note: str = "",
         reason = late_reason(happened_on, data.get("late_reason"), today)
     previous = case.state
     case.state = transition.target
+    data["today"] = today
+    for name in transition.effects:
+        EFFECTS[name](case, actor, data)
     event = CaseEvent(township_id=case.township_id, case=case, actor_id=actor.id,
                       action=action, from_state=previous, to_state=transition.target,
                       note=note, happened_on=happened_on, late_reason=reason)
