@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from portal.auth.models import User
 from portal.auth.roles import Role
-from portal.domain import idcard
 from portal.demo.people import CATEGORY_DIGITS, DEMO_USERS, generate_people
+from portal.domain import idcard
 from portal.reference.models import Township, Village
 from portal.rosters.models import Guardianship, Person, PovertyAssignment, RosterEntry
 
