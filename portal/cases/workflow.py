@@ -207,7 +207,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     # township in a dispatch batch, handed to the person with the ID checked.
     Transition("print", frozenset({"approved"}), "printed", P.APPROVE_CASES),
     Transition("dispatch", frozenset({"printed"}), "dispatched", P.APPROVE_CASES),
-    Transition("issue", frozenset({"dispatched"}), "issued", P.MANAGE_CASES),
+    Transition("issue", frozenset({"dispatched"}), "issued", P.MANAGE_CASES, (),
+               ("supersede_older_certificates", "register_holder")),
 )
 
 # Why a transition was refused, in words for the person at the screen.

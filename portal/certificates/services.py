@@ -19,6 +19,7 @@ from itsdangerous import BadSignature, Signer
 from sqlalchemy import and_, func, select
 
 from portal.audit.services import record_event
+from portal.cases.effects import effect
 from portal.cases.models import Case
 from portal.cases.workflow import REFUSALS, apply_transition, register_guard
 from portal.certificates.models import (
@@ -330,6 +331,31 @@ def id_digits_match(person_id_number: str, typed: str) -> bool:
     return len(typed) >= 4 and person_id_number.upper().endswith(typed)
 
 
+@effect("supersede_older_certificates")
+def supersede_older_certificates(case, actor, data: dict) -> None:
+    """The person's older valid certificates printed by the portal are cancelled."""
+    certificate = data["certificate"]
+    for older in db.session.scalars(select(Certificate).where(
+            Certificate.person_id == certificate.person_id, Certificate.id != certificate.id,
+            Certificate.status == "valid", Certificate.issue_date <= certificate.issue_date)):
+        older.status = "cancelled"
+        older.cancelled_at = utcnow()
+
+
+@effect("register_holder")
+def register_holder(case, actor, data: dict) -> None:
+    """The handed-over certificate joins the register; the person's record shows it."""
+    from portal.register.services import record_handed_over
+
+    certificate = data["certificate"]
+    record_handed_over(certificate, actor, data["today"])
+    person = certificate.person
+    person.certificate_number = certificate.number
+    person.certificate_category = certificate.category
+    person.certificate_grade = certificate.grade
+    person.certificate_expires_on = certificate.expires_on
+
+
 def record_handover(certificate: Certificate, actor, access: Access, *, receiver_name: str,
                     relation: str, id_last_digits: str, handed_on: date, today: date,
                     old_collected: bool = False, late_reason: str = "",
@@ -363,20 +389,7 @@ def record_handover(certificate: Certificate, actor, access: Access, *, receiver
     )
     db.session.add(handover)
     apply_transition(case, "issue", actor=actor, access=access, via=_VIA, today=today,
-                     happened_on=handed_on, late_reason=late_reason)
-    # Older certificates of the person printed by the portal are superseded.
-    for older in db.session.scalars(select(Certificate).where(
-            Certificate.person_id == person.id, Certificate.id != certificate.id,
-            Certificate.status == "valid", Certificate.issue_date <= certificate.issue_date)):
-        older.status = "cancelled"
-        older.cancelled_at = utcnow()
-    from portal.register.services import record_handed_over
-
-    record_handed_over(certificate, actor, today)
-    person.certificate_number = certificate.number
-    person.certificate_category = certificate.category
-    person.certificate_grade = certificate.grade
-    person.certificate_expires_on = certificate.expires_on
+                     happened_on=handed_on, late_reason=late_reason, certificate=certificate)
     db.session.flush()
     record_event("certificate.handover", actor=actor, obj=certificate,
                  details={"relation": relation, "old_collected": handover.old_collected,
