@@ -17,6 +17,9 @@ can hand the other side the very VP8 frames it received. So:
 - keyframes: a new subscriber asks the source for one (RTCP PLI), and a picture-loss report
   from the receiving side is passed on to the source while forwarding.
 
+aiortc has no public API for encoded frames, keyframe requests or codec narrowing in an
+answer: every such access goes through `aiortc_adapter`, which checks them at start.
+
 Forwarding keeps the sender's bitrate as the source sent it (capped by b=AS in each
 answer); the receiving side's bandwidth estimate reaches the encoder only when transcoding.
 """
@@ -37,6 +40,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, VideoFrame
 from av.video.reformatter import VideoReformatter
 
+from . import aiortc_adapter
 from .recording import AUDIO_RATE
 from .relay import VIDEO_TIME_BASE, RateCap, fit_within
 
@@ -90,10 +94,8 @@ class EncodedFeed:
     @classmethod
     def install(cls, receiver, decode: bool) -> EncodedFeed:
         """Put a feed in `receiver` (before it starts: aiortc reads the queue once)."""
-        if getattr(receiver, "_RTCRtpReceiver__decoder_thread", None) is not None:
-            raise RuntimeError("the receiver has already started")
         feed = cls(receiver, decode)
-        receiver._RTCRtpReceiver__decoder_queue = feed
+        aiortc_adapter.replace_decoder_queue(receiver, feed)
         return feed
 
     # The two methods aiortc calls on its decoder queue.
@@ -135,16 +137,13 @@ class EncodedFeed:
         now = time.monotonic()
         if now - self._last_request < KEYFRAME_REQUEST_INTERVAL:
             return
-        receiver = self._receiver
-        streams = getattr(receiver, "_RTCRtpReceiver__remote_streams", {})
-        retransmissions = getattr(receiver, "_RTCRtpReceiver__rtx_ssrc", {})
-        sources = [ssrc for ssrc in streams if ssrc not in retransmissions]
+        sources = aiortc_adapter.media_ssrcs(self._receiver)
         if not sources:
             return  # nothing received yet: the first frame the source sends is a keyframe
         self._last_request = now
         self.keyframe_requests += 1
         for ssrc in sources:
-            asyncio.ensure_future(receiver._send_rtcp_pli(ssrc))
+            asyncio.ensure_future(aiortc_adapter.send_picture_loss(self._receiver, ssrc))
 
 
 class _FrameRate:
@@ -370,15 +369,14 @@ class VideoForwardTrack(_FeedTrack):
         # After forwarded frames, the receiving side must not get an inter frame that refers
         # to our encoder's own earlier pictures.
         if self._sender is not None:
-            self._sender._send_keyframe()
+            aiortc_adapter.force_keyframe(self._sender)
 
     def _pass_on_picture_loss(self) -> None:
         """A keyframe request from the receiving side goes to the source while forwarding."""
         sender = self._sender
-        if sender is not None and getattr(sender, "_RTCRtpSender__force_keyframe", False):
-            sender._RTCRtpSender__force_keyframe = False
-            if self._feed is not None:
-                self._feed.request_keyframe()
+        if (sender is not None and aiortc_adapter.take_keyframe_request(sender)
+                and self._feed is not None):
+            self._feed.request_keyframe()
 
     # -- the two modes ----------------------------------------------------------------------
     def _forward(self, item: EncodedFrame) -> av.Packet:
@@ -415,11 +413,11 @@ def prefer_codec(transceiver, name: str) -> str | None:
     Both legs then speak the same codec (VP8 for video, Opus for audio, which every browser
     offers) and frames can be forwarded as they are. Returns the codec the transceiver sends.
     """
-    codecs = list(getattr(transceiver, "_codecs", []))
+    codecs = aiortc_adapter.negotiated_codecs(transceiver)
     chosen = [c for c in codecs if c.name.lower() == name.lower()]
     if chosen:
         types = {c.payloadType for c in chosen}
-        transceiver._codecs = chosen + [
+        codecs = chosen + [
             c for c in codecs if c.name == "rtx" and c.parameters.get("apt") in types]
-    first = transceiver._codecs[:1]
-    return first[0].name if first else None
+        aiortc_adapter.restrict_codecs(transceiver, codecs)
+    return codecs[0].name if codecs else None

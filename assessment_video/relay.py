@@ -2,9 +2,10 @@
 
 What each side receives is sent by the tracks of `forwarding.py`. Caps: frames larger than
 max_width × max_height are scaled down (aspect kept), frames faster than max_fps are
-dropped (both only where a stream is transcoded). Bitrate: aiortc has no public API for its encoder's bitrate;
-browser REMB feedback moves it between the codec's limits (VP8 250 kbps – 1.5 Mbps, H.264
-0.5 – 3 Mbps), so `clamp_encoder_bitrates` lowers it to the cap twice a second, and
+dropped (both only where a stream is transcoded). Bitrate: aiortc has no public API for its
+encoder's bitrate (reached through `aiortc_adapter`); browser REMB feedback moves it between
+the codec's limits (VP8 250 kbps – 1.5 Mbps, H.264 0.5 – 3 Mbps), so
+`clamp_encoder_bitrates` lowers it to the cap twice a second, and
 `cap_sdp_bitrate` adds `b=AS`/`b=TIAS` to the answer, which caps what the browser sends.
 """
 from __future__ import annotations
@@ -16,6 +17,8 @@ import logging
 from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
+
+from . import aiortc_adapter
 
 VIDEO_TIME_BASE = fractions.Fraction(1, 90000)
 
@@ -100,9 +103,9 @@ def cap_sdp_bitrate(sdp: str, max_bitrate: int) -> str:
 
 
 def clamp_encoder_bitrates(pc: RTCPeerConnection, max_bitrate: int) -> None:
-    """Lower each video sender's encoder target bitrate to the cap (aiortc internals)."""
+    """Lower each video sender's encoder target bitrate to the cap."""
     for sender in pc.getSenders():
-        encoder = getattr(sender, "_RTCRtpSender__encoder", None)
+        encoder = aiortc_adapter.sender_encoder(sender)
         current = getattr(encoder, "target_bitrate", None)
         if current is not None and current > max_bitrate:
             encoder.target_bitrate = max_bitrate

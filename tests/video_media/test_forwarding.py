@@ -7,6 +7,7 @@ import types
 import av
 import pytest
 
+from assessment_video import aiortc_adapter
 from assessment_video.app import REGISTRY
 from assessment_video.forwarding import (
     EncodedFrame,
@@ -187,7 +188,7 @@ def test_picture_loss_and_rejoin_bring_keyframes_from_the_source(tmp_path):
                 requests, keyframes = feed.keyframe_requests, feed.keyframes
                 await asyncio.sleep(0.4)  # past the request interval
                 # What aiortc does when the guardian's browser reports picture loss:
-                room.peers["guardian"].out["video"]._sender._send_keyframe()
+                aiortc_adapter.force_keyframe(room.peers["guardian"].out["video"]._sender)
                 assert await wait_for(lambda: feed.keyframes > keyframes, 5)
                 assert feed.keyframe_requests > requests
 

@@ -1,0 +1,141 @@
+"""Every use of aiortc's non-public parts, in one place, checked when the service starts.
+
+aiortc's public API has no way to take a receiver's encoded frames, to ask a remote
+sender for a keyframe, to see a remote picture-loss report, to reach the video encoder's
+bitrate or to narrow the codecs of an answer. Forwarding (`forwarding.py`) and the bitrate
+cap (`relay.py`) need all of these, so this module reaches into aiortc for them, and nowhere
+else does. What each access is for:
+
+- receiver decoder queue (`__decoder_queue`, `__decoder_thread`): aiortc puts every
+  reassembled encoded frame there and its decoder thread reads it; the encoded feed takes
+  its place so frames can be forwarded without decoding. Replaceable only before the
+  receiver starts (the thread is given the queue once).
+- receiver retransmission map (`__rtx_ssrc`): picture-loss requests go to the media SSRCs
+  (from the public `getSynchronizationSources`), not to the retransmission ones.
+- receiver `_send_rtcp_pli`: sends an RTCP picture-loss indication to the remote sender.
+- sender `__force_keyframe` / `_send_keyframe`: aiortc sets the flag when the receiving side
+  reports picture loss (PLI/FIR); while forwarding, the flag is taken and the request passed
+  on to the source. `_send_keyframe` makes the sender's own encoder start with a keyframe.
+- sender `__encoder`: its `target_bitrate` follows the receiving side's bandwidth estimate
+  up to the codec's limit; the service lowers it to the configured cap.
+- transceiver `_codecs`: the codecs an answer offers; narrowed to one so both legs of a call
+  speak the same codec (aiortc's public `setCodecPreferences` cannot act on an answer).
+
+`check_internals` runs at import: a missing part (another aiortc version) stops the service
+with a clear message instead of forwarding or capping silently doing nothing.
+tests/video_media/test_aiortc_adapter.py exercises each part on real aiortc objects.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import aiortc
+from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+
+_RECEIVER_QUEUE = "_RTCRtpReceiver__decoder_queue"
+_RECEIVER_THREAD = "_RTCRtpReceiver__decoder_thread"
+_RECEIVER_RTX = "_RTCRtpReceiver__rtx_ssrc"
+_SENDER_ENCODER = "_RTCRtpSender__encoder"
+_SENDER_KEYFRAME = "_RTCRtpSender__force_keyframe"
+
+# (class, method, attribute names its code must use): the attributes are set in __init__
+# and read where aiortc does the work this module relies on.
+_USED_IN = [
+    (RTCRtpReceiver, "__init__", [_RECEIVER_QUEUE, _RECEIVER_THREAD, _RECEIVER_RTX]),
+    (RTCRtpReceiver, "receive", [_RECEIVER_QUEUE, _RECEIVER_THREAD, _RECEIVER_RTX]),
+    (RTCRtpReceiver, "_handle_rtp_packet", [_RECEIVER_QUEUE, _RECEIVER_THREAD, _RECEIVER_RTX,
+                                            "_send_rtcp_pli"]),
+    (RTCRtpSender, "__init__", [_SENDER_ENCODER, _SENDER_KEYFRAME]),
+    (RTCRtpSender, "_next_encoded_frame", [_SENDER_ENCODER, _SENDER_KEYFRAME]),
+    (RTCRtpSender, "_send_keyframe", [_SENDER_KEYFRAME]),
+    (RTCRtpSender, "_handle_rtcp_packet", ["_send_keyframe", _SENDER_ENCODER]),
+    (RTCRtpTransceiver, "__init__", ["_codecs"]),
+]
+_METHODS = [(RTCRtpReceiver, "_send_rtcp_pli"), (RTCRtpReceiver, "getSynchronizationSources"),
+            (RTCRtpSender, "_send_keyframe")]
+
+
+class AiortcInternalsError(RuntimeError):
+    """The installed aiortc lacks a part the media service relies on."""
+
+
+def missing_internals(used_in=None, methods=None) -> list[str]:
+    """What the installed aiortc lacks, as readable lines (empty: all there)."""
+    missing = []
+    for cls, name in (_METHODS if methods is None else methods):
+        if not callable(getattr(cls, name, None)):
+            missing.append(f"{cls.__name__}.{name}()")
+    for cls, method, attributes in (_USED_IN if used_in is None else used_in):
+        code = getattr(getattr(cls, method, None), "__code__", None)
+        names = set(code.co_names) if code is not None else set()
+        for attribute in attributes:
+            if attribute not in names:
+                missing.append(f"{cls.__name__}.{method} no longer uses {attribute}")
+    return missing
+
+
+def check_internals(used_in=None, methods=None) -> None:
+    """Raise AiortcInternalsError naming every missing part."""
+    missing = missing_internals(used_in, methods)
+    if missing:
+        raise AiortcInternalsError(
+            f"aiortc {getattr(aiortc, '__version__', '?')} is not the version the media "
+            "service was written for (see requirements.in); forwarding, keyframe requests "
+            "and the bitrate cap would not work. Missing: " + "; ".join(missing))
+
+
+# -- receivers ------------------------------------------------------------------------------
+def replace_decoder_queue(receiver: RTCRtpReceiver, replacement: Any) -> None:
+    """Make aiortc put the receiver's encoded frames in `replacement` (before it starts).
+
+    `replacement` needs `put(item)` (on the event loop: (codec, frame), or None when the
+    receiver stops) and `get()` (for aiortc's decoder thread), like queue.Queue.
+    """
+    if getattr(receiver, _RECEIVER_THREAD) is not None:
+        raise RuntimeError("the receiver has already started")
+    setattr(receiver, _RECEIVER_QUEUE, replacement)
+
+
+def media_ssrcs(receiver: RTCRtpReceiver) -> list[int]:
+    """The SSRCs the receiver gets media on (retransmission SSRCs left out)."""
+    retransmissions = getattr(receiver, _RECEIVER_RTX)
+    return [s.source for s in receiver.getSynchronizationSources()
+            if s.source not in retransmissions]
+
+
+async def send_picture_loss(receiver: RTCRtpReceiver, ssrc: int) -> None:
+    """Ask the remote sender of `ssrc` for a keyframe (RTCP PLI)."""
+    await receiver._send_rtcp_pli(ssrc)
+
+
+# -- senders --------------------------------------------------------------------------------
+def force_keyframe(sender: RTCRtpSender) -> None:
+    """Make the sender's encoder produce a keyframe next."""
+    sender._send_keyframe()
+
+
+def take_keyframe_request(sender: RTCRtpSender) -> bool:
+    """True once for each keyframe request (picture loss) from the receiving side."""
+    if getattr(sender, _SENDER_KEYFRAME):
+        setattr(sender, _SENDER_KEYFRAME, False)
+        return True
+    return False
+
+
+def sender_encoder(sender: RTCRtpSender) -> Any:
+    """The sender's encoder (None before its first frame)."""
+    return getattr(sender, _SENDER_ENCODER)
+
+
+# -- transceivers ---------------------------------------------------------------------------
+def negotiated_codecs(transceiver: RTCRtpTransceiver) -> list:
+    """The codecs the transceiver's answer will offer, in order."""
+    return list(transceiver._codecs)
+
+
+def restrict_codecs(transceiver: RTCRtpTransceiver, codecs: list) -> None:
+    """Offer only `codecs` (a subset of `negotiated_codecs`) in the answer."""
+    transceiver._codecs = list(codecs)
+
+
+check_internals()
