@@ -1,5 +1,6 @@
 """People of a township: list, show, create, edit, reveal; roster reports."""
 import json
+from dataclasses import replace
 
 from flask import (
     Response,
@@ -20,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from portal.auth.roles import Permission
 from portal.clock import local_today
 from portal.extensions import db
-from portal.pages import Page, capped_count, link_args
+from portal.pages import Page, capped_count, link_args, paginate
 from portal.reference.models import Village
 from portal.rosters import bp
 from portal.rosters.forms import (
@@ -124,12 +125,8 @@ def _page_of(stmt, sort: tuple, number: int, after: int | None, before: int | No
                     has_prev=has_prev, total=min(total, cap), capped=total > cap, keyset=True)
     last_page = max(1, -(-min(total, cap) // per_page))
     number = min(max(number, 1), last_page)
-    rows = db.session.scalars(
-        stmt.order_by(*sort).options(*loading)
-        .limit(per_page + 1).offset((number - 1) * per_page)
-    ).all()
-    return Page(number, per_page, rows[:per_page], has_next=len(rows) > per_page,
-                has_prev=number > 1, total=min(total, cap), capped=total > cap, keyset=True)
+    page = paginate(stmt.order_by(*sort).options(*loading), per_page, number)
+    return replace(page, total=min(total, cap), capped=total > cap, keyset=True)
 
 
 @bp.route("/persons")
