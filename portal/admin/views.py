@@ -33,6 +33,7 @@ from portal.auth.services import (
 from portal.auth.sessions import start_session
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.pages import link_args, paginate
 from portal.reference.models import Township, Village
 from portal.tenancy import require
 
@@ -120,14 +121,9 @@ def list_users():
         stmt = stmt.where(User.active.is_(False))
     elif status == "locked":
         stmt = stmt.where(User.locked_until > now)
-    page_number = max(request.args.get("page", 1, type=int), 1)
-    rows = list(db.session.scalars(
-        stmt.order_by(User.username).offset((page_number - 1) * PER_PAGE).limit(PER_PAGE + 1)
-    ))
-    page = {"number": page_number, "has_prev": page_number > 1, "has_next": len(rows) > PER_PAGE}
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("admin/users.html", users=rows[:PER_PAGE], form=form, page=page,
-                           args=args, is_locked=is_locked)
+    page = paginate(stmt.order_by(User.username), PER_PAGE)
+    return render_template("admin/users.html", users=page.items, form=form, page=page,
+                           args=link_args(), is_locked=is_locked)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -15,6 +15,7 @@ from portal.auth.models import User
 from portal.auth.roles import Permission
 from portal.clock import local_today
 from portal.extensions import db
+from portal.pages import link_args, paginate
 from portal.reference.models import Township
 from portal.tenancy import city_blueprint, require, scoped
 
@@ -85,15 +86,9 @@ def list_events():
         if form.date_to.data:
             stmt = stmt.where(AuditEvent.occurred_at
                               < _start_of(form.date_to.data + timedelta(days=1), zone))
-    page_number = max(request.args.get("page", 1, type=int), 1)
-    rows = db.session.execute(
-        stmt.order_by(AuditEvent.id.desc())
-        .offset((page_number - 1) * PER_PAGE).limit(PER_PAGE + 1)
-    ).all()
-    page = {"number": page_number, "has_prev": page_number > 1, "has_next": len(rows) > PER_PAGE}
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    page = paginate(stmt.order_by(AuditEvent.id.desc()), PER_PAGE, rows=True)
     chain = verify_day(db.session, local_today(),
                        ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
-    return render_template("audit/events.html", rows=rows[:PER_PAGE], form=form, page=page,
-                           args=args, action_labels=ACTION_LABELS, chain=chain,
+    return render_template("audit/events.html", rows=page.items, form=form, page=page,
+                           args=link_args(), action_labels=ACTION_LABELS, chain=chain,
                            break_labels=BREAK_LABELS)

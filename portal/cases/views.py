@@ -2,8 +2,6 @@
 steps and the printable public notices."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -44,6 +42,7 @@ from portal.cases.services import (
 from portal.cases.workflow import TransitionRefused, allowed_actions, refusal_message
 from portal.clock import local_today
 from portal.extensions import db
+from portal.pages import link_args, paginate
 from portal.reference.models import Village
 from portal.rosters.models import Person, RosterEntry
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
@@ -87,16 +86,10 @@ def list_cases():
             stmt = stmt.where(overdue_condition(today))
     else:
         stmt = stmt.where(Case.id.is_(None))
-    number = max(request.args.get("page", 1, type=int), 1)
-    rows = db.session.scalars(
-        stmt.options(selectinload(Case.person).selectinload(Person.village))
-        .order_by(Case.id.desc()).limit(PER_PAGE + 1).offset((number - 1) * PER_PAGE)
-    ).all()
-    page = SimpleNamespace(number=number, items=rows[:PER_PAGE], has_prev=number > 1,
-                           has_next=len(rows) > PER_PAGE)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    page = paginate(stmt.options(selectinload(Case.person).selectinload(Person.village))
+                    .order_by(Case.id.desc()), PER_PAGE)
     access = current_access()
-    return _render("cases/list.html", form=form, page=page, args=args, today=today,
+    return _render("cases/list.html", form=form, page=page, args=link_args(), today=today,
                    can_manage=access.can(Permission.MANAGE_CASES))
 
 

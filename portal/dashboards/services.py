@@ -51,6 +51,7 @@ from portal.dashboards.models import (
 )
 from portal.domain.workdays import workdays_between
 from portal.extensions import db
+from portal.pages import paginate
 from portal.reference.models import Campaign, Township, Village
 from portal.rosters.models import Person
 from portal.tenancy import Access, scoped
@@ -429,11 +430,9 @@ def estimate_history(access: Access, limit: int = 200) -> list[TownshipEstimate]
 def drill_down(access: Access, kind: str, today: date, township_id: int | None = None,
                page: int = 1, per_page: int = 50):
     """One page of the persons behind a dashboard figure (poverty-registered without a
-    certificate, expired-roster holders not yet renewed); one extra row tells if more follow."""
+    certificate, expired-roster holders not yet renewed), as a `portal.pages.Page`."""
     stmt = scoped(select(Person), access).where(drill_down_condition(kind, today))
     if township_id is not None:
         stmt = stmt.where(Person.township_id == township_id)
-    rows = db.session.scalars(
-        stmt.order_by(Person.township_id, Person.village_id, Person.id)
-        .limit(per_page + 1).offset((page - 1) * per_page)).all()
-    return rows[:per_page], len(rows) > per_page
+    return paginate(stmt.order_by(Person.township_id, Person.village_id, Person.id),
+                    per_page, page)

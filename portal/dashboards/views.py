@@ -38,6 +38,7 @@ from portal.dashboards.services import (
     township_dashboard,
 )
 from portal.extensions import db
+from portal.pages import page_number
 from portal.reference.models import Campaign, ConcentratedDay, Township
 from portal.tenancy import current_access, require, scoped
 
@@ -290,14 +291,13 @@ def _drill_down(endpoint: str, township_id: int | None):
     kind = request.args.get("kind", DRILL_DOWNS[0])
     if kind not in DRILL_DOWNS:
         abort(404)
-    page = max(request.args.get("page", 1, type=int), 1)
-    persons, has_next = drill_down(current_access(), kind, local_today(), township_id, page,
-                                   DRILL_DOWN_PER_PAGE)
+    page = drill_down(current_access(), kind, local_today(), township_id, page_number(),
+                      DRILL_DOWN_PER_PAGE)
     names = dict(db.session.execute(select(Township.id, Township.name)).all())
     args = {"kind": kind}
     if township_id is not None:
         args["township"] = township_id
     return render_template("dashboards/list.html", kind=kind, title=_list_titles()[kind],
-                           persons=persons, page=page,
-                           has_next=has_next, endpoint=endpoint, args=args, names=names,
+                           persons=page.items, page=page,
+                           endpoint=endpoint, args=args, names=names,
                            township_id=township_id)

@@ -18,7 +18,6 @@ from flask import (
     g,
     redirect,
     render_template,
-    request,
     send_file,
     session,
     url_for,
@@ -35,6 +34,7 @@ from portal.extensions import db
 from portal.imports import messages
 from portal.imports.reader import WorkbookError
 from portal.labels import LABELS
+from portal.pages import paginate
 from portal.register import bp, city_bp
 from portal.register.forms import HolderForm, HolderImportForm
 from portal.register.importer import apply_plan, plan_holders, read_holders
@@ -76,14 +76,11 @@ def list_holders():
     access = current_access()
     if not access.whole_township:
         abort(403)
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows = db.session.execute(
-        scoped(select(HolderEntry, Person), access)
-        .join(Person, Person.id == HolderEntry.person_id)
-        .order_by(Person.name_pinyin, Person.id)
-        .limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)).all()
-    return render_template("register/list.html", rows=rows[:PER_PAGE],
-                           has_next=len(rows) > PER_PAGE, page=page, today=local_today(),
+    page = paginate(scoped(select(HolderEntry, Person), access)
+                    .join(Person, Person.id == HolderEntry.person_id)
+                    .order_by(Person.name_pinyin, Person.id), PER_PAGE, rows=True)
+    return render_template("register/list.html", rows=page.items, page=page, args={},
+                           today=local_today(),
                            source_label=source_label, categories=LABELS["category"],
                            can_add=access.can(Permission.IMPORT_ROSTER))
 

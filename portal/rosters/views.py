@@ -1,6 +1,6 @@
 """People of a township: list, show, create, edit, reveal; roster reports."""
 import json
-from dataclasses import dataclass
+from dataclasses import replace
 
 from flask import (
     Response,
@@ -14,13 +14,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import and_, exists, func, or_, select, tuple_
+from sqlalchemy import and_, exists, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.auth.roles import Permission
 from portal.clock import local_today
 from portal.extensions import db
+from portal.pages import Page, capped_count, link_args, paginate
 from portal.reference.models import Village
 from portal.rosters import bp
 from portal.rosters.forms import (
@@ -44,28 +45,6 @@ from portal.rosters.services import (
     update_person,
 )
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
-
-
-@dataclass
-class Page:
-    """One page of a list whose total is counted only up to a cap.
-
-    Pages after the first are reached through the neighbouring row's id (keyset paging), so a
-    deep page costs what the first one does; `number` is carried along for display only.
-    """
-
-    number: int
-    per_page: int
-    items: list
-    total: int
-    capped: bool
-    has_next: bool
-    has_prev: bool = False
-
-    def link_args(self, direction: str) -> dict:
-        if direction == "next":
-            return {"page": self.number + 1, "after": self.items[-1].id}
-        return {"page": self.number - 1, "before": self.items[0].id}
 
 
 def _visible_villages():
@@ -119,9 +98,7 @@ def _sort_key(form: PersonFilterForm) -> tuple:
 def _page_of(stmt, sort: tuple, number: int, after: int | None, before: int | None) -> Page:
     per_page = current_app.config["PERSONS_PER_PAGE"]
     cap = current_app.config["PERSONS_COUNT_CAP"]
-    # Counting stops at cap + 1 rows: the cost stays flat however large the township is.
-    counted = stmt.with_only_columns(Person.id).order_by(None).limit(cap + 1).subquery()
-    total = db.session.execute(select(func.count()).select_from(counted)).scalar_one()
+    total = capped_count(stmt, Person.id, cap)
     anchor_id = after or before
     anchor = None
     if anchor_id:
@@ -134,8 +111,8 @@ def _page_of(stmt, sort: tuple, number: int, after: int | None, before: int | No
             stmt.where(tuple_(*sort) > tuple(anchor)).order_by(*sort)
             .options(*loading).limit(per_page + 1)
         ).all()
-        return Page(max(number, 2), per_page, rows[:per_page], min(total, cap), total > cap,
-                    has_next=len(rows) > per_page, has_prev=True)
+        return Page(max(number, 2), per_page, rows[:per_page], has_next=len(rows) > per_page,
+                    has_prev=True, total=min(total, cap), capped=total > cap, keyset=True)
     if anchor is not None and before:
         rows = db.session.scalars(
             stmt.where(tuple_(*sort) < tuple(anchor))
@@ -144,16 +121,12 @@ def _page_of(stmt, sort: tuple, number: int, after: int | None, before: int | No
         ).all()
         has_prev = len(rows) > per_page
         items = list(reversed(rows[:per_page]))
-        return Page(max(number, 1) if has_prev else 1, per_page, items, min(total, cap),
-                    total > cap, has_next=True, has_prev=has_prev)
+        return Page(max(number, 1) if has_prev else 1, per_page, items, has_next=True,
+                    has_prev=has_prev, total=min(total, cap), capped=total > cap, keyset=True)
     last_page = max(1, -(-min(total, cap) // per_page))
     number = min(max(number, 1), last_page)
-    rows = db.session.scalars(
-        stmt.order_by(*sort).options(*loading)
-        .limit(per_page + 1).offset((number - 1) * per_page)
-    ).all()
-    return Page(number, per_page, rows[:per_page], min(total, cap), total > cap,
-                has_next=len(rows) > per_page, has_prev=number > 1)
+    page = paginate(stmt.order_by(*sort).options(*loading), per_page, number)
+    return replace(page, total=min(total, cap), capped=total > cap, keyset=True)
 
 
 @bp.route("/persons")
@@ -171,14 +144,13 @@ def list_persons():
         record_id_search(current_user, access, form.id_search_digits)
         db.session.commit()
     if not valid:
-        page = Page(1, current_app.config["PERSONS_PER_PAGE"], [], 0, False, False)
+        page = Page(1, current_app.config["PERSONS_PER_PAGE"], [], has_next=False, total=0)
     else:
         page = _page_of(
             _filtered_persons(form), _sort_key(form), request.args.get("page", 1, type=int),
             request.args.get("after", type=int), request.args.get("before", type=int),
         )
-    paging = {"page", "after", "before"}
-    args = {k: v for k, v in request.args.items() if k not in paging and v} if valid else {}
+    args = link_args(("page", "after", "before")) if valid else {}
     return render_template("rosters/persons.html", form=form, page=page, args=args,
                            today=local_today(),
                            can_edit=access.can(Permission.EDIT_PERSONS))
