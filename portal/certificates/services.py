@@ -19,9 +19,9 @@ from itsdangerous import BadSignature, Signer
 from sqlalchemy import and_, func, select
 
 from portal.audit.services import record_event
-from portal.cases.effects import effect
 from portal.cases.models import Case
 from portal.cases.workflow import REFUSALS, apply_transition, register_guard
+from portal.certificates import effects as _effects  # noqa: F401 (registers them)
 from portal.certificates.models import (
     Certificate,
     DispatchBatch,
@@ -329,31 +329,6 @@ def id_digits_match(person_id_number: str, typed: str) -> bool:
     """Whether the typed last digits (at least 4) end the person's ID number."""
     typed = (typed or "").strip().upper()
     return len(typed) >= 4 and person_id_number.upper().endswith(typed)
-
-
-@effect("supersede_older_certificates")
-def supersede_older_certificates(case, actor, data: dict) -> None:
-    """The person's older valid certificates printed by the portal are cancelled."""
-    certificate = data["certificate"]
-    for older in db.session.scalars(select(Certificate).where(
-            Certificate.person_id == certificate.person_id, Certificate.id != certificate.id,
-            Certificate.status == "valid", Certificate.issue_date <= certificate.issue_date)):
-        older.status = "cancelled"
-        older.cancelled_at = utcnow()
-
-
-@effect("register_holder")
-def register_holder(case, actor, data: dict) -> None:
-    """The handed-over certificate joins the register; the person's record shows it."""
-    from portal.register.services import record_handed_over
-
-    certificate = data["certificate"]
-    record_handed_over(certificate, actor, data["today"])
-    person = certificate.person
-    person.certificate_number = certificate.number
-    person.certificate_category = certificate.category
-    person.certificate_grade = certificate.grade
-    person.certificate_expires_on = certificate.expires_on
 
 
 def record_handover(certificate: Certificate, actor, access: Access, *, receiver_name: str,

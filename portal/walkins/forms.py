@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.cases.forms import kind_choices, path_choices
+from portal.clock import local_today
 from portal.domain.idcard import IdNumberError, parse
 from portal.extensions import db
 from portal.labels import LABELS
@@ -89,7 +90,7 @@ class WalkInForm(FlaskForm):
 
     def validate_id_number(self, field):
         try:
-            self.parsed = parse(field.data)
+            self.parsed = parse(field.data, local_today())
         except IdNumberError as exc:
             raise ValidationError(ID_MESSAGES.get(exc.code, ID_MESSAGES["format"])) from None
 
