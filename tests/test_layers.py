@@ -115,7 +115,8 @@ def test_the_contract_sees_a_cycle():
 # The lower layers and what they may import (at any level). Areas above them (cases,
 # certificates, campaigns, register, demo, ...) are reached only through the app factory.
 CORE = ("portal.domain", "portal.clock", "portal.config", "portal.extensions",
-        "portal.models_base", "portal.labels", "portal.logs", "portal.public_url")
+        "portal.models_base", "portal.labels", "portal.logs", "portal.public_url",
+        "portal.pages")
 PLATFORM = ("portal.auth", "portal.audit", "portal.access", "portal.rls", "portal.tenancy")
 LOWER = {
     "portal.domain": ("portal.domain",),
