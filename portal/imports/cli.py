@@ -1,4 +1,5 @@
 """`flask --app wsgi roster import|export`: the same services as the web pages."""
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -25,6 +26,22 @@ def _township(code: str) -> Township:
     return township
 
 
+@contextmanager
+def file_import_or_exit():
+    """The import's unit of work for a command: committed by the caller inside; a file that
+    cannot be read or a database failure rolls everything back and exits 1 with the reason."""
+    try:
+        yield
+    except WorkbookError as exc:
+        db.session.rollback()
+        click.echo(messages.file_error_text(exc.code, exc.params), err=True)
+        raise SystemExit(1) from None
+    except SQLAlchemyError:
+        db.session.rollback()
+        click.echo(messages.file_error_text("failed"), err=True)
+        raise SystemExit(1) from None
+
+
 def rejects_path(path: Path) -> Path:
     """Where the rejected rows of `path` are written: next to it."""
     return path.with_name(f"{path.stem}.rejected.xlsx")
@@ -37,18 +54,10 @@ def rejects_path(path: Path) -> Path:
 def import_command(township_code, list_kind, file):
     """Import the valid rows of FILE; rejected rows go to FILE.rejected.xlsx beside it."""
     township = _township(township_code)
-    try:
+    with file_import_or_exit():
         result = bulk.import_file(township, None, file, list_kind,
                                   max_rows=current_app.config["ROSTER_MAX_ROWS"])
         db.session.commit()
-    except WorkbookError as exc:
-        db.session.rollback()
-        click.echo(messages.file_error_text(exc.code, exc.params), err=True)
-        raise SystemExit(1) from None
-    except SQLAlchemyError:
-        db.session.rollback()
-        click.echo(messages.file_error_text("failed"), err=True)
-        raise SystemExit(1) from None
     for row, code in result.notes:
         click.echo(messages.note_text(row, code))
     target = rejects_path(file)

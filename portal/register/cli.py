@@ -4,11 +4,9 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
 from portal.imports import exports, messages
-from portal.imports.reader import WorkbookError
 from portal.register.importer import apply_plan, plan_holders, read_holders
 
 holders_cli = AppGroup("holders", help="The register of certificate holders.")
@@ -21,23 +19,16 @@ holders_cli = AppGroup("holders", help="The register of certificate holders.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def import_command(township_code, dry_run, file):
     """Import FILE's valid holders; rejected rows go to FILE.rejected.xlsx beside it."""
-    from portal.imports.cli import _township, rejects_path
+    from portal.imports.cli import _township, file_import_or_exit, rejects_path
 
     township = _township(township_code) if township_code else None
     try:
-        plan = plan_holders(read_holders(file, max_rows=current_app.config["ROSTER_MAX_ROWS"]),
-                            township)
-        if not dry_run:
-            apply_plan(plan, None, file.name)
-            db.session.commit()
-    except WorkbookError as exc:
-        db.session.rollback()
-        click.echo(messages.file_error_text(exc.code, exc.params), err=True)
-        raise SystemExit(1) from None
-    except SQLAlchemyError:
-        db.session.rollback()
-        click.echo(messages.file_error_text("failed"), err=True)
-        raise SystemExit(1) from None
+        with file_import_or_exit():
+            plan = plan_holders(read_holders(
+                file, max_rows=current_app.config["ROSTER_MAX_ROWS"]), township)
+            if not dry_run:
+                apply_plan(plan, None, file.name)
+                db.session.commit()
     finally:
         if dry_run:
             db.session.rollback()

@@ -97,7 +97,23 @@ def _blank(choices, label=None) -> list[SelectChoice]:
     return _options([("", label or _l("— not recorded —")), *choices])
 
 
-class PersonForm(FlaskForm):
+class ContactForm(FlaskForm):
+    """How to reach a person and what the household is: the fields every form that records
+    a person shares (the person form, the walk-in application)."""
+
+    phone = StringField(_l("Phone"), filters=[normalise_phone], validators=[_phone_check],
+                        render_kw={"inputmode": "tel", "autocomplete": "off"})
+    address = StringField(_l("Address"), validators=[Length(max=200)])
+    mobility = SelectField(_l("Mobility"),
+                           choices=_options((m, LABELS["mobility"][m]) for m in MOBILITY))
+    poverty_registered = BooleanField(_l("Poverty-registered household (建档立卡)"))
+    guardian_name = StringField(_l("Guardian or agent"), validators=[Length(max=60)])
+    guardian_phone = StringField(_l("Guardian's phone"), filters=[normalise_phone],
+                                 validators=[_phone_check],
+                                 render_kw={"inputmode": "tel", "autocomplete": "off"})
+
+
+class PersonForm(ContactForm):
     """A person with their identity, contact, household facts and the lists they are on."""
 
     name = StringField(_l("Name"), filters=[lambda v: (v or "").strip()],
@@ -113,16 +129,6 @@ class PersonForm(FlaskForm):
     ethnicity_other = StringField(_l("Other ethnicity"), filters=[lambda v: (v or "").strip()],
                                   validators=[Length(max=20)])
     village_id = SelectField(_l("Village"), coerce=int)
-    phone = StringField(_l("Phone"), filters=[normalise_phone], validators=[_phone_check],
-                        render_kw={"inputmode": "tel", "autocomplete": "off"})
-    address = StringField(_l("Address"), validators=[Length(max=200)])
-    mobility = SelectField(_l("Mobility"),
-                           choices=_options((m, LABELS["mobility"][m]) for m in MOBILITY))
-    poverty_registered = BooleanField(_l("Poverty-registered household (建档立卡)"))
-    guardian_name = StringField(_l("Guardian or agent"), validators=[Length(max=60)])
-    guardian_phone = StringField(_l("Guardian's phone"), filters=[normalise_phone],
-                                 validators=[_phone_check],
-                                 render_kw={"inputmode": "tel", "autocomplete": "off"})
 
     on_expired = BooleanField(_l("On the list of expired certificate holders (Attachment 1)"))
     certificate_number = StringField(_l("Old certificate number"),

@@ -3,10 +3,8 @@ new person's details, and the application (kind, how they are assessed, hospital
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
-    BooleanField,
     DateField,
     SelectChoice,
     SelectField,
@@ -22,8 +20,8 @@ from portal.domain.idcard import IdNumberError, parse
 from portal.extensions import db
 from portal.labels import LABELS
 from portal.reference.models import Village
-from portal.rosters.forms import ID_MESSAGES, _phone_check, normalise_phone
-from portal.rosters.models import CATEGORIES, MOBILITY
+from portal.rosters.forms import ID_MESSAGES, ContactForm
+from portal.rosters.models import CATEGORIES
 from portal.rosters.services import PersonData
 from portal.tenancy import Access, scoped
 from portal.walkins.services import Application
@@ -45,7 +43,7 @@ def _int_or_zero(value) -> int:
         return 0
 
 
-class WalkInForm(FlaskForm):
+class WalkInForm(ContactForm):
     """A person applies on their own, at the township or for a hospital assessment."""
 
     id_number = StringField(
@@ -56,16 +54,6 @@ class WalkInForm(FlaskForm):
                        validators=[DataRequired(message=_l("Enter the person's name.")),
                                    Length(max=60)])
     village_id = SelectField(_l("Village"), coerce=_int_or_zero)
-    phone = StringField(_l("Phone"), filters=[normalise_phone], validators=[_phone_check],
-                        render_kw={"inputmode": "tel", "autocomplete": "off"})
-    address = StringField(_l("Address"), validators=[Length(max=200)])
-    mobility = SelectField(_l("Mobility"),
-                           choices=_options((m, LABELS["mobility"][m]) for m in MOBILITY))
-    poverty_registered = BooleanField(_l("Poverty-registered household (建档立卡)"))
-    guardian_name = StringField(_l("Guardian or agent"), validators=[Length(max=60)])
-    guardian_phone = StringField(_l("Guardian's phone"), filters=[normalise_phone],
-                                 validators=[_phone_check],
-                                 render_kw={"inputmode": "tel", "autocomplete": "off"})
 
     kind = SelectField(_l("Kind of application"), choices=_options(kind_choices()))
     path = SelectField(_l("Assessment path"), choices=_options(path_choices(booking=True)))
