@@ -42,7 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     _init_login(app)
     app.logger.addFilter(RedactPersonalData())
 
-    from portal import errors, models, security  # noqa: F401
+    from portal import errors, models, refusals, security, uow  # noqa: F401
     from portal.admin import bp as admin_bp
     from portal.assessments import bp as assessments_bp
     from portal.assessments import workspace_bp
@@ -83,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Sections other areas add to a person's page (rosters sits below them).
     app.extensions["person_page_parts"] = (holder_context,)
     errors.register(app)
+    refusals.register(app)
     security.register(app)
     from portal.auth import sessions
 
@@ -92,6 +93,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
     _register_template_helpers(app)
+    # Last, so that every view above runs in one unit of work (portal/uow.py).
+    uow.wrap_views(app)
     return app
 
 

@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
+from portal.uow import unit_of_work
 
 MESSAGES = {
     400: (
@@ -29,6 +30,10 @@ MESSAGES = {
     404: (
         _l("Page not found"),
         _l("This page does not exist, or you do not have access to it."),
+    ),
+    409: (
+        _l("Not possible now"),
+        _l("This step cannot be taken now. Nothing was saved."),
     ),
     413: (
         _l("File too large"),
@@ -56,10 +61,9 @@ def _record_refusal(code: int) -> None:
     from portal.audit.services import record_refusal
 
     try:
-        record_refusal(code, g.get("refused"))
-        db.session.commit()
+        with unit_of_work():
+            record_refusal(code, g.get("refused"))
     except SQLAlchemyError:
-        db.session.rollback()
         current_app.logger.exception("could not record the refusal of %s", request.endpoint)
 
 

@@ -116,7 +116,7 @@ def test_the_contract_sees_a_cycle():
 # certificates, campaigns, register, demo, ...) are reached only through the app factory.
 CORE = ("portal.domain", "portal.clock", "portal.config", "portal.extensions",
         "portal.models_base", "portal.labels", "portal.logs", "portal.public_url",
-        "portal.pages")
+        "portal.pages", "portal.refusals", "portal.uow", "portal.errors", "portal.redirects")
 PLATFORM = ("portal.auth", "portal.audit", "portal.access", "portal.rls", "portal.tenancy")
 LOWER = {
     "portal.domain": ("portal.domain",),
