@@ -45,6 +45,8 @@ from portal.models import (
     HomeVisitMember,
     ImportJob,
     Membership,
+    Notice,
+    NoticeOptOut,
     Person,
     PovertyAssignment,
     PrintBatch,
@@ -246,5 +248,9 @@ for _model in (TownshipEstimate, DashboardRefresh, DashboardFigure):
               **CITY_READS_ALL, township_staff=EVERY)
 _register(Membership, "who holds which role where: the administrators of users",
           tenant=False, city_admin=EVERY)
+_register(Notice, "a message names its person and number: the township that calls, the city",
+          **CITY_READS_ALL, township_staff=EVERY)
+_register(NoticeOptOut, "numbers that asked for no messages: the township and the city",
+          **CITY_READS_ALL, township_staff=EVERY)
 _register(AuditEvent, "the audit trail: the city office and the supervisors",
           tenant=False, city_admin=EVERY, supervisor=EVERY)

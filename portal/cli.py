@@ -195,7 +195,10 @@ def register_cli(app: Flask) -> None:
     from portal.evidence.cli import evidence_cli
 
     app.cli.add_command(evidence_cli)
+    from portal.notices.cli import notices_cli
     from portal.register.cli import holders_cli
+
+    app.cli.add_command(notices_cli)
 
     app.cli.add_command(holders_cli)
     try:

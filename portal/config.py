@@ -121,6 +121,36 @@ class Config:
         "video/quicktime,video/webm,audio/webm,audio/mp4,text/plain",
     ).split(",") if t.strip())
 
+    # Notices to applicants and guardians (portal/notices, docs/notices.md). SMS goes through
+    # "log" (development) or "aliyun" (Alibaba Cloud SMS); email through "log" or "smtp".
+    NOTICE_SMS_BACKEND = os.environ.get("NOTICE_SMS_BACKEND", "log")
+    NOTICE_EMAIL_BACKEND = os.environ.get("NOTICE_EMAIL_BACKEND", "log")
+    NOTICE_MAX_ATTEMPTS = _int("NOTICE_MAX_ATTEMPTS", 6)
+    NOTICE_RETRY_SECONDS = _int("NOTICE_RETRY_SECONDS", 60)
+    NOTICE_RETRY_MAX_SECONDS = _int("NOTICE_RETRY_MAX_SECONDS", 6 * 3600)
+    NOTICE_CLAIM_TIMEOUT_SECONDS = _int("NOTICE_CLAIM_TIMEOUT_SECONDS", 120)
+    NOTICE_DAILY_LIMIT = _int("NOTICE_DAILY_LIMIT", 3)
+    SMS_ACCESS_KEY_ID = os.environ.get("SMS_ACCESS_KEY_ID")
+    SMS_ACCESS_KEY_SECRET = os.environ.get("SMS_ACCESS_KEY_SECRET")
+    SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME")
+    SMS_ENDPOINT = os.environ.get("SMS_ENDPOINT", "dysmsapi.aliyuncs.com")
+    SMS_PROTOCOL = os.environ.get("SMS_PROTOCOL", "https")
+    SMS_TEMPLATE_DAY_INVITATION = os.environ.get("SMS_TEMPLATE_DAY_INVITATION")
+    SMS_TEMPLATE_HOME_VISIT = os.environ.get("SMS_TEMPLATE_HOME_VISIT")
+    SMS_TEMPLATE_VIDEO = os.environ.get("SMS_TEMPLATE_VIDEO")
+    SMS_TEMPLATE_PUBLICITY = os.environ.get("SMS_TEMPLATE_PUBLICITY")
+    SMS_TEMPLATE_RESULT = os.environ.get("SMS_TEMPLATE_RESULT")
+    SMS_TEMPLATE_CERTIFICATE_READY = os.environ.get("SMS_TEMPLATE_CERTIFICATE_READY")
+    SMS_TEMPLATE_PETITION_ACCEPTED = os.environ.get("SMS_TEMPLATE_PETITION_ACCEPTED")
+    SMS_TEMPLATE_PETITION_ANSWERED = os.environ.get("SMS_TEMPLATE_PETITION_ANSWERED")
+    SMS_TEMPLATE_EXPIRING = os.environ.get("SMS_TEMPLATE_EXPIRING")
+    NOTICE_SMTP_HOST = os.environ.get("NOTICE_SMTP_HOST")
+    NOTICE_SMTP_PORT = _int("NOTICE_SMTP_PORT", 25)
+    NOTICE_SMTP_FROM = os.environ.get("NOTICE_SMTP_FROM")
+    NOTICE_SMTP_USER = os.environ.get("NOTICE_SMTP_USER")
+    NOTICE_SMTP_PASSWORD = os.environ.get("NOTICE_SMTP_PASSWORD")
+    NOTICE_SMTP_STARTTLS = _bool("NOTICE_SMTP_STARTTLS", True)
+
 
 class DevelopmentConfig(Config):
     """Local run: a fixed key is acceptable, cookies travel over plain HTTP."""
