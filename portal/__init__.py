@@ -69,6 +69,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.review import bp as review_bp
     from portal.rosters import bp as rosters_bp
     from portal.scheduling import bp as scheduling_bp
+    from portal.supervision import bp as supervision_bp
+    from portal.supervision import township_bp as supervision_township_bp
     from portal.video import bp as video_bp
     from portal.video import join_bp as video_join_bp
     from portal.walkins import bp as walkins_bp
@@ -77,7 +79,8 @@ def create_app(config: dict | None = None) -> Flask:
                imports_bp, city_exports_bp, cases_bp, review_bp, scheduling_bp, doctors_bp,
                assessments_bp, workspace_bp, evidence_bp, guardian_bp, guardian_invites_bp,
                certificates_bp, handover_bp, verify_bp, dashboards_bp, township_dashboard_bp,
-               video_bp, video_join_bp, register_bp, city_register_bp, walkins_bp, notices_bp):
+               video_bp, video_join_bp, register_bp, city_register_bp, walkins_bp, notices_bp,
+               supervision_bp, supervision_township_bp):
         app.register_blueprint(bp)
     from portal.register.views import holder_context
 

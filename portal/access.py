@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 
 from portal.auth.roles import CITY_ROLES, Role
 from portal.models import (
+    AccountabilityRecord,
     Assessment,
     AuditEvent,
     Case,
@@ -54,6 +55,7 @@ from portal.models import (
     RosterEntry,
     RosterReport,
     SecondReview,
+    SupervisionNotice,
     TownshipEstimate,
     VideoConsent,
     VideoMedia,
@@ -252,5 +254,14 @@ _register(Notice, "a message names its person and number: the township that call
           **CITY_READS_ALL, township_staff=EVERY)
 _register(NoticeOptOut, "numbers that asked for no messages: the township and the city",
           **CITY_READS_ALL, township_staff=EVERY)
+# A notice to a township is seen by that township's office; one to the health bureau or a
+# hospital by the health coordinator who answers for them; all by the supervisors.
+_register(SupervisionNotice, "supervision notices: the supervisors, and the unit it is to",
+          tenant=False, city_admin=EVERY, supervisor=EVERY,
+          health_coordinator=lambda a: SupervisionNotice.unit.in_(("health_bureau", "hospital")),
+          township_staff=lambda a: (SupervisionNotice.township_id == a.township.id)
+          if a.township is not None else false())
+_register(AccountabilityRecord, "accountability records: the city office and the supervisors",
+          tenant=False, city_admin=EVERY, supervisor=EVERY)
 _register(AuditEvent, "the audit trail: the city office and the supervisors",
           tenant=False, city_admin=EVERY, supervisor=EVERY)

@@ -199,6 +199,9 @@ def register_cli(app: Flask) -> None:
     from portal.register.cli import holders_cli
 
     app.cli.add_command(notices_cli)
+    from portal.supervision.cli import supervision_cli
+
+    app.cli.add_command(supervision_cli)
 
     app.cli.add_command(holders_cli)
     try:

@@ -38,5 +38,6 @@ from portal.rosters.models import (  # noqa: F401
     RosterEntry,
     RosterReport,
 )
+from portal.supervision.models import AccountabilityRecord, SupervisionNotice  # noqa: F401
 from portal.scheduling.models import DayAssignment, HomeVisit, HomeVisitMember  # noqa: F401
 from portal.video.models import VideoConsent, VideoMedia, VideoSession  # noqa: F401

@@ -52,6 +52,8 @@ class Permission(StrEnum):
     # An invite makes its holder a guardian who sees the person: issued by the township office
     # (and by a case's own assessing doctor, checked on the case).
     INVITE_GUARDIANS = "invite_guardians"
+    # Supervision notices and accountability records (督查问效).
+    SUPERVISE = "supervise"
 
 
 P = Permission
@@ -59,7 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITY_ADMIN: frozenset(P) - {P.ASSESS},
     Role.SUPERVISOR: frozenset(
         {P.VIEW_PERSONS, P.EXPORT_ROSTER, P.VIEW_CITY, P.VIEW_AUDIT, P.VIEW_CASES,
-         P.VIEW_BATCHES}
+         P.VIEW_BATCHES, P.SUPERVISE}
     ),
     Role.HEALTH_COORDINATOR: frozenset(
         {P.VIEW_PERSONS, P.VIEW_CITY, P.VIEW_CASES, P.MANAGE_DOCTORS, P.SCHEDULE}

@@ -85,6 +85,13 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "guardianship_id": (True, lambda s: s.guardianship.id),
     # A campaign is city-wide reference data (city pages only), shared by both sides.
     "campaign_id": (False, lambda s: s.campaign.id),
+    "notice_id": (True, lambda s: s.notice.id),
+    "supervision_id": (True, lambda s: s.supervision.id),
+    # The city's monthly supervision report of a township (city pages only).
+    "code": (False, lambda s: s.code),
+    "year": (False, lambda s: 2020),
+    "month": (False, lambda s: 5),
+    "fmt": (False, lambda s: "xlsx"),
 }
 
 # Arguments that reach one person: a liaison of another village must not reach them.
@@ -188,12 +195,13 @@ def world(db_session, make_township, make_user, make_person):
                     job, staff, liaison)
 
     a, b = side("A"), side("B")
+    city_admin = make_user("city_admin", username="sec_city_admin")
     for s in (a, b):
         _add_guardianship(db_session, make_user, s)
         _add_schedule(db_session, make_user, s)
         _add_certificate(db_session, s)
         _add_evidence(db_session, s)
-    city_admin = make_user("city_admin", username="sec_city_admin")
+        _add_notices(db_session, s, city_admin)
     return {"A": a, "B": b, "city_admin": city_admin}
 
 
@@ -205,6 +213,25 @@ def _add_guardianship(db_session, make_user, side: Side) -> None:
     side.guardianship = Guardianship(township_id=side.township.id, user_id=guardian.id,
                                      person_id=side.person.id, relation="child")
     db_session.add(side.guardianship)
+    db_session.flush()
+
+
+def _add_notices(db_session, side: Side, city_admin) -> None:
+    """A message about the side's person that could not be sent, and a supervision notice to
+    the side's township."""
+    from datetime import date
+
+    from portal.notices.services import notify
+    from portal.supervision.models import SupervisionNotice
+
+    side.notice = notify("certificate_ready", person=side.person, key=f"sec-{side.code}",
+                         params={"place": "乡镇残联"})
+    side.notice.state = "failed"
+    side.supervision = SupervisionNotice(
+        number=f"督办〔2020〕{side.code}号", unit="township", township_id=side.township.id,
+        source="cases", items=[], required_action="按期办结", due_on=date(2020, 6, 1),
+        issued_by_id=city_admin.id, issued_on=date(2020, 5, 20))
+    db_session.add(side.supervision)
     db_session.flush()
 
 
