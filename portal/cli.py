@@ -195,7 +195,11 @@ def register_cli(app: Flask) -> None:
     from portal.evidence.cli import evidence_cli
 
     app.cli.add_command(evidence_cli)
+    from portal.backup.cli import backup_command, restore_command
     from portal.notices.cli import notices_cli
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     from portal.register.cli import holders_cli
 
     app.cli.add_command(notices_cli)
