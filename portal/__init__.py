@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.imports import bp as imports_bp
     from portal.imports import city_bp as city_exports_bp
     from portal.notices import bp as notices_bp
+    from portal.observability import bp as observability_bp
     from portal.public import bp as public_bp
     from portal.register import bp as register_bp
     from portal.register import city_bp as city_register_bp
@@ -80,7 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
                assessments_bp, workspace_bp, evidence_bp, guardian_bp, guardian_invites_bp,
                certificates_bp, handover_bp, verify_bp, dashboards_bp, township_dashboard_bp,
                video_bp, video_join_bp, register_bp, city_register_bp, walkins_bp, notices_bp,
-               supervision_bp, supervision_township_bp):
+               supervision_bp, supervision_township_bp, observability_bp):
         app.register_blueprint(bp)
     from portal.register.views import holder_context
 
@@ -88,6 +89,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["person_page_parts"] = (holder_context,)
     errors.register(app)
     refusals.register(app)
+    from portal import observability
+
+    observability.register(app)
     security.register(app)
     from portal.auth import sessions
 

@@ -123,6 +123,11 @@ class Config:
 
     # Notices to applicants and guardians (portal/notices, docs/notices.md). SMS goes through
     # "log" (development) or "aliyun" (Alibaba Cloud SMS); email through "log" or "smtp".
+    # Operations (docs/deploy.md): JSON log lines for a collector; /metrics behind a token.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN")
+
     NOTICE_SMS_BACKEND = os.environ.get("NOTICE_SMS_BACKEND", "log")
     NOTICE_EMAIL_BACKEND = os.environ.get("NOTICE_EMAIL_BACKEND", "log")
     NOTICE_MAX_ATTEMPTS = _int("NOTICE_MAX_ATTEMPTS", 6)

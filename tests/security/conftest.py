@@ -21,6 +21,10 @@ PUBLIC_ENDPOINTS = {
     "static": "CSS, JS and images of the login page itself",
     "auth.login": "the login form",
     "public.healthz": "liveness probe of the process supervisor, answers only 'ok'",
+    "observability.readyz": "readiness probe of the load balancer: names which dependency is "
+                            "down ('ok'/'unavailable' only), no data",
+    "observability.metrics": "Prometheus scrape: 404 unless the request carries METRICS_TOKEN "
+                             "as a bearer token; counts only, never personal data",
     "public.set_language": "language switch offered on the login page",
     "verify.check": "QR check of a certificate: the signed token is the authorization; it "
                     "shows only valid/expired/cancelled/unknown, category, grade and expiry",
