@@ -5,7 +5,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from portal.clock import local_today
@@ -52,7 +59,7 @@ class PublicObjectionForm(FlaskForm):
     def __init__(self, cases, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.case_id.choices = [
-            (case.id, _l("No. %(n)d: %(name)s", n=number, name=case.person.name))
+            SelectChoice(case.id, _l("No. %(n)d: %(name)s", n=number, name=case.person.name))
             for number, case in enumerate(cases, start=1)]
 
 
@@ -60,7 +67,7 @@ class StaffObjectionForm(FlaskForm):
     """An objection received on paper, by phone or in person, recorded by staff."""
 
     channel = SelectField(_l("How it was received"), default="phone", choices=[
-        (c, CHANNEL_LABELS[c]) for c in ("paper", "phone", "in_person")])
+        SelectChoice(c, CHANNEL_LABELS[c]) for c in ("paper", "phone", "in_person")])
     received_on = DateField(_l("Day it was received"), default=local_today,
                             validators=[InputRequired(message=_l("Enter a date."))])
     reason = _reason_field(_l("What the objection says"))
@@ -75,8 +82,8 @@ class DecisionForm(FlaskForm):
     """Dismiss or uphold one objection, with the reason (shown on the case's timeline)."""
 
     outcome = RadioField(_l("Decision"), choices=[
-        ("dismissed", _l("Dismiss: checked, not founded")),
-        ("upheld", _l("Uphold: send the case back for a new assessment"))],
+        SelectChoice("dismissed", _l("Dismiss: checked, not founded")),
+        SelectChoice("upheld", _l("Uphold: send the case back for a new assessment"))],
         validators=[InputRequired(message=_l("Choose a decision."))])
     reason = _reason_field(_l("Reason of the decision (shown on the case's timeline)"))
 
