@@ -8,4 +8,4 @@ from portal.tenancy import city_blueprint
 bp = Blueprint("info", __name__, url_prefix="/info")
 admin_bp = city_blueprint("info_admin", __name__, "/info")
 
-from portal.info import views  # noqa: E402, F401
+from portal.info import views  # noqa: F401

@@ -9,4 +9,4 @@ bp = tenant_blueprint("objections", __name__, "/objections")
 # The public page of a printed notice: /n/<code>, no login.
 notice_bp = Blueprint("notice", __name__, url_prefix="/n")
 
-from portal.objections import public_views, views, workflow  # noqa: E402, F401
+from portal.objections import public_views, views, workflow  # noqa: F401

@@ -4,7 +4,15 @@ shows and echoes nothing of an objection back; both its reading and its sending 
 rate-limited per address."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from portal.clock import local_today
@@ -12,7 +20,11 @@ from portal.extensions import limiter
 from portal.objections import notice_bp
 from portal.objections.forms import PublicObjectionForm
 from portal.objections.notices import find_notice, pretty_code
-from portal.objections.services import ObjectionData, attachment_limit_mb, receive_public_objection
+from portal.objections.services import (
+    ObjectionData,
+    attachment_limit_mb,
+    receive_public_objection,
+)
 from portal.refusals import Refused, show_in_form
 
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import io
 
-from flask import abort, current_app, g, redirect, render_template, request, send_file, url_for
-from flask import flash
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -17,7 +26,6 @@ from portal.auth.roles import Permission
 from portal.cases.models import Case
 from portal.clock import local_today
 from portal.evidence.services import get_store
-from portal.extensions import db
 from portal.objections import bp
 from portal.objections.forms import (
     CHANNEL_LABELS,
@@ -26,7 +34,7 @@ from portal.objections.forms import (
     StaffObjectionForm,
 )
 from portal.objections.models import OBJECTION_STATUSES, Objection
-from portal.objections.notices import notice_print_parts, pretty_code, notice_code
+from portal.objections.notices import notice_code, notice_print_parts, pretty_code
 from portal.objections.services import (
     ObjectionData,
     dismiss_objection,

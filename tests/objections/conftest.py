@@ -34,7 +34,7 @@ def clock(app, monkeypatch):
 
 
 @pytest.fixture
-def on_notice(world, db_session, clock):
+def on_notice(world, db_session, clock):  # noqa: F811 (the fixture imported above)
     """李四's result (physical, grade 2) on public notice in his village from START."""
     world.person.phone = "13812345678"
     world.person.address = "团结路88号"

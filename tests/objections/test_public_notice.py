@@ -54,7 +54,7 @@ def test_the_printed_notice_carries_the_public_address_and_its_qr(on_notice, cli
 
 def test_the_public_page_shows_only_what_the_paper_shows(on_notice, client, make_person,
                                                          db_session):
-    other_village = [v for v in on_notice.township.villages if v != on_notice.village][0]
+    other_village = next(v for v in on_notice.township.villages if v != on_notice.village)
     elsewhere = make_person(on_notice.township, name="王五", village=other_village)
     on_notice.new_case("publicity", person=elsewhere, category="vision", grade=1,
                        publicity_starts_on=START, publicity_ends_on=END)
