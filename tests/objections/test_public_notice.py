@@ -162,7 +162,7 @@ def test_an_attachment_over_the_limit_is_refused_and_not_kept(on_notice, app, mo
                                  ObjectionData(reason="附件太大了", attachment=big))
     assert (refused.value.code, refused.value.field) == ("objection_attachment_too_large",
                                                          "attachment")
-    assert "larger than the limit of 1 MB" in refused.value.message
+    assert refused.value.params == {"mb": 1} and "1 MB" in refused.value.message
     assert _stored(app) == before
 
 
