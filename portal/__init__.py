@@ -64,6 +64,10 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.imports import city_bp as city_exports_bp
     from portal.notices import bp as notices_bp
     from portal.observability import bp as observability_bp
+    from portal.info import admin_bp as info_admin_bp
+    from portal.info import bp as info_bp
+    from portal.objections import bp as objections_bp
+    from portal.objections import notice_bp
     from portal.public import bp as public_bp
     from portal.register import bp as register_bp
     from portal.register import city_bp as city_register_bp
@@ -81,7 +85,8 @@ def create_app(config: dict | None = None) -> Flask:
                assessments_bp, workspace_bp, evidence_bp, guardian_bp, guardian_invites_bp,
                certificates_bp, handover_bp, verify_bp, dashboards_bp, township_dashboard_bp,
                video_bp, video_join_bp, register_bp, city_register_bp, walkins_bp, notices_bp,
-               supervision_bp, supervision_township_bp, observability_bp):
+               supervision_bp, supervision_township_bp, observability_bp, objections_bp,
+               notice_bp, info_bp, info_admin_bp):
         app.register_blueprint(bp)
     from portal.register.views import holder_context
 

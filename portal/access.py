@@ -48,6 +48,7 @@ from portal.models import (
     Membership,
     Notice,
     NoticeOptOut,
+    Objection,
     Person,
     PovertyAssignment,
     PrintBatch,
@@ -210,6 +211,9 @@ for _model in (CaseEvent, Assessment, DayAssignment, GuardianInvite, GuardianUpl
                VideoSession, Evidence, Certificate):
     _register(_model, "a row of a case is seen with its case",
               **inherit(Case, _model.case_id))
+# Who objected and how to reach them: only those who check objections and the city above them.
+_register(Objection, "an objection names who objected: the township office and the city",
+          city_admin=EVERY, supervisor=EVERY, township_staff=EVERY)
 _register(SecondReview, "a second review goes with its assessment",
           **inherit(Assessment, SecondReview.assessment_id))
 _register(VideoConsent, "a consent goes with its video session",

@@ -100,6 +100,11 @@ class Config:
     GUARDIAN_INVITE_DAYS = _int("GUARDIAN_INVITE_DAYS", 7)
     # Public QR verification page, per client address.
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
+    # The public page of a printed notice (公示), per client address: reading it, and sending
+    # objections from it; the largest attachment an objection may carry.
+    NOTICE_VIEW_RATE_LIMIT = os.environ.get("NOTICE_VIEW_RATE_LIMIT", "30 per minute")
+    OBJECTION_RATE_LIMIT = os.environ.get("OBJECTION_RATE_LIMIT", "5 per hour")
+    OBJECTION_ATTACHMENT_MAX_MB = _int("OBJECTION_ATTACHMENT_MAX_MB", 10)
 
     PERSONS_PER_PAGE = 50
     # Counting is capped so that a township of 100,000 people lists as fast as one of 1,000.

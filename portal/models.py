@@ -29,6 +29,8 @@ from portal.reference.models import (  # noqa: F401
     Township,
     Village,
 )
+from portal.info.models import InfoPage  # noqa: F401
+from portal.objections.models import Objection  # noqa: F401
 from portal.register.models import HolderEntry  # noqa: F401
 from portal.rosters.models import (  # noqa: F401
     Guardianship,

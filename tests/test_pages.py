@@ -66,6 +66,20 @@ def _holders(s):
     return f"/t/{s.township.code}/holders/", {}, [p.name for p in people]
 
 
+def _objections(s):
+    from datetime import date
+
+    from portal.objections.models import Objection
+
+    people = _people(s.township, s.make_person)
+    for person in people:
+        case = create_case(s.township, s.staff, person, kind="issue", path="concentrated")
+        s.db_session.add(Objection(township_id=s.township.id, case_id=case.id, channel="phone",
+                                   received_on=date(2026, 12, 7), reason="电话异议"))
+    s.db_session.flush()
+    return f"/t/{s.township.code}/objections/", {"status": "open"}, [p.name for p in people]
+
+
 def _city_drill_down(s):
     people = _people(s.township, s.make_person, poverty_registered=True)
     return ("/city/dashboard/list",
@@ -85,6 +99,7 @@ LISTS = {
     "cases": ("township_staff", _cases),
     "persons": ("township_staff", _persons),
     "holders": ("township_staff", _holders),
+    "objections": ("township_staff", _objections),
     "city_drill_down": ("supervisor", _city_drill_down),
     "township_drill_down": ("township_staff", _township_drill_down),
 }
@@ -92,7 +107,7 @@ LISTS = {
 
 @pytest.fixture
 def small_pages(app, monkeypatch):
-    for module in ("admin", "audit", "cases", "register"):
+    for module in ("admin", "audit", "cases", "objections", "register"):
         monkeypatch.setattr(f"portal.{module}.views.PER_PAGE", PER_PAGE)
     monkeypatch.setattr("portal.dashboards.views.DRILL_DOWN_PER_PAGE", PER_PAGE)
     monkeypatch.setitem(app.config, "PERSONS_PER_PAGE", PER_PAGE)

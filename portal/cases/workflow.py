@@ -186,6 +186,10 @@ TRANSITIONS: tuple[Transition, ...] = (
                P.MANAGE_CASES, (_may_notify,), ("open_appeal_window", R)),
     Transition("end_publicity", frozenset({"publicity"}), "under_review", P.MANAGE_CASES,
                (_publicity_over,), ("schedule_review", R)),
+    # An objection to the notice is checked and upheld: the case is assessed again
+    # (portal/objections registers its guards and the effect).
+    Transition("uphold_objection", frozenset({"publicity"}), "registered", P.MANAGE_CASES,
+               (), ("reopen_after_objection", R)),
     Transition("approve", frozenset({"under_review"}), "approved", P.APPROVE_CASES,
                (_independent_approver, _qualifies, _certificate_number_possible),
                ("number_certificate", R)),
@@ -255,7 +259,10 @@ def refusal_message(code: str):
     """The words for a refusal code (codes of other areas fall back to a general sentence)."""
     if code in LATE_CODES:
         return late_message(code)
-    return REFUSALS.get(code) or _l("This step was refused (%(code)s).", code=code)
+    from portal.refusals.catalogue import CATALOGUE
+
+    return (REFUSALS.get(code) or CATALOGUE.get(code)
+            or _l("This step was refused (%(code)s).", code=code))
 
 
 BY_ACTION = {t.action: t for t in TRANSITIONS}

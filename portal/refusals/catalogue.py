@@ -20,4 +20,28 @@ CATALOGUE: dict[str, object] = {
     "supervision_reason_required": _l("Say why the answer is not enough."),
     "accountability_field_required": _l("This field is required."),
     "accountability_decided_in_future": _l("The decision date cannot be in the future."),
+    # --- objections during the public notice (portal/objections) ---------------------------
+    "objection_open": _l("An objection to this result has not been checked yet: uphold or "
+                         "dismiss it, with the reason, before the case goes to the city."),
+    "objection_use_case_page": _l("An objection is upheld on the case page, with the reason."),
+    "objection_not_on_notice": _l("Objections are recorded while the result is on public "
+                                  "notice."),
+    "objection_notice_not_running": _l("This notice runs from %(start)s to %(end)s: "
+                                       "objections are taken on this page only while it runs. "
+                                       "Please contact the township disabled persons' "
+                                       "federation."),
+    "objection_unknown_case": _l("Choose a person listed on this notice."),
+    "objection_already_decided": _l("This objection has already been decided."),
+    "objection_received_in_future": _l("The day it was received cannot be in the future."),
+    "objection_received_before_notice": _l("The day it was received cannot be before the "
+                                           "notice started (%(start)s)."),
+    "objection_attachment_type": _l("This file cannot be attached. Attach a photo (JPEG, PNG, "
+                                    "WebP or HEIC) or a PDF."),
+    "objection_attachment_too_large": _l("The attachment is larger than the limit of "
+                                         "%(mb)s MB."),
+    "objection_attachment_empty": _l("The attachment is empty. Please choose the file again."),
+    "objection_store_unavailable": _l("The attachment cannot be stored just now, so nothing "
+                                      "was saved. Try again in a few minutes, or send the "
+                                      "objection without it."),
+    "objection_step_refused": _l("The case could not be sent back: %(reason)s"),
 }

@@ -180,14 +180,14 @@ def accountability():
                            page=paginate(stmt, PER_PAGE)), 400 if form.errors else 200
 
 
-@bp.route("/report/<code>/<int:year>-<int:month>.<fmt>")
+@bp.route("/report/<township>/<int:year>-<int:month>.<fmt>")
 @login_required
 @require(Permission.VIEW_CITY)
-def monthly_report(code: str, year: int, month: int, fmt: str):
+def monthly_report(township: str, year: int, month: int, fmt: str):
     """The month's supervision report of one township, as Excel or printable PDF."""
     from portal.supervision import report
 
-    township = db.session.scalar(select(Township).where(Township.code == code))
+    township = db.session.scalar(select(Township).where(Township.code == township))
     if township is None or fmt not in ("xlsx", "pdf") or not 1 <= month <= 12:
         abort(404)
     data = report.monthly(current_access(), township, year, month, local_today())

@@ -38,6 +38,11 @@ PUBLIC_ENDPOINTS = {
     "video_join.guest_status": "state of that browser's video room (same cookie check)",
     "video_join.guest_consent": "consent in that browser's video room (same cookie check)",
     "video_join.guest_leave": "leaving that browser's video room (same cookie check)",
+    "notice.show": "a printed public notice's page: its keyed code (only on the paper) is the "
+                   "authorization; it shows only what the paper shows, while the notice runs, "
+                   "and takes objections (rate-limited, nothing echoed back)",
+    "info.show": "the county's public information page (how to apply, concentrated days)",
+    "info.poster": "the A4 poster of the public information page",
 }
 
 
@@ -92,11 +97,22 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "notice_id": (True, lambda s: s.notice.id),
     "supervision_id": (True, lambda s: s.supervision.id),
     # The city's monthly supervision report of a township (city pages only).
-    "code": (False, lambda s: s.code),
+    "township": (False, lambda s: s.code),
     "year": (False, lambda s: 2020),
     "month": (False, lambda s: 5),
     "fmt": (False, lambda s: "xlsx"),
+    # A printed notice's public page (public: its code is the authorization).
+    "code": (False, lambda s: _notice_code(s)),
+    "objection_id": (True, lambda s: s.objection.id),
 }
+
+
+def _notice_code(side) -> str:
+    from datetime import date
+
+    from portal.objections.notices import notice_code, pretty_code
+
+    return pretty_code(notice_code(side.village.id, date(2020, 5, 7)))
 
 # Arguments that reach one person: a liaison of another village must not reach them.
 PERSON_ARGUMENTS = {"person_id", "entry_id"}
@@ -206,6 +222,7 @@ def world(db_session, make_township, make_user, make_person):
         _add_certificate(db_session, s)
         _add_evidence(db_session, s)
         _add_notices(db_session, s, city_admin)
+        _add_objection(db_session, s)
     return {"A": a, "B": b, "city_admin": city_admin}
 
 
@@ -341,4 +358,26 @@ def _add_certificate(db_session, side: Side) -> None:
         token=f"sec-{side.code}", print_batch_id=side.print_batch.id,
         printed_on=date(2020, 9, 1), dispatch_batch_id=side.dispatch.id)
     db_session.add(side.certificate)
+    db_session.flush()
+
+
+def _add_objection(db_session, side: Side) -> None:
+    """An objection to the side's case, received by phone, with a PDF in the store."""
+    import io
+    from datetime import date
+
+    from flask import current_app
+
+    from portal.evidence.services import get_store
+    from portal.objections.models import Objection
+
+    stored = get_store(current_app).put(f"objections/{side.township.id}/{secrets.token_hex(8)}",
+                                        io.BytesIO(b"%PDF-1.4\n"),
+                                        content_type="application/pdf")
+    side.objection = Objection(township_id=side.township.id, case_id=side.case.id,
+                               channel="phone", received_on=date(2020, 5, 8),
+                               reason="电话异议", recorded_by_id=side.staff.id,
+                               attachment_key=stored.key, attachment_type="application/pdf",
+                               attachment_size=stored.size, attachment_sha256=stored.sha256)
+    db_session.add(side.objection)
     db_session.flush()

@@ -46,6 +46,8 @@ VISIBLE_TO = {
     "report_id": {"staff_A"} | CITY_USERS,
     "token": {"staff_A", "city_admin"},
     "job_id": {"staff_A", "city_admin"},
+    # Who objected and how to reach them: the township office and the city's officials.
+    "objection_id": {"staff_A", "city_admin", "supervisor"},
     # Ending a guardian's access: the township office.
     "guardianship_id": {"staff_A", "city_admin"},
 }
