@@ -62,6 +62,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.guardian import invites_bp as guardian_invites_bp
     from portal.imports import bp as imports_bp
     from portal.imports import city_bp as city_exports_bp
+    from portal.lifecycle import bp as lifecycle_bp
+    from portal.lifecycle import city_bp as city_lifecycle_bp
     from portal.public import bp as public_bp
     from portal.register import bp as register_bp
     from portal.register import city_bp as city_register_bp
@@ -76,12 +78,14 @@ def create_app(config: dict | None = None) -> Flask:
                imports_bp, city_exports_bp, cases_bp, review_bp, scheduling_bp, doctors_bp,
                assessments_bp, workspace_bp, evidence_bp, guardian_bp, guardian_invites_bp,
                certificates_bp, handover_bp, verify_bp, dashboards_bp, township_dashboard_bp,
-               video_bp, video_join_bp, register_bp, city_register_bp, walkins_bp):
+               video_bp, video_join_bp, register_bp, city_register_bp, walkins_bp,
+               lifecycle_bp, city_lifecycle_bp):
         app.register_blueprint(bp)
+    from portal.lifecycle.views import person_section
     from portal.register.views import holder_context
 
     # Sections other areas add to a person's page (rosters sits below them).
-    app.extensions["person_page_parts"] = (holder_context,)
+    app.extensions["person_page_parts"] = (holder_context, person_section)
     errors.register(app)
     refusals.register(app)
     security.register(app)
