@@ -135,10 +135,12 @@ def submit(request_id: int):
 
 @bp.route("/requests/<int:request_id>/decide", methods=["POST"])
 @login_required
-@require(Permission.APPROVE_CASES)
 def decide(request_id: int):
     """The city approves or refuses the request (the button pressed says which)."""
+    # The request first: somebody of another township learns nothing, not even a 403.
     req = _load(request_id)
+    if not current_access().can(Permission.APPROVE_CASES):
+        abort(403)
     form = DecisionForm()
     if not form.validate_on_submit():
         return _page(req, 400, decision_form=form)

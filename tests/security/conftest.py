@@ -85,6 +85,8 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "guardianship_id": (True, lambda s: s.guardianship.id),
     # A campaign is city-wide reference data (city pages only), shared by both sides.
     "campaign_id": (False, lambda s: s.campaign.id),
+    "request_id": (True, lambda s: s.life_request.id),
+    "document_id": (True, lambda s: s.life_document.id),
 }
 
 # Arguments that reach one person: a liaison of another village must not reach them.
@@ -193,6 +195,7 @@ def world(db_session, make_township, make_user, make_person):
         _add_schedule(db_session, make_user, s)
         _add_certificate(db_session, s)
         _add_evidence(db_session, s)
+        _add_life_request(db_session, s)
     city_admin = make_user("city_admin", username="sec_city_admin")
     return {"A": a, "B": b, "city_admin": city_admin}
 
@@ -310,4 +313,30 @@ def _add_certificate(db_session, side: Side) -> None:
         token=f"sec-{side.code}", print_batch_id=side.print_batch.id,
         printed_on=date(2020, 9, 1), dispatch_batch_id=side.dispatch.id)
     db_session.add(side.certificate)
+    db_session.flush()
+
+
+def _add_life_request(db_session, side: Side) -> None:
+    """A cancellation request about `person`'s certificate, with one document in the store."""
+    import io
+
+    from flask import current_app
+
+    from portal.evidence.services import get_store
+    from portal.lifecycle.models import CertificateRequest, RequestDocument
+
+    side.life_request = CertificateRequest(
+        township_id=side.township.id, person_id=side.person.id, kind="cancellation",
+        state="draft", reason="own_request", created_by_id=side.staff.id, changes={},
+        certificate_number=side.certificate.number, category="physical", grade=2)
+    db_session.add(side.life_request)
+    db_session.flush()
+    stored = get_store(current_app).put(
+        f"certificate-life/{side.township.id}/requests/{side.life_request.id}/walk",
+        io.BytesIO(b"%PDF-1.4 request"), content_type="application/pdf")
+    side.life_document = RequestDocument(
+        township_id=side.township.id, request_id=side.life_request.id, kind="statement",
+        object_key=stored.key, content_type="application/pdf", size=stored.size,
+        sha256=stored.sha256, uploaded_by_id=side.staff.id)
+    db_session.add(side.life_document)
     db_session.flush()
