@@ -29,7 +29,6 @@ from portal.models import (
     AuditEvent,
     Case,
     CaseEvent,
-    CaseEvent,
     Certificate,
     CertificateRequest,
     ConcentratedDay,

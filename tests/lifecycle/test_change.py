@@ -61,6 +61,9 @@ def test_a_name_change_prints_a_new_card_with_the_same_number(
     assert (old_card.status, request.state) == ("void", "completed")
     assert "Void" in scan(client, old_card) and "Valid" in scan(client, new_card)
     assert counted_as_holder(db_session, person)
+    # The new card's data sheet comes from the certificate office's own print path.
+    sheet = client.get(f"/city/certificates/sheets/{new_card.id}.pdf")
+    assert sheet.status_code == 200 and sheet.data.startswith(b"%PDF")
     # The old card comes back.
     login_as(world.staff)
     assert post(life_url(world.township, f"requests/{request.id}/card-collected"),

@@ -42,7 +42,7 @@ def _stranger() -> str:
 
 def test_a_list_with_a_wrong_row_writes_nothing(world, holder, client, post, login_as,
                                                db_session):
-    person, card = holder("孙八")
+    person, _card = holder("孙八")
     other, _ = holder("周九")
     wrong_digit = person.id_number[:-1] + ("0" if person.id_number[-1] != "0" else "1")
     rows = [

@@ -61,7 +61,7 @@ def test_the_city_queue_lists_what_waits_for_it(world, holder, client, post, log
 
 
 def test_pages_are_chinese_by_default(world, holder, client, post, login_as, db_session):
-    person, card = holder("王五")
+    person, _card = holder("王五")
     login_as(world.staff)
     client.environ_base.pop("HTTP_ACCEPT_LANGUAGE", None)
     page = text(client.get(life_url(world.township, f"persons/{person.id}/replacement")))

@@ -54,6 +54,8 @@ def test_a_lost_card_is_void_and_replaced_by_a_card_with_the_same_number(
     case = request.reissue_case
     assert (case.kind, case.state, case.certificate_number) == (
         "replacement", "approved", old_card.number)
+    # It waits for the next print batch with the other approved cases.
+    assert "王五" in text(client.get("/city/certificates/batches/new"))
     # The new card takes the certificate office's own path, with the certificate's dates.
     new_card = deliver(world, case)
     assert new_card.id != old_card.id and new_card.number == old_card.number
