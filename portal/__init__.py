@@ -68,6 +68,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.info import bp as info_bp
     from portal.objections import bp as objections_bp
     from portal.objections import notice_bp
+    from portal.lifecycle import bp as lifecycle_bp
+    from portal.lifecycle import city_bp as city_lifecycle_bp
     from portal.public import bp as public_bp
     from portal.register import bp as register_bp
     from portal.register import city_bp as city_register_bp
@@ -86,12 +88,13 @@ def create_app(config: dict | None = None) -> Flask:
                certificates_bp, handover_bp, verify_bp, dashboards_bp, township_dashboard_bp,
                video_bp, video_join_bp, register_bp, city_register_bp, walkins_bp, notices_bp,
                supervision_bp, supervision_township_bp, observability_bp, objections_bp,
-               notice_bp, info_bp, info_admin_bp):
+               notice_bp, info_bp, info_admin_bp, lifecycle_bp, city_lifecycle_bp):
         app.register_blueprint(bp)
+    from portal.lifecycle.views import person_section
     from portal.register.views import holder_context
 
     # Sections other areas add to a person's page (rosters sits below them).
-    app.extensions["person_page_parts"] = (holder_context,)
+    app.extensions["person_page_parts"] = (holder_context, person_section)
     errors.register(app)
     refusals.register(app)
     from portal import observability

@@ -31,6 +31,7 @@ from portal.models import (
     Case,
     CaseEvent,
     Certificate,
+    CertificateRequest,
     ConcentratedDay,
     DashboardFigure,
     DashboardRefresh,
@@ -53,6 +54,8 @@ from portal.models import (
     PovertyAssignment,
     PrintBatch,
     Reprint,
+    RequestDocument,
+    RequestEvent,
     RosterEntry,
     RosterReport,
     SecondReview,
@@ -246,6 +249,14 @@ _register(DispatchBatch, "a parcel lists its holders: the roles that handle cert
           city_admin=EVERY, supervisor=EVERY, township_staff=EVERY)
 _register(PrintBatch, "a print run lists its holders: the city's certificate office",
           tenant=False, city_admin=EVERY, supervisor=EVERY)
+
+# --- A certificate's life after handover (change, replacement, cancellation) ---------------
+
+_register(CertificateRequest, "a holder's request and its documents: the township and the city",
+          **CITY_READS_ALL, township_staff=EVERY)
+for _model in (RequestDocument, RequestEvent):
+    _register(_model, "a document or step of a request goes with its request",
+              **inherit(CertificateRequest, _model.request_id))
 
 # --- Figures and the audit trail ----------------------------------------------------------
 

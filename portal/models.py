@@ -20,6 +20,11 @@ from portal.doctors.models import DoctorCertification  # noqa: F401
 from portal.evidence.models import Evidence  # noqa: F401
 from portal.guardian.models import GuardianInvite, GuardianUpload  # noqa: F401
 from portal.notices.models import Notice, NoticeOptOut  # noqa: F401
+from portal.lifecycle.models import (  # noqa: F401
+    CertificateRequest,
+    RequestDocument,
+    RequestEvent,
+)
 from portal.reference.models import (  # noqa: F401
     Campaign,
     CampaignPhase,

@@ -31,6 +31,10 @@ from portal.rosters.models import Person, RosterEntry
 
 # The case kind a roster list suggests: expired holders renew, suspected persons apply anew.
 DEFAULT_KIND = {"expired": "renewal", "suspected": "issue"}
+# Rules an area adds to every new application, called as check(person, kind) before the case
+# is registered; a check refuses by raising Refused (e.g. the year after a cancellation on the
+# holder's request: portal/lifecycle/cancellations.py).
+APPLICATION_CHECKS: list = []
 
 
 class CaseRefused(Exception):
@@ -91,6 +95,8 @@ def create_case(township: Township, actor, person: Person, *, kind: str, path: s
     the origin of the appealed case. The campaign running today is recorded, if any."""
     if person.deceased:
         raise CaseRefused("person_deceased")
+    for check in APPLICATION_CHECKS:
+        check(person, kind)
     if open_case_of(person.id) is not None:
         raise CaseRefused("open_case_exists")
     if roster_entry is None:

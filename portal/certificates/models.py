@@ -17,7 +17,8 @@ from portal.extensions import db
 from portal.models_base import TenantMixin, utcnow
 from portal.rosters.models import Person
 
-CERTIFICATE_STATUSES = ("valid", "cancelled")
+# "void": a card replaced by a new card of the same certificate (lost, damaged, data changed).
+CERTIFICATE_STATUSES = ("valid", "cancelled", "void")
 PRINT_BATCH_STATES = ("open", "printed", "cancelled")
 HANDOVER_RELATIONS = ("self", "guardian", "family", "agent")
 

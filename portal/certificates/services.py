@@ -38,6 +38,10 @@ from portal.tenancy import Access, scoped
 DEFAULT_DEADLINE_DAYS = 15
 OVERDUE_KINDS = ("not_printed", "not_dispatched", "not_received", "not_handed_over")
 _VIA = "certificate_service"
+# Called with each new print batch once its certificates exist, before anything is printed
+# (an area that owns a kind of card sets what is its own, e.g. a replacement card keeps its
+# certificate's dates: portal/lifecycle/effects.py).
+PRINT_BATCH_HOOKS: list = []
 
 
 class CertificateRefused(Exception):
@@ -149,23 +153,25 @@ def certificate_for_token(signed: str) -> Certificate | None:
 
 
 def verification_status(certificate: Certificate | None, today: date) -> str:
-    """valid, expired, cancelled or unknown: the only thing the public page tells."""
+    """valid, expired, cancelled, void (a replaced card) or unknown: the only thing the public
+    page tells."""
     if certificate is None:
         return "unknown"
-    if certificate.status == "cancelled":
-        return "cancelled"
+    if certificate.status in ("cancelled", "void"):
+        return certificate.status
     if today > certificate.expires_on:
         return "expired"
     return "valid"
 
 
 def scan_preview(certificate: Certificate | None, today: date) -> tuple[str, dict | None]:
-    """What the public QR page shows: the status, and for a known certificate only its
-    category, grade and expiry (never who holds it)."""
+    """What the public QR page shows: the status, and for a certificate in force only its
+    category, grade and expiry (never who holds it; nothing at all for a cancelled
+    certificate or a void card)."""
     from portal.labels import LABELS
 
     status = verification_status(certificate, today)
-    if certificate is None:
+    if certificate is None or status in ("cancelled", "void"):
         return status, None
     return status, {"category": LABELS["category"].get(certificate.category, ""),
                     "grade": certificate.grade, "expires_on": certificate.expires_on}
@@ -216,6 +222,8 @@ def create_print_batch(actor, access: Access, cases: list[Case], *, issue_date: 
             status="valid", token=new_token(), print_batch_id=batch.id,
         ))
     db.session.flush()
+    for hook in PRINT_BATCH_HOOKS:
+        hook(batch)
     record_event("certificate.print_batch_create", actor=actor, obj=batch,
                  details={"certificates": len(cases), "township_id": township_id})
     return batch

@@ -83,7 +83,8 @@ def _labels():
             "cancelled": _l("Cancelled"),
         },
         "status": {"valid": _l("Valid"), "expired": _l("Expired"),
-                   "cancelled": _l("Cancelled"), "unknown": _l("Unknown")},
+                   "cancelled": _l("Cancelled"), "void": _l("Void (card replaced)"),
+                   "unknown": _l("Unknown")},
         "relation": HANDOVER_RELATION_LABELS,
     }
 

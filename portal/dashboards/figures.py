@@ -27,10 +27,12 @@ DRILL_DOWNS = ("poverty_uncertified", "renewal_pending", "poverty_renewal_pendin
 # --- definitions as SQL ---------------------------------------------------------------------
 
 def _handed_over_valid(today: date):
-    """SELECT of person ids holding a portal certificate handed over, valid on `today`."""
+    """SELECT of person ids holding a portal certificate handed over, valid on `today` (a
+    void card was replaced by a new card of the same certificate: still held meanwhile; a
+    cancelled certificate is held nowhere)."""
     return (select(Certificate.person_id)
             .join(Handover, Handover.certificate_id == Certificate.id)
-            .where(Certificate.status == "valid", Certificate.expires_on > today))
+            .where(Certificate.status.in_(("valid", "void")), Certificate.expires_on > today))
 
 
 def _register_valid(entry, today: date):

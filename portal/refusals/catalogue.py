@@ -44,4 +44,83 @@ CATALOGUE: dict[str, object] = {
                                       "was saved. Try again in a few minutes, or send the "
                                       "objection without it."),
     "objection_step_refused": _l("The case could not be sent back: %(reason)s"),
+    # --- certificate life: change, replacement, cancellation (portal/lifecycle) -----------
+    "reapply_barred": _l("This person's certificate was cancelled at their own request on "
+                         "%(cancelled_on)s. A new application is possible only a year later, "
+                         "from %(opens_on)s."),
+    "life_person_deceased": _l("This person is recorded as deceased."),
+    "life_request_open": _l("This person already has an open request of this kind (#%(id)s). "
+                            "Finish or withdraw it first."),
+    "life_wrong_state": _l("This request cannot take this step in its current state."),
+    "life_no_certificate": _l("This person holds no valid certificate that the portal knows "
+                              "of (handed over by the portal or in the register of holders)."),
+    "life_open_case": _l("This person has an open case (#%(id)s). Finish or withdraw it "
+                         "first."),
+    "life_step_refused": _l("The step was refused: %(reason)s"),
+    "life_decider_is_requester": _l("You registered or checked this request, so you cannot "
+                                    "decide it. Another official of the city must do it."),
+    "life_decider_is_guardian": _l("You are registered as this person's guardian, so you "
+                                   "cannot decide the request. Another official must do it."),
+    "life_reason_required": _l("Write the reason."),
+    "life_reason_unknown": _l("Choose one of the reasons offered."),
+    "life_date_future": _l("The date cannot be in the future."),
+    "life_card_already_collected": _l("The card is already recorded as handed back."),
+    "life_nothing_changed": _l("Nothing differs from the holder's record: change at least one "
+                               "detail, or tick that the holder brings a new photo."),
+    "life_name_invalid": _l("Enter the holder's name as on the ID card."),
+    "life_text_too_long": _l("This is too long (at most %(max)s characters)."),
+    "life_phone_invalid": _l("Not a phone number."),
+    "life_village_unknown": _l("Choose a village of this township."),
+    "life_evidence_missing": _l("Add the document that proves the change (e.g. the page of the "
+                                "household register) before sending the request to the "
+                                "city."),
+    "life_photo_missing": _l("A new photo is part of this change: add it as a document of the "
+                             "kind “Photo” before sending the request."),
+    "life_damaged_not_returned": _l("A damaged card is replaced only once it has been handed "
+                                    "back: take the card and tick this box."),
+    "life_declaration_missing": _l("A lost card needs the holder's written loss declaration: "
+                                   "add it as a document before sending the request."),
+    "life_death_proof_missing": _l("Add the proof of death (death or cremation certificate, or "
+                                   "the household register's cancellation) before sending "
+                                   "the request."),
+    "life_written_request_missing": _l("Add the holder's signed written request before sending "
+                                       "the request."),
+    "life_death_date_required": _l("Enter the date of death."),
+    "life_death_date_future": _l("The date of death cannot be in the future."),
+    "life_death_before_birth": _l("The date of death is before the person's date of birth."),
+    "life_fraud_city_only": _l("Only the city DPF revokes a certificate obtained by fraud."),
+    "life_decision_document_required": _l("Enter the number of the decision document (e.g. "
+                                          "芒残联发〔2021〕3号)."),
+    "life_reassessment_case_required": _l("Choose the re-assessment case that found the person "
+                                          "no longer qualifies (a closed case)."),
+    "life_document_kind": _l("Choose what kind of document this is."),
+    "life_file_empty": _l("The file is empty. Please choose the file again."),
+    "life_file_type": _l("This file type cannot be kept as this kind of document. Allowed: "
+                         "%(allowed)s."),
+    "life_file_too_large": _l("The file is larger than the limit of %(mb)s MB."),
+    "life_store_unavailable": _l("The evidence store cannot be reached just now, so nothing "
+                                 "was saved. Please try again in a few minutes."),
+    "life_deaths_unreadable": _l("The file could not be read. Save the list as .xlsx or as CSV "
+                                 "(UTF-8 or GBK) and upload it again."),
+    "life_deaths_old_xls": _l("This is an old Excel 97–2003 (.xls) file. Save it as .xlsx or "
+                              "CSV and upload that file."),
+    "life_deaths_too_many_rows": _l("The file has more than %(max)s rows. Split it into "
+                                    "smaller files."),
+    "life_deaths_no_header": _l("No header row with the columns 姓名, 身份证号 and 死亡日期 was "
+                                "found in the first 15 rows."),
+    "life_deaths_no_rows": _l("The list has a header but no rows."),
+    "life_deaths_rows_refused": _l("%(count)s rows have errors. Nothing was saved: correct "
+                                   "them in the file and upload it again."),
+    "life_deaths_upload_gone": _l("This upload can no longer be imported. Upload the file "
+                                  "again."),
+    "life_row_name_missing": _l("The name is missing."),
+    "life_row_id_invalid": _l("ID number: %(reason)s"),
+    "life_row_date_missing": _l("The date of death is missing."),
+    "life_row_date_invalid": _l("The date of death is not a date: write it as 2020-12-31."),
+    "life_row_date_future": _l("The date of death is in the future."),
+    "life_row_date_before_birth": _l("The date of death is before the birth date in the ID "
+                                     "number."),
+    "life_row_duplicate": _l("The same ID number is already in row %(row)s of this file."),
+    "life_row_name_mismatch": _l("The name differs from the name registered with this ID "
+                                 "number (%(registered)s): check the ID number."),
 }

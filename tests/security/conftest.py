@@ -104,6 +104,8 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     # A printed notice's public page (public: its code is the authorization).
     "code": (False, lambda s: _notice_code(s)),
     "objection_id": (True, lambda s: s.objection.id),
+    "request_id": (True, lambda s: s.life_request.id),
+    "document_id": (True, lambda s: s.life_document.id),
 }
 
 
@@ -223,6 +225,7 @@ def world(db_session, make_township, make_user, make_person):
         _add_evidence(db_session, s)
         _add_notices(db_session, s, city_admin)
         _add_objection(db_session, s)
+        _add_life_request(db_session, s)
     return {"A": a, "B": b, "city_admin": city_admin}
 
 
@@ -380,4 +383,30 @@ def _add_objection(db_session, side: Side) -> None:
                                attachment_key=stored.key, attachment_type="application/pdf",
                                attachment_size=stored.size, attachment_sha256=stored.sha256)
     db_session.add(side.objection)
+    db_session.flush()
+
+
+def _add_life_request(db_session, side: Side) -> None:
+    """A cancellation request about `person`'s certificate, with one document in the store."""
+    import io
+
+    from flask import current_app
+
+    from portal.evidence.services import get_store
+    from portal.lifecycle.models import CertificateRequest, RequestDocument
+
+    side.life_request = CertificateRequest(
+        township_id=side.township.id, person_id=side.person.id, kind="cancellation",
+        state="draft", reason="own_request", created_by_id=side.staff.id, changes={},
+        certificate_number=side.certificate.number, category="physical", grade=2)
+    db_session.add(side.life_request)
+    db_session.flush()
+    stored = get_store(current_app).put(
+        f"certificate-life/{side.township.id}/requests/{side.life_request.id}/walk",
+        io.BytesIO(b"%PDF-1.4 request"), content_type="application/pdf")
+    side.life_document = RequestDocument(
+        township_id=side.township.id, request_id=side.life_request.id, kind="statement",
+        object_key=stored.key, content_type="application/pdf", size=stored.size,
+        sha256=stored.sha256, uploaded_by_id=side.staff.id)
+    db_session.add(side.life_document)
     db_session.flush()

@@ -50,6 +50,10 @@ VISIBLE_TO = {
     "objection_id": {"staff_A", "city_admin", "supervisor"},
     # Ending a guardian's access: the township office.
     "guardianship_id": {"staff_A", "city_admin"},
+    # A request about a certificate (change, replacement, cancellation) and its documents:
+    # the township office and the city.
+    "request_id": {"staff_A"} | CITY_USERS,
+    "document_id": {"staff_A"} | CITY_USERS,
 }
 
 
