@@ -62,6 +62,10 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.guardian import invites_bp as guardian_invites_bp
     from portal.imports import bp as imports_bp
     from portal.imports import city_bp as city_exports_bp
+    from portal.petitions import bp as petitions_bp
+    from portal.petitions import city_bp as city_petitions_bp
+    from portal.petitions import guardian_bp as guardian_petitions_bp
+    from portal.petitions import public_bp as public_petitions_bp
     from portal.public import bp as public_bp
     from portal.register import bp as register_bp
     from portal.register import city_bp as city_register_bp
@@ -76,7 +80,8 @@ def create_app(config: dict | None = None) -> Flask:
                imports_bp, city_exports_bp, cases_bp, review_bp, scheduling_bp, doctors_bp,
                assessments_bp, workspace_bp, evidence_bp, guardian_bp, guardian_invites_bp,
                certificates_bp, handover_bp, verify_bp, dashboards_bp, township_dashboard_bp,
-               video_bp, video_join_bp, register_bp, city_register_bp, walkins_bp):
+               video_bp, video_join_bp, register_bp, city_register_bp, walkins_bp,
+               petitions_bp, city_petitions_bp, guardian_petitions_bp, public_petitions_bp):
         app.register_blueprint(bp)
     from portal.register.views import holder_context
 

@@ -19,6 +19,12 @@ from portal.dashboards.models import (  # noqa: F401
 from portal.doctors.models import DoctorCertification  # noqa: F401
 from portal.evidence.models import Evidence  # noqa: F401
 from portal.guardian.models import GuardianInvite, GuardianUpload  # noqa: F401
+from portal.petitions.models import (  # noqa: F401
+    Petition,
+    PetitionAttachment,
+    PetitionEvent,
+    PetitionExtension,
+)
 from portal.reference.models import (  # noqa: F401
     Campaign,
     CampaignPhase,

@@ -52,6 +52,10 @@ class Permission(StrEnum):
     # An invite makes its holder a guardian who sees the person: issued by the township office
     # (and by a case's own assessing doctor, checked on the case).
     INVITE_GUARDIANS = "invite_guardians"
+    # Petitions (信访): see the lists and pages; record petitions and take their steps (which
+    # petitions, and whether the user handles one, is decided per petition).
+    VIEW_PETITIONS = "view_petitions"
+    HANDLE_PETITIONS = "handle_petitions"
 
 
 P = Permission
@@ -59,10 +63,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITY_ADMIN: frozenset(P) - {P.ASSESS},
     Role.SUPERVISOR: frozenset(
         {P.VIEW_PERSONS, P.EXPORT_ROSTER, P.VIEW_CITY, P.VIEW_AUDIT, P.VIEW_CASES,
-         P.VIEW_BATCHES}
+         P.VIEW_BATCHES, P.VIEW_PETITIONS}
     ),
     Role.HEALTH_COORDINATOR: frozenset(
-        {P.VIEW_PERSONS, P.VIEW_CITY, P.VIEW_CASES, P.MANAGE_DOCTORS, P.SCHEDULE}
+        {P.VIEW_PERSONS, P.VIEW_CITY, P.VIEW_CASES, P.MANAGE_DOCTORS, P.SCHEDULE,
+         P.VIEW_PETITIONS, P.HANDLE_PETITIONS}
     ),
     Role.TOWNSHIP_STAFF: frozenset(
         {
@@ -77,6 +82,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.SCHEDULE,
             P.VIEW_BATCHES,
             P.INVITE_GUARDIANS,
+            P.VIEW_PETITIONS,
+            P.HANDLE_PETITIONS,
         }
     ),
     Role.VILLAGE_LIAISON: frozenset(

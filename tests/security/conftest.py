@@ -34,6 +34,10 @@ PUBLIC_ENDPOINTS = {
     "video_join.guest_status": "state of that browser's video room (same cookie check)",
     "video_join.guest_consent": "consent in that browser's video room (same cookie check)",
     "video_join.guest_leave": "leaving that browser's video room (same cookie check)",
+    "public_petitions.public_form": "the public petition form: rate-limited per address; it "
+                                    "answers a reference number, never personal data",
+    "public_petitions.sent": "the reference number of the petition this browser just sent "
+                             "(from its own session), shown once",
 }
 
 
@@ -85,6 +89,10 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "guardianship_id": (True, lambda s: s.guardianship.id),
     # A campaign is city-wide reference data (city pages only), shared by both sides.
     "campaign_id": (False, lambda s: s.campaign.id),
+    # A petition about the township (handled by its DPF), with one attachment.
+    "petition_id": (True, lambda s: s.petition.id),
+    "attachment_id": (True, lambda s: s.petition_attachment.id),
+    "step": (False, lambda s: "take"),
 }
 
 # Arguments that reach one person: a liaison of another village must not reach them.
@@ -193,6 +201,7 @@ def world(db_session, make_township, make_user, make_person):
         _add_schedule(db_session, make_user, s)
         _add_certificate(db_session, s)
         _add_evidence(db_session, s)
+        _add_petition(db_session, s)
     city_admin = make_user("city_admin", username="sec_city_admin")
     return {"A": a, "B": b, "city_admin": city_admin}
 
@@ -310,4 +319,32 @@ def _add_certificate(db_session, side: Side) -> None:
         token=f"sec-{side.code}", print_batch_id=side.print_batch.id,
         printed_on=date(2020, 9, 1), dispatch_batch_id=side.dispatch.id)
     db_session.add(side.certificate)
+    db_session.flush()
+
+
+def _add_petition(db_session, side: Side) -> None:
+    """A petition about `person`'s case, handled by the side's township DPF, with a letter."""
+    import io
+    from datetime import date
+
+    from flask import current_app
+
+    from portal.evidence.services import get_store
+    from portal.petitions.models import Petition, PetitionAttachment
+
+    side.petition = Petition(
+        reference=f"XF20200601-SEC{side.code[-1].upper()}", channel="phone", category="other",
+        content="走查信访", petitioner_name=f"信访人{side.code}", petitioner_phone="13800000000",
+        township_id=side.township.id, case_id=side.case.id, person_id=side.person.id,
+        unit_kind="township_dpf", unit_township_id=side.township.id, state="received",
+        received_on=date(2020, 6, 1), acceptance_due_on=date(2020, 6, 16),
+        due_on=date(2020, 6, 16), received_by_id=side.staff.id)
+    db_session.add(side.petition)
+    db_session.flush()
+    stored = get_store(current_app).put(f"petitions/{side.petition.id}/walk",
+                                        io.BytesIO(b"letter"), content_type="text/plain")
+    side.petition_attachment = PetitionAttachment(
+        petition_id=side.petition.id, object_key=stored.key, content_type="text/plain",
+        size=stored.size, sha256=stored.sha256, original_filename="letter.txt")
+    db_session.add(side.petition_attachment)
     db_session.flush()

@@ -48,6 +48,10 @@ VISIBLE_TO = {
     "job_id": {"staff_A", "city_admin"},
     # Ending a guardian's access: the township office.
     "guardianship_id": {"staff_A", "city_admin"},
+    # A petition handled by township A's DPF: the township and the city's petition office and
+    # supervisors; its attachments (which may name the petitioner) only to its handlers.
+    "petition_id": {"staff_A", "city_admin", "supervisor"},
+    "attachment_id": {"staff_A"},
 }
 
 
