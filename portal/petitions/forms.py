@@ -10,6 +10,7 @@ from wtforms import (
     DateField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -31,6 +32,10 @@ from portal.petitions.services import CONTENT_MAX
 
 def _strip(value):
     return (value or "").strip()
+
+
+def _options(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def _int_or_zero(value) -> int:
@@ -56,7 +61,7 @@ class PetitionContentForm(FlaskForm):
                                    validators=[Optional(), Length(max=40)],
                                    render_kw={"autocomplete": "tel", "inputmode": "tel"})
     category = SelectField(_l("What it is about"),
-                           choices=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES])
+                           choices=_options((c, CATEGORY_LABELS[c]) for c in CATEGORIES))
     about_township_staff = BooleanField(
         _l("It complains about the conduct of the township's own staff"))
     content = TextAreaField(_l("The petition"), filters=[_strip],
@@ -68,8 +73,8 @@ class PetitionContentForm(FlaskForm):
 class StaffPetitionForm(PetitionContentForm):
     """A petition received by the office: visit, letter, phone, 12345 hotline, online."""
 
-    channel = SelectField(_l("Received by"), choices=[(c, CHANNEL_LABELS[c])
-                                                      for c in STAFF_CHANNELS])
+    channel = SelectField(_l("Received by"), choices=_options((c, CHANNEL_LABELS[c])
+                                                              for c in STAFF_CHANNELS))
     received_on = DateField(_l("Received on"), validators=[
         InputRequired(message=_l("Enter the day it was received."))])
     late_reason = StringField(_l("Why it is entered late (when received before today)"),
@@ -94,12 +99,12 @@ class StaffPetitionForm(PetitionContentForm):
         if self.received_on.data is None and not self.is_submitted():
             self.received_on.data = local_today()
         if fixed_township is not None:
-            self.township.choices = [(fixed_township.id, fixed_township.name)]
+            self.township.choices = _options([(fixed_township.id, fixed_township.name)])
         else:
-            self.township.choices = [(0, _l("— no township —"))] + [
-                (t.id, t.name) for t in townships]
-        self.unit.choices = list(units)
-        self.subject_unit.choices = [("", _l("— no unit —"))] + list(units)
+            self.township.choices = _options([(0, _l("— no township —"))] + [
+                (t.id, t.name) for t in townships])
+        self.unit.choices = _options(units)
+        self.subject_unit.choices = _options([("", _l("— no unit —"))] + list(units))
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -114,7 +119,8 @@ class GuardianPetitionForm(PetitionContentForm):
 
     def __init__(self, *args, people=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.person.choices = [(0, _l("— none of them —"))] + [(p.id, p.name) for p in people]
+        self.person.choices = _options([(0, _l("— none of them —"))]
+                                       + [(p.id, p.name) for p in people])
 
 
 class PublicPetitionForm(PetitionContentForm):
@@ -134,8 +140,8 @@ class PublicPetitionForm(PetitionContentForm):
 
     def __init__(self, *args, townships=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.township.choices = [(0, _l("— not about one township / not sure —"))] + [
-            (t.id, t.name) for t in townships]
+        self.township.choices = _options([(0, _l("— not about one township / not sure —"))]
+                                         + [(t.id, t.name) for t in townships])
 
 
 # --- steps ------------------------------------------------------------------------------------
@@ -145,15 +151,15 @@ class TakeForm(FlaskForm):
 
 
 class DecideForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[("accept", _l("Accept")),
-                                                   ("decline", _l("Do not accept"))],
+    decision = RadioField(_l("Decision"), choices=_options([("accept", _l("Accept")),
+                                                            ("decline", _l("Do not accept"))]),
                           validators=[InputRequired(message=_l("Choose a decision."))])
     note = TextAreaField(_l("Reason (required when not accepted)"), filters=[_strip],
                          validators=[Length(max=5000)])
     told_on = DateField(_l("Day the petitioner was told"), validators=[
         InputRequired(message=_l("Enter the day the petitioner was told."))])
     told_how = SelectField(_l("How the petitioner was told"),
-                           choices=[(c, TOLD_LABELS[c]) for c in TOLD_HOW])
+                           choices=_options((c, TOLD_LABELS[c]) for c in TOLD_HOW))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -170,8 +176,8 @@ class ExtensionForm(FlaskForm):
 
 
 class ExtensionDecisionForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[("approve", _l("Approve")),
-                                                   ("decline", _l("Decline"))],
+    decision = RadioField(_l("Decision"), choices=_options([("approve", _l("Approve")),
+                                                            ("decline", _l("Decline"))]),
                           validators=[InputRequired(message=_l("Choose a decision."))])
     note = TextAreaField(_l("Note (required when declined)"), filters=[_strip],
                          validators=[Length(max=5000)])
@@ -203,7 +209,7 @@ class TransferForm(FlaskForm):
 
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.unit.choices = list(units)
+        self.unit.choices = _options(units)
 
 
 class EscalateForm(FlaskForm):

@@ -86,5 +86,5 @@ def step_forms(steps: list[str], petition: Petition, township=None) -> dict:
     if "transfer" in forms:
         current = Unit.of(petition).value
         forms["transfer"].unit.choices = [c for c in forms["transfer"].unit.choices
-                                          if c[0] != current]
+                                          if c.value != current]
     return forms

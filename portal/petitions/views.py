@@ -212,6 +212,8 @@ def render_petition(petition: Petition, forms: dict | None = None, status: int =
         record_event("petition.identity_viewed", actor=current_user, obj=petition,
                      details={"reference": petition.reference})
     steps = available_steps(petition, access, current_user)
+    # A refused step's form is shown again with its refusal, even if it is no longer offered.
+    steps += [step for step in (forms or {}) if step not in steps]
     forms = {**step_forms(steps, petition, g.get("township")), **(forms or {})}
     subject_hospital = (db.session.get(Hospital, petition.subject_hospital_id)
                         if petition.subject_hospital_id else None)
