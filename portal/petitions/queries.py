@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 
-from portal.auth.roles import Role
 from portal.extensions import db
 from portal.petitions.models import OPEN_STATES, Petition, PetitionExtension
 from portal.petitions.units import APPROVER_ROLE, HANDLER_ROLE
@@ -106,7 +105,3 @@ def open_about(access, *, case_id: int | None = None,
         return []
     stmt = visible(access).where(is_open(), or_(*conditions)).order_by(Petition.id)
     return list(db.session.scalars(stmt.limit(20)))
-
-
-def is_guardian_only(access) -> bool:
-    return access.roles == {Role.GUARDIAN}

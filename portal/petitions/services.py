@@ -113,10 +113,7 @@ def check_received_on(day: date, late_reason: str, today: date) -> None:
                       else "received_on", days=late_entry_days())
 
 
-def record_petition(new: NewPetition, *, actor=None, handler_id: int | None = None,
-                    today: date | None = None) -> Petition:
-    """Record a received petition: its deadline to decide on acceptance starts running."""
-    today = today or local_today()
+def _check_new(new: NewPetition, today: date) -> None:
     if new.channel not in CHANNELS or new.category not in CATEGORIES:
         raise Refused("not_allowed_now")
     if not new.content.strip():
@@ -127,6 +124,13 @@ def record_petition(new: NewPetition, *, actor=None, handler_id: int | None = No
         raise Refused("petition_unit_township", field="township")
     check_unit(new.unit, new.subject)
     check_received_on(new.received_on, new.late_reason, today)
+
+
+def record_petition(new: NewPetition, *, actor=None, handler_id: int | None = None,
+                    today: date | None = None) -> Petition:
+    """Record a received petition: its deadline to decide on acceptance starts running."""
+    today = today or local_today()
+    _check_new(new, today)
     due = acceptance_due(new.received_on, limits())
     s = new.subject
     petition = Petition(

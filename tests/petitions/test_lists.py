@@ -2,6 +2,7 @@
 what petitions add to a case's and a certificate's page."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from portal.petitions import steps
@@ -79,7 +80,12 @@ def test_a_case_and_its_certificate_show_their_open_petition(world, clock, clien
     sign_in(world.staff)
     case_url = f"/t/{world.a.code}/cases/{world.case.id}"
     cert_url = f"/t/{world.a.code}/certificates/certificate/{certificate.id}"
-    assert 'class="alert alert-warning open-petitions"' not in text(client.get(case_url))
+    page = text(client.get(case_url))
+    assert 'class="alert alert-warning open-petitions"' not in page
+    assert f"/petitions/new?case={world.case.id}" in page  # record one about this case
+    form = text(client.get(f"/t/{world.a.code}/petitions/new",
+                           query_string={"case": world.case.id}))
+    assert re.search(rf'name="case_number"[^>]*value="{world.case.id}"', form)
     petition = world.petition(case=world.case)
     for url in (case_url, cert_url):
         page = text(client.get(url))
