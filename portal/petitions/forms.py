@@ -73,9 +73,9 @@ class PetitionContentForm(FlaskForm):
 class StaffPetitionForm(PetitionContentForm):
     """A petition received by the office: visit, letter, phone, 12345 hotline, online."""
 
-    channel = SelectField(_l("Received by"), choices=_options((c, CHANNEL_LABELS[c])
+    channel = SelectField(_l("How it was received"), choices=_options((c, CHANNEL_LABELS[c])
                                                               for c in STAFF_CHANNELS))
-    received_on = DateField(_l("Received on"), validators=[
+    received_on = DateField(_l("Day received"), validators=[
         InputRequired(message=_l("Enter the day it was received."))])
     late_reason = StringField(_l("Why it is entered late (when received before today)"),
                               filters=[_strip], validators=[Length(max=2000)])
@@ -176,7 +176,7 @@ class ExtensionForm(FlaskForm):
 
 
 class ExtensionDecisionForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=_options([("approve", _l("Approve")),
+    decision = RadioField(_l("Decision"), choices=_options([("approve", _l("Approve the extension")),
                                                             ("decline", _l("Decline"))]),
                           validators=[InputRequired(message=_l("Choose a decision."))])
     note = TextAreaField(_l("Note (required when declined)"), filters=[_strip],

@@ -40,7 +40,7 @@ ACTION_LABELS = {
     "review_requested": _l("Review asked for"),
     "reviewed": _l("Review answered"),
     "transferred": _l("Transferred"),
-    "escalated": _l("Escalated"),
+    "escalated": _l("Escalated one level up"),
     "attachment_added": _l("Attachment added"),
 }
 TOLD_LABELS = {

@@ -105,3 +105,28 @@ def open_about(access, *, case_id: int | None = None,
         return []
     stmt = visible(access).where(is_open(), or_(*conditions)).order_by(Petition.id)
     return list(db.session.scalars(stmt.limit(20)))
+
+
+# What the petition owes when it is overdue, by stage (for lists other areas keep).
+OVERDUE_KINDS = {"received": "petition_acceptance_overdue",
+                 "accepted": "petition_answer_overdue",
+                 "under_review": "petition_review_overdue"}
+
+
+def overdue_items(access, township, today: date) -> list[dict]:
+    """The overdue petitions a township's DPF handles, as an overdue list gives them to a
+    supervision notice: a kind, a reference the portal can link (never a name), the day it
+    fell due."""
+    stmt = visible(access).where(overdue(today), Petition.unit_kind == "township_dpf",
+                                 Petition.unit_township_id == township.id)
+    return [{"kind": OVERDUE_KINDS[p.state], "ref": f"petition:{p.id}",
+             "since": p.due_on.isoformat()}
+            for p in db.session.scalars(stmt.order_by(Petition.due_on, Petition.id))]
+
+
+def overdue_by_township(access, today: date) -> dict[int, int]:
+    """How many overdue petitions each township's DPF handles (the dashboard's figure)."""
+    stmt = (visible(access).with_only_columns(Petition.unit_township_id, func.count())
+            .where(overdue(today), Petition.unit_kind == "township_dpf")
+            .group_by(Petition.unit_township_id))
+    return dict(db.session.execute(stmt).all())

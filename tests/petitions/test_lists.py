@@ -96,3 +96,18 @@ def test_a_case_and_its_certificate_show_their_open_petition(world, clock, clien
     steps.answer(petition, staff, world.staff, text="已答复")
     db_session.flush()
     assert petition.reference not in text(client.get(case_url))  # answered: no longer open
+
+
+def test_overdue_rows_for_other_lists_name_no_one(world, clock, db_session):
+    from portal.petitions.queries import overdue_by_township, overdue_items
+
+    late = world.petition()
+    world.petition(unit=world.Unit("city_dpf"))  # overdue too, but not the township's DPF
+    world.petition(township=world.b, actor=world.staff_b)
+    clock.set(START + timedelta(days=16))
+    city = access(world.city)
+    assert overdue_items(city, world.a, clock.today) == [
+        {"kind": "petition_acceptance_overdue", "ref": f"petition:{late.id}",
+         "since": late.due_on.isoformat()}]
+    assert overdue_by_township(city, clock.today) == {world.a.id: 1, world.b.id: 1}
+    assert overdue_by_township(access(world.staff, world.a), clock.today) == {world.a.id: 1}
