@@ -192,16 +192,19 @@ def _after_recording(petition: Petition, access):
 
 # --- one petition -----------------------------------------------------------------------------
 
-def _people_of(petition: Petition) -> dict[int, str]:
+def _people_of(petition: Petition, identity: bool) -> dict[int, str]:
+    """The names of the officials on the petition's page; a guardian who filed it is the
+    petitioner, named only to its handlers."""
     ids = {e.actor_id for e in petition.events if e.actor_id}
     ids |= {x.requested_by_id for x in petition.extensions}
     ids |= {x.decided_by_id for x in petition.extensions if x.decided_by_id}
     ids |= {i for i in (petition.answered_by_id, petition.reviewed_by_id, petition.handler_id)
             if i}
-    if not ids:
-        return {}
-    return {u.id: (u.display_name or u.username)
-            for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    names = {u.id: (u.display_name or u.username)
+             for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    if petition.filed_by_id and not identity:
+        names[petition.filed_by_id] = _("the petitioner")
+    return names
 
 
 def render_petition(petition: Petition, forms: dict | None = None, status: int = 200):
@@ -219,7 +222,7 @@ def render_petition(petition: Petition, forms: dict | None = None, status: int =
                         if petition.subject_hospital_id else None)
     return render_template(
         "petitions/show.html", petition=petition, identity=identity, steps=steps, forms=forms,
-        people=_people_of(petition), attachment_form=AttachmentForm(prefix="file"),
+        people=_people_of(petition, identity), attachment_form=AttachmentForm(prefix="file"),
         accept=accept_attribute(current_app.config), subject_unit=unit_name(
             petition.subject_unit_kind, petition.township, subject_hospital)
         if petition.subject_unit_kind else "", **common()), status

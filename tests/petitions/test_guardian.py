@@ -73,6 +73,10 @@ def test_the_guardian_asks_for_a_review_in_time_and_not_after(world, clock, clie
     assert (petition.state, petition.unit_kind) == ("under_review", "city_dpf")
     assert events_of(db_session, petition)[-1] == "review_requested"
     assert petition.events[-1].actor_id == world.guardian.id
+    # The guardian is the petitioner: not named on the timeline to those not handling it.
+    sign_in(world.supervisor)
+    page = text(client.get(f"/city/petitions/{petition.id}"))
+    assert world.guardian.username not in page and 'data-action="review_requested"' in page
 
 
 def test_staff_pages_are_not_the_guardians(world, client, sign_in):
