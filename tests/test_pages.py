@@ -80,7 +80,12 @@ def _township_drill_down(s):
 
 
 def _petitions(s):
-    from portal.petitions.services import NewPetition, Subject, default_unit, record_petition
+    from portal.petitions.services import (
+        NewPetition,
+        Subject,
+        default_unit,
+        record_petition,
+    )
 
     subject = Subject(township_id=s.township.id)
     made = [record_petition(NewPetition(

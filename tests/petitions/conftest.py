@@ -12,7 +12,12 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.cases.services import create_case
 from portal.petitions.models import Petition, PetitionEvent
-from portal.petitions.services import NewPetition, Subject, default_unit, record_petition
+from portal.petitions.services import (
+    NewPetition,
+    Subject,
+    default_unit,
+    record_petition,
+)
 from portal.petitions.units import Unit
 from portal.rosters.models import Guardianship
 from portal.tenancy import access_for

@@ -141,7 +141,7 @@ def test_a_stored_file_is_deleted_when_its_row_is_not_saved(world, post, sign_in
                                                              monkeypatch):
     """The object is written before its row; a failure after it rolls the request back and
     the unit of work's after-rollback hook deletes the object."""
-    import portal.petitions.attachments as attachments
+    from portal.petitions import attachments
 
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")

@@ -50,7 +50,7 @@ def test_acceptance_is_decided_by_the_handlers_with_the_day_the_petitioner_was_t
 
 def test_one_extension_of_at_most_30_days_approved_by_another_official(
         world, clock, accepted, db_session):
-    petition, staff, city, approver = accepted
+    petition, staff, _city, approver = accepted
     due = petition.answer_due_on
     _refused("petition_extension_days_max", steps.request_extension, petition, staff,
              world.staff, days=31, reason="复杂")
