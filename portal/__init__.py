@@ -70,6 +70,10 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.objections import notice_bp
     from portal.lifecycle import bp as lifecycle_bp
     from portal.lifecycle import city_bp as city_lifecycle_bp
+    from portal.petitions import bp as petitions_bp
+    from portal.petitions import city_bp as city_petitions_bp
+    from portal.petitions import guardian_bp as guardian_petitions_bp
+    from portal.petitions import public_bp as public_petitions_bp
     from portal.public import bp as public_bp
     from portal.register import bp as register_bp
     from portal.register import city_bp as city_register_bp
@@ -88,7 +92,8 @@ def create_app(config: dict | None = None) -> Flask:
                certificates_bp, handover_bp, verify_bp, dashboards_bp, township_dashboard_bp,
                video_bp, video_join_bp, register_bp, city_register_bp, walkins_bp, notices_bp,
                supervision_bp, supervision_township_bp, observability_bp, objections_bp,
-               notice_bp, info_bp, info_admin_bp, lifecycle_bp, city_lifecycle_bp):
+               notice_bp, info_bp, info_admin_bp, lifecycle_bp, city_lifecycle_bp,
+               petitions_bp, city_petitions_bp, guardian_petitions_bp, public_petitions_bp):
         app.register_blueprint(bp)
     from portal.lifecycle.views import person_section
     from portal.register.views import holder_context

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, not_, or_, select, true
 
 from portal.auth.roles import CITY_ROLES, Role
 from portal.models import (
@@ -51,6 +51,10 @@ from portal.models import (
     NoticeOptOut,
     Objection,
     Person,
+    Petition,
+    PetitionAttachment,
+    PetitionEvent,
+    PetitionExtension,
     PovertyAssignment,
     PrintBatch,
     Reprint,
@@ -280,3 +284,53 @@ _register(AccountabilityRecord, "accountability records: the city office and the
           tenant=False, city_admin=EVERY, supervisor=EVERY)
 _register(AuditEvent, "the audit trail: the city office and the supervisors",
           tenant=False, city_admin=EVERY, supervisor=EVERY)
+
+
+# --- Petitions (信访) -----------------------------------------------------------------------
+# Not a township's rows (a petition may concern none), so each rule names the township itself.
+# A petition about a township's own staff is handled by the city and never shown to that
+# township, whichever unit handles it.
+
+def _petition_of_township(township_id: int) -> ColumnElement[bool]:
+    concerns = or_(Petition.township_id == township_id,
+                   and_(Petition.unit_kind == "township_dpf",
+                        Petition.unit_township_id == township_id))
+    about_its_staff = and_(Petition.township_id == township_id,
+                           Petition.about_township_staff.is_(True))
+    return and_(concerns, not_(about_its_staff))
+
+
+def _petitions_city(access: Access) -> ColumnElement[bool]:
+    """Every petition city-wide; on a township's pages, those of that township."""
+    if access.township is None:
+        return true()
+    return or_(Petition.township_id == access.township.id,
+               Petition.unit_township_id == access.township.id)
+
+
+def _petitions_health(access: Access) -> ColumnElement[bool]:
+    """The health bureau: petitions it or a hospital handles, or that concern them."""
+    health = ("health_bureau", "hospital")
+    mine = or_(Petition.unit_kind.in_(health), Petition.subject_unit_kind.in_(health))
+    return and_(mine, _petitions_city(access))
+
+
+def _petitions_township(access: Access) -> ColumnElement[bool]:
+    if access.township is None:
+        return false()
+    return _petition_of_township(access.township.id)
+
+
+_register(
+    Petition, "the city, the health bureau for its units, the township it concerns (never one "
+    "about its own staff), and the guardian who filed it",
+    tenant=False,
+    city_admin=_petitions_city,
+    supervisor=_petitions_city,
+    health_coordinator=_petitions_health,
+    township_staff=_petitions_township,
+    guardian=lambda a: Petition.filed_by_id == a.user_id,
+)
+for _model in (PetitionEvent, PetitionExtension, PetitionAttachment):
+    _register(_model, "a row of a petition is seen with its petition", tenant=False,
+              **inherit(Petition, _model.petition_id))

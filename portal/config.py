@@ -106,6 +106,18 @@ class Config:
     OBJECTION_RATE_LIMIT = os.environ.get("OBJECTION_RATE_LIMIT", "5 per hour")
     OBJECTION_ATTACHMENT_MAX_MB = _int("OBJECTION_ATTACHMENT_MAX_MB", 10)
 
+    # Petitions (信访): the time limits of the 《信访工作条例》 (2022), in calendar days
+    # (portal/domain/petition_deadlines.py); lists call a deadline "due soon" this many days
+    # ahead; the public form's limit per client address.
+    PETITION_ACCEPTANCE_DAYS = _int("PETITION_ACCEPTANCE_DAYS", 15)
+    PETITION_ANSWER_DAYS = _int("PETITION_ANSWER_DAYS", 60)
+    PETITION_EXTENSION_MAX_DAYS = _int("PETITION_EXTENSION_MAX_DAYS", 30)
+    PETITION_REVIEW_REQUEST_DAYS = _int("PETITION_REVIEW_REQUEST_DAYS", 30)
+    PETITION_REVIEW_ANSWER_DAYS = _int("PETITION_REVIEW_ANSWER_DAYS", 30)
+    PETITION_DUE_SOON_DAYS = _int("PETITION_DUE_SOON_DAYS", 3)
+    PETITION_PUBLIC_RATE_LIMIT = os.environ.get("PETITION_PUBLIC_RATE_LIMIT",
+                                                "5 per hour;20 per day")
+
     PERSONS_PER_PAGE = 50
     # Counting is capped so that a township of 100,000 people lists as fast as one of 1,000.
     PERSONS_COUNT_CAP = 1_000

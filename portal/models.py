@@ -25,6 +25,12 @@ from portal.lifecycle.models import (  # noqa: F401
     RequestDocument,
     RequestEvent,
 )
+from portal.petitions.models import (  # noqa: F401
+    Petition,
+    PetitionAttachment,
+    PetitionEvent,
+    PetitionExtension,
+)
 from portal.reference.models import (  # noqa: F401
     Campaign,
     CampaignPhase,

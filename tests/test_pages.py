@@ -93,6 +93,23 @@ def _township_drill_down(s):
             [p.name for p in people])
 
 
+def _petitions(s):
+    from portal.petitions.services import (
+        NewPetition,
+        Subject,
+        default_unit,
+        record_petition,
+    )
+
+    subject = Subject(township_id=s.township.id)
+    made = [record_petition(NewPetition(
+        channel="phone", category="other", content="翻页", petitioner_name=f"翻页{n}",
+        petitioner_phone="", subject=subject, unit=default_unit(subject),
+        received_on=s.today), actor=s.staff) for n in range(ROWS)]
+    s.db_session.flush()
+    return f"/t/{s.township.code}/petitions/", {"view": "all"}, [p.reference for p in made]
+
+
 LISTS = {
     "users": ("city_admin", _users),
     "audit": ("city_admin", _audit),
@@ -102,12 +119,13 @@ LISTS = {
     "objections": ("township_staff", _objections),
     "city_drill_down": ("supervisor", _city_drill_down),
     "township_drill_down": ("township_staff", _township_drill_down),
+    "petitions": ("township_staff", _petitions),
 }
 
 
 @pytest.fixture
 def small_pages(app, monkeypatch):
-    for module in ("admin", "audit", "cases", "objections", "register"):
+    for module in ("admin", "audit", "cases", "objections", "register", "petitions"):
         monkeypatch.setattr(f"portal.{module}.views.PER_PAGE", PER_PAGE)
     monkeypatch.setattr("portal.dashboards.views.DRILL_DOWN_PER_PAGE", PER_PAGE)
     monkeypatch.setitem(app.config, "PERSONS_PER_PAGE", PER_PAGE)

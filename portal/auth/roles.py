@@ -54,6 +54,10 @@ class Permission(StrEnum):
     INVITE_GUARDIANS = "invite_guardians"
     # Supervision notices and accountability records (督查问效).
     SUPERVISE = "supervise"
+    # Petitions (信访): see the lists and pages; record petitions and take their steps (which
+    # petitions, and whether the user handles one, is decided per petition).
+    VIEW_PETITIONS = "view_petitions"
+    HANDLE_PETITIONS = "handle_petitions"
 
 
 P = Permission
@@ -61,10 +65,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITY_ADMIN: frozenset(P) - {P.ASSESS},
     Role.SUPERVISOR: frozenset(
         {P.VIEW_PERSONS, P.EXPORT_ROSTER, P.VIEW_CITY, P.VIEW_AUDIT, P.VIEW_CASES,
-         P.VIEW_BATCHES, P.SUPERVISE}
+         P.VIEW_BATCHES, P.SUPERVISE, P.VIEW_PETITIONS}
     ),
     Role.HEALTH_COORDINATOR: frozenset(
-        {P.VIEW_PERSONS, P.VIEW_CITY, P.VIEW_CASES, P.MANAGE_DOCTORS, P.SCHEDULE}
+        {P.VIEW_PERSONS, P.VIEW_CITY, P.VIEW_CASES, P.MANAGE_DOCTORS, P.SCHEDULE,
+         P.VIEW_PETITIONS, P.HANDLE_PETITIONS}
     ),
     Role.TOWNSHIP_STAFF: frozenset(
         {
@@ -79,6 +84,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.SCHEDULE,
             P.VIEW_BATCHES,
             P.INVITE_GUARDIANS,
+            P.VIEW_PETITIONS,
+            P.HANDLE_PETITIONS,
         }
     ),
     Role.VILLAGE_LIAISON: frozenset(

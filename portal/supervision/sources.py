@@ -64,12 +64,19 @@ def _roster_report(access: Access, township: Township, today: date) -> list[dict
             and status.state == "late" and deadline is not None]
 
 
+def _petitions(access: Access, township: Township, today: date) -> list[dict]:
+    from portal.petitions.queries import overdue_items
+
+    return overdue_items(access, township, today)
+
+
 SOURCES: dict[str, Source] = {
     "cases": Source(_l("Cases past a deadline (公示, review, appeal)"), _cases),
     "certificates": Source(_l("Certificates idle (not printed, sent, received or handed over)"),
                            _certificates),
     "home_visits": Source(_l("Home visits not done"), _home_visits),
     "roster_report": Source(_l("Roster report late"), _roster_report),
+    "petitions": Source(_l("Petitions past their time limit"), _petitions),
 }
 
 ITEM_LABELS = {
@@ -82,6 +89,9 @@ ITEM_LABELS = {
     "not_handed_over": _l("Received, not handed over"),
     "home_visit_not_done": _l("Home visit not done"),
     "roster_report_late": _l("Roster report not submitted"),
+    "petition_acceptance_overdue": _l("Petition: acceptance not decided in time"),
+    "petition_answer_overdue": _l("Petition: not answered in time"),
+    "petition_review_overdue": _l("Petition: review not answered in time"),
 }
 
 

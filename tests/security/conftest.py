@@ -43,6 +43,10 @@ PUBLIC_ENDPOINTS = {
                    "and takes objections (rate-limited, nothing echoed back)",
     "info.show": "the county's public information page (how to apply, concentrated days)",
     "info.poster": "the A4 poster of the public information page",
+    "public_petitions.public_form": "the public petition form: rate-limited per address; it "
+                                    "answers a reference number, never personal data",
+    "public_petitions.sent": "the reference number of the petition this browser just sent "
+                             "(from its own session), shown once",
 }
 
 
@@ -106,6 +110,10 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "objection_id": (True, lambda s: s.objection.id),
     "request_id": (True, lambda s: s.life_request.id),
     "document_id": (True, lambda s: s.life_document.id),
+    # A petition about the township (handled by its DPF), with one attachment.
+    "petition_id": (True, lambda s: s.petition.id),
+    "attachment_id": (True, lambda s: s.petition_attachment.id),
+    "step": (False, lambda s: "take"),
 }
 
 
@@ -226,6 +234,7 @@ def world(db_session, make_township, make_user, make_person):
         _add_notices(db_session, s, city_admin)
         _add_objection(db_session, s)
         _add_life_request(db_session, s)
+        _add_petition(db_session, s)
     return {"A": a, "B": b, "city_admin": city_admin}
 
 
@@ -409,4 +418,32 @@ def _add_life_request(db_session, side: Side) -> None:
         object_key=stored.key, content_type="application/pdf", size=stored.size,
         sha256=stored.sha256, uploaded_by_id=side.staff.id)
     db_session.add(side.life_document)
+    db_session.flush()
+
+
+def _add_petition(db_session, side: Side) -> None:
+    """A petition about `person`'s case, handled by the side's township DPF, with a letter."""
+    import io
+    from datetime import date
+
+    from flask import current_app
+
+    from portal.evidence.services import get_store
+    from portal.petitions.models import Petition, PetitionAttachment
+
+    side.petition = Petition(
+        reference=f"XF20200601-SEC{side.code[-1].upper()}", channel="phone", category="other",
+        content="走查信访", petitioner_name=f"信访人{side.code}", petitioner_phone="13800000000",
+        township_id=side.township.id, case_id=side.case.id, person_id=side.person.id,
+        unit_kind="township_dpf", unit_township_id=side.township.id, state="received",
+        received_on=date(2020, 6, 1), acceptance_due_on=date(2020, 6, 16),
+        due_on=date(2020, 6, 16), received_by_id=side.staff.id)
+    db_session.add(side.petition)
+    db_session.flush()
+    stored = get_store(current_app).put(f"petitions/{side.petition.id}/walk",
+                                        io.BytesIO(b"letter"), content_type="text/plain")
+    side.petition_attachment = PetitionAttachment(
+        petition_id=side.petition.id, object_key=stored.key, content_type="text/plain",
+        size=stored.size, sha256=stored.sha256, original_filename="letter.txt")
+    db_session.add(side.petition_attachment)
     db_session.flush()

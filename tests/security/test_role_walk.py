@@ -54,6 +54,10 @@ VISIBLE_TO = {
     # the township office and the city.
     "request_id": {"staff_A"} | CITY_USERS,
     "document_id": {"staff_A"} | CITY_USERS,
+    # A petition handled by township A's DPF: the township and the city's petition office and
+    # supervisors; its attachments (which may name the petitioner) only to its handlers.
+    "petition_id": {"staff_A", "city_admin", "supervisor"},
+    "attachment_id": {"staff_A"},
 }
 
 
