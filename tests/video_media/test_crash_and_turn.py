@@ -105,7 +105,7 @@ def test_killed_service_leaves_a_playable_partial_recording(tmp_path):
 
     recovered = run_async(body(), 60)
     recording = recovered["recording"]
-    assert recording["key"].startswith(PREFIX) and recording["content_type"] == "video/mp4"
+    assert recording["key"].startswith(PREFIX) and recording["content_type"] == "video/webm"
     with make_store({"EVIDENCE_BACKEND": "local",
                      "EVIDENCE_DIR": str(tmp_path / "evidence")}).open(recording["key"]) as fh:
         data = fh.read()

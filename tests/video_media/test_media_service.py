@@ -91,7 +91,7 @@ def test_two_way_relay_recording_and_snapshot(tmp_path):
 
     recording = ended["recording"]
     assert ended["snapshots"] == [snap]
-    assert recording["content_type"] == "video/mp4" and recording["audio"] is True
+    assert recording["content_type"] == "video/webm" and recording["audio"] is True
     with store.open(recording["key"]) as fh:
         data = fh.read()
     assert hashlib.sha256(data).hexdigest() == recording["sha256"]
@@ -186,7 +186,7 @@ def test_unsigned_forged_stale_replayed_requests_refused(tmp_path, case):
 
 def test_shutdown_closes_peers_and_stores_the_recording(tmp_path):
     """Stopping the service mid-recording closes every connection and keeps the recording."""
-    from assessment_video.recording import Spool
+    from assessment_video.spool import Spool
 
     config = media_config(tmp_path)
 
