@@ -6,6 +6,7 @@ import asyncio
 import fractions
 import math
 import os
+import queue
 import time
 from collections.abc import Awaitable, Callable
 
@@ -20,6 +21,7 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, VideoFrame
 
+from assessment_video import aiortc_adapter
 from assessment_video.relay import yuv420p_frame
 
 VIDEO_CLOCK = 90000
@@ -141,12 +143,35 @@ class ToneAudioTrack(MediaStreamTrack):
 Post = Callable[[str, dict], Awaitable[tuple[int, dict]]]
 
 
+class _CountingQueue(queue.Queue):
+    """Stands in for a client receiver's decoder queue: counts encoded frames, decodes none."""
+
+    def __init__(self, client: MediaClient, kind: str) -> None:
+        super().__init__()
+        self._client, self._kind = client, kind
+
+    def put(self, item, *args, **kwargs) -> None:
+        if item is None:  # the receiver stopped: let aiortc's decoder thread end
+            super().put(None)
+            return
+        self._client.received[self._kind] += 1
+        data = item[1].data
+        if self._kind == "video" and len(data) >= 10 and not data[0] & 1:
+            self._client.sizes.add((int.from_bytes(data[6:8], "little") & 0x3FFF,
+                                    int.from_bytes(data[8:10], "little") & 0x3FFF))
+
+
 class MediaClient:
-    """One side (doctor or guardian) as an aiortc peer; counts what it receives."""
+    """One side (doctor or guardian) as an aiortc peer; counts what it receives.
+
+    `decode=False` counts the encoded frames received without decoding them (for load
+    tests, where the synthetic sides must leave the CPU to the service).
+    """
 
     def __init__(self, role: str, *, video: bool = True, audio_only: bool = False,
                  ice_servers: list[dict] | None = None, relay_only: bool = False,
-                 width: int = 320, height: int = 240, fps: int = 15, encoded: bool = False):
+                 width: int = 320, height: int = 240, fps: int = 15, encoded: bool = False,
+                 decode: bool = True):
         config = RTCConfiguration(
             iceServers=[RTCIceServer(**s) for s in (ice_servers or [])],
             iceTransportPolicy=(RTCIceTransportPolicy.RELAY if relay_only
@@ -167,6 +192,11 @@ class MediaClient:
 
         @self.pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
+            if not decode:
+                receiver = next(t.receiver for t in self.pc.getTransceivers()
+                                if t.receiver.track is track)
+                aiortc_adapter.replace_decoder_queue(receiver, _CountingQueue(self, track.kind))
+                return
             self._tasks.append(asyncio.ensure_future(self._consume(track)))
 
     async def _consume(self, track: MediaStreamTrack) -> None:
