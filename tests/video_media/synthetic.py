@@ -64,6 +64,41 @@ class PatternVideoTrack(MediaStreamTrack):
         return frame
 
 
+class CountingCamera(PatternVideoTrack):
+    """A camera whose every picture shows its own number (BITS black or white blocks along
+    the top), and remembers when it handed each picture to the encoder."""
+
+    BITS = 10
+
+    def __init__(self, width: int = 320, height: int = 240, fps: int = 15):
+        super().__init__(width, height, fps, loop=1)
+        self.sent_at: dict[int, float] = {}
+
+    async def recv(self) -> VideoFrame:
+        frame = await super().recv()
+        number = self._count - 1
+        width, height = self.size
+        block = width // self.BITS
+        row = b"".join((b"\xeb" if number >> bit & 1 else b"\x10") * block
+                       for bit in range(self.BITS)) + b"\x80" * (width - block * self.BITS)
+        luma = row * block + b"\x80" * (width * (height - block))
+        chroma = b"\x80" * (width * height // 2)
+        picture = yuv420p_frame(luma + chroma, width, height)
+        picture.pts, picture.time_base = frame.pts, frame.time_base
+        self.sent_at[number] = time.monotonic()
+        return picture
+
+    @classmethod
+    def number(cls, frame: VideoFrame) -> int:
+        """The number a (decoded) picture of this camera shows."""
+        plane = frame.reformat(format="gray")
+        data, line = bytes(plane.planes[0]), plane.planes[0].line_size
+        block = frame.width // cls.BITS
+        middle = block // 2
+        return sum(1 << bit for bit in range(cls.BITS)
+                   if data[middle * line + bit * block + middle] > 128)
+
+
 def vp8_packets(pictures: list[bytes], width: int, height: int, bitrate: int,
                 gop: int | None = None) -> list[bytes]:
     """`pictures` (packed yuv420p) encoded as realtime VP8, one packet each, a keyframe first."""
@@ -171,7 +206,7 @@ class MediaClient:
     def __init__(self, role: str, *, video: bool = True, audio_only: bool = False,
                  ice_servers: list[dict] | None = None, relay_only: bool = False,
                  width: int = 320, height: int = 240, fps: int = 15, encoded: bool = False,
-                 decode: bool = True):
+                 decode: bool = True, camera: MediaStreamTrack | None = None):
         config = RTCConfiguration(
             iceServers=[RTCIceServer(**s) for s in (ice_servers or [])],
             iceTransportPolicy=(RTCIceTransportPolicy.RELAY if relay_only
@@ -182,8 +217,9 @@ class MediaClient:
         self.received = {"video": 0, "audio": 0}
         self.sizes: set[tuple[int, int]] = set()
         self._tasks: list[asyncio.Task] = []
-        camera = EncodedPatternTrack if encoded else PatternVideoTrack
-        self.video = camera(width, height, fps) if video and not audio_only else None
+        if camera is None and video and not audio_only:
+            camera = (EncodedPatternTrack if encoded else PatternVideoTrack)(width, height, fps)
+        self.video = camera if video and not audio_only else None
         self.pc.addTrack(ToneAudioTrack(330.0 if role == "doctor" else 440.0))
         if self.video is not None:
             self.pc.addTrack(self.video)
