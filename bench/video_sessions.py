@@ -102,9 +102,11 @@ async def run_client(role: str, base: str, room: str, limit: float) -> None:
         client = MediaClient(role, width=WIDTH, height=HEIGHT, fps=FPS, encoded=True,
                              decode=False)
         await client.connect(Portal(session, base).post, room)
+        connected = time.monotonic()
         print("ready", flush=True)
         await wait_for(lambda: client.pc.connectionState in {"closed", "failed"}, limit, 0.2)
-        print(json.dumps(client.received), flush=True)
+        print(json.dumps({**client.received, "seconds": time.monotonic() - connected}),
+              flush=True)
         await client.close()
 
 
@@ -152,6 +154,7 @@ async def measure_service(seconds: float, sessions: int, workdir: Path, mode: st
     recorded = [a["recording"] for a in answers]
     return {"cpu_run": cpu_run, "cpu_total": cpu_total, "wall": wall,
             "relayed": sum(c["video"] for c in counts),
+            "fps": sum(c["video"] / c["seconds"] for c in counts) / len(counts),
             "recorded_frames": sum(r["video_frames"] for r in recorded),
             "recorded_seconds": sum(r["duration_seconds"] for r in recorded)}
 
@@ -203,7 +206,7 @@ def report(label: str, result: dict, sessions: int, seconds: float) -> float:
     frames_per_direction = result["relayed"] // (2 * sessions)
     print(f"{label}:")
     print(f"  frames relayed per direction  {frames_per_direction} "
-          f"({frames_per_direction / (wall + 3):.1f} fps)")
+          f"({result['fps']:.1f} fps received on average)")
     print(f"  recorded per session          {result['recorded_frames'] // sessions} frames "
           f"over {result['recorded_seconds'] / sessions:.1f} s")
     print(f"  service CPU per session       {result['cpu_total'] / sessions:.2f} s "
