@@ -215,6 +215,11 @@ def report(label: str, result: dict, sessions: int, seconds: float) -> float:
           f"({100 * per_session_core:.1f} % of a core; while running only "
           f"{100 * result['cpu_run'] / sessions / seconds:.1f} %)")
     print(f"  sessions per core             {1 / per_session_core:.2f}  (goal ≥ 6)")
+    recorded_rate = result["recorded_frames"] / max(1e-9, result["recorded_seconds"])
+    if result["fps"] < 0.8 * FPS or recorded_rate < 0.8 * FPS:
+        print(f"  WARNING: the service could not keep up ({result['fps']:.1f} fps relayed, "
+              f"{recorded_rate:.1f} recorded, of {FPS}): the machine was too busy, and this "
+              "mode's CPU per session is understated")
     if result["missing"]:
         print(f"  WARNING: {result['missing']} of {sessions} sessions stored no recording")
     return per_session_core
@@ -248,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             results[mode] = asyncio.run(measure_service(args.seconds, sessions, Path(tmp), mode))
     print(f"sessions in parallel  {sessions}, recording {args.seconds:.0f} s "
-          f"(measured until every recording is stored)")
+          f"(measured until every recording is stored); load average at the end "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     shares = {mode: report(f"{mode}: {MODES[mode]}", results[mode], sessions, args.seconds)
               for mode in modes}
     if args.compare:

@@ -10,4 +10,7 @@ from flask_babel import lazy_gettext as _l
 CATALOGUE: dict[str, object] = {
     # --- anywhere -------------------------------------------------------------------------
     "not_allowed_now": _l("This step is not allowed now."),
+    # --- video: the link's state measured by the doctor's page ----------------------------
+    "video_link_note_invalid": _l("The measure of the link could not be read."),
+    "video_link_not_active": _l("This video session is not in progress."),
 }
