@@ -128,6 +128,22 @@ def ffprobe(path: Path) -> dict | None:
     return json.loads(result.stdout)
 
 
+def check_with_ffprobe(data: bytes, folder: Path, duration: float, frames: int | None = None,
+                       tolerance: float = 1.0) -> None:
+    """A stored recording, written to `folder`, has the three tracks, `frames` pictures and
+    lasts `duration` seconds as ffprobe sees it (nothing checked without ffprobe)."""
+    path = folder / "probed.webm"
+    path.write_bytes(data)
+    probe = ffprobe(path)
+    if probe is None:
+        return
+    assert [(s["codec_name"], s.get("tags", {}).get("title")) for s in probe["streams"]] == [
+        ("vp8", "applicant"), ("opus", "applicant"), ("opus", "doctor")]
+    if frames is not None:
+        assert int(probe["streams"][0]["nb_read_packets"]) == frames
+    assert abs(float(probe["format"]["duration"]) - duration) <= tolerance, probe["format"]
+
+
 def play_in_chromium(path: Path, seconds: float = 20.0) -> dict:
     """Play `path` in a <video> of headless Chromium to its end; what the element reports.
 

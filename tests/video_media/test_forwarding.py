@@ -127,6 +127,23 @@ def test_track_transcodes_everything_when_forwarding_is_off():
     assert all(isinstance(f, av.VideoFrame) for f in out)
 
 
+def _counts(room) -> dict:
+    """Frames forwarded and transcoded each way, decoded by aiortc, recorded, snapshot."""
+    to_doctor, to_guardian = room.peers["doctor"].out, room.peers["guardian"].out
+    return {
+        "to_doctor_video": (to_doctor["video"].frames_forwarded,
+                            to_doctor["video"].frames_transcoded),
+        "to_guardian_video": (to_guardian["video"].frames_forwarded,
+                              to_guardian["video"].frames_transcoded),
+        "to_doctor_audio": (to_doctor["audio"].frames_forwarded,
+                            to_doctor["audio"].frames_transcoded),
+        "decoded_by_aiortc": sum(feed.decoded for peer in room.peers.values()
+                                 for feed in peer.feeds.values()),
+        "recorded": room.recorder.video_frames,
+        "snapshot_decoded_before": room.peers["guardian"].pictures.decoded,
+    }
+
+
 @pytest.mark.parametrize("forward", [1, 0])
 def test_sessions_forward_what_fits_and_decode_nothing_until_a_snapshot(tmp_path, forward):
     """640×480 VP8 and Opus are forwarded untouched and recorded as received: no incoming
@@ -145,21 +162,8 @@ def test_sessions_forward_what_fits_and_decode_nothing_until_a_snapshot(tmp_path
                 assert await wait_for(lambda: doctor.received["video"] > 20
                                       and guardian.received["video"] > 20, 20)
                 room = app[REGISTRY].get(ROOM)
-                to_doctor = room.peers["doctor"].out
-                to_guardian = room.peers["guardian"].out
                 pictures = room.peers["guardian"].pictures
-                counts = {
-                    "to_doctor_video": (to_doctor["video"].frames_forwarded,
-                                        to_doctor["video"].frames_transcoded),
-                    "to_guardian_video": (to_guardian["video"].frames_forwarded,
-                                          to_guardian["video"].frames_transcoded),
-                    "to_doctor_audio": (to_doctor["audio"].frames_forwarded,
-                                        to_doctor["audio"].frames_transcoded),
-                    "decoded_by_aiortc": sum(feed.decoded for peer in room.peers.values()
-                                             for feed in peer.feeds.values()),
-                    "recorded": room.recorder.video_frames,
-                    "snapshot_decoded_before": pictures.decoded,
-                }
+                counts = _counts(room)
                 status, _snap = await portal.post(f"/rooms/{ROOM}/snapshot",
                                                   {"key_prefix": "townships/1/cases/2/"})
                 assert status == 200
