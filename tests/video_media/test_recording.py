@@ -203,3 +203,11 @@ def test_the_mp4_copy_has_h264_and_both_voices_mixed(tmp_path):
     assert _loudness(halves[0]) > 0.05 and _loudness(halves[1]) > 0.05  # both voices
     with av.open(str(copy)) as container:
         assert container.duration / 1e6 == pytest.approx(4.0, abs=0.15)
+
+
+def test_the_recording_mode_is_one_of_two():
+    from assessment_video.config import load_config
+
+    assert load_config({}, {"MEDIA_SHARED_SECRET": "s"})["MEDIA_RECORD_MODE"] == "remux"
+    with pytest.raises(ValueError, match="MEDIA_RECORD_MODE"):
+        load_config({"MEDIA_RECORD_MODE": "mp4"}, {"MEDIA_SHARED_SECRET": "s"})
