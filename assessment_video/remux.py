@@ -14,9 +14,10 @@ file (the applicant's); the MP4 made afterwards for download (`mp4_export.py`) m
 Timestamps: each source's RTP timestamps are placed on the recording's millisecond clock by
 its own `Timeline` (first frame where it arrived, then the sender's own spacing, drift caught
 up). The file opens at the applicant's first keyframe (its size is the track's size); audio
-that came before is kept and written then. An applicant without video (audio only, or gone
-for a while) gets a black VP8 keyframe once a second so the picture and the sound keep one
-timeline; real video then starts again at a keyframe (asked for with a picture-loss request).
+that came before is kept and written then. An applicant without video (audio only, gone,
+or not yet at a keyframe) gets a black VP8 keyframe once a second so the picture and the
+sound keep one timeline; real video then starts at a keyframe (asked for with a picture-loss
+request). A stream that merely stalls is left as it is: players hold its last picture.
 
 Crash safety: a cluster at least every second, each flushed to the spool file as written;
 after a kill, `repair_webm` copies the complete packets into a clean file (cues, duration).
@@ -69,10 +70,13 @@ class _Sink:
         self.feed = feed
         self.timeline = Timeline(recorder.t0, 90000 if slot == "video" else 48000)
         self.wants_keyframe = self.kind == "video"
+        self.ended = False  # the source's receiver stopped (its side left or went audio only)
         self._recorder = recorder
 
     def push(self, item) -> None:
-        if item is not None:
+        if item is None:
+            self.ended = True
+        else:
             self._recorder.write(self, item, time.monotonic())
 
 
@@ -163,9 +167,15 @@ class PacketRecorder:
                 self._pending.append((sink.slot, data, ms, duration))
                 return
             self._open(self._max)
-        if now - self._last_video >= FILL_EVERY:
+        if now - self._last_video >= FILL_EVERY and self._video_missing():
             self._fill(now)
         self._mux(sink.slot, data, ms, duration, True)
+
+    def _video_missing(self) -> bool:
+        """No picture can come now: no camera, its side gone, or waiting for a keyframe. (A
+        live stream that stalls is left alone: players hold its last picture.)"""
+        sink = self._sinks.get("video")
+        return sink is None or sink.ended or sink.wants_keyframe
 
     def _fill(self, now: float) -> None:
         """A black picture where the applicant's video is missing; theirs restarts at a key."""

@@ -131,6 +131,35 @@ def test_an_applicant_without_video_gets_a_black_picture_every_second(tmp_path):
     assert decoded == len(video)
 
 
+def test_a_stalled_picture_is_held_not_blacked_out(tmp_path):
+    """A weak link stalls the applicant's video for 2.5 s: no black pictures, no keyframe
+    requests; the frames sent meanwhile keep their own times when they come."""
+    path = tmp_path / "r.webm"
+    schedule = [entry for entry in steady(6.0) if entry[1] != "video"]
+    frames = video_items(90)
+    schedule += [(i / 15 if not 30 <= i < 68 else 4.5 + (i - 30) * 0.0005, "video", item)
+                 for i, item in enumerate(frames)]
+    recorder = record(path, schedule)
+    assert recorder.filler_frames == 0 and recorder.feeds["video"].requests == 0
+    video = packets(path, "video")
+    assert [d for _, d, _, _ in video] == [i.frame.data for i in frames]
+    assert [pts for _, _, pts, _ in video] == [round(i * 1000 / 15) for i in range(90)]
+
+
+def test_a_video_that_ends_gets_black_pictures_until_the_next_one(tmp_path):
+    path = tmp_path / "r.webm"
+    schedule = [entry for entry in steady(5.0) if entry[1] != "video"]
+    schedule += [(i / 15, "video", item) for i, item in enumerate(video_items(30))]
+    recorder = record(path, schedule, close=False)
+    # The applicant switched to audio only at 2 s: their video receiver stopped.
+    assert recorder.filler_frames == 0
+    recorder.feeds["video"].subscribers[0].ended = True
+    for at, slot, item in [e for e in steady(8.0) if e[1] != "video" and e[0] >= 5.0]:
+        recorder.write(recorder.feeds[slot].subscribers[0], item, recorder.t0 + at)
+    recorder._close()
+    assert recorder.filler_frames == 3  # at 5, 6 and 7 s
+
+
 def test_a_recording_cut_by_a_crash_is_repaired_up_to_the_cut(tmp_path):
     path = tmp_path / "r.webm"
     record(path, steady(6.0), close=False)  # never closed: what a SIGKILL leaves
