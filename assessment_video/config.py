@@ -17,10 +17,12 @@ DEFAULTS: dict[str, object] = {
     # with x264 and AAC into fragmented MP4 (the earlier recorder, assessment_video/recording.py).
     "MEDIA_RECORD_MODE": "remux",
     # Seconds after which the applicant's browser is asked for a keyframe, so a snapshot decodes
-    # at most this much video and the recording has a seek point as often (0: never ask).
+    # at most this much video and the recording has a seek point as often (0: only once the
+    # frames since the last keyframe span 30 s, the longest kept for a snapshot).
     "MEDIA_KEYFRAME_INTERVAL": 10,
-    # x264 preset of the transcoding recorder (MEDIA_RECORD_MODE=transcode). "superfast" measured within noise of "veryfast"
-    # (bench/video_sessions.py: 1.83 vs 1.75-1.79 sessions per core), so the smaller files win.
+    # x264 preset of the transcoding recorder (MEDIA_RECORD_MODE=transcode). "superfast"
+    # measured within noise of "veryfast" (1.83 vs 1.75-1.79 sessions per core), so the
+    # smaller files win.
     "MEDIA_RECORD_PRESET": "veryfast",
     # libvpx realtime speed of the relay's VP8 encoders (aiortc's own is 6, with a denoiser);
     # 0 keeps aiortc's settings. See assessment_video/vp8.py.
