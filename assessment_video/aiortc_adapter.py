@@ -2,9 +2,10 @@
 
 aiortc's public API has no way to take a receiver's encoded frames, to ask a remote
 sender for a keyframe, to see a remote picture-loss report, to reach the video encoder's
-bitrate or to narrow the codecs of an answer. Forwarding (`forwarding.py`) and the bitrate
-cap (`relay.py`) need all of these, so this module reaches into aiortc for them, and nowhere
-else does. What each access is for:
+bitrate or to narrow the codecs of an answer. Forwarding (`forwarding.py`), the recording of
+packets as received (`remux.py`) and snapshots (`snapshots.py`), both through the encoded
+feed, and the bitrate cap (`relay.py`) need these, so this module reaches into aiortc for
+them, and nowhere else does. What each access is for:
 
 - receiver decoder queue (`__decoder_queue`, `__decoder_thread`): aiortc puts every
   reassembled encoded frame there and its decoder thread reads it; the encoded feed takes

@@ -12,8 +12,17 @@ DEFAULTS: dict[str, object] = {
     "MEDIA_MAX_HEIGHT": 480,
     "MEDIA_MAX_FPS": 15,
     "MEDIA_MAX_BITRATE": 600_000,
-    # x264 preset of the evidence recording. "superfast" measured within noise of "veryfast"
-    # (bench/video_sessions.py: 1.83 vs 1.75-1.79 sessions per core), so the smaller files win.
+    # "remux": the recording keeps the browsers' VP8 and Opus packets as received (WebM, no
+    # decoding or encoding; see assessment_video/remux.py). "transcode": decoded and re-encoded
+    # with x264 and AAC into fragmented MP4 (the earlier recorder, assessment_video/recording.py).
+    "MEDIA_RECORD_MODE": "remux",
+    # Seconds after which the applicant's browser is asked for a keyframe, so a snapshot decodes
+    # at most this much video and the recording has a seek point as often (0: only once the
+    # frames since the last keyframe span 30 s, the longest kept for a snapshot).
+    "MEDIA_KEYFRAME_INTERVAL": 10,
+    # x264 preset of the transcoding recorder (MEDIA_RECORD_MODE=transcode). "superfast"
+    # measured within noise of "veryfast" (1.83 vs 1.75-1.79 sessions per core), so the
+    # smaller files win.
     "MEDIA_RECORD_PRESET": "veryfast",
     # libvpx realtime speed of the relay's VP8 encoders (aiortc's own is 6, with a denoiser);
     # 0 keeps aiortc's settings. See assessment_video/vp8.py.
@@ -34,7 +43,7 @@ DEFAULTS: dict[str, object] = {
     "EVIDENCE_DIR": "instance/evidence",
 }
 _INTS = ("MEDIA_MAX_WIDTH", "MEDIA_MAX_HEIGHT", "MEDIA_MAX_FPS", "MEDIA_MAX_BITRATE",
-         "MEDIA_VP8_SPEED", "MEDIA_FORWARD",
+         "MEDIA_VP8_SPEED", "MEDIA_FORWARD", "MEDIA_KEYFRAME_INTERVAL",
          "MEDIA_MAX_SKEW", "MEDIA_NONCE_WINDOW", "MEDIA_ROOM_IDLE_SECONDS",
          "MEDIA_MAX_OFFERS_PER_MINUTE")
 
@@ -53,6 +62,8 @@ def load_config(environ: Mapping[str, str] | None = None,
     servers = config["MEDIA_ICE_SERVERS"]
     if isinstance(servers, str):
         config["MEDIA_ICE_SERVERS"] = json.loads(servers) if servers.strip() else []
+    if config["MEDIA_RECORD_MODE"] not in ("remux", "transcode"):
+        raise ValueError("MEDIA_RECORD_MODE must be remux or transcode")
     if not config["MEDIA_SHARED_SECRET"]:
         raise ValueError("MEDIA_SHARED_SECRET is required")
     return config

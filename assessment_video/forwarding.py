@@ -7,8 +7,9 @@ can hand the other side the very VP8 frames it received. So:
 
 - each incoming video receiver gets an `EncodedFeed` in place of its decoder queue. aiortc
   puts every reassembled frame there (on the event loop); the feed hands it to its
-  subscribers and passes it on to aiortc's decoder thread only where decoded pictures are
-  needed (the applicant's video: the recording and snapshots);
+  subscribers (the other side's outgoing track, the recorder, the applicant's snapshot
+  source) and passes it on to aiortc's decoder thread only where decoded pictures are needed
+  (with the transcoding recorder: the applicant's video and both voices);
 - each outgoing video track (`VideoForwardTrack`) forwards its source's frames unchanged
   (aiortc's sender packetizes pre-encoded packets) while the source's keyframes show a
   size within the caps, its frame rate stays within them and both legs speak the same
@@ -90,6 +91,7 @@ class EncodedFeed:
         self.frames = 0
         self.keyframes = 0
         self.keyframe_requests = 0
+        self.decoded = 0  # frames handed to aiortc's decoder
 
     @classmethod
     def install(cls, receiver, decode: bool) -> EncodedFeed:
@@ -116,6 +118,7 @@ class EncodedFeed:
         for track in list(self._subscribers):
             track.push(item)
         if self.decode:
+            self.decoded += 1
             self._decoder_input.put(task)
 
     def get(self, *args, **kwargs):

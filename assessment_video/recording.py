@@ -1,4 +1,9 @@
-"""Our own recorder: the applicant's video and both audio streams into fragmented MP4.
+"""The transcoding recorder (MEDIA_RECORD_MODE=transcode): decoded pictures and sound,
+re-encoded (x264, AAC) into fragmented MP4.
+
+The service records packets as received (`remux.py`); this recorder is the earlier way, kept
+behind the setting so `bench/video_sessions.py --compare` can measure both in one run, and
+for a deployment that must hand out MP4 straight away.
 
 Why not aiortc's MediaRecorder: with PyAV 18 it can open the video codec before the first
 video frame and then drops all video. Here the container opens at the first video frame (or,
@@ -16,10 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
-import json
 import logging
-import os
-import struct
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -76,6 +78,8 @@ def _silence(samples: int) -> AudioFrame:
 
 class Recorder:
     """Records attached tracks into `path`; `attach` may be called again on rejoin."""
+
+    content_type = "video/mp4"
 
     def __init__(self, path: Path, max_width: int, max_height: int, fps: int,
                  log: logging.LoggerAdapter, preset: str = "veryfast") -> None:
@@ -239,94 +243,3 @@ class Recorder:
                     self._container.mux(packet)
         self._container.close()
         self._container = None
-
-
-def probe_recording(path: Path) -> dict:
-    """Duration (all tracks), video frame count and audio presence, read from the file."""
-    video_frames = 0
-    audio = False
-    start: float | None = None
-    end = 0.0
-    with av.open(str(path)) as container:
-        for packet in container.demux():
-            if packet.size == 0 or packet.pts is None:
-                continue
-            if packet.stream.type == "audio":
-                audio = True
-            elif packet.stream.type == "video":
-                video_frames += 1
-            else:
-                continue
-            at = float(packet.pts * packet.time_base)
-            start = at if start is None else min(start, at)
-            end = max(end, at + float((packet.duration or 0) * packet.time_base))
-    duration = round(end - (start or 0.0), 3) if start is not None else 0.0
-    return {"duration_seconds": duration, "video_frames": video_frames, "audio": audio}
-
-
-def trim_incomplete_tail(path: Path) -> int:
-    """Cut a half-written last fragment (after a crash); returns the kept size in bytes."""
-    size = path.stat().st_size
-    kept = 0
-    last_moof = None
-    with path.open("rb") as fh:
-        offset = 0
-        while offset + 8 <= size:
-            fh.seek(offset)
-            box_size, box_type = struct.unpack(">I4s", fh.read(8))
-            if box_size == 1:
-                header = fh.read(8)
-                if len(header) < 8:
-                    break
-                box_size = struct.unpack(">Q", header)[0]
-            elif box_size == 0:
-                box_size = size - offset
-            if box_size < 8 or offset + box_size > size:
-                break
-            if box_type == b"moof":
-                last_moof = offset
-            elif box_type == b"mdat":
-                last_moof = None
-            offset += box_size
-            kept = offset
-    if last_moof is not None:
-        kept = last_moof
-    if kept < size:
-        with path.open("r+b") as fh:
-            fh.truncate(kept)
-    return kept
-
-
-class Spool:
-    """Files of one room in MEDIA_SPOOL_DIR: the recording, its metadata and its result."""
-
-    def __init__(self, spool_dir: Path, room_id: str) -> None:
-        import hashlib
-
-        name = hashlib.sha256(room_id.encode()).hexdigest()[:32]
-        self.recording = spool_dir / f"{name}.mp4"
-        self.meta = spool_dir / f"{name}.json"
-        self.result = spool_dir / f"{name}.result.json"
-
-    def write_meta(self, data: dict) -> None:
-        """Remember what the recording is for (read back by `recover`)."""
-        self.meta.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.meta.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, self.meta)
-
-    def read_meta(self) -> dict | None:
-        """The metadata written at recording start, if any."""
-        return json.loads(self.meta.read_text()) if self.meta.exists() else None
-
-    def write_result(self, data: dict) -> None:
-        """Keep the answer given for an uploaded recording; drop the spooled media."""
-        tmp = self.result.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, self.result)
-        self.recording.unlink(missing_ok=True)
-        self.meta.unlink(missing_ok=True)
-
-    def read_result(self) -> dict | None:
-        """The answer already given for this room's recording, if any."""
-        return json.loads(self.result.read_text()) if self.result.exists() else None

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import fractions
 import hashlib
 import logging
 import secrets
@@ -11,7 +10,6 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
-import av
 from aiortc import (
     RTCConfiguration,
     RTCIceServer,
@@ -20,16 +18,13 @@ from aiortc import (
 )
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
-from av.video.reformatter import VideoReformatter
 
 from .forwarding import AudioForwardTrack, EncodedFeed, VideoForwardTrack, prefer_codec
-from .recording import Recorder, Spool, probe_recording, trim_incomplete_tail
-from .relay import (
-    FrameTap,
-    cap_sdp_bitrate,
-    clamp_encoder_bitrates,
-    fit_within,
-)
+from .recording import Recorder
+from .relay import FrameTap, cap_sdp_bitrate, clamp_encoder_bitrates
+from .remux import PacketRecorder
+from .snapshots import NoPicture, PictureSource, jpeg
+from .spool import Spool, put_bytes, upload_spooled
 
 ROLES = ("doctor", "guardian")
 OTHER = {"doctor": "guardian", "guardian": "doctor"}
@@ -68,7 +63,8 @@ class Peer:
                     "video": VideoForwardTrack(*limits, forward=forward_media)}
         self.incoming: dict[str, MediaStreamTrack] = {}
         self.feeds: dict[str, EncodedFeed] = {}
-        self.taps: dict[str, FrameTap] = {}
+        self.taps: dict[str, FrameTap] = {}  # decoded pictures and sound (transcode mode)
+        self.pictures: PictureSource | None = None  # the applicant's, for snapshots
 
     @property
     def state(self) -> str:
@@ -81,6 +77,8 @@ class Peer:
             track.stop()
         for tap in self.taps.values():
             tap.stop()
+        if self.pictures is not None:
+            self.pictures.close()
         await self.pc.close()
         self.log.info("peer closed")
 
@@ -95,7 +93,9 @@ class Room:
         self.log = log
         self.relay = MediaRelay()
         self.peers: dict[str, Peer] = {}
-        self.recorder: Recorder | None = None
+        self.recorder: PacketRecorder | Recorder | None = None
+        # "remux": packets as received into WebM; "transcode": decoded, x264/AAC into MP4.
+        self.transcode_recording = config.get("MEDIA_RECORD_MODE", "remux") == "transcode"
         self.spool = Spool(Path(str(config["MEDIA_SPOOL_DIR"])), room_id)
         self.key_prefix: str | None = None
         self.snapshots: list[dict] = []
@@ -188,11 +188,17 @@ class Room:
         peer.incoming[track.kind] = track
         receiver = next(t.receiver for t in peer.pc.getTransceivers()
                         if t.receiver.track is track)
-        # Decoded are needed: both voices (recording) and the applicant's pictures
-        # (recording, snapshots). The doctor's pictures are only forwarded.
-        decode = track.kind == "audio" or peer.role == "guardian"
-        peer.feeds[track.kind] = EncodedFeed.install(receiver, decode=decode)
-        peer.taps[track.kind] = FrameTap(self.relay.subscribe(track, buffered=False), peer.log)
+        # Nothing is decoded on its way: frames are forwarded and recorded as received, and
+        # the applicant's pictures are decoded only for a snapshot. The transcoding recorder
+        # needs both voices and the applicant's pictures decoded.
+        decode = self.transcode_recording and (track.kind == "audio" or peer.role == "guardian")
+        feed = peer.feeds[track.kind] = EncodedFeed.install(receiver, decode=decode)
+        if decode:
+            peer.taps[track.kind] = FrameTap(self.relay.subscribe(track, buffered=False),
+                                             peer.log)
+        if track.kind == "video" and peer.role == "guardian":
+            peer.pictures = PictureSource(
+                feed, interval=float(self.config.get("MEDIA_KEYFRAME_INTERVAL", 10)))
         other = self.peers.get(OTHER[peer.role])
         # While `peer` is still being set up, accept_offer feeds the other side itself.
         if other is not None and self.peers.get(peer.role) is peer:
@@ -207,13 +213,13 @@ class Room:
         receiver.out[kind].set_source(source.feeds.get(kind) if source is not None else None)
 
     def _record(self, peer: Peer, track: MediaStreamTrack) -> None:
-        if self.recorder is None:
+        if self.recorder is None or (track.kind == "video" and peer.role != "guardian"):
             return
-        if track.kind == "video":
-            if peer.role == "guardian":
-                self.recorder.attach("video", self.relay.subscribe(track))
+        slot = "video" if track.kind == "video" else f"audio_{peer.role}"
+        if self.transcode_recording:
+            self.recorder.attach(slot, self.relay.subscribe(track))
         else:
-            self.recorder.attach(f"audio_{peer.role}", self.relay.subscribe(track))
+            self.recorder.attach(slot, peer.feeds.get(track.kind))
 
     async def leave(self, role: str) -> None:
         """Close one side; the room, the other side and the recording go on."""
@@ -239,9 +245,12 @@ class Room:
             self.spool.write_meta({"room": self.room_id, "key_prefix": key_prefix,
                                    "started_at": time.time()})
             width, height, fps = self.limits
-            self.recorder = Recorder(self.spool.recording, width, height, fps,
-                                     _adapter(self.log, "recorder"),
-                                     preset=self.config["MEDIA_RECORD_PRESET"])
+            log = _adapter(self.log, "recorder")
+            if self.transcode_recording:
+                self.recorder = Recorder(self.spool.mp4, width, height, fps, log,
+                                         preset=self.config["MEDIA_RECORD_PRESET"])
+            else:
+                self.recorder = PacketRecorder(self.spool.webm, width, height, log)
             for peer in self.peers.values():
                 for track in peer.incoming.values():
                     self._record(peer, track)
@@ -250,15 +259,20 @@ class Room:
     async def snapshot(self, key_prefix: str) -> dict:
         """Store the applicant's current frame as a JPEG and describe it."""
         peer = self.peers.get("guardian")
-        tap = peer.taps.get("video") if peer else None
-        if tap is None or tap.latest is None:
+        if peer is None or peer.pictures is None:
             raise RoomError("no video from the applicant")
-        jpeg, width, height = _jpeg(tap.latest, *self.limits[:2])
-        stored = await _put(self.store, key_prefix + uuid.uuid4().hex, jpeg, "image/jpeg")
+        try:
+            frame, age = await peer.pictures.picture()
+        except NoPicture:
+            raise RoomError("no video from the applicant") from None
+        loop = asyncio.get_running_loop()
+        data, width, height = await loop.run_in_executor(None, jpeg, frame, *self.limits[:2])
+        stored = await put_bytes(self.store, key_prefix + uuid.uuid4().hex, data, "image/jpeg")
         info = {"key": stored.key, "size": stored.size, "sha256": stored.sha256,
-                "width": width, "height": height, "content_type": "image/jpeg"}
+                "width": width, "height": height, "content_type": "image/jpeg",
+                "picture_age_ms": round(age * 1000)}
         self.snapshots.append(info)
-        self.log.info("snapshot stored (%d bytes)", stored.size)
+        self.log.info("snapshot stored (%d bytes, picture %.0f ms old)", stored.size, age * 1000)
         return info
 
     async def end(self) -> dict:
@@ -269,9 +283,7 @@ class Room:
                 await self.peers.pop(role).close()
             recording = None
             if self.recorder is not None:
-                await self.recorder.finish(drain=3.0)
-                if self.recorder.error:
-                    self.log.error("recording error: %s", self.recorder.error)
+                await self._finish_recording(drain=3.0)
                 recording = await upload_spooled(self.store, self.spool)
             self.log.info("room ended")
             return {"recording": recording, "snapshots": self.snapshots}
@@ -284,64 +296,22 @@ class Room:
             for role in list(self.peers):
                 await self.peers.pop(role).close()
             if self.recorder is not None:
-                await self.recorder.finish(drain=1.0)
+                await self._finish_recording(drain=1.0)
             self.log.info("room reaped after %.0f s without a peer",
                           time.monotonic() - self.seen_at)
+
+    async def _finish_recording(self, drain: float) -> None:
+        await self.recorder.finish(drain=drain)
+        if self.recorder.error:
+            self.log.error("recording error: %s", self.recorder.error)
+        self.spool.mark_closed()
+        self.log.info("recording closed: %d video frames", self.recorder.video_frames)
 
     def describe(self) -> dict:
         """State for GET /rooms/<room>."""
         return {"peers": {role: (self.peers[role].state if role in self.peers else "absent")
                           for role in ROLES},
                 "recording": self.recorder is not None}
-
-
-async def upload_spooled(store, spool: Spool) -> dict | None:
-    """Upload a room's spooled recording (trimmed, probed) once; later calls repeat the answer."""
-    done = spool.read_result()
-    if done is not None:
-        return done
-    meta = spool.read_meta()
-    if meta is None or not spool.recording.exists():
-        return None
-    loop = asyncio.get_running_loop()
-    size = await loop.run_in_executor(None, trim_incomplete_tail, spool.recording)
-    if size == 0:
-        spool.write_result({})
-        return None
-    try:
-        facts = await loop.run_in_executor(None, probe_recording, spool.recording)
-    except av.error.FFmpegError as exc:
-        logger.error("spooled recording unreadable: %s", exc)
-        return None
-
-    def put():
-        with spool.recording.open("rb") as fh:
-            return store.put(meta["key_prefix"] + uuid.uuid4().hex, fh, content_type="video/mp4")
-
-    stored = await loop.run_in_executor(None, put)
-    result = {"key": stored.key, "size": stored.size, "sha256": stored.sha256,
-              "content_type": "video/mp4", **facts}
-    spool.write_result(result)
-    return result
-
-
-async def _put(store, key: str, data: bytes, content_type: str):
-    import io
-
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(
-        None, lambda: store.put(key, io.BytesIO(data), content_type=content_type))
-
-
-def _jpeg(frame: av.VideoFrame, max_width: int, max_height: int) -> tuple[bytes, int, int]:
-    width, height = fit_within(frame.width, frame.height, max_width, max_height)
-    codec = av.CodecContext.create("mjpeg", "w")
-    codec.width, codec.height, codec.pix_fmt = width, height, "yuvj420p"
-    codec.time_base = fractions.Fraction(1, 1)
-    image = VideoReformatter().reformat(frame, width=width, height=height, format="yuvj420p")
-    data = b"".join(bytes(p) for p in codec.encode(image))
-    data += b"".join(bytes(p) for p in codec.encode(None))
-    return data, width, height
 
 
 def _adapter(parent: logging.LoggerAdapter, tag: str) -> logging.LoggerAdapter:

@@ -172,4 +172,7 @@ CATALOGUE: dict[str, object] = {
     "petition_attachment_too_large": _l("The file is larger than the limit of %(mb)s MB."),
     "petition_store_unavailable": _l("The file store cannot be reached just now, so nothing was "
                                      "saved. Please try again in a few minutes."),
+    # --- video: the link's state measured by the doctor's page ----------------------------
+    "video_link_note_invalid": _l("The measure of the link could not be read."),
+    "video_link_not_active": _l("This video session is not in progress."),
 }

@@ -322,7 +322,9 @@ def _evidence_exists(key: str | None) -> bool:
     ).first() is not None
 
 
-FILE_NAMES = {"recording": "recording-%d.mp4", "snapshot": "snapshot-%d.jpg"}
+FILE_NAMES = {"recording": "recording-%d", "snapshot": "snapshot-%d"}
+# The media service records WebM (packets as received); an MP4 is still named as one.
+EXTENSIONS = {"video/webm": ".webm", "video/mp4": ".mp4", "image/jpeg": ".jpg"}
 
 
 def _add_evidence(session: VideoSession, media: dict, *, kind: str, actor):
@@ -339,7 +341,8 @@ def _add_evidence(session: VideoSession, media: dict, *, kind: str, actor):
         township_id=session.township_id, case_id=session.case_id, kind=kind,
         object_key=media["key"], size=int(media["size"]), sha256=media["sha256"],
         content_type=media.get("content_type") or "application/octet-stream",
-        original_filename=FILE_NAMES[kind] % session.id,
+        original_filename=(FILE_NAMES[kind] % session.id)
+        + EXTENSIONS.get(media.get("content_type"), ""),
         uploaded_by_id=getattr(actor, "id", None) or session.doctor_id,
     )
     db.session.add(evidence)

@@ -224,7 +224,7 @@ def show_session(session_id: int):
     urls = {name: url_for(f"video.{endpoint}", session_id=vs.id) for name, endpoint in (
         ("offer", "doctor_offer"), ("status", "doctor_status"), ("consent", "doctor_consent"),
         ("leave", "doctor_leave"), ("admit", "admit"), ("snapshot", "snapshot"),
-        ("end", "end"), ("recover", "recover"))}
+        ("end", "end"), ("recover", "recover"), ("quality", "link_quality"))}
     urls["back"] = url_for("video.case_sessions", case_id=vs.case_id)
     return render_template("video/room.html", **_room_context(vs, "doctor", urls),
                            join_url=join_url_for(vs) if vs.state in ACTIVE_STATES else None,

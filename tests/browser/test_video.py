@@ -175,6 +175,11 @@ def test_doctor_and_guardian_hold_a_recorded_video_assessment(browser, live_serv
 
         _wait_frames_growing(doctor, "doctor")
         _wait_frames_growing(guardian, "guardian")
+        # The doctor's page says, from getStats(), whether the picture is good enough to judge.
+        _wait_until(lambda: doctor.locator("#video-link").get_attribute("data-level")
+                    in {"good", "fair", "poor"}, "the link's state on the doctor's page")
+        assert doctor.locator("#video-link-words").text_content().startswith("画面")
+        assert "往返延迟" in doctor.locator("#video-link-figures").text_content()
 
         guardian.locator("#video-consent-dialog").wait_for(state="visible", timeout=10000)
         _consent(guardian, "李家属")
@@ -217,6 +222,18 @@ def test_doctor_and_guardian_hold_a_recorded_video_assessment(browser, live_serv
         doctor.locator("#video-end-form button").click()
         _wait_until(lambda: guardian.locator("#video-room").get_attribute("data-state")
                     == "ended", "the guardian's page sees the end", 30)
+        # The stored recording (the browsers' own VP8 and Opus, remuxed) plays in the case's
+        # evidence player of the doctor's Chromium, with the duration the service measured.
+        # (First the doctor's page goes back to the case's sessions by itself.)
+        doctor.wait_for_url("**/video/cases/**", timeout=15000)
+        doctor.goto(f"{live_server}/t/mangshi/cases/{case_id}")
+        player = doctor.locator("video.evidence-video").first
+        _wait_until(lambda: player.evaluate("v => v.readyState") >= 1, "recording loads", 30)
+        played = player.evaluate("""async (v) => {
+          v.muted = true; v.playbackRate = 4; await v.play();
+          await new Promise((ok) => setTimeout(ok, 1500));
+          return {duration: v.duration, time: v.currentTime, width: v.videoWidth,
+                  error: v.error && v.error.code}; }""")
     finally:
         doctor_ctx.close()
         guardian_ctx.close()
@@ -233,6 +250,13 @@ def test_doctor_and_guardian_hold_a_recorded_video_assessment(browser, live_serv
             db.select(VideoMedia).filter_by(evidence_id=recording.id)).one()
         assert measured.video_frames and measured.video_frames > 30
         assert measured.duration_seconds and measured.duration_seconds > 3
+        assert recording.content_type == "video/webm"
+        assert played["error"] is None and played["width"] > 0 and played["time"] > 1, played
+        assert abs(played["duration"] - measured.duration_seconds) <= 0.5, played
+        from portal.audit.models import AuditEvent
+        notes = db.session.scalars(db.select(AuditEvent).filter_by(
+            action="video.link_quality", object_id=vs.id)).all()
+        assert notes and notes[0].details["level"] in {"good", "fair", "poor"}
         store = make_store(app.config)
         with store.open(recording.object_key) as stored:
             digest = hashlib.sha256(stored.read()).hexdigest()

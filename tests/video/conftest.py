@@ -78,7 +78,7 @@ class FakeMedia:
         elif action in ("end", "recover"):
             recording = None
             if room["recording"]:
-                recording = self._object(room["recording"], b"fmp4" * 1000, "video/mp4",
+                recording = self._object(room["recording"], b"webm" * 1000, "video/webm",
                                          duration_seconds=12.4, video_frames=186, audio=True)
             answer = {"recording": recording, "snapshots": room["snapshots"]}
             del self.rooms[room_id]

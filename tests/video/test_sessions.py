@@ -251,7 +251,8 @@ def test_snapshot_and_end_leave_evidence_with_sha256(world, client, login_as, po
     answers = [c for c in room if c[0] == "end"]
     assert answers, "the portal asked the media service to end the room"
     recording = rows[1]
-    assert recording.content_type == "video/mp4" and len(recording.sha256) == 64
+    assert recording.content_type == "video/webm" and len(recording.sha256) == 64
+    assert recording.original_filename == f"recording-{vs.id}.webm"
     assert recording.object_key.startswith(f"townships/{vs.township_id}/cases/{vs.case_id}/")
     measured = db.session.scalars(select(VideoMedia).where(
         VideoMedia.evidence_id == recording.id)).one()

@@ -6,6 +6,7 @@ import asyncio
 import fractions
 import math
 import os
+import queue
 import time
 from collections.abc import Awaitable, Callable
 
@@ -20,6 +21,7 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, VideoFrame
 
+from assessment_video import aiortc_adapter
 from assessment_video.relay import yuv420p_frame
 
 VIDEO_CLOCK = 90000
@@ -60,6 +62,41 @@ class PatternVideoTrack(MediaStreamTrack):
         frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
         self._count += 1
         return frame
+
+
+class CountingCamera(PatternVideoTrack):
+    """A camera whose every picture shows its own number (BITS black or white blocks along
+    the top), and remembers when it handed each picture to the encoder."""
+
+    BITS = 10
+
+    def __init__(self, width: int = 320, height: int = 240, fps: int = 15):
+        super().__init__(width, height, fps, loop=1)
+        self.sent_at: dict[int, float] = {}
+
+    async def recv(self) -> VideoFrame:
+        frame = await super().recv()
+        number = self._count - 1
+        width, height = self.size
+        block = width // self.BITS
+        row = b"".join((b"\xeb" if number >> bit & 1 else b"\x10") * block
+                       for bit in range(self.BITS)) + b"\x80" * (width - block * self.BITS)
+        luma = row * block + b"\x80" * (width * (height - block))
+        chroma = b"\x80" * (width * height // 2)
+        picture = yuv420p_frame(luma + chroma, width, height)
+        picture.pts, picture.time_base = frame.pts, frame.time_base
+        self.sent_at[number] = time.monotonic()
+        return picture
+
+    @classmethod
+    def number(cls, frame: VideoFrame) -> int:
+        """The number a (decoded) picture of this camera shows."""
+        plane = frame.reformat(format="gray")
+        data, line = bytes(plane.planes[0]), plane.planes[0].line_size
+        block = frame.width // cls.BITS
+        middle = block // 2
+        return sum(1 << bit for bit in range(cls.BITS)
+                   if data[middle * line + bit * block + middle] > 128)
 
 
 def vp8_packets(pictures: list[bytes], width: int, height: int, bitrate: int,
@@ -141,12 +178,35 @@ class ToneAudioTrack(MediaStreamTrack):
 Post = Callable[[str, dict], Awaitable[tuple[int, dict]]]
 
 
+class _CountingQueue(queue.Queue):
+    """Stands in for a client receiver's decoder queue: counts encoded frames, decodes none."""
+
+    def __init__(self, client: MediaClient, kind: str) -> None:
+        super().__init__()
+        self._client, self._kind = client, kind
+
+    def put(self, item, *args, **kwargs) -> None:
+        if item is None:  # the receiver stopped: let aiortc's decoder thread end
+            super().put(None)
+            return
+        self._client.received[self._kind] += 1
+        data = item[1].data
+        if self._kind == "video" and len(data) >= 10 and not data[0] & 1:
+            self._client.sizes.add((int.from_bytes(data[6:8], "little") & 0x3FFF,
+                                    int.from_bytes(data[8:10], "little") & 0x3FFF))
+
+
 class MediaClient:
-    """One side (doctor or guardian) as an aiortc peer; counts what it receives."""
+    """One side (doctor or guardian) as an aiortc peer; counts what it receives.
+
+    `decode=False` counts the encoded frames received without decoding them (for load
+    tests, where the synthetic sides must leave the CPU to the service).
+    """
 
     def __init__(self, role: str, *, video: bool = True, audio_only: bool = False,
                  ice_servers: list[dict] | None = None, relay_only: bool = False,
-                 width: int = 320, height: int = 240, fps: int = 15, encoded: bool = False):
+                 width: int = 320, height: int = 240, fps: int = 15, encoded: bool = False,
+                 decode: bool = True, camera: MediaStreamTrack | None = None):
         config = RTCConfiguration(
             iceServers=[RTCIceServer(**s) for s in (ice_servers or [])],
             iceTransportPolicy=(RTCIceTransportPolicy.RELAY if relay_only
@@ -157,8 +217,9 @@ class MediaClient:
         self.received = {"video": 0, "audio": 0}
         self.sizes: set[tuple[int, int]] = set()
         self._tasks: list[asyncio.Task] = []
-        camera = EncodedPatternTrack if encoded else PatternVideoTrack
-        self.video = camera(width, height, fps) if video and not audio_only else None
+        if camera is None and video and not audio_only:
+            camera = (EncodedPatternTrack if encoded else PatternVideoTrack)(width, height, fps)
+        self.video = camera if video and not audio_only else None
         self.pc.addTrack(ToneAudioTrack(330.0 if role == "doctor" else 440.0))
         if self.video is not None:
             self.pc.addTrack(self.video)
@@ -167,6 +228,11 @@ class MediaClient:
 
         @self.pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
+            if not decode:
+                receiver = next(t.receiver for t in self.pc.getTransceivers()
+                                if t.receiver.track is track)
+                aiortc_adapter.replace_decoder_queue(receiver, _CountingQueue(self, track.kind))
+                return
             self._tasks.append(asyncio.ensure_future(self._consume(track)))
 
     async def _consume(self, track: MediaStreamTrack) -> None:

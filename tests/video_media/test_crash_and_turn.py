@@ -22,6 +22,7 @@ import pytest
 from portal.storage import make_store
 
 from .harness import SECRET, Portal, media_config, run_async, running_service
+from .recordings import check_with_ffprobe
 from .synthetic import MediaClient, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,7 +106,7 @@ def test_killed_service_leaves_a_playable_partial_recording(tmp_path):
 
     recovered = run_async(body(), 60)
     recording = recovered["recording"]
-    assert recording["key"].startswith(PREFIX) and recording["content_type"] == "video/mp4"
+    assert recording["key"].startswith(PREFIX) and recording["content_type"] == "video/webm"
     with make_store({"EVIDENCE_BACKEND": "local",
                      "EVIDENCE_DIR": str(tmp_path / "evidence")}).open(recording["key"]) as fh:
         data = fh.read()
@@ -116,7 +117,9 @@ def test_killed_service_leaves_a_playable_partial_recording(tmp_path):
             frames += 1
     assert frames == recording["video_frames"] >= 10
     assert 1.0 <= recording["duration_seconds"] <= 6.0
-    assert not list((tmp_path / "spool").glob("*.mp4"))  # uploaded, not kept twice
+    assert not list((tmp_path / "spool").glob("*.webm"))  # uploaded, not kept twice
+    # Repaired: cues and a duration, as if it had been closed.
+    check_with_ffprobe(data, tmp_path, recording["duration_seconds"], frames, tolerance=0.1)
 
 
 def _wait_for_stun(port: int, timeout: float = 15.0) -> None:

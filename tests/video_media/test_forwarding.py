@@ -127,9 +127,27 @@ def test_track_transcodes_everything_when_forwarding_is_off():
     assert all(isinstance(f, av.VideoFrame) for f in out)
 
 
+def _counts(room) -> dict:
+    """Frames forwarded and transcoded each way, decoded by aiortc, recorded, snapshot."""
+    to_doctor, to_guardian = room.peers["doctor"].out, room.peers["guardian"].out
+    return {
+        "to_doctor_video": (to_doctor["video"].frames_forwarded,
+                            to_doctor["video"].frames_transcoded),
+        "to_guardian_video": (to_guardian["video"].frames_forwarded,
+                              to_guardian["video"].frames_transcoded),
+        "to_doctor_audio": (to_doctor["audio"].frames_forwarded,
+                            to_doctor["audio"].frames_transcoded),
+        "decoded_by_aiortc": sum(feed.decoded for peer in room.peers.values()
+                                 for feed in peer.feeds.values()),
+        "recorded": room.recorder.video_frames,
+        "snapshot_decoded_before": room.peers["guardian"].pictures.decoded,
+    }
+
+
 @pytest.mark.parametrize("forward", [1, 0])
-def test_sessions_forward_what_fits_and_decode_only_what_is_needed(tmp_path, forward):
-    """640×480 VP8 and Opus are forwarded untouched; only the applicant's video is decoded."""
+def test_sessions_forward_what_fits_and_decode_nothing_until_a_snapshot(tmp_path, forward):
+    """640×480 VP8 and Opus are forwarded untouched and recorded as received: no incoming
+    stream is decoded; a snapshot decodes the applicant's frames since their last keyframe."""
     config = media_config(tmp_path, MEDIA_FORWARD=forward)
 
     async def body():
@@ -139,21 +157,17 @@ def test_sessions_forward_what_fits_and_decode_only_what_is_needed(tmp_path, for
             try:
                 await doctor.connect(portal.post, ROOM)
                 await guardian.connect(portal.post, ROOM)
+                await portal.post(f"/rooms/{ROOM}/recording/start",
+                                  {"key_prefix": "townships/1/cases/2/"})
                 assert await wait_for(lambda: doctor.received["video"] > 20
                                       and guardian.received["video"] > 20, 20)
                 room = app[REGISTRY].get(ROOM)
-                to_doctor = room.peers["doctor"].out
-                to_guardian = room.peers["guardian"].out
-                counts = {
-                    "to_doctor_video": (to_doctor["video"].frames_forwarded,
-                                        to_doctor["video"].frames_transcoded),
-                    "to_guardian_video": (to_guardian["video"].frames_forwarded,
-                                          to_guardian["video"].frames_transcoded),
-                    "to_doctor_audio": (to_doctor["audio"].frames_forwarded,
-                                        to_doctor["audio"].frames_transcoded),
-                    "decoded_doctor_video": room.peers["doctor"].taps["video"].frames,
-                    "decoded_guardian_video": room.peers["guardian"].taps["video"].frames,
-                }
+                pictures = room.peers["guardian"].pictures
+                counts = _counts(room)
+                status, _snap = await portal.post(f"/rooms/{ROOM}/snapshot",
+                                                  {"key_prefix": "townships/1/cases/2/"})
+                assert status == 200
+                counts["snapshot_decoded_after"] = pictures.decoded
             finally:
                 await doctor.close()
                 await guardian.close()
@@ -161,14 +175,41 @@ def test_sessions_forward_what_fits_and_decode_only_what_is_needed(tmp_path, for
 
     doctor, guardian, counts = run_async(body(), timeout=60)
     assert guardian.sizes == {(640, 480)} and doctor.sizes == {(320, 240)}
-    assert counts["decoded_guardian_video"] > 10  # recording and snapshots need pictures
+    assert counts["decoded_by_aiortc"] == 0, counts  # nothing decoded on its way
+    assert counts["recorded"] > 5, counts
+    assert counts["snapshot_decoded_before"] == 0
+    assert counts["snapshot_decoded_after"] >= 1
     if forward:
         for key in ("to_doctor_video", "to_guardian_video", "to_doctor_audio"):
             assert counts[key][0] > 10 and counts[key][1] == 0, (key, counts)
-        assert counts["decoded_doctor_video"] == 0  # forwarded only: never decoded
     else:
         for key in ("to_doctor_video", "to_guardian_video", "to_doctor_audio"):
             assert counts[key][0] == 0 and counts[key][1] > 10, (key, counts)
+
+
+def test_transcoding_recorder_decodes_the_applicant_and_both_voices(tmp_path):
+    """MEDIA_RECORD_MODE=transcode (the earlier recorder, kept for comparison): the
+    applicant's video and both voices are decoded, the doctor's video never is."""
+    config = media_config(tmp_path, MEDIA_RECORD_MODE="transcode")
+
+    async def body():
+        async with running_service(config) as (portal, app):
+            doctor, guardian = MediaClient("doctor"), MediaClient("guardian")
+            try:
+                await doctor.connect(portal.post, ROOM)
+                await guardian.connect(portal.post, ROOM)
+                assert await wait_for(lambda: doctor.received["video"] > 20, 20)
+                room = app[REGISTRY].get(ROOM)
+                return {f"{peer.role}_{kind}": feed.decoded
+                        for peer in room.peers.values() for kind, feed in peer.feeds.items()}
+            finally:
+                await doctor.close()
+                await guardian.close()
+
+    decoded = run_async(body(), timeout=60)
+    assert decoded["doctor_video"] == 0
+    assert min(decoded["guardian_video"], decoded["guardian_audio"],
+               decoded["doctor_audio"]) > 10, decoded
 
 
 def test_picture_loss_and_rejoin_bring_keyframes_from_the_source(tmp_path):

@@ -13,6 +13,7 @@ from assessment_video.app import REGISTRY
 from portal.storage import make_store
 
 from .harness import media_config, run_async, running_service
+from .recordings import check_with_ffprobe
 from .synthetic import MediaClient, wait_for
 
 ROOM = "r0om-Test_1"
@@ -25,7 +26,7 @@ def run(coro):
 
 
 def decode(data: bytes) -> dict:
-    """Frames, duration and audio of an MP4 held in memory, by decoding it fully."""
+    """Frames, duration and audio of a recording held in memory, by decoding it fully."""
     frames = 0
     last = 0.0
     with av.open(io.BytesIO(data)) as container:
@@ -91,17 +92,20 @@ def test_two_way_relay_recording_and_snapshot(tmp_path):
 
     recording = ended["recording"]
     assert ended["snapshots"] == [snap]
-    assert recording["content_type"] == "video/mp4" and recording["audio"] is True
+    assert recording["content_type"] == "video/webm" and recording["audio"] is True
     with store.open(recording["key"]) as fh:
         data = fh.read()
     assert hashlib.sha256(data).hexdigest() == recording["sha256"]
     assert len(data) == recording["size"]
     facts = decode(data)
     assert facts["audio"]
-    # Both clients and the service share one process here: ≥ 5 fps of the 15 sent.
+    # Both clients and the service share one process here: ≥ 5 fps of the 15 sent. The
+    # recorder counts the packets it wrote; the file decodes to exactly as many pictures.
     assert facts["frames"] == recording["video_frames"] >= 20
     assert abs(recording["duration_seconds"] - elapsed) <= 1.0
     assert abs(facts["last"] - elapsed) <= 1.0
+    # The packets the clients' encoders made, accepted by ffprobe.
+    check_with_ffprobe(data, tmp_path, elapsed, recording["video_frames"])
 
 
 def test_rejoin_keeps_recording_and_audio_only_side(tmp_path):
@@ -186,7 +190,7 @@ def test_unsigned_forged_stale_replayed_requests_refused(tmp_path, case):
 
 def test_shutdown_closes_peers_and_stores_the_recording(tmp_path):
     """Stopping the service mid-recording closes every connection and keeps the recording."""
-    from assessment_video.recording import Spool
+    from assessment_video.spool import Spool
 
     config = media_config(tmp_path)
 
@@ -213,3 +217,30 @@ def test_shutdown_closes_peers_and_stores_the_recording(tmp_path):
     assert result["video_frames"] > 5 and result["key"].startswith(PREFIX)
     with make_store(config).open(result["key"]) as fh:
         assert hashlib.sha256(fh.read()).hexdigest() == result["sha256"]
+
+
+def test_the_transcoding_recorder_still_records_mp4_behind_its_setting(tmp_path):
+    """MEDIA_RECORD_MODE=transcode (kept for comparison): x264 and AAC in fragmented MP4."""
+    config = media_config(tmp_path, MEDIA_RECORD_MODE="transcode")
+
+    async def body():
+        async with running_service(config) as (portal, app):
+            doctor, guardian = MediaClient("doctor"), MediaClient("guardian")
+            try:
+                await doctor.connect(portal.post, ROOM)
+                await guardian.connect(portal.post, ROOM)
+                assert await wait_for(lambda: doctor.received["video"] > 10, 15)
+                await portal.post(f"/rooms/{ROOM}/recording/start", {"key_prefix": PREFIX})
+                room = app[REGISTRY].get(ROOM)
+                assert await wait_for(lambda: room.recorder.video_frames >= 15, 20)
+                _, ended = await portal.post(f"/rooms/{ROOM}/end", {})
+            finally:
+                await doctor.close()
+                await guardian.close()
+            return ended
+
+    recording = run(body())["recording"]
+    assert recording["content_type"] == "video/mp4"
+    with make_store(config).open(recording["key"]) as fh:
+        facts = decode(fh.read())
+    assert facts["audio"] and facts["frames"] == recording["video_frames"] >= 15

@@ -302,9 +302,77 @@
             lastFrames = frames;
           }
         });
+        if (linkBox) { judgeLink(report); }
       }).catch(function () { /* a closed connection has no stats */ });
     }
     setTimeout(measure, 2000);
+  }
+
+  /* --- the doctor's page: is the picture good enough to judge? (RTT, loss, size, rate) --- */
+
+  var linkBox = role === 'doctor' ? el('video-link') : null;
+  var linkPackets = null;   // {lost, received} of the previous measure
+  var linkShown = null;     // the class on screen
+  var linkPending = null;   // a new class seen once: shown when seen twice in a row
+  var linkNoted = null;     // the class last noted in the session's log
+
+  function linkFigures(report) {
+    var rtt = null;
+    var video = null;
+    report.forEach(function (stat) {
+      if (stat.type === 'candidate-pair' && stat.nominated && stat.state === 'succeeded' &&
+          typeof stat.currentRoundTripTime === 'number') {
+        rtt = stat.currentRoundTripTime * 1000;
+      }
+      if (stat.type === 'inbound-rtp' && stat.kind === 'video') { video = stat; }
+    });
+    var figures = { rtt_ms: rtt === null ? null : Math.round(rtt) };
+    if (!video || !video.framesDecoded) { return figures; }
+    var lost = Math.max(0, video.packetsLost || 0);
+    var received = video.packetsReceived || 0;
+    if (linkPackets) {
+      var newLost = Math.max(0, lost - linkPackets.lost);
+      var newReceived = Math.max(0, received - linkPackets.received);
+      var all = newLost + newReceived;
+      figures.loss_pct = all ? Math.round(1000 * newLost / all) / 10 : 0;
+    }
+    linkPackets = { lost: lost, received: received };
+    figures.width = video.frameWidth || 0;
+    figures.height = video.frameHeight || 0;
+    figures.fps = Math.round(video.framesPerSecond || 0);
+    return figures;
+  }
+
+  function linkClass(f) {
+    if (f.height === undefined) { return 'audio'; }
+    var rtt = f.rtt_ms || 0;
+    var loss = f.loss_pct || 0;
+    if (rtt > 600 || loss >= 10 || f.fps < 5 || f.height < 180) { return 'poor'; }
+    if (rtt > 300 || loss >= 3 || f.fps < 10 || f.height < 360) { return 'fair'; }
+    return 'good';
+  }
+
+  function judgeLink(report) {
+    var figures = linkFigures(report);
+    var level = linkClass(figures);
+    el('video-link-figures').textContent = figures.height === undefined ? '' : msg('link-figures', {
+      rtt: figures.rtt_ms === null ? '?' : figures.rtt_ms, loss: figures.loss_pct || 0,
+      width: figures.width, height: figures.height, fps: figures.fps });
+    if (level !== linkShown && level !== linkPending && linkShown !== null) {
+      linkPending = level;  // one measure of 2 s is not yet a change
+      return;
+    }
+    linkPending = null;
+    linkShown = level;
+    linkBox.hidden = false;
+    linkBox.dataset.level = level;
+    el('video-link-words').textContent = msg('link-' + level);
+    if (level !== 'audio' && level !== linkNoted && data.urlQuality) {
+      linkNoted = level;
+      figures.level = level;
+      Object.keys(figures).forEach(function (k) { if (figures[k] === null) { delete figures[k]; } });
+      post(data.urlQuality, figures).catch(function () { /* noted at the next change */ });
+    }
   }
 
   /* --- consent dialog: labelled, focus moves in and back --- */
