@@ -58,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.dashboards import township_bp as township_dashboard_bp
     from portal.doctors import bp as doctors_bp
     from portal.evidence import bp as evidence_bp
+    from portal.expiring import bp as expiring_bp
     from portal.guardian import bp as guardian_bp
     from portal.guardian import invites_bp as guardian_invites_bp
     from portal.imports import bp as imports_bp
@@ -68,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.review import bp as review_bp
     from portal.rosters import bp as rosters_bp
     from portal.scheduling import bp as scheduling_bp
+    from portal.transfers import bp as transfers_bp
     from portal.video import bp as video_bp
     from portal.video import join_bp as video_join_bp
     from portal.walkins import bp as walkins_bp
@@ -76,12 +78,14 @@ def create_app(config: dict | None = None) -> Flask:
                imports_bp, city_exports_bp, cases_bp, review_bp, scheduling_bp, doctors_bp,
                assessments_bp, workspace_bp, evidence_bp, guardian_bp, guardian_invites_bp,
                certificates_bp, handover_bp, verify_bp, dashboards_bp, township_dashboard_bp,
-               video_bp, video_join_bp, register_bp, city_register_bp, walkins_bp):
+               video_bp, video_join_bp, register_bp, city_register_bp, walkins_bp,
+               transfers_bp, expiring_bp):
         app.register_blueprint(bp)
     from portal.register.views import holder_context
+    from portal.transfers.views import transfer_context
 
     # Sections other areas add to a person's page (rosters sits below them).
-    app.extensions["person_page_parts"] = (holder_context,)
+    app.extensions["person_page_parts"] = (holder_context, transfer_context)
     errors.register(app)
     refusals.register(app)
     security.register(app)

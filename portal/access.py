@@ -53,6 +53,7 @@ from portal.models import (
     RosterReport,
     SecondReview,
     TownshipEstimate,
+    Transfer,
     VideoConsent,
     VideoMedia,
     VideoSession,
@@ -238,6 +239,23 @@ _register(DispatchBatch, "a parcel lists its holders: the roles that handle cert
           city_admin=EVERY, supervisor=EVERY, township_staff=EVERY)
 _register(PrintBatch, "a print run lists its holders: the city's certificate office",
           tenant=False, city_admin=EVERY, supervisor=EVERY)
+
+# --- Transfers between townships ------------------------------------------------------------
+
+def _transfer_parties(access: Access) -> ColumnElement[bool]:
+    """A transfer concerns two townships: inside one, the requests it sent or received;
+    city-wide, every request."""
+    if access.township is None:
+        return true() if access.city_wide else false()
+    return or_(Transfer.township_id == access.township.id,
+               Transfer.to_township_id == access.township.id)
+
+
+# Not `tenant`: the receiving township sees a request whose township_id is the sender's.
+# Row-level security on `transfers` says the same (migration 5551fa807644).
+_register(Transfer, "a transfer: the sending and the receiving township's office, the city",
+          tenant=False, city_admin=_transfer_parties, supervisor=_transfer_parties,
+          township_staff=_transfer_parties)
 
 # --- Figures and the audit trail ----------------------------------------------------------
 
