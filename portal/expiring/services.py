@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import aliased
 
 from portal.audit.services import record_event
 from portal.auth.roles import Role
@@ -46,11 +47,14 @@ def expiring_stmt(access: Access, today: date, days: int = DEFAULT_HORIZON_DAYS,
     """(Person, HolderEntry, open case id) of the holders whose valid certificate expires
     within `days` after `today`, soonest first (or latest first)."""
     until = today + timedelta(days=days)
-    order = HolderEntry.expires_on.desc() if latest_first else HolderEntry.expires_on.asc()
-    return (scoped(select(Person, HolderEntry, open_case_column()), access)
-            .join(HolderEntry, HolderEntry.person_id == Person.id)
-            .where(certified_condition(today), HolderEntry.expires_on > today,
-                   HolderEntry.expires_on <= until)
+    # An alias, so that the register's own EXISTS in `certified_condition` stays correlated
+    # to the person only.
+    entry = aliased(HolderEntry, name="entry")
+    order = entry.expires_on.desc() if latest_first else entry.expires_on.asc()
+    return (scoped(select(Person, entry, open_case_column()), access)
+            .join(entry, entry.person_id == Person.id)
+            .where(certified_condition(today), entry.expires_on > today,
+                   entry.expires_on <= until)
             .order_by(order, Person.id))
 
 

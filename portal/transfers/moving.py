@@ -18,9 +18,9 @@ from sqlalchemy import Table, delete, select, update
 
 from portal.extensions import db
 
-# Tables that refer to a person (or to their rows) and do not move with them, and why.
+# Tables that refer to a person (or to their rows) and do not move with them, and why. (The
+# transfer record itself is not one township's row: it keeps its sender and its receiver.)
 STAYS = {
-    "transfers": "the transfer record is both townships' history; it keeps its sender",
     "poverty_assignments": "a poverty-relief cadre works for one township: the sending "
                            "township's assignments end, the receiving township assigns its own",
 }
