@@ -83,6 +83,7 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "session_id": (True, lambda s: s.video_session.id),
     "evidence_id": (True, lambda s: s.evidence.id),
     "guardianship_id": (True, lambda s: s.guardianship.id),
+    "transfer_id": (True, lambda s: s.transfer.id),
     # A campaign is city-wide reference data (city pages only), shared by both sides.
     "campaign_id": (False, lambda s: s.campaign.id),
 }
@@ -188,11 +189,13 @@ def world(db_session, make_township, make_user, make_person):
                     job, staff, liaison)
 
     a, b = side("A"), side("B")
+    elsewhere = make_township(code="secc")  # receives the walked transfers: neither A nor B
     for s in (a, b):
         _add_guardianship(db_session, make_user, s)
         _add_schedule(db_session, make_user, s)
         _add_certificate(db_session, s)
         _add_evidence(db_session, s)
+        _add_transfer(db_session, s, elsewhere)
     city_admin = make_user("city_admin", username="sec_city_admin")
     return {"A": a, "B": b, "city_admin": city_admin}
 
@@ -310,4 +313,22 @@ def _add_certificate(db_session, side: Side) -> None:
         token=f"sec-{side.code}", print_batch_id=side.print_batch.id,
         printed_on=date(2020, 9, 1), dispatch_batch_id=side.dispatch.id)
     db_session.add(side.certificate)
+    db_session.flush()
+
+
+def _add_transfer(db_session, side: Side, elsewhere) -> None:
+    """A request to move `person` to a third township, waiting for its answer."""
+    from datetime import date
+
+    from portal.domain.idcard import mask
+    from portal.transfers.models import Transfer
+
+    person = side.person
+    side.transfer = Transfer(
+        township_id=side.township.id, person_id=person.id, kind="within_county",
+        to_township_id=elsewhere.id, requested_on=date(2020, 9, 1),
+        requested_by_id=side.staff.id, person_name=person.name,
+        id_masked=mask(person.id_number), gender=person.gender,
+        birth_year=person.birth_date.year)
+    db_session.add(side.transfer)
     db_session.flush()

@@ -48,6 +48,8 @@ VISIBLE_TO = {
     "job_id": {"staff_A", "city_admin"},
     # Ending a guardian's access: the township office.
     "guardianship_id": {"staff_A", "city_admin"},
+    # A transfer between townships: the township office (and the receiving one's).
+    "transfer_id": {"staff_A", "city_admin"},
 }
 
 
