@@ -117,7 +117,9 @@ def test_a_transfer_moves_the_person_and_the_holding_rate_on_the_day_of_acceptan
     assert f"/persons/{w.person.id}" not in record
     assert client.get(f"/t/{w.a.code}/persons/{w.person.id}").status_code == 404
     assert client.get(f"/t/{w.a.code}/cases/{w.history.case.id}").status_code == 404
-    for listing in ("holders/", "cases/", "persons", "expiring/expired"):
+    parcel = f"certificates/dispatches/{w.history.parcel.id}"  # the old parcel stays A's
+    assert client.get(f"/t/{w.a.code}/{parcel}").status_code == 200
+    for listing in ("holders/", "cases/", "persons", "expiring/expired", parcel):
         assert "迁移人" not in _text(client.get(f"/t/{w.a.code}/{listing}")), listing
 
 
