@@ -57,21 +57,7 @@ def test_a_transfer_moves_the_person_and_the_holding_rate_on_the_day_of_acceptan
     assert (transfer.state, transfer.township_id, transfer.to_township_id) == (
         "requested", w.a.id, w.b.id)
     assert transfer.requested_on == DAY0
-
-    # The receiving township sees the request with only what it needs.
-    login_as(w.staff_b)
-    listed = _text(client.get(f"/t/{w.b.code}/transfers/"))
-    assert "迁移人" in listed and "1 request(s) from other townships wait" in listed
-    shown = _text(client.get(f"/t/{w.b.code}/transfers/{transfer.id}"))
-    assert "迁移人" in shown and transfer.id_masked in shown and "乙乡新街2号" in shown
-    assert w.person.id_number not in shown and "13912345678" not in shown
-    assert "甲乡老街1号" not in shown and "Accept the person into this township" in shown
-    assert client.get(f"/t/{w.b.code}/persons/{w.person.id}").status_code == 404
-    assert client.get(f"/t/{w.b.code}/cases/{w.history.case.id}").status_code == 404
-    # Uninvolved township C sees nothing of it.
-    login_as(w.staff_c)
-    assert client.get(f"/t/{w.c.code}/transfers/{transfer.id}").status_code == 404
-    assert "迁移人" not in _text(client.get(f"/t/{w.c.code}/transfers/"))
+    _receiver_sees_only_the_request(w, transfer, client, login_as)
 
     # Three days later, still waiting: the person counts in A.
     day = clock.move_to(DAY0 + timedelta(days=3))
@@ -89,28 +75,53 @@ def test_a_transfer_moves_the_person_and_the_holding_rate_on_the_day_of_acceptan
         "accepted", day, village.id)
 
     # From the day of acceptance: counted in B, not in A (the cached figures were refreshed).
-    persons_a, certified_a, rate_a = _line(w.staff_a, w.a, day)
+    assert _line(w.staff_a, w.a, day) == (0, 0, 0)
     persons_b, certified_b, rate_b = _line(w.staff_b, w.b, day)
-    assert (persons_a, certified_a, rate_a) == (0, 0, 0)
     assert (persons_b, certified_b) == (1, 1) and rate_b == 0.1
 
     person = db_session.get(Person, w.person.id)
     assert (person.township_id, person.village_id, person.address) == (
         w.b.id, village.id, "乙乡新街2号")
     _assert_history_moved(db_session, w)
+    _assert_audited(w, events)
+    _receiver_has_the_person(w, client)
+    _sender_keeps_only_the_record(w, transfer, day, client, login_as)
+
+
+def _receiver_sees_only_the_request(w, transfer, client, login_as):
+    login_as(w.staff_b)
+    listed = _text(client.get(f"/t/{w.b.code}/transfers/"))
+    assert "迁移人" in listed and "1 request(s) from other townships wait" in listed
+    shown = _text(client.get(f"/t/{w.b.code}/transfers/{transfer.id}"))
+    assert "迁移人" in shown and transfer.id_masked in shown and "乙乡新街2号" in shown
+    assert w.person.id_number not in shown and "13912345678" not in shown
+    assert "甲乡老街1号" not in shown and "Accept the person into this township" in shown
+    assert client.get(f"/t/{w.b.code}/persons/{w.person.id}").status_code == 404
+    assert client.get(f"/t/{w.b.code}/cases/{w.history.case.id}").status_code == 404
+    # Uninvolved township C sees nothing of it.
+    login_as(w.staff_c)
+    assert client.get(f"/t/{w.c.code}/transfers/{transfer.id}").status_code == 404
+    assert "迁移人" not in _text(client.get(f"/t/{w.c.code}/transfers/"))
+
+
+def _assert_audited(w, events):
     [accepted] = events("transfer.accepted")
     assert accepted.township_id == w.b.id and accepted.details["from_township_id"] == w.a.id
     assert accepted.details["moved"]["certificates"] == 1
     assert accepted.details["cadre_assignments_ended"] == [w.cadre.id]
     assert [e.township_id for e in events("transfer.requested")] == [w.a.id]
 
-    # The receiving township has the person, the case, the certificate, the register entry.
+
+def _receiver_has_the_person(w, client):
+    """The receiving township has the person, the case, the certificate, the register entry
+    (still logged in as its staff)."""
     assert client.get(f"/t/{w.b.code}/persons/{w.person.id}").status_code == 200
     assert client.get(f"/t/{w.b.code}/cases/{w.history.case.id}").status_code == 200
     assert "迁移人" in _text(client.get(f"/t/{w.b.code}/holders/"))
     assert "迁移人" in _text(client.get(f"/t/{w.b.code}/cases/"))
 
-    # The sender keeps the transfer record and nothing else of the person.
+
+def _sender_keeps_only_the_record(w, transfer, day, client, login_as):
     login_as(w.staff_a)
     record = _text(client.get(f"/t/{w.a.code}/transfers/{transfer.id}"))
     assert "迁移人" in record and f"since {day.isoformat()}" in record
@@ -214,6 +225,23 @@ def test_the_receiving_village_must_be_its_own(county, client, post, login_as, d
                    data={"village": str(w.a.villages[0].id)})
     assert foreign.status_code == 409
     assert "Choose one of this township's villages." in _text(foreign)
+    db_session.expire_all()
+    assert _only_transfer(db_session).state == "requested"
+    assert db_session.get(Person, w.person.id).township_id == w.a.id
+
+
+def test_a_case_opened_while_the_request_waits_stops_the_acceptance(county, client, post,
+                                                                    login_as, db_session):
+    w = county
+    login_as(w.staff_a)
+    _request(post, w)
+    transfer = _only_transfer(db_session)
+    w.history.case.state = "registered"  # the sending township took the person up again
+    db_session.flush()
+    login_as(w.staff_b)
+    refused = post(f"/t/{w.b.code}/transfers/{transfer.id}/accept", data={"village": "0"})
+    assert refused.status_code == 409
+    assert f"Case #{w.history.case.id} of this person is still open" in _text(refused)
     db_session.expire_all()
     assert _only_transfer(db_session).state == "requested"
     assert db_session.get(Person, w.person.id).township_id == w.a.id
