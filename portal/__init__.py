@@ -58,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.dashboards import township_bp as township_dashboard_bp
     from portal.doctors import bp as doctors_bp
     from portal.evidence import bp as evidence_bp
+    from portal.expiring import bp as expiring_bp
     from portal.guardian import bp as guardian_bp
     from portal.guardian import invites_bp as guardian_invites_bp
     from portal.imports import bp as imports_bp
@@ -82,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.scheduling import bp as scheduling_bp
     from portal.supervision import bp as supervision_bp
     from portal.supervision import township_bp as supervision_township_bp
+    from portal.transfers import bp as transfers_bp
     from portal.video import bp as video_bp
     from portal.video import join_bp as video_join_bp
     from portal.walkins import bp as walkins_bp
@@ -93,13 +95,15 @@ def create_app(config: dict | None = None) -> Flask:
                video_bp, video_join_bp, register_bp, city_register_bp, walkins_bp, notices_bp,
                supervision_bp, supervision_township_bp, observability_bp, objections_bp,
                notice_bp, info_bp, info_admin_bp, lifecycle_bp, city_lifecycle_bp,
-               petitions_bp, city_petitions_bp, guardian_petitions_bp, public_petitions_bp):
+               petitions_bp, city_petitions_bp, guardian_petitions_bp, public_petitions_bp,
+               transfers_bp, expiring_bp):
         app.register_blueprint(bp)
     from portal.lifecycle.views import person_section
     from portal.register.views import holder_context
+    from portal.transfers.views import transfer_context
 
     # Sections other areas add to a person's page (rosters sits below them).
-    app.extensions["person_page_parts"] = (holder_context, person_section)
+    app.extensions["person_page_parts"] = (holder_context, person_section, transfer_context)
     errors.register(app)
     refusals.register(app)
     from portal import observability

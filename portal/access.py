@@ -65,6 +65,7 @@ from portal.models import (
     SecondReview,
     SupervisionNotice,
     TownshipEstimate,
+    Transfer,
     VideoConsent,
     VideoMedia,
     VideoSession,
@@ -261,6 +262,22 @@ _register(CertificateRequest, "a holder's request and its documents: the townshi
 for _model in (RequestDocument, RequestEvent):
     _register(_model, "a document or step of a request goes with its request",
               **inherit(CertificateRequest, _model.request_id))
+# --- Transfers between townships ------------------------------------------------------------
+
+def _transfer_parties(access: Access) -> ColumnElement[bool]:
+    """A transfer concerns two townships: inside one, the requests it sent or received;
+    city-wide, every request."""
+    if access.township is None:
+        return true() if access.city_wide else false()
+    return or_(Transfer.township_id == access.township.id,
+               Transfer.to_township_id == access.township.id)
+
+
+# Not `tenant`: the receiving township sees a request whose township_id is the sender's.
+# Row-level security on `transfers` says the same (migration 5551fa807644).
+_register(Transfer, "a transfer: the sending and the receiving township's office, the city",
+          tenant=False, city_admin=_transfer_parties, supervisor=_transfer_parties,
+          township_staff=_transfer_parties)
 
 # --- Figures and the audit trail ----------------------------------------------------------
 

@@ -110,6 +110,42 @@ def _petitions(s):
     return f"/t/{s.township.code}/petitions/", {"view": "all"}, [p.reference for p in made]
 
 
+def _expiring(s):
+    from datetime import timedelta
+
+    people = _people(s.township, s.make_person)
+    for person in people:
+        s.db_session.add(HolderEntry(
+            township_id=s.township.id, person_id=person.id,
+            certificate_number=person.id_number + "41", category="physical", grade=1,
+            expires_on=s.today + timedelta(days=10), source="manual"))
+    s.db_session.flush()
+    return f"/t/{s.township.code}/expiring/", {"days": "30"}, [p.name for p in people]
+
+
+def _expired(s):
+    from datetime import timedelta
+
+    people = _people(s.township, s.make_person,
+                     certificate_expires_on=s.today - timedelta(days=10))
+    return (f"/t/{s.township.code}/expiring/expired", {"order": "latest"},
+            [p.name for p in people])
+
+
+def _transfers(s):
+    from portal.transfers.models import Transfer
+
+    people = _people(s.township, s.make_person)
+    for person in people:
+        s.db_session.add(Transfer(
+            township_id=s.township.id, person_id=person.id, kind="out_of_county",
+            state="left_county", destination="外省", requested_on=s.today,
+            requested_by_id=s.staff.id, person_name=person.name, id_masked="533***",
+            gender=person.gender, birth_year=1960))
+    s.db_session.flush()
+    return f"/t/{s.township.code}/transfers/", {"direction": "outgoing"}, [p.name for p in people]
+
+
 LISTS = {
     "users": ("city_admin", _users),
     "audit": ("city_admin", _audit),
@@ -120,12 +156,16 @@ LISTS = {
     "city_drill_down": ("supervisor", _city_drill_down),
     "township_drill_down": ("township_staff", _township_drill_down),
     "petitions": ("township_staff", _petitions),
+    "expiring": ("township_staff", _expiring),
+    "expired": ("township_staff", _expired),
+    "transfers": ("township_staff", _transfers),
 }
 
 
 @pytest.fixture
 def small_pages(app, monkeypatch):
-    for module in ("admin", "audit", "cases", "objections", "register", "petitions"):
+    for module in ("admin", "audit", "cases", "objections", "register", "petitions",
+                   "expiring", "transfers"):
         monkeypatch.setattr(f"portal.{module}.views.PER_PAGE", PER_PAGE)
     monkeypatch.setattr("portal.dashboards.views.DRILL_DOWN_PER_PAGE", PER_PAGE)
     monkeypatch.setitem(app.config, "PERSONS_PER_PAGE", PER_PAGE)

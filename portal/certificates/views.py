@@ -323,7 +323,7 @@ def show_dispatch(dispatch_id):
     """One dispatch batch as the city sees it: sent, received, counted, handed over."""
     batch = get_scoped_or_404(DispatchBatch, dispatch_id)
     return _render("certificates/dispatch.html", batch=batch, townships=_townships(),
-                   city=True)
+                   city=True, certificates=batch.certificates)
 
 
 @bp.route("/overdue")
@@ -410,8 +410,13 @@ def township_dispatch(dispatch_id):
                 else:
                     flash(_("Receipt recorded."), "success")
                 return redirect(url_for("handover.township_dispatch", dispatch_id=batch.id))
+    # The township's own certificates of the parcel: a holder who moved to another township
+    # since (portal/transfers) took their certificate along.
+    certificates = db.session.scalars(scoped(select(Certificate)).where(
+        Certificate.dispatch_batch_id == batch.id).order_by(Certificate.id)).all()
     return _render("certificates/dispatch.html", batch=batch, form=form, city=False,
-                   townships=_townships(), can_manage=access.can(Permission.MANAGE_CASES))
+                   townships=_townships(), can_manage=access.can(Permission.MANAGE_CASES),
+                   certificates=certificates)
 
 
 @township_bp.route("/dispatches/<dispatch_id>/receipts")

@@ -42,6 +42,12 @@ def _register_valid(entry, today: date):
     return and_(entry.id.is_not(None), entry.expires_on > today, entry.source != "handover")
 
 
+def counted_person():
+    """SQL condition on Person: counted in the county's figures (alive, not moved out of the
+    county; a person moved to another township counts there, by their row's township)."""
+    return and_(Person.deceased.is_(False), Person.left_county_on.is_(None))
+
+
 def certified_condition(today: date):
     """SQL condition on Person: holds a currently valid certificate on `today` (correlated,
     for lists that stop after one page)."""
@@ -49,7 +55,7 @@ def certified_condition(today: date):
     in_register = (select(HolderEntry.id)
                    .where(HolderEntry.person_id == Person.id,
                           _register_valid(HolderEntry, today)).exists())
-    return and_(Person.deceased.is_(False), or_(in_register, handed_over))
+    return and_(counted_person(), or_(in_register, handed_over))
 
 
 def renewal_cutoff(today: date) -> date:
@@ -76,7 +82,7 @@ def poverty_renewal_condition(cutoff: date):
                      .where(HolderEntry.person_id == Person.id,
                             or_(HolderEntry.expires_on <= cutoff,
                                 HolderEntry.replaced_expires_on <= cutoff)).exists())
-    return and_(Person.deceased.is_(False), Person.poverty_registered.is_(True),
+    return and_(counted_person(), Person.poverty_registered.is_(True),
                 or_(on_expired_roster(), expired_entry, Person.certificate_expires_on <= cutoff))
 
 
@@ -90,7 +96,7 @@ def on_expired_roster():
 def drill_down_condition(kind: str, today: date):
     """SQL condition on Person of one drill-down list of the dashboard."""
     certified = certified_condition(today)
-    alive = Person.deceased.is_(False)
+    alive = counted_person()
     if kind == "poverty_uncertified":
         return and_(alive, Person.poverty_registered.is_(True), ~certified)
     if kind == "renewal_pending":
@@ -133,7 +139,7 @@ def _person_figures(access: Access, township_ids: list[int], today: date) -> lis
         .outerjoin(held, held.c.person_id == Person.id)
         .outerjoin(entry, entry.person_id == Person.id)
         .outerjoin(expired, expired.c.person_id == Person.id)
-        .where(Person.township_id.in_(township_ids), Person.deceased.is_(False))
+        .where(Person.township_id.in_(township_ids), counted_person())
         .group_by(Person.township_id, Person.village_id)
     )
     rows = []

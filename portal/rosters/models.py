@@ -70,6 +70,8 @@ class Person(TenantMixin, TimestampMixin, db.Model):
     mobility: Mapped[str] = mapped_column(String(20), default="can_travel")
     poverty_registered: Mapped[bool] = mapped_column(Boolean, default=False)
     deceased: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Moved out of the county (portal/transfers): closed here, counted nowhere from that day.
+    left_county_on: Mapped[date | None] = mapped_column(Date)
     guardian_name: Mapped[str] = mapped_column(String(60), default="")
     guardian_phone: Mapped[str] = mapped_column(String(30), default="")
     # The certificate the person holds or held (Attachment 1).

@@ -96,6 +96,7 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "session_id": (True, lambda s: s.video_session.id),
     "evidence_id": (True, lambda s: s.evidence.id),
     "guardianship_id": (True, lambda s: s.guardianship.id),
+    "transfer_id": (True, lambda s: s.transfer.id),
     # A campaign is city-wide reference data (city pages only), shared by both sides.
     "campaign_id": (False, lambda s: s.campaign.id),
     "notice_id": (True, lambda s: s.notice.id),
@@ -226,6 +227,7 @@ def world(db_session, make_township, make_user, make_person):
 
     a, b = side("A"), side("B")
     city_admin = make_user("city_admin", username="sec_city_admin")
+    elsewhere = make_township(code="secc")  # receives the walked transfers: neither A nor B
     for s in (a, b):
         _add_guardianship(db_session, make_user, s)
         _add_schedule(db_session, make_user, s)
@@ -235,6 +237,7 @@ def world(db_session, make_township, make_user, make_person):
         _add_objection(db_session, s)
         _add_life_request(db_session, s)
         _add_petition(db_session, s)
+        _add_transfer(db_session, s, elsewhere)
     return {"A": a, "B": b, "city_admin": city_admin}
 
 
@@ -446,4 +449,22 @@ def _add_petition(db_session, side: Side) -> None:
         petition_id=side.petition.id, object_key=stored.key, content_type="text/plain",
         size=stored.size, sha256=stored.sha256, original_filename="letter.txt")
     db_session.add(side.petition_attachment)
+    db_session.flush()
+
+
+def _add_transfer(db_session, side: Side, elsewhere) -> None:
+    """A request to move `person` to a third township, waiting for its answer."""
+    from datetime import date
+
+    from portal.domain.idcard import mask
+    from portal.transfers.models import Transfer
+
+    person = side.person
+    side.transfer = Transfer(
+        township_id=side.township.id, person_id=person.id, kind="within_county",
+        to_township_id=elsewhere.id, requested_on=date(2020, 9, 1),
+        requested_by_id=side.staff.id, person_name=person.name,
+        id_masked=mask(person.id_number), gender=person.gender,
+        birth_year=person.birth_date.year)
+    db_session.add(side.transfer)
     db_session.flush()

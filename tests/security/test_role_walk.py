@@ -58,6 +58,8 @@ VISIBLE_TO = {
     # supervisors; its attachments (which may name the petitioner) only to its handlers.
     "petition_id": {"staff_A", "city_admin", "supervisor"},
     "attachment_id": {"staff_A"},
+    # A transfer between townships: the township office (and the receiving one's).
+    "transfer_id": {"staff_A", "city_admin"},
 }
 
 
