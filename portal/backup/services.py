@@ -169,7 +169,7 @@ def _restore_database(source: Path, manifest: dict) -> None:
         result = subprocess.run(
             ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
              "--single-transaction", f"--dbname={_pg_url(url)}", str(dump)],
-            capture_output=True, timeout=3600)
+            check=False, capture_output=True, timeout=3600)
         if result.returncode != 0:
             raise BackupError("pg_restore failed: " + result.stderr.decode()[-500:])
     else:

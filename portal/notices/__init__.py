@@ -5,4 +5,4 @@ from portal.tenancy import tenant_blueprint
 
 bp = tenant_blueprint("notices", __name__, "/notices")
 
-from portal.notices import views  # noqa: E402,F401
+from portal.notices import views  # noqa: F401

@@ -123,7 +123,7 @@ class AliyunSmsChannel:
             out_id=notice.out_id)
         try:
             answer = self.client.send_sms(request).body
-        except Exception as error:  # noqa: BLE001 - the SDK raises its own and network errors
+        except Exception as error:
             raise TryLater(type(error).__name__) from error
         if answer.code == "OK":
             return answer.biz_id or ""

@@ -25,3 +25,15 @@ def send_command(loop: bool, interval: float, limit: int):
         if not loop:
             return
         time.sleep(interval)
+
+
+@notices_cli.command("expiring")
+def expiring_command():
+    """Daily: a notice to each holder whose certificate expires in 90 days (told once)."""
+    from portal.clock import local_today
+    from portal.notices.events import expiring_notices
+    from portal.uow import unit_of_work
+
+    with unit_of_work():
+        count = expiring_notices(local_today())
+    click.echo(f"holders told: {count}")

@@ -44,25 +44,29 @@ def recipient_of(person) -> str:
     return (person.guardian_phone or person.phone or "").strip()
 
 
-def notify(kind: str, *, person, key: str, params: dict, case=None,
-           recipient: str | None = None, medium: str = "sms") -> Notice | None:
-    """Put a message about `person` into the outbox (no commit: the caller's unit of work).
+def notify(kind: str, *, key: str, params: dict, person=None, case=None,
+           township_id: int | None = None, recipient: str | None = None,
+           medium: str = "sms") -> Notice:
+    """Put a message into the outbox (no commit: the caller's unit of work).
 
-    `key` names the event (e.g. "case:42:publicity"): the same event never makes two messages.
-    Returns None when there is nobody to send to (no number): the township sees such persons on
-    the call list only through their failed notices, so a number-less person gets a row too.
+    About a person: `person` (the guardian's number, else the person's). About someone who is
+    no person of the rosters (a petitioner): `township_id` and `recipient`. `key` names the
+    event (e.g. "case:42:publicity"): the same event never makes two messages. A message with
+    nobody to send to is saved as failed, so that it is on the township's call list.
     """
     values = check_params(kind, params)
     dedupe_key = f"{kind}:{key}"
     existing = db.session.scalar(select(Notice).where(Notice.dedupe_key == dedupe_key))
     if existing is not None:
         return existing
+    if person is None and township_id is None:
+        raise ValueError("a notice needs a person or a township")
     to = (recipient if recipient is not None else recipient_of(person)).strip()
-    notice = Notice(township_id=person.township_id, person_id=person.id,
-                    case_id=getattr(case, "id", None), kind=kind, medium=medium,
-                    recipient=to, params=values, dedupe_key=dedupe_key,
-                    out_id=uuid.uuid4().hex[:32], state="pending", attempts=0,
-                    next_attempt_at=utcnow())
+    notice = Notice(township_id=person.township_id if person is not None else township_id,
+                    person_id=getattr(person, "id", None), case_id=getattr(case, "id", None),
+                    kind=kind, medium=medium, recipient=to, params=values,
+                    dedupe_key=dedupe_key, out_id=uuid.uuid4().hex[:32], state="pending",
+                    attempts=0, next_attempt_at=utcnow())
     if not to:
         notice.state = "failed"
         notice.last_error = "no_number"

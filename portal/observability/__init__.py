@@ -13,4 +13,4 @@ def register(app) -> None:
     metrics.register(app)
 
 
-from portal.observability import views  # noqa: E402,F401
+from portal.observability import views  # noqa: F401

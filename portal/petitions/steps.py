@@ -22,6 +22,7 @@ from portal.domain.petition_deadlines import (
     review_request_until,
 )
 from portal.extensions import db
+from portal.notices.events import petition_told
 from portal.petitions.models import (
     OPEN_STATES,
     TOLD_HOW,
@@ -100,6 +101,7 @@ def decide_acceptance(petition: Petition, access, actor, *, accept: bool, note: 
         details["answer_due_on"] = petition.answer_due_on.isoformat()
         _record(petition, actor, "accepted", "accepted", note=note, details=details,
                 today=today)
+        petition_told(petition, "petition_accepted")
     else:
         petition.due_on = None
         _record(petition, actor, "not_accepted", "not_accepted", note=note, details=details,
@@ -189,6 +191,7 @@ def answer(petition: Petition, access, actor, *, text: str, today: date | None =
     _record(petition, actor, "answered", "answered",
             details={"late": today > petition.answer_due_on,
                      "review_until": petition.review_until.isoformat()}, today=today)
+    petition_told(petition, "petition_answered")
 
 
 def may_record_review_request(access, petition: Petition) -> bool:

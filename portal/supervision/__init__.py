@@ -5,4 +5,4 @@ from portal.tenancy import city_blueprint, tenant_blueprint
 bp = city_blueprint("supervision", __name__, "/supervision")
 township_bp = tenant_blueprint("supervision_township", __name__, "/supervision")
 
-from portal.supervision import township_views, views  # noqa: E402,F401
+from portal.supervision import township_views, views  # noqa: F401

@@ -11,7 +11,11 @@ from sqlalchemy import func, select
 from portal.audit.services import record_event
 from portal.extensions import db
 from portal.refusals import Refused
-from portal.supervision.models import HEALTH_UNITS, AccountabilityRecord, SupervisionNotice
+from portal.supervision.models import (
+    HEALTH_UNITS,
+    AccountabilityRecord,
+    SupervisionNotice,
+)
 
 OPEN = ("open", "escalated")
 

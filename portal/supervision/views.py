@@ -14,8 +14,17 @@ from portal.pages import paginate
 from portal.reference.models import Township
 from portal.refusals import Refused, show_in_form
 from portal.supervision import bp, services
-from portal.supervision.forms import AccountabilityForm, AnswerForm, IssueForm, ReturnForm
-from portal.supervision.models import HEALTH_UNITS, AccountabilityRecord, SupervisionNotice
+from portal.supervision.forms import (
+    AccountabilityForm,
+    AnswerForm,
+    IssueForm,
+    ReturnForm,
+)
+from portal.supervision.models import (
+    HEALTH_UNITS,
+    AccountabilityRecord,
+    SupervisionNotice,
+)
 from portal.supervision.sources import ITEM_LABELS, SOURCES, collect
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
 

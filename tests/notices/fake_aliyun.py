@@ -23,7 +23,7 @@ class FakeAliyunSms:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - the http.server hook
+            def do_POST(self):
                 length = int(self.headers.get("content-length") or 0)
                 query = parse_qs(urlsplit(self.path).query)
                 query.update(parse_qs(self.rfile.read(length).decode()))

@@ -12,6 +12,10 @@ MOVES = {
     "assessments", "second_reviews", "day_assignments", "guardian_invites",
     "guardian_uploads", "video_sessions", "video_consents", "video_media", "evidence",
     "certificates", "certificate_reprints", "handovers", "home_visits", "home_visit_members",
+    # The holder's change, replacement and cancellation requests, the objections to their
+    # cases and the messages about them are the person's history: they go with the person.
+    "certificate_requests", "certificate_request_documents", "certificate_request_events",
+    "objections", "notices",
 }
 
 
