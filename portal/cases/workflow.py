@@ -1,14 +1,15 @@
 """The case workflow (DESIGN.md §5) as one transition table: from-states, to-state, permission,
 guard. Every state change of a case goes through `apply_transition`, which checks all four,
 writes the case's timeline event and an audit event. Views and services never set `case.state`.
+A refused transition raises `Refused(code)`; the words of every code are in
+portal/refusals/catalogue.py.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-
-from flask_babel import lazy_gettext as _l
 
 from portal.audit.services import record_event
 from portal.auth.roles import Permission
@@ -16,18 +17,11 @@ from portal.cases.effects import EFFECTS
 from portal.cases.models import OPEN_STATES, Case, CaseEvent
 from portal.clock import local_today
 from portal.extensions import db
-from portal.late_entry import LATE_CODES, check_done_date, late_message, late_reason
+from portal.late_entry import check_done_date, late_reason, late_refusal
+from portal.refusals import Refused
 
-# A guard returns None when the transition may happen, or a refusal code (see REFUSALS).
+# A guard returns None when the transition may happen, or a refusal code (in the catalogue).
 Guard = Callable[[Case, object, dict], str | None]
-
-
-class TransitionRefused(Exception):
-    """The transition is not allowed; `code` says why (translated by the views)."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -211,53 +205,6 @@ TRANSITIONS: tuple[Transition, ...] = (
                ("supersede_older_certificates", "register_holder")),
 )
 
-# Why a transition was refused, in words for the person at the screen.
-REFUSALS: dict[str, object] = {
-    "unknown_action": _l("This step does not exist."),
-    "wrong_state": _l("This step is not possible in the case's current state."),
-    "not_permitted": _l("You do not have the right to take this step."),
-    "note_required": _l("Write a note explaining this step."),
-    "outcome_not_qualifying": _l("The assessment did not give a grade, so the result cannot be "
-                                 "publicly posted or approved."),
-    "outcome_qualifying": _l("The assessment gave a grade; the person cannot be told they do "
-                             "not qualify."),
-    "approver_is_doctor": _l("You assessed this person (or reviewed the assessment), so you "
-                             "cannot approve or refuse the case. Another official must do it."),
-    "approver_is_creator": _l("You registered this case, so you cannot approve or refuse it. "
-                              "Another official must do it."),
-    "approver_is_guardian": _l("You are registered as this person's guardian, so you cannot "
-                               "approve or refuse the case. Another official must do it."),
-    "publicity_start_too_late": _l("The public notice must start within 30 days."),
-    "publicity_not_over": _l("The public notice has not yet run its 5 working days."),
-    "already_notified": _l("The person has already been told the result."),
-    "certificate_number_impossible": _l("No certificate number can be made from this person's "
-                                        "ID number, category and grade. Check the assessment."),
-    "final_decision": _l("The provincial expert committee's decision is final."),
-    "appeal_goes_to_province": _l("This is already the city's re-assessment: a remaining "
-                                  "dispute goes to the provincial expert committee."),
-    "not_notified": _l("The person has not yet been told the result."),
-    "appeal_window_closed": _l("The 10 working days for an appeal have passed."),
-    "appeal_window_open": _l("The person may still appeal; the case can be closed after the "
-                             "appeal window."),
-    "not_city_level": _l("Only a city-level re-assessment can receive the provincial decision."),
-    "final_grade_missing": _l("Choose the category and grade the provincial committee "
-                              "decided."),
-    "same_doctor_as_appealed_case": _l("An appeal must be assessed by a different doctor from "
-                                       "the one who assessed the appealed case."),
-    "open_case_exists": _l("This person already has an open case."),
-    "concurrent_change": _l("Another change was being saved at the same moment, so nothing "
-                            "was saved. Please try again."),
-    "person_deceased": _l("This person is recorded as deceased."),
-}
-
-
-def refusal_message(code: str):
-    """The words for a refusal code (codes of other areas fall back to a general sentence)."""
-    if code in LATE_CODES:
-        return late_message(code)
-    return REFUSALS.get(code) or _l("This step was refused (%(code)s).", code=code)
-
-
 BY_ACTION = {t.action: t for t in TRANSITIONS}
 
 
@@ -270,6 +217,20 @@ def register_guard(action: str, guard: Guard) -> None:
     BY_ACTION[action] = updated
 
 
+@contextmanager
+def refusals_renamed(names: dict[str, str]) -> Iterator[None]:
+    """Inside, a workflow refusal whose code is in `names` is raised again under the area's
+    own code: the schedule says why a case cannot be *scheduled*, the signing page why an
+    assessment cannot be *signed*, where the workflow speaks of any step."""
+    try:
+        yield
+    except Refused as refusal:
+        if refusal.code not in names:
+            raise
+        raise Refused(names[refusal.code], field=refusal.field, status=refusal.status,
+                      **refusal.params) from None
+
+
 def allowed_actions(case: Case, access) -> list[str]:
     """Actions the user could take on the case now (guards with data are checked on apply)."""
     return [
@@ -280,30 +241,30 @@ def allowed_actions(case: Case, access) -> list[str]:
 
 def apply_transition(case: Case, action: str, *, actor, access, note: str = "",
                      **data) -> CaseEvent:
-    """Move the case along one transition, or raise TransitionRefused.
+    """Move the case along one transition, or raise Refused.
 
     `happened_on` is the day the step was really done, when the step records something done
     on paper (public notice posted, person told, certificate handed over): a past day is
     checked by `check_done_date` and recorded with its `late_reason` on the timeline."""
     transition = BY_ACTION.get(action)
     if transition is None:
-        raise TransitionRefused("unknown_action")
+        raise Refused("unknown_action")
     if case.state not in transition.sources:
-        raise TransitionRefused("wrong_state")
+        raise Refused("wrong_state")
     if not access.can(transition.permission):
-        raise TransitionRefused("not_permitted")
+        raise Refused("not_permitted")
     data = {"note": note, **data}
     for guard in transition.guards:
         code = guard(case, actor, data)
         if code:
-            raise TransitionRefused(code)
+            raise Refused(code)
     happened_on, today = data.get("happened_on"), _today(data)
     reason = None
     if happened_on is not None:
         code = check_done_date(happened_on, today=today, reason=data.get("late_reason"),
                                future_allowed=True)
         if code:
-            raise TransitionRefused(code)
+            raise late_refusal(code)
         reason = late_reason(happened_on, data.get("late_reason"), today)
     previous = case.state
     case.state = transition.target
