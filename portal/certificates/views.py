@@ -436,7 +436,14 @@ def handover(certificate_id):
                 id_last_digits=form.id_last_digits.data, handed_on=form.handed_on.data,
                 today=local_today(), old_collected=form.old_collected.data,
                 late_reason=form.late_reason.data or "")
-            _keep_receipt_photo(form, certificate, done)
+            photo = form.receipt_photo.data
+            if photo and photo.filename:
+                evidence = store_upload(
+                    case=certificate.case, stream=photo.stream, filename=photo.filename,
+                    claimed_type=photo.content_type, kind="signed_form", actor=current_user,
+                    store=get_store(current_app), config=current_app.config)
+                done.receipt_evidence_id = evidence.id
+                db.session.flush()
         except EvidenceRefused as refusal:
             discard()  # the handover waits for a photo the store accepts
             form.receipt_photo.errors.append(evidence_refusal_message(refusal))
@@ -450,18 +457,6 @@ def handover(certificate_id):
             flash(_("Handover recorded."), "success")
             return redirect(url_for("handover.township_index"))
     return _render("certificates/handover.html", certificate=certificate, form=form)
-
-
-def _keep_receipt_photo(form: HandoverForm, certificate: Certificate, handover) -> None:
-    """Store the photo of the signed receipt, if one was sent, as the handover's evidence."""
-    photo = form.receipt_photo.data
-    if photo and photo.filename:
-        evidence = store_upload(
-            case=certificate.case, stream=photo.stream, filename=photo.filename,
-            claimed_type=photo.content_type, kind="signed_form", actor=current_user,
-            store=get_store(current_app), config=current_app.config)
-        handover.receipt_evidence_id = evidence.id
-        db.session.flush()
 
 
 # --- public verification -----------------------------------------------------------------
