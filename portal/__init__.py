@@ -102,6 +102,9 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.register.views import holder_context
     from portal.transfers.views import transfer_context
 
+    from portal.cases.workflow import check_registered
+
+    check_registered()  # every guard and effect the workflow table names exists
     # Sections other areas add to a person's page (rosters sits below them).
     app.extensions["person_page_parts"] = (holder_context, person_section, transfer_context)
     errors.register(app)

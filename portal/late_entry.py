@@ -17,15 +17,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import current_app, has_app_context
-from flask_babel import lazy_gettext as _l
 from wtforms import Field
 
 from portal.clock import local_today
+from portal.refusals import Refused
 
 DEFAULT_LATE_ENTRY_DAYS = 7
-
-# Refusal codes of the rule, shared by the case workflow and the certificate services.
-LATE_CODES = ("date_in_future", "late_reason_required", "date_too_old")
 REASON_MAX = 2000
 
 
@@ -43,7 +40,8 @@ def earliest_date(today: date | None = None) -> date:
 
 def check_done_date(day: date, *, today: date | None = None, reason: str | None = "",
                     future_allowed: bool = False) -> str | None:
-    """None when `day` may be entered as the date of something done, else a refusal code."""
+    """None when `day` may be entered as the date of something done, else a refusal code
+    (date_in_future, late_reason_required or date_too_old: words in the refusal catalogue)."""
     today = today or local_today()
     if day > today:
         return None if future_allowed else "date_in_future"
@@ -64,14 +62,12 @@ def late_reason(day: date | None, reason: str | None, today: date | None = None)
     return (reason or "").strip()[:REASON_MAX] or None
 
 
-def late_message(code: str):
-    """The words for a refusal code of the rule."""
-    if code == "date_too_old":
-        return _l("This date is more than %(days)s days ago. Dates older than that cannot be "
-                  "entered late; check the date, or ask the city DPF.", days=late_entry_days())
-    if code == "late_reason_required":
-        return _l("The date is before today: write why it is entered late.")
-    return _l("The day cannot be in the future.")
+def late_refusal(code: str, date_field: str | None = None,
+                 reason_field: str | None = None) -> Refused:
+    """The refusal of a code of the rule; a missing reason belongs next to the reason, any
+    other refusal next to the date (when the form's field names are given)."""
+    field = reason_field if code == "late_reason_required" else date_field
+    return Refused(code, field=field, days=late_entry_days())
 
 
 def validate_done_date(date_field: Field, reason_field: Field, *, today: date | None = None,
@@ -85,5 +81,5 @@ def validate_done_date(date_field: Field, reason_field: Field, *, today: date | 
     if code is None:
         return True
     target = reason_field if code == "late_reason_required" else date_field
-    target.errors = [*target.errors, late_message(code)]
+    target.errors = [*target.errors, late_refusal(code).message]
     return False

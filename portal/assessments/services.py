@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal.assessments.models import Assessment, SecondReview
 from portal.audit.services import record_event
 from portal.cases.models import Case
-from portal.cases.workflow import apply_transition
+from portal.cases.workflow import apply_transition, refusals_renamed
 from portal.doctors.services import local_today, signing_refusal
 from portal.domain import grading
 from portal.domain.grading import (
@@ -30,6 +30,8 @@ from portal.domain.grading import (
 )
 from portal.domain.limb import LimbMeasurements
 from portal.extensions import db
+from portal.refusals import Refused
+from portal.uow import after_rollback, unit_of_work
 
 SINGLE_CATEGORIES = tuple(c for c in grading.CATEGORIES if c != "multiple")
 # The form fields of each category, and the grading name each one stands for.
@@ -56,16 +58,9 @@ MEASUREMENT_CLASSES = {
 AGED = {"hearing", "speech", "intellectual", "mental"}
 REHAB_EXCEPTIONS = {"obvious_limb_loss", "stroke_over_60"}
 BATCH_CATEGORIES = {"intellectual", "vision", "hearing"}
-
-
-class AssessmentRefused(ValueError):
-    """The assessment cannot be signed as entered; `field` names the form field to mark."""
-
-    def __init__(self, code: str, field: str = "", detail: str = ""):
-        super().__init__(code)
-        self.code = code
-        self.field = field
-        self.detail = detail
+# The signing page says why an assessment cannot be *signed* where the workflow speaks of any
+# step.
+SIGNING = {"wrong_state": "signing_wrong_state", "not_permitted": "signing_not_permitted"}
 
 
 @dataclass
@@ -118,21 +113,21 @@ def grade_values(category: str, involved: list[str], values: dict,
                  age: int) -> tuple[GradeResult, dict[str, int | None]]:
     """The implied grade of the entered values, and each involved category's own grade.
 
-    Raises AssessmentRefused naming the form field of a value the standard cannot grade.
+    Raises Refused naming the form field of a value the standard cannot grade.
     """
     categories = list(involved) if category == "multiple" else [category]
     if category == "multiple" and len(categories) < 2:
-        raise AssessmentRefused("multiple_needs_two", "involved")
+        raise Refused("multiple_needs_two", field="involved")
     if any(c not in SINGLE_CATEGORIES for c in categories):
-        raise AssessmentRefused("unknown_category", "involved")
+        raise Refused("assessment_unknown_category", field="involved")
     components, grades = {}, {}
     for cat in categories:
         try:
             components[cat] = _measurements(cat, values, age)
             grades[cat] = implied_grade(cat, components[cat]).grade
         except MeasurementError as exc:
-            raise AssessmentRefused(f"measure_{exc.code}", _form_field(cat, exc.field),
-                                    exc.field) from exc
+            raise Refused(f"measure_{exc.code}",
+                          field=_form_field(cat, exc.field) or None) from exc
     if category == "multiple":
         return implied_grade("multiple", MultipleMeasurements(components)), grades
     return implied_grade(category, components[category]), grades
@@ -156,34 +151,34 @@ def _check_exception(data: AssessmentData, categories: list[str], age: int) -> d
         return {}
     if exc in REHAB_EXCEPTIONS:
         if "physical" not in categories:
-            raise AssessmentRefused("exception_needs_limb", "exception")
+            raise Refused("exception_needs_limb", field="exception")
         if data.months_since_onset is None:
-            raise AssessmentRefused("months_since_onset_required", "months_since_onset")
+            raise Refused("months_since_onset_required", field="months_since_onset")
         clause = str(data.values.get("limb_clause") or "")
         if exc == "obvious_limb_loss" and "missing" not in clause:
-            raise AssessmentRefused("limb_loss_clause_required", "limb_clause")
+            raise Refused("limb_loss_clause_required", field="limb_clause")
         if not rehab_exception_applies(age, exc == "obvious_limb_loss",
                                        exc == "stroke_over_60", data.months_since_onset):
             if data.months_since_onset >= grading.REHAB_PERIOD_MONTHS:
-                raise AssessmentRefused("exception_not_needed", "months_since_onset")
-            raise AssessmentRefused("stroke_exception_under_60", "exception")
+                raise Refused("exception_not_needed", field="months_since_onset")
+            raise Refused("stroke_exception_under_60", field="exception")
         return {"months_since_onset": data.months_since_onset}
     if exc == "mental_hospital_records":
         if "mental" not in categories:
-            raise AssessmentRefused("exception_needs_mental", "exception")
+            raise Refused("exception_needs_mental", field="exception")
         if data.method != "records":
-            raise AssessmentRefused("records_method_required", "method")
+            raise Refused("records_method_required", field="method")
         if not data.records_brought_by.strip():
-            raise AssessmentRefused("records_brought_by_required", "records_brought_by")
+            raise Refused("records_brought_by_required", field="records_brought_by")
         if not data.first_secretary.strip():
-            raise AssessmentRefused("first_secretary_required", "first_secretary")
+            raise Refused("first_secretary_required", field="first_secretary")
         return {"records_brought_by": data.records_brought_by.strip(),
                 "first_secretary": data.first_secretary.strip()}
     if exc == "organised_batch":
         if not set(categories) <= BATCH_CATEGORIES:
-            raise AssessmentRefused("batch_categories_only", "exception")
+            raise Refused("batch_categories_only", field="exception")
         return {"organised_batch": True}
-    raise AssessmentRefused("unknown_exception", "exception")
+    raise Refused("assessment_unknown_exception", field="exception")
 
 
 def record_assessment(case: Case, *, actor, access, data: AssessmentData,
@@ -196,20 +191,21 @@ def record_assessment(case: Case, *, actor, access, data: AssessmentData,
     categories = involved if data.category == "multiple" else [data.category]
     details = _check_exception(data, categories, age)
     if data.grade is None and not data.not_disabled_reason.strip():
-        raise AssessmentRefused("not_disabled_reason_required", "not_disabled_reason")
+        raise Refused("not_disabled_reason_required", field="not_disabled_reason")
     matches = check_doctor_grade(implied, data.grade)
     if not matches:
         if not data.mismatch_reason.strip():
-            raise AssessmentRefused("mismatch_reason_required", "mismatch_reason")
+            raise Refused("mismatch_reason_required", field="mismatch_reason")
         if data.second_doctor_id is None:
-            raise AssessmentRefused("second_doctor_missing", "second_doctor")
+            raise Refused("second_doctor_missing", field="second_doctor")
         if data.second_doctor_id == actor.id:
-            raise AssessmentRefused("second_doctor_is_first", "second_doctor")
+            raise Refused("second_doctor_is_first", field="second_doctor")
         if signing_refusal(data.second_doctor_id, [data.category, *involved], day):
-            raise AssessmentRefused("second_doctor_not_certified", "second_doctor")
+            raise Refused("second_doctor_not_certified", field="second_doctor")
     signing = {"category": data.category, "categories": [data.category, *involved],
                "signed_on": day}
-    apply_transition(case, "record_assessment", actor=actor, access=access, **signing)
+    with refusals_renamed(SIGNING):
+        apply_transition(case, "record_assessment", actor=actor, access=access, **signing)
     case.category = data.category
     case.grade = data.grade
     case.not_disabled_reason = "" if data.grade is not None else data.not_disabled_reason.strip()
@@ -229,7 +225,9 @@ def record_assessment(case: Case, *, actor, access, data: AssessmentData,
     db.session.add(assessment)
     if not matches:
         case.second_doctor_id = data.second_doctor_id
-        apply_transition(case, "request_second_review", actor=actor, access=access, **signing)
+        with refusals_renamed(SIGNING):
+            apply_transition(case, "request_second_review", actor=actor, access=access,
+                             **signing)
     db.session.flush()
     record_event("assessment.signed", actor=actor, obj=assessment, details={
         "case_id": case.id, "category": data.category, "implied_grade": implied.grade,
@@ -239,10 +237,30 @@ def record_assessment(case: Case, *, actor, access, data: AssessmentData,
 
 
 def record_assessments_viewed(assessments, actor, via: str) -> None:
-    """Audit that `actor` saw the measurements of each assessment (medical data)."""
-    for assessment in assessments:
-        record_event("assessment.view", actor=actor, obj=assessment,
-                     details={"case_id": assessment.case_id, "via": via})
+    """Audit that `actor` saw the measurements of each assessment (medical data).
+
+    The page shows them whatever becomes of its request: when the request rolls back (a
+    refused review shown again with its error), the events are written again in a unit of
+    work of their own."""
+    seen = [(a.id, a.case_id, a.township_id) for a in assessments]
+    actor_id = getattr(actor, "id", None)
+    _record_views(seen, actor, via)
+    if seen:
+        after_rollback(lambda: _keep_views(seen, actor_id, via))
+
+
+def _record_views(seen: list[tuple[int, int, int]], actor, via: str) -> None:
+    for assessment_id, case_id, township_id in seen:
+        record_event("assessment.view", actor=actor, township_id=township_id,
+                     object_type="assessments", object_id=assessment_id,
+                     details={"case_id": case_id, "via": via})
+
+
+def _keep_views(seen: list[tuple[int, int, int]], actor_id: int | None, via: str) -> None:
+    from portal.auth.models import User
+
+    with unit_of_work():
+        _record_views(seen, db.session.get(User, actor_id) if actor_id else None, via)
 
 
 def latest_assessment(case: Case) -> Assessment | None:
@@ -257,14 +275,16 @@ def review_assessment(case: Case, *, actor, access, agrees: bool, note: str = ""
     day = day or local_today()
     assessment = latest_assessment(case)
     if assessment is None:
-        raise AssessmentRefused("nothing_to_review")
+        raise Refused("assessment_nothing_to_review")
     if not agrees and not note.strip():
-        raise AssessmentRefused("disagreement_note_required", "note")
+        raise Refused("disagreement_note_required", field="note")
     involved = list(assessment.measurements.get("involved", []))
     signing = {"category": assessment.category,
                "categories": [assessment.category, *involved], "signed_on": day}
     action = "confirm_second_review" if agrees else "return_for_reassessment"
-    apply_transition(case, action, actor=actor, access=access, note=note.strip(), **signing)
+    with refusals_renamed(SIGNING):
+        apply_transition(case, action, actor=actor, access=access, note=note.strip(),
+                         **signing)
     if not agrees:
         case.category = None
         case.grade = None

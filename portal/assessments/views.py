@@ -4,7 +4,6 @@ from datetime import date
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -21,7 +20,6 @@ from portal.assessments.models import ASSESSMENT_METHODS, Assessment
 from portal.assessments.services import (
     FIELDS,
     AssessmentData,
-    AssessmentRefused,
     age_on,
     grade_values,
     latest_assessment,
@@ -32,61 +30,19 @@ from portal.assessments.services import (
 from portal.auth.roles import Permission
 from portal.cases.labels import CASE_LABELS
 from portal.cases.models import Case
-from portal.cases.workflow import TransitionRefused
-from portal.doctors.guards import MESSAGES as GUARD_MESSAGES
 from portal.doctors.services import certified_doctors, local_today, signing_refusal
 from portal.domain.grading import CATEGORIES
 from portal.domain.limb import LIMB_CLAUSES_BY_CODE
 from portal.extensions import db
 from portal.reference.models import ConcentratedDay, Township
+from portal.refusals import Refused, message, show_in_form
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
 
 ASSESSABLE_STATES = {"registered", "scheduled"}
-MESSAGES = {
-    **GUARD_MESSAGES,
-    "wrong_state": _l("The case is not at a step where this can be signed."),
-    "not_permitted": _l("Your role cannot sign assessments."),
-    "measure_missing": _l("Enter this value: the standard needs it for this category and age."),
-    "measure_invalid": _l("Enter a valid value (a number, not negative; percent up to 100)."),
-    "measure_not_applicable": _l("The standard does not use this measure at the person's age: "
-                                 "leave it empty."),
-    "measure_unknown_level": _l("Choose a level from the list."),
-    "measure_unknown_clause": _l("Choose a clause from the list."),
-    "measure_with_aids": _l("Limbs are assessed without prostheses or other aids."),
-    "measure_category": _l("These values do not belong to this category."),
-    "multiple_needs_two": _l("Choose at least two categories for a multiple disability."),
-    "unknown_category": _l("Choose categories from the list."),
-    "exception_needs_limb": _l("This exception applies to limb (physical) disability only."),
-    "months_since_onset_required": _l("Enter the months since onset to use this exception."),
-    "limb_loss_clause_required": _l("An obviously missing limb needs a clause of a missing "
-                                    "limb."),
-    "exception_not_needed": _l("The rehabilitation year is over: no exception is needed, "
-                               "choose “None”."),
-    "stroke_exception_under_60": _l("The stroke exception is only for persons aged 60 or more "
-                                    "within the rehabilitation year: the person does not meet "
-                                    "its conditions."),
-    "exception_needs_mental": _l("This exception applies to mental disability only."),
-    "records_method_required": _l("With this exception the assessment is made from medical "
-                                  "records: choose “From medical records”."),
-    "records_brought_by_required": _l("Enter who brought the hospital records."),
-    "first_secretary_required": _l("Enter the village first secretary who came with them."),
-    "batch_categories_only": _l("Organised batches are for intellectual, vision and hearing "
-                                "disability only."),
-    "unknown_exception": _l("Choose an exception from the list."),
-    "not_disabled_reason_required": _l("Write why the person is not disabled."),
-    "mismatch_reason_required": _l("Your grade differs from the grade the measurements give: "
-                                   "write your reason."),
-    "nothing_to_review": _l("There is no assessment to review."),
-    "disagreement_note_required": _l("Write why you disagree."),
-}
 
 
 def _render(template: str, **context):
     return render_template(template, CASE_LABELS=CASE_LABELS, **context)
-
-
-def _message(code: str) -> str:
-    return str(MESSAGES.get(code, _("This step is not allowed now.")))
 
 
 def _case(case_id: int) -> Case:
@@ -126,7 +82,6 @@ def show_assessments(case_id: int):
     can_review = (access.can(Permission.ASSESS) and case.second_doctor_id == current_user.id
                   and case.state == "second_review")
     record_assessments_viewed(assessments, current_user, via="case")
-    db.session.commit()
     return _render("assessments/show.html", case=case, assessments=assessments,
                            can_assess=can_assess, can_review=can_review,
                            method_labels=METHOD_LABELS, exception_labels=EXCEPTION_LABELS,
@@ -156,14 +111,13 @@ def new_assessment(case_id: int):
     if request.method == "GET":
         form.method.data = case.path if case.path in ASSESSMENT_METHODS else "concentrated"
     implied = None
-    general_error = None
     if form.validate_on_submit():
         values = _form_values(form)
         involved = list(form.involved.data or [])
         try:
             implied, _grades = grade_values(category, involved, values, age)
-        except AssessmentRefused as exc:
-            _mark(form, exc)
+        except Refused as refusal:
+            show_in_form(form, refusal)
         else:
             if form.sign.data:
                 outcome = form.outcome.data
@@ -183,14 +137,9 @@ def new_assessment(case_id: int):
                 try:
                     record_assessment(case, actor=current_user, access=access, data=data,
                                       day=today)
-                except AssessmentRefused as exc:
-                    db.session.rollback()
-                    general_error = _mark(form, exc)
-                except TransitionRefused as exc:
-                    db.session.rollback()
-                    general_error = _message(exc.code)
+                except Refused as refusal:
+                    show_in_form(form, refusal)
                 else:
-                    db.session.commit()
                     if case.state == "second_review":
                         flash(_("Assessment signed. The grade differs from the measured one: "
                                 "the case waits for the second doctor's review."), "warning")
@@ -200,8 +149,8 @@ def new_assessment(case_id: int):
     problem = _signing_problem(case, category)
     return _render(
         "assessments/form.html", form=form, case=case, category=category, age=age,
-        implied=implied, general_error=general_error, categories=CATEGORIES,
-        signing_problem=_message(problem) if problem else None,
+        implied=implied, categories=CATEGORIES,
+        signing_problem=message(problem) if problem else None,
         fields_of=FIELDS,
     )
 
@@ -211,16 +160,6 @@ def _int_or_none(value) -> int | None:
         return int(value) if value else None
     except (TypeError, ValueError):
         return -1  # not an account: refused as an uncertified second doctor
-
-
-def _mark(form: AssessmentForm, exc: AssessmentRefused) -> str | None:
-    """Put the refusal next to its field; return it when no field shows it."""
-    message = _message(exc.code)
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is None:
-        return message
-    target.errors = list(target.errors) + [message]
-    return None
 
 
 @bp.route("/<int:case_id>/review", methods=["GET", "POST"])
@@ -239,29 +178,19 @@ def review(case_id: int):
         return redirect(url_for("assessments.show_assessments", case_id=case.id))
     assessment = latest_assessment(case)
     form = ReviewForm()
-    general_error = None
     if form.validate_on_submit():
         try:
             review_assessment(case, actor=current_user, access=access,
                               agrees=form.decision.data == "agree", note=form.note.data or "")
-        except AssessmentRefused as exc:
-            db.session.rollback()
-            if exc.field == "note":
-                form.note.errors = list(form.note.errors) + [_message(exc.code)]
-            else:
-                general_error = _message(exc.code)
-        except TransitionRefused as exc:
-            db.session.rollback()
-            general_error = _message(exc.code)
+        except Refused as refusal:
+            show_in_form(form, refusal)
         else:
-            db.session.commit()
             flash(_("Review signed."), "success")
             return redirect(url_for("assessments.show_assessments", case_id=case.id))
     if assessment is not None:
         record_assessments_viewed([assessment], current_user, via="review")
-        db.session.commit()
     return _render("assessments/review.html", form=form, case=case,
-                           assessment=assessment, general_error=general_error,
+                           assessment=assessment,
                            method_labels=METHOD_LABELS, exception_labels=EXCEPTION_LABELS,
                            clauses=LIMB_CLAUSES_BY_CODE)
 
@@ -310,4 +239,4 @@ def workspace():
 
 def _workspace_problem() -> str | None:
     code = signing_refusal(current_user.id, [], local_today())
-    return _message(code) if code else None
+    return message(code) if code else None

@@ -1,9 +1,10 @@
 """Campaigns as data: create and edit a campaign's plan, copy it to next year, activate one
 (closing the previous with a snapshot of its figures), and its concentrated days.
 
-The services change objects, flush and write audit events; the view (or CLI command) commits.
-Checks return `Problem`s (a form field and a message) instead of raising, so that a form can
-show every one of them next to its field; warnings are problems that do not refuse.
+The services change objects, flush and write audit events; the request (or CLI command) commits.
+Checks return `Problem`s (a form field and a refusal code) instead of raising, so that a form
+can show every one of them next to its field; warnings are problems that do not refuse. A
+refused plan raises `Refused` with its first problem, all of them in `params["problems"]`.
 """
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, true
 
 from portal.audit.services import record_event
@@ -24,48 +24,16 @@ from portal.reference.models import (
     ConcentratedDay,
 )
 from portal.reference.services import active_campaign
+from portal.refusals import Refused, message
 from portal.rosters.models import CATEGORIES
 
 # Consecutive phases further apart than this are a mistake in the dates, not a plan.
 MAX_PHASE_GAP_DAYS = 60
 
-MESSAGES = {
-    "period_order": _l("The campaign cannot end before it starts."),
-    "past_start": _l("A new campaign cannot start in the past. To record a past campaign, "
-                     "tick “Recorded as history”."),
-    "past_date": _l("This date is in the past. To record a past campaign, tick “Recorded as "
-                    "history”."),
-    "phase_order": _l("The phase cannot end before it starts."),
-    "phase_outside": _l("The phase lies outside the campaign period (%(start)s to %(end)s)."),
-    "phase_overlap": _l("The phase starts on or before the end of the previous phase "
-                        "(%(previous)s, ending %(end)s). List phases in order, without "
-                        "overlaps."),
-    "phase_gap": _l("The phase starts %(days)s days after the previous phase ends; phases "
-                    "follow each other (at most %(max)s days apart)."),
-    "phase_code_twice": _l("Two phases have the code “%(code)s”: each code once."),
-    "no_phases": _l("Enter at least one phase."),
-    "target_outside": _l("The deadline lies outside the campaign period (%(start)s to "
-                         "%(end)s)."),
-    "target_twice": _l("Two targets have the deadline %(deadline)s."),
-    "target_lower": _l("A later target cannot ask for a lower holding rate than an earlier "
-                       "one (%(rate)s%% by %(deadline)s)."),
-    "code_taken": _l("Another campaign already has this code."),
-    "day_outside_phase": _l("%(date)s is outside the concentrated phase (%(start)s to "
-                            "%(end)s)."),
-    "day_no_phase": _l("The campaign has no concentrated phase (code “concentrated”) to check "
-                       "the day against."),
-    "day_outside_period": _l("%(date)s is outside the campaign period."),
-    "closed": _l("A closed campaign is kept as it was: copy it to plan a new one."),
-    "already_active": _l("This campaign is already the active one."),
-    "not_active": _l("Only the active campaign can be closed."),
-    "reopen": _l("A closed campaign cannot be activated again: copy it to run it again."),
-    "no_start": _l("The campaign has no start date to shift from."),
-}
-
-
 @dataclass
 class Problem:
-    """A refusal or a warning, attached to a form field (dotted like "phases-0-ends_on")."""
+    """A refusal or a warning (a code of the catalogue), attached to a form field (dotted like
+    "phases-0-ends_on")."""
 
     field: str
     code: str
@@ -73,16 +41,12 @@ class Problem:
 
     @property
     def message(self) -> str:
-        return str(MESSAGES[self.code]) % self.params if self.params else str(
-            MESSAGES[self.code])
+        return message(self.code, **self.params)
 
 
-class CampaignRefused(Exception):
-    """The change cannot be made; `problems` say why, each next to its field."""
-
-    def __init__(self, *problems: Problem):
-        super().__init__(", ".join(p.code for p in problems))
-        self.problems = list(problems)
+def _refuse(*problems: Problem) -> Refused:
+    first = problems[0]
+    return Refused(first.code, field=first.field, problems=list(problems), **first.params)
 
 
 @dataclass
@@ -149,36 +113,37 @@ def check_plan(data: CampaignData, today: date, *, campaign: Campaign | None = N
     problems: list[Problem] = []
     taken = db.session.execute(select(Campaign.id).where(Campaign.code == data.code)).first()
     if taken and (campaign is None or taken[0] != campaign.id):
-        problems.append(Problem("code", "code_taken"))
+        problems.append(Problem("code", "campaign_code_taken"))
     if data.ends_on < data.starts_on:
-        problems.append(Problem("ends_on", "period_order"))
+        problems.append(Problem("ends_on", "campaign_period_order"))
     new = campaign is None or campaign.status == "draft"
     past_checked = new and not data.historical
     if past_checked and data.starts_on < today:
-        problems.append(Problem("starts_on", "past_start"))
+        problems.append(Problem("starts_on", "campaign_past_start"))
     period = {"start": _iso(data.starts_on), "end": _iso(data.ends_on)}
     if not data.phases:
-        problems.append(Problem("phases-0-name", "no_phases"))
+        problems.append(Problem("phases-0-name", "campaign_no_phases"))
     codes: set[str] = set()
     previous: PhaseData | None = None
     for i, phase in enumerate(data.phases):
         name = f"phases-{i}-"
         if phase.code in codes:
-            problems.append(Problem(name + "code", "phase_code_twice", {"code": phase.code}))
+            problems.append(Problem(name + "code", "campaign_phase_code_twice",
+                                    {"code": phase.code}))
         codes.add(phase.code)
         if phase.ends_on < phase.starts_on:
-            problems.append(Problem(name + "ends_on", "phase_order"))
+            problems.append(Problem(name + "ends_on", "campaign_phase_order"))
         if phase.starts_on < data.starts_on or phase.ends_on > data.ends_on:
-            problems.append(Problem(name + "starts_on", "phase_outside", period))
+            problems.append(Problem(name + "starts_on", "campaign_phase_outside", period))
         if past_checked and phase.starts_on < today:
-            problems.append(Problem(name + "starts_on", "past_date"))
+            problems.append(Problem(name + "starts_on", "campaign_past_date"))
         if previous is not None:
             if phase.starts_on <= previous.ends_on:
-                problems.append(Problem(name + "starts_on", "phase_overlap",
+                problems.append(Problem(name + "starts_on", "campaign_phase_overlap",
                                         {"previous": previous.name,
                                          "end": _iso(previous.ends_on)}))
             elif (phase.starts_on - previous.ends_on).days - 1 > MAX_PHASE_GAP_DAYS:
-                problems.append(Problem(name + "starts_on", "phase_gap",
+                problems.append(Problem(name + "starts_on", "campaign_phase_gap",
                                         {"days": (phase.starts_on - previous.ends_on).days - 1,
                                          "max": MAX_PHASE_GAP_DAYS}))
         previous = phase
@@ -188,17 +153,17 @@ def check_plan(data: CampaignData, today: date, *, campaign: Campaign | None = N
     for i, target in ordered:
         name = f"targets-{i}-"
         if (target.kind, target.deadline) in deadlines:
-            problems.append(Problem(name + "deadline", "target_twice",
+            problems.append(Problem(name + "deadline", "campaign_target_twice",
                                     {"deadline": _iso(target.deadline)}))
         deadlines.add((target.kind, target.deadline))
         if not data.starts_on <= target.deadline <= data.ends_on:
-            problems.append(Problem(name + "deadline", "target_outside", period))
+            problems.append(Problem(name + "deadline", "campaign_target_outside", period))
         if past_checked and target.deadline < today:
-            problems.append(Problem(name + "deadline", "past_date"))
+            problems.append(Problem(name + "deadline", "campaign_past_date"))
         if target.kind != "holding_rate":
             continue  # a renewal target is all or nothing: no rate to compare
         if highest is not None and target.holding_rate < highest[0]:
-            problems.append(Problem(name + "holding_rate", "target_lower",
+            problems.append(Problem(name + "holding_rate", "campaign_target_lower",
                                     {"rate": percent(highest[0]),
                                      "deadline": _iso(highest[1])}))
         if highest is None or target.holding_rate >= highest[0]:
@@ -220,10 +185,10 @@ _FIELDS = ("code", "name", "document_number", "county", "starts_on", "ends_on", 
 def save_campaign(campaign: Campaign | None, data: CampaignData, actor, today: date) -> Campaign:
     """Create a draft campaign (campaign None) or change one; refuses a plan with problems."""
     if campaign is not None and campaign.status == "closed":
-        raise CampaignRefused(Problem("name", "closed"))
+        raise _refuse(Problem("name", "campaign_closed"))
     problems = check_plan(data, today, campaign=campaign)
     if problems:
-        raise CampaignRefused(*problems)
+        raise _refuse(*problems)
     created = campaign is None
     if created:
         campaign = Campaign(status="draft")
@@ -296,9 +261,9 @@ def activate(campaign: Campaign, actor, today: date):
     from portal.campaigns.snapshots import take_snapshot
 
     if campaign.status == "active":
-        raise CampaignRefused(Problem("status", "already_active"))
+        raise _refuse(Problem("status", "campaign_already_active"))
     if campaign.status == "closed":
-        raise CampaignRefused(Problem("status", "reopen"))
+        raise _refuse(Problem("status", "campaign_reopen"))
     previous = active_campaign()
     if previous is not None:
         take_snapshot(previous, actor, today)
@@ -320,7 +285,7 @@ def close(campaign: Campaign, actor, today: date) -> None:
     from portal.campaigns.snapshots import take_snapshot
 
     if campaign.status != "active":
-        raise CampaignRefused(Problem("status", "not_active"))
+        raise _refuse(Problem("status", "campaign_not_active"))
     take_snapshot(campaign, actor, today)
     campaign.status = "closed"
     db.session.flush()
@@ -348,7 +313,7 @@ def shift_for(source: Campaign, days: int | None, new_start: date | None) -> int
         return days
     start = source.starts_on or min((p.starts_on for p in source.phases), default=None)
     if start is None or new_start is None:
-        raise CampaignRefused(Problem("new_start", "no_start"))
+        raise _refuse(Problem("new_start", "campaign_no_start"))
     return (new_start - start).days
 
 
@@ -362,7 +327,7 @@ def copy_campaign(source: Campaign, actor, shift_days: int) -> tuple[Campaign, l
     start = source.starts_on or min((p.starts_on for p in source.phases), default=None)
     end = source.ends_on or max((p.ends_on for p in source.phases), default=None)
     if start is None or end is None:
-        raise CampaignRefused(Problem("new_start", "no_start"))
+        raise _refuse(Problem("new_start", "campaign_no_start"))
     start, end = start + step, end + step
     draft = Campaign(
         code=_next_code(source.code, start.year), name=source.name, document_number=None,
@@ -425,26 +390,26 @@ def planned_dates(campaign: Campaign, days: list[ConcentratedDay]) -> list[tuple
 def check_day(campaign: Campaign, day: date, today: date) -> list[Problem]:
     """Refusals and warnings for a concentrated day of `campaign` on `day`: refused when the
     campaign is closed, or a draft not recorded as history and the day is past; a warning
-    (code starting "day_") when the day is outside the concentrated phase or the period."""
+    (code starting "campaign_day_") when the day is outside the concentrated phase or the period."""
     problems = []
     if campaign.status == "closed":
-        problems.append(Problem("day", "closed"))
+        problems.append(Problem("day", "campaign_closed"))
     if campaign.status == "draft" and not campaign.historical and day < today:
-        problems.append(Problem("day", "past_date"))
+        problems.append(Problem("day", "campaign_past_date"))
     phase = campaign.phase("concentrated")
     if phase is None:
-        problems.append(Problem("day", "day_no_phase"))
+        problems.append(Problem("day", "campaign_day_no_phase"))
     elif not phase.starts_on <= day <= phase.ends_on:
-        problems.append(Problem("day", "day_outside_phase",
+        problems.append(Problem("day", "campaign_day_outside_phase",
                                 {"date": _iso(day), "start": _iso(phase.starts_on),
                                  "end": _iso(phase.ends_on)}))
     if campaign.starts_on and campaign.ends_on and not (
             campaign.starts_on <= day <= campaign.ends_on):
-        problems.append(Problem("day", "day_outside_period", {"date": _iso(day)}))
+        problems.append(Problem("day", "campaign_day_outside_period", {"date": _iso(day)}))
     return problems
 
 
 def split(problems: list[Problem]) -> tuple[list[Problem], list[Problem]]:
     """(refusals, warnings) of a day check."""
-    warnings = [p for p in problems if p.code.startswith("day_")]
+    warnings = [p for p in problems if p.code.startswith("campaign_day_")]
     return [p for p in problems if p not in warnings], warnings

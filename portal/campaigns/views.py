@@ -1,6 +1,7 @@
 """The city's campaign pages: list, plan editor, copy to next year, activate or close, the
 concentrated days of every township, and the designated hospitals. City roles read them; the
-city administrator changes them. Each change is one service call and one commit."""
+city administrator changes them. Each change is one service call in the request's one unit of
+work."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -19,7 +20,6 @@ from portal.campaigns.forms import (
     fill,
 )
 from portal.campaigns.services import (
-    CampaignRefused,
     Problem,
     activate,
     campaign_days,
@@ -35,19 +35,15 @@ from portal.campaigns.services import (
     split,
 )
 from portal.campaigns.snapshots import closing_snapshot
-from portal.cases.workflow import TransitionRefused
 from portal.clock import local_today
 from portal.extensions import db
 from portal.reference.models import Campaign, ConcentratedDay, Hospital, Township
+from portal.refusals import Refused, message, show_in_form
 from portal.rosters.models import CATEGORIES
 from portal.scheduling.forms import DAY_STATUS_LABELS
-from portal.scheduling.services import (
-    DayData,
-    SchedulingRefused,
-    create_day,
-    update_day,
-)
+from portal.scheduling.services import DayData, create_day, update_day
 from portal.tenancy import current_access, get_scoped_or_404, require
+from portal.uow import discard
 
 
 def _status_labels() -> dict:
@@ -107,7 +103,6 @@ def add_hospital():
             db.session.flush()
             record_event("hospital.added", actor=current_user, obj=hospital,
                          details={"name": name})
-            db.session.commit()
             flash(_("%(name)s was added to the hospitals.", name=name), "success")
             return redirect(url_for("campaigns.index"))
     return render_template("campaigns/index.html", campaigns=campaigns(),
@@ -120,11 +115,10 @@ def _plan_form(form: CampaignForm, campaign: Campaign | None):
         try:
             saved = save_campaign(campaign, form.data_for_service(), current_user,
                                   local_today())
-        except CampaignRefused as exc:
-            db.session.rollback()
-            form.place_errors(exc.problems)
+        except Refused as refusal:
+            discard()
+            form.place_errors(refusal.params["problems"])
         else:
-            db.session.commit()
             flash(_("The campaign was saved."), "success")
             return redirect(url_for("campaigns.show", campaign_id=saved.id))
     form.add_blank_rows()
@@ -194,11 +188,10 @@ def activate_campaign(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     try:
         previous = activate(campaign, current_user, local_today())
-    except CampaignRefused as exc:
-        db.session.rollback()
-        flash(exc.problems[0].message, "danger")
+    except Refused as refusal:
+        discard()
+        flash(refusal.message, "danger")
     else:
-        db.session.commit()
         if previous is not None:
             flash(_("%(name)s is now the active campaign; %(previous)s was closed and its "
                     "figures kept.", name=campaign.name, previous=previous.name), "success")
@@ -216,11 +209,10 @@ def close_campaign(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     try:
         close(campaign, current_user, local_today())
-    except CampaignRefused as exc:
-        db.session.rollback()
-        flash(exc.problems[0].message, "danger")
+    except Refused as refusal:
+        discard()
+        flash(refusal.message, "danger")
     else:
-        db.session.commit()
         flash(_("The campaign was closed and its figures kept."), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign_id))
 
@@ -237,11 +229,9 @@ def copy(campaign_id: int):
         try:
             shift = shift_for(source, form.shift_days.data, form.new_start.data)
             draft, skipped = copy_campaign(source, current_user, shift)
-        except CampaignRefused as exc:
-            db.session.rollback()
-            form.new_start.errors = list(form.new_start.errors) + [exc.problems[0].message]
+        except Refused as refusal:
+            show_in_form(form, refusal, "new_start")
         else:
-            db.session.commit()
             flash(_("A draft of the next campaign was made, every date moved by %(n)s days. "
                     "Check the dates pointed out below, then adjust the draft.", n=shift),
                   "success")
@@ -269,15 +259,17 @@ def _check_day(form: CampaignDayForm, campaign: Campaign) -> list[Problem] | Non
     return warnings
 
 
-def _refusal(exc: SchedulingRefused | TransitionRefused) -> str:
-    if exc.code == "date_taken":
-        return _("The township already has a concentrated day on %(date)s.",
-                 date=exc.params["date"].isoformat())
-    if exc.code == "capacity_below_assigned":
-        return _("%(n)s people already hold a place in this category: the places cannot be "
-                 "fewer.", n=exc.params["assigned"])
-    return _("The day cannot be changed: a person on it cannot be moved (%(code)s).",
-             code=exc.code)
+# The campaign's day form words a refusal of the schedule in its own terms, next to the date.
+DAY_WORDS = {"schedule_date_taken": "campaign_day_date_taken",
+             "schedule_capacity_below_assigned": "campaign_day_places_taken"}
+
+
+def _day_refused(form: CampaignDayForm, refusal: Refused) -> None:
+    discard()
+    words = message(DAY_WORDS.get(refusal.code, "campaign_day_not_movable"),
+                    date=form.day.data.isoformat(), n=refusal.params.get("assigned"),
+                    code=refusal.code)
+    form.day.errors = list(form.day.errors) + [words]
 
 
 @bp.route("/<int:campaign_id>/days/new", methods=["GET", "POST"])
@@ -298,11 +290,9 @@ def new_day(campaign_id: int):
         elif warnings is not None:
             try:
                 create_day(township, current_user, _day_data(form), campaign_id=campaign.id)
-            except SchedulingRefused as exc:
-                db.session.rollback()
-                form.day.errors = list(form.day.errors) + [_refusal(exc)]
+            except Refused as refusal:
+                _day_refused(form, refusal)
             else:
-                db.session.commit()
                 flash(_("The concentrated day was added."), "success")
                 for warning in warnings:
                     flash(warning.message, "warning")
@@ -329,11 +319,9 @@ def edit_day(campaign_id: int, day_id: int):
         if warnings is not None:
             try:
                 update_day(day.township, current_user, current_access(), day, _day_data(form))
-            except (SchedulingRefused, TransitionRefused) as exc:
-                db.session.rollback()
-                form.day.errors = list(form.day.errors) + [_refusal(exc)]
+            except Refused as refusal:
+                _day_refused(form, refusal)
             else:
-                db.session.commit()
                 flash(_("The concentrated day was saved."), "success")
                 for warning in warnings:
                     flash(warning.message, "warning")

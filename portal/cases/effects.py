@@ -1,9 +1,11 @@
-"""What a workflow transition does besides moving the state: small functions registered by
-name, named by the transition table (`portal/cases/workflow.py`) and run by
-`apply_transition` right after the state change, in the same unit of work.
+"""The guards and effects of the workflow's transitions: small functions registered by name,
+named by the transition table (`portal/cases/workflow.py`). `apply_transition` runs the
+guards before the state change and the effects right after it, in the same unit of work.
 
-An area that owns an effect registers it here with `@effect("name")` and names it in the
-table; the table in docs/workflow.md is generated from both (`flask workflow doc`).
+An area that owns a rule registers it with `@guard("name")` (it returns None or a refusal
+code) or `@effect("name")` in its own module, and the table names it; nothing changes the
+table at import. The app factory checks that every name in the table is registered, and
+docs/workflow.md is generated from the table and both registries (`flask workflow doc`).
 """
 from __future__ import annotations
 
@@ -18,6 +20,9 @@ from portal.models_base import utcnow
 # `data` holds the step's inputs and `today` (the day the rules count with).
 Effect = Callable[[Case, object, dict], None]
 EFFECTS: dict[str, Effect] = {}
+# A guard returns None when the transition may happen, or a refusal code (in the catalogue).
+Guard = Callable[[Case, object, dict], str | None]
+GUARDS: dict[str, Guard] = {}
 
 PUBLICITY_WORKDAYS = 5
 REVIEW_WORKDAYS = 10
@@ -41,6 +46,16 @@ def effect(name: str) -> Callable[[Effect], Effect]:
         if name in EFFECTS and EFFECTS[name] is not fn:
             raise ValueError(f"two effects are called {name!r}")
         EFFECTS[name] = fn
+        return fn
+    return register
+
+
+def guard(name: str) -> Callable[[Guard], Guard]:
+    """Register `fn` as the guard the transition table calls `name`."""
+    def register(fn: Guard) -> Guard:
+        if name in GUARDS and GUARDS[name] is not fn:
+            raise ValueError(f"two guards are called {name!r}")
+        GUARDS[name] = fn
         return fn
     return register
 

@@ -1,5 +1,5 @@
 """Case services: registering cases (one or in bulk), taking workflow steps with their dates,
-appeals, and the overdue work lists. Views call these and commit once.
+appeals, and the overdue work lists. Views call these; the request commits once (portal/uow.py).
 
 Deadlines (portal.domain.workdays, Civil Code art. 201: the starting day is not counted):
 - public notice (公示): starts on `publicity_starts_on` (the day it is posted) and runs the
@@ -27,6 +27,7 @@ from portal.clock import local_today
 from portal.domain.workdays import calendar_covers, workdays_between
 from portal.extensions import db
 from portal.reference.models import Campaign, CampaignPhase, Township
+from portal.refusals import Refused
 from portal.rosters.models import Person, RosterEntry
 
 # The case kind a roster list suggests: expired holders renew, suspected persons apply anew.
@@ -35,14 +36,6 @@ DEFAULT_KIND = {"expired": "renewal", "suspected": "issue"}
 # is registered; a check refuses by raising Refused (e.g. the year after a cancellation on the
 # holder's request: portal/lifecycle/cancellations.py).
 APPLICATION_CHECKS: list = []
-
-
-class CaseRefused(Exception):
-    """A case cannot be created; `code` says why (words in workflow.REFUSALS)."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 class CaseConflict(Exception):
@@ -94,11 +87,11 @@ def create_case(township: Township, actor, person: Person, *, kind: str, path: s
     default), "walk_in" or "hospital_booking" for year-round applications; an appeal keeps
     the origin of the appealed case. The campaign running today is recorded, if any."""
     if person.deceased:
-        raise CaseRefused("person_deceased")
+        raise Refused("person_deceased")
     for check in APPLICATION_CHECKS:
         check(person, kind)
     if open_case_of(person.id) is not None:
-        raise CaseRefused("open_case_exists")
+        raise Refused("open_case_exists")
     if roster_entry is None:
         roster_entry = entry_for_kind(person, kind)
     case = Case(
@@ -133,7 +126,7 @@ def _insert_case(case: Case) -> None:
             db.session.add(case)
     except IntegrityError as exc:
         if _is_open_case_violation(exc):
-            raise CaseRefused("open_case_exists") from None
+            raise Refused("open_case_exists") from None
         raise
     except OperationalError as exc:
         if db.session.get_bind().dialect.name == "sqlite" and "locked" in str(exc.orig):
@@ -165,7 +158,7 @@ def create_cases_in_bulk(township: Township, actor, entries: list[RosterEntry], 
             case = create_case(township, actor, entry.person,
                                kind=kind or DEFAULT_KIND[entry.list_kind], path=path,
                                roster_entry=entry)
-        except CaseRefused as refusal:
+        except Refused as refusal:
             result.refused.append((entry.person, refusal.code))
         else:
             result.created.append(case)
@@ -274,17 +267,17 @@ def assign_doctor(case: Case, doctor_id: int, *, actor, today: date | None = Non
 
     today = today or local_today()
     if case.state not in ASSIGNABLE_STATES:
-        raise CaseRefused("wrong_state")
+        raise Refused("wrong_state")
     categories = [case.requested_category] if case.requested_category else []
     refusal = signing_refusal(doctor_id, categories, today)
     if refusal:
-        raise CaseRefused(refusal)
+        raise Refused(refusal)
     if doctor_id in _appealed_case_doctors(case):
-        raise CaseRefused("same_doctor_as_appealed_case")
+        raise Refused("same_doctor_as_appealed_case")
     if is_guardian_of(doctor_id, case.person_id):
-        raise CaseRefused("doctor_is_guardian")
+        raise Refused("doctor_is_guardian")
     if is_staff_of(doctor_id, case.township_id):
-        raise CaseRefused("doctor_is_township_staff")
+        raise Refused("doctor_is_township_staff")
     previous = case.doctor_id
     case.doctor_id = doctor_id
     event = CaseEvent(township_id=case.township_id, case=case, actor_id=actor.id,

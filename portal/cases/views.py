@@ -25,7 +25,6 @@ from portal.cases.services import (
     ASSIGNABLE_STATES,
     DEFAULT_KIND,
     CaseConflict,
-    CaseRefused,
     assign_doctor,
     create_case,
     create_cases_in_bulk,
@@ -39,13 +38,15 @@ from portal.cases.services import (
     record_appeal,
     take_step,
 )
-from portal.cases.workflow import TransitionRefused, allowed_actions, refusal_message
+from portal.cases.workflow import allowed_actions
 from portal.clock import local_today
 from portal.extensions import db
 from portal.pages import link_args, paginate
 from portal.reference.models import Village
+from portal.refusals import Refused, message, show_in_form
 from portal.rosters.models import Person, RosterEntry
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
+from portal.uow import discard, rollback
 
 PER_PAGE = 50
 BULK_LIMIT = 200
@@ -105,17 +106,20 @@ def overdue():
 def _once_more_on_conflict(work):
     """`work()`; if a concurrent write made its transaction unusable (CaseConflict), roll
     back and do it once more from a fresh transaction, which sees what the other one wrote
-    (a case registered meanwhile is then refused as such)."""
+    (a case registered meanwhile is then refused as such).
+
+    The request's unit of work is rolled back before the second try (only reads came before
+    `work`), and still commits once, at the request's end."""
     try:
         return work()
     except CaseConflict:
-        db.session.rollback()
+        rollback()
     lock_for_writing()
     try:
         return work()
     except CaseConflict:
-        db.session.rollback()
-        raise CaseRefused("concurrent_change") from None
+        rollback()
+        raise Refused("concurrent_change") from None
 
 
 @bp.route("/new/<int:person_id>", methods=["GET", "POST"])
@@ -138,11 +142,11 @@ def new_case(person_id: int):
                 current_access().township, current_user, person, kind=form.kind.data,
                 path=form.path.data, roster_entry=entry_for_kind(person, form.kind.data),
                 note=(form.note.data or "").strip()))
-        except CaseRefused as refusal:
-            flash(str(refusal_message(refusal.code)), "error")
+        except Refused as refusal:
+            rollback()  # the page below reads what is saved, not what was refused
+            flash(refusal.message, "error")
             existing = open_case_of(person.id)
         else:
-            db.session.commit()
             flash(_("The case was registered."), "success")
             return redirect(url_for("cases.show_case", case_id=case.id))
     return _render("cases/new.html", form=form, person=person, existing=existing)
@@ -185,14 +189,14 @@ def bulk_cases():
                 result = _once_more_on_conflict(lambda: create_cases_in_bulk(
                     current_access().township, current_user, selected,
                     kind=form.kind.data or None, path=form.path.data))
-            except CaseRefused as refusal:
-                flash(str(refusal_message(refusal.code)), "error")
+            except Refused as refusal:
+                discard()
+                flash(refusal.message, "error")
                 return redirect(request.full_path)
-            db.session.commit()
             # Shown directly, not flashed: the names of refused persons must not travel in the
             # (signed, readable) session cookie. Sending the form again creates nothing twice.
             return _render("cases/bulk_done.html", result=result,
-                           refusals=[(p, refusal_message(c)) for p, c in result.refused])
+                           refusals=[(p, message(c)) for p, c in result.refused])
         if posted and not chosen:
             form.entries.errors = [_("Tick at least one person.")]
     else:
@@ -268,11 +272,9 @@ def assign_case_doctor(case_id: int):
         return _show(case, status=400, doctor_bound=form)
     try:
         assign_doctor(case, form.doctor_id.data, actor=current_user)
-    except CaseRefused as refusal:
-        db.session.rollback()
-        form.doctor_id.errors.append(str(refusal_message(refusal.code)))
+    except Refused as refusal:
+        show_in_form(form, refusal, "doctor_id")
         return _show(case, status=400, doctor_bound=form)
-    db.session.commit()
     flash(_("The assessing doctor is set."), "success")
     return redirect(url_for("cases.show_case", case_id=case.id))
 
@@ -295,13 +297,12 @@ def take_case_step(case_id: int, action: str):
                                 note=data["note"], path=form.path.data)
         else:
             take_step(case, action, actor=current_user, access=current_access(), **data)
-    except (TransitionRefused, CaseRefused) as refusal:
-        db.session.rollback()
+    except Refused as refusal:
         if refusal.code == "not_permitted":
             abort(403)
-        flash(str(refusal_message(refusal.code)), "error")
+        discard()  # the appeal is not kept when its new case is refused
+        flash(refusal.message, "error")
         return redirect(url_for("cases.show_case", case_id=case_id))
-    db.session.commit()
     flash(_("Done: %(step)s.", step=CASE_LABELS["action"][action]), "success")
     if action == "appeal":
         return redirect(url_for("cases.show_case", case_id=new.id))

@@ -1,33 +1,24 @@
 """The case workflow (DESIGN.md §5) as one transition table: from-states, to-state, permission,
 guard. Every state change of a case goes through `apply_transition`, which checks all four,
 writes the case's timeline event and an audit event. Views and services never set `case.state`.
+A refused transition raises `Refused(code)`; the words of every code are in
+portal/refusals/catalogue.py.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
-
 from portal.audit.services import record_event
 from portal.auth.roles import Permission
-from portal.cases.effects import EFFECTS
+from portal.cases.effects import EFFECTS, GUARDS, guard
 from portal.cases.models import OPEN_STATES, Case, CaseEvent
 from portal.clock import local_today
 from portal.extensions import db
-from portal.late_entry import LATE_CODES, check_done_date, late_message, late_reason
-
-# A guard returns None when the transition may happen, or a refusal code (see REFUSALS).
-Guard = Callable[[Case, object, dict], str | None]
-
-
-class TransitionRefused(Exception):
-    """The transition is not allowed; `code` says why (translated by the views)."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+from portal.late_entry import check_done_date, late_reason, late_refusal
+from portal.refusals import Refused
 
 
 @dataclass(frozen=True)
@@ -36,23 +27,31 @@ class Transition:
     sources: frozenset[str]
     target: str
     permission: Permission
-    guards: tuple[Guard, ...] = field(default=())
+    # Names of the rules that must hold (guards registered in portal/cases/effects.py).
+    guards: tuple[str, ...] = field(default=())
     # Names of what the transition does besides moving the state (portal/cases/effects.py).
     effects: tuple[str, ...] = field(default=())
 
 
+@guard("qualifies")
 def _qualifies(case: Case, actor, data: dict) -> str | None:
+    """The assessment gave a grade."""
     return None if case.grade else "outcome_not_qualifying"
 
 
+@guard("does_not_qualify")
 def _does_not_qualify(case: Case, actor, data: dict) -> str | None:
+    """The assessment gave no grade, with the reason."""
     return None if case.grade is None and case.not_disabled_reason else "outcome_qualifying"
 
 
+@guard("note_required")
 def _note_required(case: Case, actor, data: dict) -> str | None:
+    """The step carries a note saying why."""
     return None if (data.get("note") or "").strip() else "note_required"
 
 
+@guard("independent_approver")
 def _independent_approver(case: Case, actor, data: dict) -> str | None:
     """No favour certificates: the approver is neither doctor, creator nor guardian."""
     from portal.rosters.models import Guardianship
@@ -76,20 +75,16 @@ def _today(data: dict) -> date:
     return data.get("today") or local_today()
 
 
+@guard("publicity_start_ok")
 def _publicity_start_ok(case: Case, actor, data: dict) -> str | None:
-    """The notice starts within 30 days; a notice already posted is entered late by the
-    rule of `check_done_date` (the step's `happened_on`)."""
+    """The notice starts within 30 days (one already posted is entered late: `happened_on`)."""
     start, today = data.get("starts_on") or _today(data), _today(data)
     if (start - today).days > 30:
         return "publicity_start_too_late"
     return None
 
 
-def _told_not_in_future(case: Case, actor, data: dict) -> str | None:
-    told = data.get("notified_on")
-    return "date_in_future" if told is not None and told > _today(data) else None
-
-
+@guard("publicity_over")
 def _publicity_over(case: Case, actor, data: dict) -> str | None:
     """The 5 working days of the notice have run (the case moves on the day after the last)."""
     if case.publicity_ends_on is None or _today(data) <= case.publicity_ends_on:
@@ -97,6 +92,7 @@ def _publicity_over(case: Case, actor, data: dict) -> str | None:
     return None
 
 
+@guard("may_notify")
 def _may_notify(case: Case, actor, data: dict) -> str | None:
     """An assessment without a grade, or a refusal by the city, not yet notified."""
     if case.state == "assessed":
@@ -104,7 +100,9 @@ def _may_notify(case: Case, actor, data: dict) -> str | None:
     return "already_notified" if case.notified_on is not None else None
 
 
+@guard("certificate_number_possible")
 def _certificate_number_possible(case: Case, actor, data: dict) -> str | None:
+    """A certificate number can be made from the ID number, category and grade."""
     from portal.domain.certificate import CertificateNumberError, make_number
 
     try:
@@ -115,6 +113,7 @@ def _certificate_number_possible(case: Case, actor, data: dict) -> str | None:
     return None
 
 
+@guard("within_appeal_window")
 def _within_appeal_window(case: Case, actor, data: dict) -> str | None:
     """Appeals reach the city within 10 working days of the notification (last day included)."""
     if case.final:
@@ -128,6 +127,7 @@ def _within_appeal_window(case: Case, actor, data: dict) -> str | None:
     return None
 
 
+@guard("appeal_window_over")
 def _appeal_window_over(case: Case, actor, data: dict) -> str | None:
     """A not-qualified case closes once the person was told and could no longer appeal."""
     if case.final:
@@ -139,11 +139,15 @@ def _appeal_window_over(case: Case, actor, data: dict) -> str | None:
     return None
 
 
+@guard("city_level")
 def _city_level(case: Case, actor, data: dict) -> str | None:
+    """The case is the city's re-assessment (the province decides on it)."""
     return None if case.city_level else "not_city_level"
 
 
+@guard("final_grade_given")
 def _final_grade_given(case: Case, actor, data: dict) -> str | None:
+    """The provincial committee's category and grade are given."""
     from portal.domain.certificate import CATEGORY_DIGITS, GRADES
 
     if data.get("category") in CATEGORY_DIGITS and data.get("grade") in GRADES:
@@ -151,6 +155,7 @@ def _final_grade_given(case: Case, actor, data: dict) -> str | None:
     return "final_grade_missing"
 
 
+@guard("different_doctor_on_appeal")
 def _different_doctor_on_appeal(case: Case, actor, data: dict) -> str | None:
     """An appeal's re-assessment is done by doctors other than those of the appealed case."""
     if case.appeal_of_id is None:
@@ -171,110 +176,77 @@ R = "update_roster_entry"  # the person's roster entry follows the case
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("schedule", frozenset({"registered", "scheduled"}), "scheduled", P.SCHEDULE,
-               (_different_doctor_on_appeal,)),
+               ("different_doctor_on_appeal",)),
     Transition("unschedule", frozenset({"scheduled"}), "registered", P.SCHEDULE, (), (R,)),
+    # Only a doctor certified for the category, independent of the person, signs
+    # (portal/doctors/guards.py).
     Transition("record_assessment", frozenset({"registered", "scheduled"}), "assessed", P.ASSESS,
-               (_different_doctor_on_appeal,)),
-    Transition("request_second_review", frozenset({"assessed"}), "second_review", P.ASSESS),
+               ("different_doctor_on_appeal", "assessing_doctor")),
+    Transition("request_second_review", frozenset({"assessed"}), "second_review", P.ASSESS,
+               ("second_doctor_chosen",)),
     Transition("confirm_second_review", frozenset({"second_review"}), "assessed", P.ASSESS,
-               (_different_doctor_on_appeal,)),
+               ("different_doctor_on_appeal", "second_doctor")),
     # The second doctor disagrees: the case goes back to its doctor for a new assessment.
-    Transition("return_for_reassessment", frozenset({"second_review"}), "scheduled", P.ASSESS),
+    Transition("return_for_reassessment", frozenset({"second_review"}), "scheduled", P.ASSESS,
+               ("second_doctor",)),
     Transition("start_publicity", frozenset({"assessed"}), "publicity", P.MANAGE_CASES,
-               (_qualifies, _publicity_start_ok), ("open_publicity",)),
+               ("qualifies", "publicity_start_ok"), ("open_publicity",)),
     Transition("notify_not_qualified", frozenset({"assessed", "not_qualified"}), "not_qualified",
-               P.MANAGE_CASES, (_may_notify,), ("open_appeal_window", R)),
+               P.MANAGE_CASES, ("may_notify",), ("open_appeal_window", R)),
+    # An objection not yet checked holds the case at the end of its notice; one upheld sends
+    # it back for a new assessment (portal/objections/workflow.py).
     Transition("end_publicity", frozenset({"publicity"}), "under_review", P.MANAGE_CASES,
-               (_publicity_over,), ("schedule_review", R)),
-    # An objection to the notice is checked and upheld: the case is assessed again
-    # (portal/objections registers its guards and the effect).
+               ("publicity_over", "no_open_objection"), ("schedule_review", R)),
     Transition("uphold_objection", frozenset({"publicity"}), "registered", P.MANAGE_CASES,
-               (), ("reopen_after_objection", R)),
+               ("through_objection_service",), ("reopen_after_objection", R)),
     Transition("approve", frozenset({"under_review"}), "approved", P.APPROVE_CASES,
-               (_independent_approver, _qualifies, _certificate_number_possible),
+               ("independent_approver", "qualifies", "certificate_number_possible"),
                ("number_certificate", R)),
+    # A new card of a held certificate (replacement, changed details), approved on the
+    # request's page (portal/lifecycle/effects.py).
+    Transition("approve_new_card", frozenset({"registered"}), "approved", P.APPROVE_CASES,
+               ("through_certificate_life",), ("number_new_card",)),
     Transition("refuse", frozenset({"under_review"}), "not_qualified", P.APPROVE_CASES,
-               (_independent_approver, _note_required), ("clear_notification", R)),
+               ("independent_approver", "note_required"), ("clear_notification", R)),
     Transition("appeal", frozenset({"not_qualified"}), "appealed", P.MANAGE_CASES,
-               (_within_appeal_window,), (R,)),
+               ("within_appeal_window",), (R,)),
     # The provincial expert committee's decision on a city-level re-assessment is final.
     Transition("record_final_not_qualified", frozenset({"not_qualified"}), "closed",
-               P.APPROVE_CASES, (_city_level, _note_required), ("record_final_refusal",)),
+               P.APPROVE_CASES, ("city_level", "note_required"), ("record_final_refusal",)),
     Transition("record_final_qualified", frozenset({"not_qualified"}), "under_review",
-               P.APPROVE_CASES, (_city_level, _note_required, _final_grade_given),
+               P.APPROVE_CASES, ("city_level", "note_required", "final_grade_given"),
                ("record_final_grade", R)),
     Transition("close", frozenset({"not_qualified"}), "closed", P.MANAGE_CASES,
-               (_appeal_window_over,)),
-    Transition("withdraw", OPEN, "withdrawn", P.MANAGE_CASES, (_note_required,), (R,)),
+               ("appeal_window_over",)),
+    Transition("withdraw", OPEN, "withdrawn", P.MANAGE_CASES, ("note_required",), (R,)),
     Transition("record_death", OPEN, "deceased", P.MANAGE_CASES, (), ("record_death", R)),
     # Certificates (portal.certificates.services): printed in a city batch, sent to the
     # township in a dispatch batch, handed to the person with the ID checked.
-    Transition("print", frozenset({"approved"}), "printed", P.APPROVE_CASES),
-    Transition("dispatch", frozenset({"printed"}), "dispatched", P.APPROVE_CASES),
-    Transition("issue", frozenset({"dispatched"}), "issued", P.MANAGE_CASES, (),
-               ("supersede_older_certificates", "register_holder")),
+    Transition("print", frozenset({"approved"}), "printed", P.APPROVE_CASES,
+               ("through_certificate_service",)),
+    Transition("dispatch", frozenset({"printed"}), "dispatched", P.APPROVE_CASES,
+               ("through_certificate_service",)),
+    # A new card voids the card it replaces (portal/lifecycle) before the holder is recorded.
+    Transition("issue", frozenset({"dispatched"}), "issued", P.MANAGE_CASES,
+               ("through_certificate_service",),
+               ("retire_replaced_card", "supersede_older_certificates", "register_holder")),
 )
-
-# Why a transition was refused, in words for the person at the screen.
-REFUSALS: dict[str, object] = {
-    "unknown_action": _l("This step does not exist."),
-    "wrong_state": _l("This step is not possible in the case's current state."),
-    "not_permitted": _l("You do not have the right to take this step."),
-    "note_required": _l("Write a note explaining this step."),
-    "outcome_not_qualifying": _l("The assessment did not give a grade, so the result cannot be "
-                                 "publicly posted or approved."),
-    "outcome_qualifying": _l("The assessment gave a grade; the person cannot be told they do "
-                             "not qualify."),
-    "approver_is_doctor": _l("You assessed this person (or reviewed the assessment), so you "
-                             "cannot approve or refuse the case. Another official must do it."),
-    "approver_is_creator": _l("You registered this case, so you cannot approve or refuse it. "
-                              "Another official must do it."),
-    "approver_is_guardian": _l("You are registered as this person's guardian, so you cannot "
-                               "approve or refuse the case. Another official must do it."),
-    "publicity_start_too_late": _l("The public notice must start within 30 days."),
-    "publicity_not_over": _l("The public notice has not yet run its 5 working days."),
-    "already_notified": _l("The person has already been told the result."),
-    "certificate_number_impossible": _l("No certificate number can be made from this person's "
-                                        "ID number, category and grade. Check the assessment."),
-    "final_decision": _l("The provincial expert committee's decision is final."),
-    "appeal_goes_to_province": _l("This is already the city's re-assessment: a remaining "
-                                  "dispute goes to the provincial expert committee."),
-    "not_notified": _l("The person has not yet been told the result."),
-    "appeal_window_closed": _l("The 10 working days for an appeal have passed."),
-    "appeal_window_open": _l("The person may still appeal; the case can be closed after the "
-                             "appeal window."),
-    "not_city_level": _l("Only a city-level re-assessment can receive the provincial decision."),
-    "final_grade_missing": _l("Choose the category and grade the provincial committee "
-                              "decided."),
-    "same_doctor_as_appealed_case": _l("An appeal must be assessed by a different doctor from "
-                                       "the one who assessed the appealed case."),
-    "open_case_exists": _l("This person already has an open case."),
-    "concurrent_change": _l("Another change was being saved at the same moment, so nothing "
-                            "was saved. Please try again."),
-    "person_deceased": _l("This person is recorded as deceased."),
-}
-
-
-def refusal_message(code: str):
-    """The words for a refusal code (codes of other areas fall back to a general sentence)."""
-    if code in LATE_CODES:
-        return late_message(code)
-    from portal.refusals.catalogue import CATALOGUE
-
-    return (REFUSALS.get(code) or CATALOGUE.get(code)
-            or _l("This step was refused (%(code)s).", code=code))
-
 
 BY_ACTION = {t.action: t for t in TRANSITIONS}
 
 
-def register_guard(action: str, guard: Guard) -> None:
-    """Add a guard to a transition (used by areas that own a rule, e.g. doctors' signing)."""
-    transition = BY_ACTION[action]
-    updated = Transition(transition.action, transition.sources, transition.target,
-                         transition.permission, transition.guards + (guard,),
-                         transition.effects)
-    BY_ACTION[action] = updated
+@contextmanager
+def refusals_renamed(names: dict[str, str]) -> Iterator[None]:
+    """Inside, a workflow refusal whose code is in `names` is raised again under the area's
+    own code: the schedule says why a case cannot be *scheduled*, the signing page why an
+    assessment cannot be *signed*, where the workflow speaks of any step."""
+    try:
+        yield
+    except Refused as refusal:
+        if refusal.code not in names:
+            raise
+        raise Refused(names[refusal.code], field=refusal.field, status=refusal.status,
+                      **refusal.params) from None
 
 
 def allowed_actions(case: Case, access) -> list[str]:
@@ -287,30 +259,30 @@ def allowed_actions(case: Case, access) -> list[str]:
 
 def apply_transition(case: Case, action: str, *, actor, access, note: str = "",
                      **data) -> CaseEvent:
-    """Move the case along one transition, or raise TransitionRefused.
+    """Move the case along one transition, or raise Refused.
 
     `happened_on` is the day the step was really done, when the step records something done
     on paper (public notice posted, person told, certificate handed over): a past day is
     checked by `check_done_date` and recorded with its `late_reason` on the timeline."""
     transition = BY_ACTION.get(action)
     if transition is None:
-        raise TransitionRefused("unknown_action")
+        raise Refused("unknown_action")
     if case.state not in transition.sources:
-        raise TransitionRefused("wrong_state")
+        raise Refused("wrong_state")
     if not access.can(transition.permission):
-        raise TransitionRefused("not_permitted")
+        raise Refused("not_permitted")
     data = {"note": note, **data}
-    for guard in transition.guards:
-        code = guard(case, actor, data)
+    for name in transition.guards:
+        code = GUARDS[name](case, actor, data)
         if code:
-            raise TransitionRefused(code)
+            raise Refused(code)
     happened_on, today = data.get("happened_on"), _today(data)
     reason = None
     if happened_on is not None:
         code = check_done_date(happened_on, today=today, reason=data.get("late_reason"),
                                future_allowed=True)
         if code:
-            raise TransitionRefused(code)
+            raise late_refusal(code)
         reason = late_reason(happened_on, data.get("late_reason"), today)
     previous = case.state
     case.state = transition.target
@@ -330,3 +302,14 @@ def apply_transition(case: Case, action: str, *, actor, access, note: str = "",
         details["late_reason"] = reason
     record_event(f"case.{action}", actor=actor, obj=case, details=details)
     return event
+
+
+def check_registered() -> None:
+    """Every guard and effect the table names is registered (called by the app factory once
+    every area is loaded): a misspelt or missing rule stops the portal at start."""
+    missing = sorted({f"guard {name}" for t in TRANSITIONS for name in t.guards
+                      if name not in GUARDS}
+                     | {f"effect {name}" for t in TRANSITIONS for name in t.effects
+                        if name not in EFFECTS})
+    if missing:
+        raise RuntimeError("the workflow table names unregistered rules: " + ", ".join(missing))

@@ -5,23 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from portal.cases.effects import EFFECTS
+from portal.cases.effects import EFFECTS, GUARDS
 from portal.cases.workflow import BY_ACTION
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "workflow.md"
 HEADER = """# The case workflow
 
-Generated from `portal/cases/workflow.py` (the transition table) and
-`portal/cases/effects.py` by `flask --app wsgi workflow doc`; do not edit by hand. A test
+Generated from `portal/cases/workflow.py` (the transition table) and the guards and
+effects registered by name (`portal/cases/effects.py` and each area's own) by `flask --app wsgi workflow doc`; do not edit by hand. A test
 fails when this file and the table differ.
 
 Every state change goes through `apply_transition`: permission, guards, state change,
 effects, the case's timeline event and an audit event, in the caller's unit of work.
 """
-
-
-def _name(fn) -> str:
-    return fn.__name__.lstrip("_")
 
 
 def _first_line(fn) -> str:
@@ -39,10 +35,14 @@ def render() -> str:
               "|---|---|---|---|---|---|"]
     for t in transitions:
         sources = ", ".join(sorted(t.sources))
-        guards = ", ".join(_name(g) for g in t.guards) or "—"
+        guards = ", ".join(t.guards) or "—"
         effects = ", ".join(t.effects) or "—"
         lines.append(f"| `{t.action}` | {sources} | {t.target} | {t.permission.value} | "
                      f"{guards} | {effects} |")
+    named = sorted({name for t in transitions for name in t.guards})
+    lines += ["", "## Guards", "", "| guard | what it checks |", "|---|---|"]
+    for name in named:
+        lines.append(f"| `{name}` | {_first_line(GUARDS[name])} |")
     lines += ["", "## Effects", "", "| effect | what it does |", "|---|---|"]
     for name in sorted(EFFECTS):
         lines.append(f"| `{name}` | {_first_line(EFFECTS[name])} |")

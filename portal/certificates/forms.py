@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
-from portal.late_entry import LATE_CODES, validate_done_date
+from portal.late_entry import validate_done_date
 
 HANDOVER_RELATION_LABELS = {
     "self": _l("The person themselves"),
@@ -128,11 +128,3 @@ class HandoverForm(FlaskForm):
         valid = super().validate(extra_validators)
         # A handover done on an earlier day is entered late, with a reason (one rule).
         return validate_done_date(self.handed_on, self.late_reason) and valid
-
-    def date_refused(self, code: str, message: str) -> bool:
-        """Put a refusal of the date next to the field it concerns; False for other codes."""
-        if code not in ("before_receipt", *LATE_CODES):
-            return False
-        target = self.late_reason if code == "late_reason_required" else self.handed_on
-        target.errors.append(message)
-        return True

@@ -12,7 +12,6 @@ from portal.certificates.models import Certificate
 from portal.certificates.services import scan_preview, verification_address
 from portal.certificates.views import _render
 from portal.clock import local_today
-from portal.extensions import db
 from portal.tenancy import get_scoped_or_404, require
 
 
@@ -21,7 +20,6 @@ def _show(certificate_id):
     address = verification_address(certificate)
     status, shown = scan_preview(certificate, local_today())
     record_event("certificate.view", actor=current_user, obj=certificate)
-    db.session.commit()
     return _render("certificates/show.html", certificate=certificate, address=address,
                    qr=segno.make(address, error="m").svg_data_uri(scale=4, border=2),
                    status=status, shown=shown)

@@ -2,7 +2,8 @@
 reprints, destruction of collected old cards, overdue lists and the QR verification token.
 
 Every case move goes through the workflow table (`print`, `dispatch`, `issue`); the guards
-registered here make sure those steps are only taken through these services.
+registered here make sure those steps are only taken through these services. A step that
+cannot be taken raises `Refused("certificate_...")` (words in portal/refusals/catalogue.py).
 """
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import and_, func, select
 
 from portal.audit.services import record_event
+from portal.cases.effects import guard
 from portal.cases.models import Case
-from portal.cases.workflow import REFUSALS, apply_transition, register_guard
+from portal.cases.workflow import apply_transition
 from portal.certificates import effects as _effects  # noqa: F401 (registers them)
 from portal.certificates.models import (
     Certificate,
@@ -31,9 +32,11 @@ from portal.certificates.models import (
 )
 from portal.domain.certificate import expiry_date
 from portal.extensions import db
-from portal.late_entry import LATE_CODES, check_done_date, late_message
+from portal.late_entry import check_done_date, late_refusal
 from portal.models_base import utcnow
+from portal.refusals import Refused
 from portal.tenancy import Access, scoped
+from portal.uow import after_rollback, unit_of_work
 
 DEFAULT_DEADLINE_DAYS = 15
 OVERDUE_KINDS = ("not_printed", "not_dispatched", "not_received", "not_handed_over")
@@ -44,53 +47,12 @@ _VIA = "certificate_service"
 PRINT_BATCH_HOOKS: list = []
 
 
-class CertificateRefused(Exception):
-    """A certificate step that cannot be taken; `code` says why, `detail` names the objects."""
-
-    def __init__(self, code: str, detail: str = ""):
-        super().__init__(code)
-        self.code = code
-        self.detail = detail
-
-
-MESSAGES: dict[str, object] = {
-    "already_in_batch": _l("These cases are already in a live print batch: %(detail)s. Cancel "
-                           "that batch first, or reprint its certificate."),
-    "not_approved": _l("These cases are not approved (or already printed): %(detail)s."),
-    "nothing_selected": _l("Choose at least one approved case."),
-    "batch_not_open": _l("This print batch is no longer open."),
-    "nothing_to_dispatch": _l("This township has no printed certificates waiting to be sent."),
-    "already_received": _l("The township has already acknowledged this parcel."),
-    "explain_difference": _l("The count differs from the number sent: explain the difference."),
-    "not_received": _l("The township has not yet acknowledged the parcel with this "
-                       "certificate."),
-    "already_handed_over": _l("This certificate has already been handed over."),
-    "id_mismatch": _l("The last digits do not match the person's ID number. Check the ID card "
-                      "of the person the certificate belongs to."),
-    "before_receipt": _l("The date cannot be before the township received the certificate."),
-    "not_printed": _l("Only a printed certificate that has not been handed over can be "
-                      "reprinted."),
-    "certificate_cancelled": _l("This certificate is cancelled."),
-}
-
-
-def refusal_text(exc: CertificateRefused) -> str:
-    """The words for a refusal, with the objects it names."""
-    if exc.code in LATE_CODES:
-        return str(late_message(exc.code))
-    return str(MESSAGES.get(exc.code, exc.code)) % {"detail": exc.detail}
-
-
 # --- workflow guards: print, dispatch and issue only through these services ----------------
 
+@guard("through_certificate_service")
 def _through_service(case, actor, data: dict) -> str | None:
+    """Print, dispatch and issue are taken only by the certificate pages' services."""
     return None if data.get("via") == _VIA else "use_certificate_pages"
-
-
-for _action in ("print", "dispatch", "issue"):
-    register_guard(_action, _through_service)
-REFUSALS["use_certificate_pages"] = _l("Certificates are printed, sent and handed over on the "
-                                       "certificate pages.")
 
 
 # --- dates -----------------------------------------------------------------------------------
@@ -201,13 +163,13 @@ def create_print_batch(actor, access: Access, cases: list[Case], *, issue_date: 
                        township_id: int | None = None, note: str = "") -> PrintBatch:
     """Put approved cases into a new open print batch, one certificate each."""
     if not cases:
-        raise CertificateRefused("nothing_selected")
+        raise Refused("certificate_nothing_selected")
     wrong = [c for c in cases if c.state != "approved" or not c.certificate_number]
     if wrong:
-        raise CertificateRefused("not_approved", ", ".join(f"#{c.id}" for c in wrong))
+        raise Refused("certificate_not_approved", detail=", ".join(f"#{c.id}" for c in wrong))
     live = live_certificates_of([c.id for c in cases])
     if live:
-        raise CertificateRefused("already_in_batch", ", ".join(
+        raise Refused("certificate_already_in_batch", detail=", ".join(
             _("case #%(case)s in batch #%(batch)s", case=cid, batch=cert.print_batch_id)
             for cid, cert in sorted(live.items())))
     batch = PrintBatch(township_id=township_id, state="open", issue_date=issue_date,
@@ -232,7 +194,7 @@ def create_print_batch(actor, access: Access, cases: list[Case], *, issue_date: 
 def mark_batch_printed(batch: PrintBatch, actor, access: Access, *, today: date) -> PrintBatch:
     """The cards of an open batch came off the printer: their cases become printed."""
     if batch.state != "open":
-        raise CertificateRefused("batch_not_open")
+        raise Refused("certificate_batch_not_open")
     for certificate in batch.certificates:
         apply_transition(certificate.case, "print", actor=actor, access=access, via=_VIA,
                          note=_("Print batch #%(n)s", n=batch.id))
@@ -249,7 +211,7 @@ def mark_batch_printed(batch: PrintBatch, actor, access: Access, *, today: date)
 def cancel_print_batch(batch: PrintBatch, actor, *, note: str) -> PrintBatch:
     """Cancel an open batch: its certificates are void and its cases free for a new batch."""
     if batch.state != "open":
-        raise CertificateRefused("batch_not_open")
+        raise Refused("certificate_batch_not_open")
     for certificate in batch.certificates:
         certificate.status = "cancelled"
         certificate.live_case_id = None
@@ -267,9 +229,9 @@ def cancel_print_batch(batch: PrintBatch, actor, *, note: str) -> PrintBatch:
 def record_reprint(certificate: Certificate, actor, *, reason: str) -> Reprint:
     """Record that a printed, not yet handed-over certificate is printed again, and why."""
     if certificate.status != "valid":
-        raise CertificateRefused("certificate_cancelled")
+        raise Refused("certificate_cancelled")
     if certificate.printed_on is None or certificate.handover is not None:
-        raise CertificateRefused("not_printed")
+        raise Refused("certificate_not_printed")
     reprint = Reprint(township_id=certificate.township_id, certificate_id=certificate.id,
                       reason=reason, actor_id=actor.id)
     db.session.add(reprint)
@@ -296,7 +258,7 @@ def create_dispatch_batch(actor, access: Access, township, *, today: date) -> Di
     """Send all printed certificates of a township in one dispatch batch."""
     certificates = db.session.scalars(dispatchable_stmt(access, township.id)).all()
     if not certificates:
-        raise CertificateRefused("nothing_to_dispatch")
+        raise Refused("certificate_nothing_to_dispatch")
     batch = DispatchBatch(township_id=township.id, sent_count=len(certificates),
                           sent_by_id=actor.id, sent_on=today)
     db.session.add(batch)
@@ -315,10 +277,10 @@ def acknowledge_receipt(batch: DispatchBatch, actor, *, counted: int, note: str 
                         today: date) -> DispatchBatch:
     """The township counted the parcel: a count different from the one sent is flagged."""
     if batch.received:
-        raise CertificateRefused("already_received")
+        raise Refused("certificate_already_received", field="counted")
     mismatch = counted != batch.sent_count
     if mismatch and not note.strip():
-        raise CertificateRefused("explain_difference")
+        raise Refused("certificate_explain_difference", field="note")
     batch.received_by_id = actor.id
     batch.received_at = utcnow()
     batch.received_on = today
@@ -346,21 +308,21 @@ def record_handover(certificate: Certificate, actor, access: Access, *, receiver
     """Hand the certificate over with the ID checked; the case becomes issued. A handover
     done on an earlier day is entered late with its reason (portal.late_entry)."""
     if certificate.status != "valid":
-        raise CertificateRefused("certificate_cancelled")
+        raise Refused("certificate_cancelled")
     if certificate.handover is not None:
-        raise CertificateRefused("already_handed_over")
+        raise Refused("certificate_already_handed_over")
     batch = certificate.dispatch_batch
     if batch is None or not batch.received:
-        raise CertificateRefused("not_received")
+        raise Refused("certificate_not_received")
     person = certificate.person
     if not id_digits_match(person.id_number, id_last_digits):
-        record_event("certificate.handover_id_mismatch", actor=actor, obj=certificate)
-        raise CertificateRefused("id_mismatch")
+        _record_id_mismatch(certificate, actor)
+        raise Refused("certificate_id_mismatch", field="id_last_digits")
     late = check_done_date(handed_on, today=today, reason=late_reason)
     if late:
-        raise CertificateRefused(late)
+        raise late_refusal(late, "handed_on", "late_reason")
     if handed_on < batch.received_on:
-        raise CertificateRefused("before_receipt")
+        raise Refused("certificate_before_receipt", field="handed_on")
     case = certificate.case
     renewal = case.kind == "renewal"
     handover = Handover(
@@ -378,6 +340,23 @@ def record_handover(certificate: Certificate, actor, access: Access, *, receiver
                  details={"relation": relation, "old_collected": handover.old_collected,
                           "receipt_photo": receipt_evidence_id is not None})
     return handover
+
+
+def _record_id_mismatch(certificate: Certificate, actor) -> None:
+    """A refused ID check is audited whatever becomes of the request: when the refusal rolls
+    it back, the event is written again in a unit of work of its own."""
+    ids = (certificate.id, certificate.township_id, getattr(actor, "id", None))
+    record_event("certificate.handover_id_mismatch", actor=actor, obj=certificate)
+    after_rollback(lambda: _keep_id_mismatch(*ids))
+
+
+def _keep_id_mismatch(certificate_id: int, township_id: int, actor_id: int | None) -> None:
+    from portal.auth.models import User
+
+    with unit_of_work():
+        record_event("certificate.handover_id_mismatch", township_id=township_id,
+                     actor=db.session.get(User, actor_id) if actor_id else None,
+                     object_type="certificates", object_id=certificate_id)
 
 
 def destruction_stmt(access: Access, *, destroyed: bool = False):

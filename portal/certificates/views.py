@@ -37,7 +37,6 @@ from portal.certificates.models import Certificate, DispatchBatch, Handover, Pri
 from portal.certificates.pdf import data_sheets_pdf
 from portal.certificates.services import (
     OVERDUE_KINDS,
-    CertificateRefused,
     acknowledge_receipt,
     approved_cases_stmt,
     awaiting_handover_stmt,
@@ -54,7 +53,6 @@ from portal.certificates.services import (
     overdue_certificates,
     record_handover,
     record_reprint,
-    refusal_text,
     scan_preview,
 )
 from portal.clock import local_today
@@ -62,9 +60,11 @@ from portal.evidence.services import EvidenceRefused, get_store, store_upload
 from portal.evidence.services import refusal_message as evidence_refusal_message
 from portal.extensions import db, limiter
 from portal.reference.models import Township
+from portal.refusals import Refused, show_in_form
 from portal.rosters.services import reveal_personal_data
 from portal.security import protect_file
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
+from portal.uow import discard
 
 
 def _labels():
@@ -163,10 +163,9 @@ def new_batch():
                                        issue_date=form.issue_date.data,
                                        township_id=form.township.data or None,
                                        note=form.note.data or "")
-        except CertificateRefused as exc:
-            form.cases.errors.append(refusal_text(exc))
+        except Refused as refusal:
+            show_in_form(form, refusal, "cases")
         else:
-            db.session.commit()
             flash(_("Print batch #%(n)s created with %(count)s certificates.", n=batch.id,
                     count=len(chosen)), "success")
             return redirect(url_for("certificates.show_batch", batch_id=batch.id))
@@ -207,10 +206,10 @@ def mark_printed(batch_id):
     if ConfirmForm().validate_on_submit():
         try:
             mark_batch_printed(batch, current_user, current_access(), today=local_today())
-        except CertificateRefused as exc:
-            flash(refusal_text(exc), "danger")
+        except Refused as refusal:
+            discard()  # no card of the batch is printed when one of them is refused
+            flash(refusal.message, "danger")
         else:
-            db.session.commit()
             flash(_("The batch is recorded as printed."), "success")
     return redirect(url_for("certificates.show_batch", batch_id=batch.id))
 
@@ -225,10 +224,10 @@ def cancel_batch(batch_id):
     if form.validate_on_submit():
         try:
             cancel_print_batch(batch, current_user, note=form.note.data)
-        except CertificateRefused as exc:
-            flash(refusal_text(exc), "danger")
+        except Refused as refusal:
+            discard()
+            flash(refusal.message, "danger")
         else:
-            db.session.commit()
             flash(_("The batch is cancelled."), "success")
         return redirect(url_for("certificates.show_batch", batch_id=batch.id))
     return _render("certificates/batch.html", batch=batch, townships=_townships(),
@@ -253,7 +252,6 @@ def batch_sheets(batch_id):
     record_event("certificate.sheets_pdf", actor=current_user, obj=batch,
                  details={"certificates": len(certificates)})
     _record_full_ids(certificates)
-    db.session.commit()
     return _pdf_response(data_sheets_pdf(certificates), f"batch-{batch.id}.pdf")
 
 
@@ -265,7 +263,6 @@ def certificate_sheet(certificate_id):
     certificate = get_scoped_or_404(Certificate, certificate_id)
     record_event("certificate.sheet_pdf", actor=current_user, obj=certificate)
     _record_full_ids([certificate])
-    db.session.commit()
     return _pdf_response(data_sheets_pdf([certificate]), f"certificate-{certificate.id}.pdf")
 
 
@@ -279,10 +276,9 @@ def reprint(certificate_id):
     if form.validate_on_submit():
         try:
             record_reprint(certificate, current_user, reason=form.reason.data)
-        except CertificateRefused as exc:
-            form.reason.errors.append(refusal_text(exc))
+        except Refused as refusal:
+            show_in_form(form, refusal, "reason")
         else:
-            db.session.commit()
             flash(_("The reprint is recorded. Print the data sheet again."), "success")
             return redirect(url_for("certificates.show_batch",
                                     batch_id=certificate.print_batch_id))
@@ -306,10 +302,9 @@ def new_dispatch():
         try:
             batch = create_dispatch_batch(current_user, access, townships[form.township.data],
                                           today=local_today())
-        except CertificateRefused as exc:
-            form.township.errors.append(refusal_text(exc))
+        except Refused as refusal:
+            show_in_form(form, refusal, "township")
         else:
-            db.session.commit()
             flash(_("Dispatch batch #%(n)s sent with %(count)s certificates.", n=batch.id,
                     count=batch.sent_count), "success")
             return redirect(url_for("certificates.show_dispatch", dispatch_id=batch.id))
@@ -349,7 +344,6 @@ def destruction():
     if request.method == "POST" and access.can(Permission.APPROVE_CASES) \
             and form.validate_on_submit():
         count = mark_destroyed(handovers, current_user, today=local_today())
-        db.session.commit()
         flash(_("%(count)s old certificates recorded as destroyed.", count=count), "success")
         return redirect(url_for("certificates.destruction"))
     return _render("certificates/destruction.html", handovers=handovers, form=form,
@@ -399,11 +393,9 @@ def township_dispatch(dispatch_id):
             try:
                 acknowledge_receipt(batch, current_user, counted=form.counted.data,
                                     note=form.note.data or "", today=local_today())
-            except CertificateRefused as exc:
-                target = form.note if exc.code == "explain_difference" else form.counted
-                target.errors.append(refusal_text(exc))
+            except Refused as refusal:
+                show_in_form(form, refusal, "counted")
             else:
-                db.session.commit()
                 if batch.count_mismatch:
                     flash(_("Receipt recorded. The count differs from the number sent: the "
                             "city is told."), "warning")
@@ -459,16 +451,15 @@ def handover(certificate_id):
                 done.receipt_evidence_id = evidence.id
                 db.session.flush()
         except EvidenceRefused as refusal:
-            db.session.rollback()  # the handover waits for a photo the store accepts
+            discard()  # the handover waits for a photo the store accepts
             form.receipt_photo.errors.append(evidence_refusal_message(refusal))
-        except CertificateRefused as exc:
-            if exc.code == "id_mismatch":
-                db.session.commit()  # the refused check is audited
-                form.id_last_digits.errors.append(refusal_text(exc))
-            elif not form.date_refused(exc.code, refusal_text(exc)):
-                flash(refusal_text(exc), "danger")
+        except Refused as refusal:  # a refused ID check stays audited (certificates.services)
+            if refusal.field:
+                show_in_form(form, refusal)
+            else:
+                discard()
+                flash(refusal.message, "danger")
         else:
-            db.session.commit()
             flash(_("Handover recorded."), "success")
             return redirect(url_for("handover.township_index"))
     return _render("certificates/handover.html", certificate=certificate, form=form)
@@ -490,7 +481,6 @@ def check(qr_token):
                  object_id=certificate.id if certificate else None,
                  township_id=certificate.township_id if certificate else None,
                  details={"result": status})
-    db.session.commit()
     response = make_response(_render("certificates/verify.html", status=status, shown=shown))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -1,5 +1,6 @@
 """Campaign dashboards: the city's (all townships) and a township's (its villages), each with
-an Excel export, a printable report and drill-down lists; the city sets township estimates."""
+an Excel export, a printable report and drill-down lists; the city sets township estimates.
+Figures recomputed for a page or an export are kept by the request's commit (portal/uow.py)."""
 from __future__ import annotations
 
 from flask import (
@@ -81,7 +82,6 @@ def _township():
 
 def _xlsx(dash, scope: str, filename: str):
     data = dashboard_workbook(dash, scope)
-    db.session.commit()  # figures refreshed for the export are kept
     return send_file(data, as_attachment=True, download_name=filename,
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -106,12 +106,10 @@ def city():
                                snapshot=closing_snapshot(campaign), picker=_picker(),
                                chosen=campaign.id, compare=comparison())
     dash = _city()
-    html = render_template("dashboards/city.html", dash=dash, scope="city",
+    return render_template("dashboards/city.html", dash=dash, scope="city",
                            can_edit=_can_edit(), picker=_picker(),
                            chosen=active.id if active else None, compare=comparison(dash),
                            **_common())
-    db.session.commit()  # keeps recomputed figures; after rendering, so nothing is reloaded
-    return html
 
 
 def _picker() -> list[Campaign]:
@@ -127,9 +125,7 @@ def _picker() -> list[Campaign]:
 def city_print():
     """The city dashboard as a printable report (tables only)."""
     dash = _city()
-    html = render_template("dashboards/print.html", dash=dash, scope="city", **_common())
-    db.session.commit()
-    return html
+    return render_template("dashboards/print.html", dash=dash, scope="city", **_common())
 
 
 @bp.route("/export.xlsx")
@@ -149,7 +145,6 @@ def city_refresh():
         abort(403)
     ids = list(db.session.scalars(select(Township.id)))
     refresh_figures(current_access(), ids, local_today())
-    db.session.commit()
     flash(_("The figures were recomputed."), "success")
     return redirect(url_for("dashboards.city"))
 
@@ -170,17 +165,14 @@ def estimates():
                 abort(404)
             set_estimate(township, current_user, form.estimated_disabled.data,
                          form.note.data or "")
-            db.session.commit()
             flash(_("The estimate of %(township)s is now %(n)s.", township=township.name,
                     n=form.estimated_disabled.data), "success")
             return redirect(url_for("dashboards.estimates"))
     dash = _city()
     names = {t.id: t.name for t in townships}
-    html = render_template("dashboards/estimates.html", form=form, dash=dash,
+    return render_template("dashboards/estimates.html", form=form, dash=dash,
                            history=estimate_history(current_access()), names=names,
                            can_edit=_can_edit())
-    db.session.commit()
-    return html
 
 
 @bp.route("/list")
@@ -208,10 +200,8 @@ def township():
                                               ConcentratedDay.status == "planned",
                                               in_active_campaign(ConcentratedDay.campaign_id))
         .order_by(ConcentratedDay.day).limit(1)).first()
-    html = render_template("dashboards/township.html", dash=dash, scope="township",
+    return render_template("dashboards/township.html", dash=dash, scope="township",
                            next_day=next_day, **_common())
-    db.session.commit()
-    return html
 
 
 @township_bp.route("/print")
@@ -220,9 +210,7 @@ def township():
 def township_print():
     """The township dashboard as a printable report."""
     dash = _township()
-    html = render_template("dashboards/print.html", dash=dash, scope="township", **_common())
-    db.session.commit()
-    return html
+    return render_template("dashboards/print.html", dash=dash, scope="township", **_common())
 
 
 @township_bp.route("/export.xlsx")
@@ -262,7 +250,6 @@ def _drill_down_xlsx(township_id: int | None):
     access = current_access()
     data = drill_down_workbook(access, current_user, kind, _list_titles()[kind], local_today(),
                                township_id, access.can(Permission.REVEAL_PERSONAL_DATA))
-    db.session.commit()
     return send_file(data, as_attachment=True, download_name=f"{kind}-{local_today()}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -5,46 +5,18 @@ Registered once, at import, on the transitions of `portal.cases.workflow`:
 - a doctor never assesses a person they are guardian of, nor a person of a township where
   they hold a township_staff membership (DESIGN.md §5);
 - the second review is signed by the case's second doctor, who differs from the first.
+The words of their refusal codes are in portal/refusals/catalogue.py.
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
+from portal.cases.effects import guard
 from portal.cases.models import Case
-from portal.cases.workflow import REFUSALS, register_guard
 from portal.doctors.services import (
     is_guardian_of,
     is_staff_of,
     local_today,
     signing_refusal,
 )
-
-MESSAGES = {
-    "doctor_not_certified": _l(
-        "You have no doctor's certification in the registry, so you cannot sign. "
-        "Ask the health coordinator to register it."),
-    "certification_inactive": _l(
-        "Your doctor's certification is switched off in the registry, so you cannot sign."),
-    "certification_not_yet_valid": _l(
-        "Your doctor's certification is not valid yet, so you cannot sign."),
-    "certification_expired": _l(
-        "Your doctor's certification has expired, so you cannot sign. "
-        "Ask the health coordinator to record the renewed certification."),
-    "category_not_certified": _l(
-        "Your certification does not cover this disability category, so you cannot sign "
-        "this assessment."),
-    "doctor_is_guardian": _l(
-        "You are registered as guardian or agent of this person: another doctor must assess."),
-    "doctor_is_township_staff": _l(
-        "You work as staff of this person's township: a doctor from outside must assess."),
-    "not_assigned_doctor": _l("Only the doctor assigned to this case can sign its assessment."),
-    "not_second_doctor": _l("Only the second doctor chosen for this case can sign the review."),
-    "second_doctor_missing": _l("Choose a second doctor to review the grade."),
-    "second_doctor_is_first": _l(
-        "The second doctor must be a different doctor from the one who assessed."),
-    "second_doctor_not_certified": _l(
-        "The chosen second doctor is not certified for this category on this day."),
-}
 
 
 def _categories(case: Case, data: dict) -> list[str]:
@@ -69,6 +41,7 @@ def _categories_or_unknown(case: Case, data: dict) -> list[str]:
     return _categories(case, data) or ["unknown"]
 
 
+@guard("assessing_doctor")
 def guard_assessing_doctor(case: Case, actor, data: dict) -> str | None:
     """The signer is the case's doctor, certified for its category, and independent."""
     actor_id = getattr(actor, "id", None)
@@ -79,6 +52,7 @@ def guard_assessing_doctor(case: Case, actor, data: dict) -> str | None:
             or _independent(case, actor_id))
 
 
+@guard("second_doctor_chosen")
 def guard_second_doctor_chosen(case: Case, actor, data: dict) -> str | None:
     """A second review goes to a different doctor certified for the category."""
     if case.second_doctor_id is None:
@@ -91,6 +65,7 @@ def guard_second_doctor_chosen(case: Case, actor, data: dict) -> str | None:
     return None
 
 
+@guard("second_doctor")
 def guard_second_doctor(case: Case, actor, data: dict) -> str | None:
     """The review is signed by the second doctor, certified and independent."""
     actor_id = getattr(actor, "id", None)
@@ -103,9 +78,3 @@ def guard_second_doctor(case: Case, actor, data: dict) -> str | None:
             or _independent(case, actor_id))
 
 
-register_guard("record_assessment", guard_assessing_doctor)
-register_guard("request_second_review", guard_second_doctor_chosen)
-register_guard("confirm_second_review", guard_second_doctor)
-register_guard("return_for_reassessment", guard_second_doctor)
-# The case pages translate refusal codes through the workflow's table: add the words for ours.
-REFUSALS.update(MESSAGES)

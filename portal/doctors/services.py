@@ -13,17 +13,9 @@ from portal.auth.roles import Role
 from portal.clock import local_today  # noqa: F401 (re-exported)
 from portal.doctors.models import DoctorCertification
 from portal.extensions import db
+from portal.refusals import Refused
 
 EXPIRING_SOON_DAYS = 60
-
-
-class CertificationError(ValueError):
-    """A certification that cannot be saved; `code` names the reason, `field` the form field."""
-
-    def __init__(self, code: str, field: str):
-        super().__init__(code)
-        self.code = code
-        self.field = field
 
 
 @dataclass
@@ -59,19 +51,19 @@ def certification_of(user_id: int | None) -> DoctorCertification | None:
 def save_certification(user: User, actor, data: CertificationData) -> DoctorCertification:
     """Create or update the certification of a doctor account (audited, no personal data)."""
     if not is_doctor(user):
-        raise CertificationError("not_a_doctor", "number")
+        raise Refused("certification_not_a_doctor", field="number")
     number = data.number.strip()
     if not number:
-        raise CertificationError("number_required", "number")
+        raise Refused("certification_number_required", field="number")
     if data.valid_until < data.valid_from:
-        raise CertificationError("dates_reversed", "valid_until")
+        raise Refused("certification_dates_reversed", field="valid_until")
     if not data.categories:
-        raise CertificationError("categories_required", "categories")
+        raise Refused("certification_categories_required", field="categories")
     cert = certification_of(user.id)
     taken = db.session.scalar(select(DoctorCertification.id).where(
         DoctorCertification.number == number))
     if taken is not None and (cert is None or taken != cert.id):
-        raise CertificationError("number_taken", "number")
+        raise Refused("certification_number_taken", field="number")
     created = cert is None
     if created:
         cert = DoctorCertification(user_id=user.id)
@@ -91,7 +83,8 @@ def save_certification(user: User, actor, data: CertificationData) -> DoctorCert
 
 
 def signing_refusal(user_id: int | None, categories: Iterable[str], day: date) -> str | None:
-    """Why the doctor may not sign an assessment of `categories` on `day`, or None."""
+    """Why the doctor may not sign an assessment of `categories` on `day` (a refusal code), or
+    None."""
     cert = certification_of(user_id)
     if cert is None:
         return "doctor_not_certified"

@@ -3,7 +3,6 @@ from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -14,7 +13,6 @@ from portal.doctors.forms import CertificationForm
 from portal.doctors.services import (
     EXPIRING_SOON_DAYS,
     CertificationData,
-    CertificationError,
     certification_of,
     doctor_users,
     is_doctor,
@@ -23,15 +21,8 @@ from portal.doctors.services import (
 )
 from portal.extensions import db
 from portal.reference.models import Hospital
+from portal.refusals import Refused, show_in_form
 from portal.tenancy import require
-
-MESSAGES = {
-    "not_a_doctor": _l("This account does not hold the doctor role."),
-    "number_required": _l("Enter the certification number."),
-    "number_taken": _l("Another doctor already has this certification number."),
-    "dates_reversed": _l("The end of validity must not be before its start."),
-    "categories_required": _l("Choose at least one category."),
-}
 
 
 def _status(cert, today) -> str:
@@ -89,11 +80,9 @@ def edit_certification(user_id: int):
         )
         try:
             save_certification(user, current_user, data)
-        except CertificationError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(MESSAGES[exc.code])
+        except Refused as refusal:
+            show_in_form(form, refusal)
         else:
-            db.session.commit()
             flash(_("Certification of %(name)s saved.",
                     name=user.display_name or user.username), "success")
             return redirect(url_for("doctors.list_doctors"))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from portal.audit.services import record_event
 from portal.auth.roles import Role
 from portal.cases.models import OPEN_STATES, Case
-from portal.cases.services import CaseRefused, create_case, open_case_of
+from portal.cases.services import create_case, open_case_of
 from portal.clock import local_today
 from portal.dashboards.figures import certified_condition, counted_person
 from portal.extensions import db
@@ -138,9 +138,11 @@ def start_renewal(person: Person, township, actor, *, path: str) -> Case:
         raise Refused("renewal_person_left_county")
     try:
         case = create_case(township, actor, person, kind="renewal", path=path)
-    except CaseRefused as refused:
+    except Refused as refused:
         if refused.code == "person_deceased":
             raise Refused("renewal_person_deceased") from None
+        if refused.code != "open_case_exists":
+            raise
         existing = open_case_of(person.id)
         raise Refused("renewal_open_case", case=existing.id if existing else "") from None
     record_event("expiring.renewal_started", actor=actor, obj=case,

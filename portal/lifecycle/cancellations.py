@@ -18,7 +18,7 @@ from portal.audit.services import record_event
 from portal.auth.roles import Permission
 from portal.cases.models import OPEN_STATES, Case
 from portal.cases.services import APPLICATION_CHECKS
-from portal.cases.workflow import TransitionRefused, apply_transition, refusal_message
+from portal.cases.workflow import apply_transition
 from portal.certificates.models import Certificate
 from portal.clock import local_today
 from portal.domain.certificate import reapply_allowed_from
@@ -121,8 +121,8 @@ def _record_death(person: Person, actor, access, note: str) -> None:
     if case is not None:
         try:
             apply_transition(case, "record_death", actor=actor, access=access, note=note)
-        except TransitionRefused as exc:
-            raise Refused("life_step_refused", reason=str(refusal_message(exc.code))) from None
+        except Refused as exc:
+            raise Refused("life_step_refused", reason=exc.message) from None
     person.deceased = True
     for entry in person.roster_entries:
         entry.status = "deceased"

@@ -14,8 +14,7 @@ from datetime import date
 
 from portal.audit.services import record_event
 from portal.cases.models import Case
-from portal.cases.services import CaseRefused, create_case, open_case_of
-from portal.cases.workflow import refusal_message
+from portal.cases.services import create_case, open_case_of
 from portal.clock import local_today
 from portal.extensions import db
 from portal.lifecycle.documents import has_document
@@ -136,8 +135,8 @@ def open_reassessment(township: Township, actor, person: Person, *, path: str,
         case = create_case(township, actor, person, kind="change", path=path,
                            requested_category=requested_category or holding.category,
                            note=note.strip(), origin="walk_in")
-    except CaseRefused as exc:
-        raise Refused("life_step_refused", reason=str(refusal_message(exc.code))) from None
+    except Refused as exc:
+        raise Refused("life_step_refused", reason=exc.message) from None
     record_event("certificate_life.reassessment_opened", actor=actor, obj=case,
                  details={"person_id": person.id, "path": path})
     return case

@@ -1,9 +1,9 @@
-"""Where a certificate's life meets the case workflow and the print path, registered when the
-area is loaded:
+"""Where a certificate's life meets the case workflow (rules named by the table in
+portal/cases/workflow.py) and the print path:
 
 - `approve_new_card` (registered → approved): the city's approval of a new card of a held
-  certificate, taken only from a request's page; its effect `number_new_card` gives the case
-  the certificate's own number, category and grade;
+  certificate, taken only from a request's page (guard `through_certificate_life`); its
+  effect `number_new_card` gives the case the certificate's own number, category and grade;
 - the handover (`issue`) first runs `retire_replaced_card`: a new card voids the card it
   replaces and completes its request; a category or grade change's new certificate cancels
   the old one (reason "reassessed");
@@ -11,14 +11,9 @@ area is loaded:
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.auth.roles import Permission
-from portal.cases.effects import effect
-from portal.cases.workflow import BY_ACTION, REFUSALS, Transition
+from portal.cases.effects import effect, guard
 from portal.certificates.models import Certificate
 from portal.certificates.services import PRINT_BATCH_HOOKS
 from portal.extensions import db
@@ -34,13 +29,11 @@ from portal.lifecycle.reissue import (
 from portal.models_base import utcnow
 
 
+@guard("through_certificate_life")
 def _through_certificate_life(case, actor, data: dict) -> str | None:
+    """A new card of a held certificate is approved only on its request's page."""
     return None if data.get("via") == VIA and case.path == REISSUE_PATH else \
         "use_certificate_life_pages"
-
-
-REFUSALS.setdefault("use_certificate_life_pages", _l(
-    "A new card of a held certificate is approved on the request's page."))
 
 
 @effect("number_new_card")
@@ -76,17 +69,6 @@ def _new_card_dates(batch) -> None:
     db.session.flush()
 
 
-def register() -> None:
-    """Add the area's step, effect and print hook (once)."""
-    if "approve_new_card" not in BY_ACTION:
-        BY_ACTION["approve_new_card"] = Transition(
-            "approve_new_card", frozenset({"registered"}), "approved", Permission.APPROVE_CASES,
-            (_through_certificate_life,), ("number_new_card",))
-    issue = BY_ACTION["issue"]
-    if "retire_replaced_card" not in issue.effects:
-        BY_ACTION["issue"] = replace(issue, effects=("retire_replaced_card",) + issue.effects)
-    if _new_card_dates not in PRINT_BATCH_HOOKS:
-        PRINT_BATCH_HOOKS.append(_new_card_dates)
-
-
-register()
+# A print batch gives a new card its certificate's dates.
+if _new_card_dates not in PRINT_BATCH_HOOKS:
+    PRINT_BATCH_HOOKS.append(_new_card_dates)

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from portal.audit.services import record_event
 from portal.cases.labels import CASE_LABELS
 from portal.cases.models import Case
-from portal.cases.services import CaseRefused, create_case, open_case_of
-from portal.cases.workflow import TransitionRefused, apply_transition, refusal_message
+from portal.cases.services import create_case, open_case_of
+from portal.cases.workflow import apply_transition
 from portal.certificates.models import Certificate
 from portal.extensions import db
 from portal.lifecycle.holding import next_card_serial
@@ -50,8 +50,8 @@ def _quiet_create(township: Township, actor, request: CertificateRequest) -> Cas
         case = create_case(township, actor, person, kind=REISSUE_KIND, path=REISSUE_PATH,
                            note=f"#{request.id}", origin="walk_in",
                            requested_category=request.category)
-    except CaseRefused as exc:
-        raise Refused("life_step_refused", reason=str(refusal_message(exc.code))) from None
+    except Refused as exc:
+        raise Refused("life_step_refused", reason=exc.message) from None
     for entry in person.roster_entries:
         entry.status = before.get(entry.id, entry.status)
     case.roster_entry = None
@@ -73,8 +73,8 @@ def open_new_card(request: CertificateRequest, actor, access) -> Case:
     try:
         apply_transition(case, "approve_new_card", actor=actor, access=access, via=VIA,
                          request=request, note=f"#{request.id}")
-    except TransitionRefused as exc:
-        raise Refused("life_step_refused", reason=str(refusal_message(exc.code))) from None
+    except Refused as exc:
+        raise Refused("life_step_refused", reason=exc.message) from None
     request.state = "new_card"
     add_event(request, "new_card_case", actor, f"#{case.id}")
     db.session.flush()

@@ -10,14 +10,12 @@ from portal.audit.services import record_event
 from portal.clock import local_today
 from portal.extensions import db
 from portal.lifecycle import cancellations, changes, replacements
-from portal.lifecycle.effects import register as _register_workflow
+from portal.lifecycle import effects  # noqa: F401 - the area's workflow rules, by name
 from portal.lifecycle.models import CertificateRequest
 from portal.lifecycle.reissue import open_new_card
 from portal.lifecycle.requests import add_event, check_independent, require_state
 from portal.models_base import utcnow
 from portal.refusals import Refused
-
-_register_workflow()
 
 SUBMIT_CHECKS = {
     "change": changes.check_submit,

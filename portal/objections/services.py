@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from portal.audit.services import record_event
 from portal.cases.models import Case, CaseEvent
-from portal.cases.workflow import TransitionRefused, apply_transition, refusal_message
+from portal.cases.workflow import apply_transition
 from portal.clock import local_today
 from portal.evidence.services import discard_object, get_store
 from portal.evidence.sniff import SNIFF_BYTES, sniff
@@ -169,9 +169,9 @@ def uphold_objection(objection: Objection, *, actor, access, reason: str,
     try:
         apply_transition(case, "uphold_objection", actor=actor, access=access,
                          note=objection.outcome_reason, via=VIA, today=today or local_today())
-    except TransitionRefused as refusal:
+    except Refused as refusal:
         raise Refused("objection_step_refused",
-                      reason=str(refusal_message(refusal.code))) from None
+                      reason=refusal.message) from None
     others = db.session.scalars(select(Objection).where(
         Objection.case_id == case.id, Objection.status == "open",
         Objection.id != objection.id)).all()

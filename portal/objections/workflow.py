@@ -1,5 +1,5 @@
-"""The objections area's part of the case workflow (portal/cases/workflow.py), registered once
-at import:
+"""The objections area's rules of the case workflow, named by the table in
+portal/cases/workflow.py:
 
 - guard `no_open_objection` on `end_publicity`: a case with an objection not yet checked does
   not go to the city when its notice ends;
@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from portal.cases.effects import effect
+from portal.cases.effects import effect, guard
 from portal.cases.models import Case
-from portal.cases.workflow import register_guard
 from portal.extensions import db
 from portal.objections.models import Objection
 
@@ -28,17 +27,18 @@ def has_open_objection(case: Case) -> bool:
         .limit(1)).first() is not None
 
 
+@guard("no_open_objection")
 def _no_open_objection(case: Case, actor, data: dict) -> str | None:
     """An objection not yet checked holds the case at the end of its notice."""
     return "objection_open" if has_open_objection(case) else None
 
 
+@guard("through_objection_service")
 def _through_objection_service(case: Case, actor, data: dict) -> str | None:
+    """An objection is upheld only through its own page, which records the decision."""
     return None if data.get("via") == VIA else "objection_use_case_page"
 
 
-register_guard("end_publicity", _no_open_objection)
-register_guard("uphold_objection", _through_objection_service)
 
 
 @effect("reopen_after_objection")

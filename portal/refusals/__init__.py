@@ -22,7 +22,7 @@ class Refused(Exception):
 
     status = 409
 
-    def __init__(self, code: str, field: str | None = None, status: int | None = None,
+    def __init__(self, code: str, /, field: str | None = None, status: int | None = None,
                  **params):
         if code not in CATALOGUE:
             raise KeyError(f"refusal code {code!r} is not in portal/refusals/catalogue.py")
@@ -41,8 +41,9 @@ class Refused(Exception):
         return self.code
 
 
-def message(code: str, **params) -> str:
-    """The translated words for `code`, with `params` filled in."""
+def message(code: str, /, **params) -> str:
+    """The translated words for `code`, with `params` filled in (a param may be called
+    "code" too: the words may quote another code)."""
     text = str(CATALOGUE[code])
     return text % params if params else text
 

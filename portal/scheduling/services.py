@@ -1,23 +1,27 @@
 """Concentrated days (places, attendance, moves) and home visits (booking, team, outcome).
 
 Every state change of a case goes through `apply_transition`; the services change objects,
-flush, write audit events without personal data, and leave the commit to the view.
+flush, write audit events without personal data, and leave the commit to the request's unit of
+work. A refusal is `Refused("schedule_...")`, its values ready for the message.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, time
 
+from flask_babel import LazyString, format_date
 from sqlalchemy import func, select
 
 from portal.audit.services import record_event
 from portal.auth.models import Membership, User
 from portal.auth.roles import Role
 from portal.cases.models import Case
-from portal.cases.workflow import apply_transition
+from portal.cases.workflow import apply_transition, refusals_renamed
 from portal.extensions import db
+from portal.labels import LABELS
 from portal.models_base import utcnow
 from portal.reference.models import ConcentratedDay, Hospital
+from portal.refusals import Refused
 from portal.rosters.models import CATEGORIES
 from portal.scheduling.models import DayAssignment, HomeVisit, HomeVisitMember
 from portal.tenancy import Access, scoped
@@ -25,15 +29,23 @@ from portal.tenancy import Access, scoped
 # Cases that no longer hold their place on a day.
 RELEASED_STATES = ("withdrawn", "deceased")
 ASSIGNABLE_STATES = ("registered", "scheduled")
+# The schedule says why a case cannot be *scheduled* where the workflow speaks of any step.
+IN_SCHEDULE = {"wrong_state": "schedule_wrong_state", "not_permitted": "schedule_not_permitted",
+               "same_doctor_as_appealed_case": "schedule_same_doctor_as_appealed_case"}
 
 
-class SchedulingRefused(Exception):
-    """A scheduling request cannot be honoured; `code` and `params` build the message."""
+def _transition(case: Case, action: str, **kwargs) -> None:
+    with refusals_renamed(IN_SCHEDULE):
+        apply_transition(case, action, **kwargs)
 
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code = code
-        self.params = params
+
+def _category(code: str):
+    return LABELS["category"].get(code, code)
+
+
+def _date_taken_refusal(day: date) -> Refused:
+    return Refused("schedule_date_taken", field="day",
+                   date=LazyString(format_date, day, "long"))
 
 
 @dataclass
@@ -116,7 +128,7 @@ def create_day(township, actor, data: DayData,
     """Add a concentrated day to the township, in `campaign_id` (default: the active
     campaign)."""
     if _date_taken(township, data.day):
-        raise SchedulingRefused("date_taken", date=data.day)
+        raise _date_taken_refusal(data.day)
     if campaign_id is None:
         from portal.campaigns.services import active_campaign
 
@@ -144,8 +156,8 @@ def update_day(township, actor, access: Access, day: ConcentratedDay, data: DayD
     counts = assigned_counts(day, access)
     over = [c for c in CATEGORIES if data.capacities.get(c, 0) < counts[c]]
     if over:
-        raise SchedulingRefused("capacity_below_assigned", category=over[0],
-                                assigned=counts[over[0]])
+        raise Refused("schedule_capacity_below_assigned", field=f"capacity_{over[0]}",
+                      category=_category(over[0]), assigned=counts[over[0]])
     moved = 0
     if data.day != day.day:
         moved = move_day(township, actor, access, day, data.day)
@@ -160,14 +172,14 @@ def update_day(township, actor, access: Access, day: ConcentratedDay, data: DayD
 def move_day(township, actor, access: Access, day: ConcentratedDay, new_date: date) -> int:
     """Move a whole day to a new date; its cases follow (one timeline entry each)."""
     if _date_taken(township, new_date, exclude_id=day.id):
-        raise SchedulingRefused("date_taken", date=new_date)
+        raise _date_taken_refusal(new_date)
     old_date = day.day
     day.day = new_date
     cases = day_cases(day, access)
     note = f"{old_date.isoformat()} → {new_date.isoformat()}"
     for case in cases:
         if case.state == "scheduled":
-            apply_transition(case, "schedule", actor=actor, access=access, note=note)
+            _transition(case, "schedule", actor=actor, access=access, note=note)
     db.session.flush()
     record_event("schedule.day_moved", actor=actor, obj=day,
                  details={"from": old_date.isoformat(), "to": new_date.isoformat(),
@@ -177,13 +189,13 @@ def move_day(township, actor, access: Access, day: ConcentratedDay, new_date: da
 
 def _check_case_for_day(case: Case, township) -> None:
     if case.township_id != township.id:
-        raise SchedulingRefused("not_found")
+        raise Refused("schedule_not_found")
     if case.path != "concentrated":
-        raise SchedulingRefused("wrong_path")
+        raise Refused("schedule_wrong_path")
     if case.state not in ASSIGNABLE_STATES:
-        raise SchedulingRefused("wrong_state")
+        raise Refused("schedule_wrong_state")
     if case.requested_category not in CATEGORIES:
-        raise SchedulingRefused("no_category")
+        raise Refused("schedule_no_category")
 
 
 def assign_cases(township, actor, access: Access, day: ConcentratedDay,
@@ -202,9 +214,8 @@ def assign_cases(township, actor, access: Access, day: ConcentratedDay,
     for category, extra in wanted.items():
         free = day.capacity(category) - counts[category]
         if extra > free:
-            raise SchedulingRefused("capacity", category=category,
-                                    capacity=day.capacity(category), free=max(free, 0),
-                                    wanted=extra)
+            raise Refused("schedule_capacity", category=_category(category),
+                          capacity=day.capacity(category), free=max(free, 0), wanted=extra)
     for case in cases:
         _place_case(actor, access, day, case)
     db.session.flush()
@@ -226,16 +237,16 @@ def _place_case(actor, access: Access, day: ConcentratedDay, case: Case) -> None
         row.recorded_at = None
         row.recorded_by_id = None
     case.concentrated_day_id = day.id
-    apply_transition(case, "schedule", actor=actor, access=access,
+    _transition(case, "schedule", actor=actor, access=access,
                      note=day.day.isoformat())
 
 
 def move_case(township, actor, access: Access, case: Case, target: ConcentratedDay) -> None:
     """Move one person from their day to another day of the township (capacity checked)."""
     if target.township_id != township.id:
-        raise SchedulingRefused("not_found")
+        raise Refused("schedule_not_found")
     if case.concentrated_day_id == target.id:
-        raise SchedulingRefused("same_day")
+        raise Refused("schedule_same_day")
     source_id = case.concentrated_day_id
     assign_cases(township, actor, access, target, [case])
     record_event("schedule.case_moved", actor=actor, obj=case,
@@ -247,7 +258,7 @@ def release_case(township, actor, access: Access, case: Case) -> None:
     day_id = case.concentrated_day_id
     case.concentrated_day_id = None
     if case.state == "scheduled":
-        apply_transition(case, "unschedule", actor=actor, access=access)
+        _transition(case, "unschedule", actor=actor, access=access)
     db.session.flush()
     record_event("schedule.case_released", actor=actor, obj=case, details={"day": day_id})
 
@@ -347,23 +358,23 @@ def visit_candidates(access: Access):
 def book_visit(township, actor, access: Access, case: Case, data: VisitData) -> HomeVisit:
     """Book a home visit for an applicant who cannot travel; the case becomes scheduled."""
     if case.township_id != township.id:
-        raise SchedulingRefused("not_found")
+        raise Refused("schedule_not_found")
     if case.path != "home_visit":
-        raise SchedulingRefused("wrong_path")
+        raise Refused("schedule_wrong_path")
     if case.person.mobility not in ("limited", "bedridden"):
-        raise SchedulingRefused("can_travel")
+        raise Refused("schedule_can_travel")
     if case.state not in ASSIGNABLE_STATES:
-        raise SchedulingRefused("wrong_state")
+        raise Refused("schedule_wrong_state")
     if data.ends_at <= data.starts_at:
-        raise SchedulingRefused("window")
+        raise Refused("schedule_window", field="ends_at")
     if not data.doctor_ids:
-        raise SchedulingRefused("no_doctor")
+        raise Refused("schedule_no_doctor", field="doctors")
     doctors = {u.id: u for u in doctor_users()}
     staff = {u.id: u for u in staff_users(township)}
     if any(i not in doctors for i in data.doctor_ids) or any(
         i not in staff for i in data.staff_ids
     ):
-        raise SchedulingRefused("unknown_member")
+        raise Refused("schedule_unknown_member", field="doctors")
     # Two townships booking the same doctor at once: the second waits and sees the first.
     db.session.execute(select(User.id).where(User.id.in_(data.doctor_ids)).order_by(User.id)
                        .with_for_update())
@@ -371,9 +382,10 @@ def book_visit(township, actor, access: Access, case: Case, data: VisitData) -> 
                                     data.ends_at)
     if conflict is not None:
         busy = doctors[conflict.user_id]
-        raise SchedulingRefused("double_booked", doctor=busy.display_name or busy.username,
-                                start=conflict.starts_at.strftime("%H:%M"),
-                                end=conflict.ends_at.strftime("%H:%M"))
+        raise Refused("schedule_double_booked", field="doctors",
+                      doctor=busy.display_name or busy.username,
+                      start=conflict.starts_at.strftime("%H:%M"),
+                      end=conflict.ends_at.strftime("%H:%M"))
     visit = HomeVisit(
         township_id=township.id, case_id=case.id, visit_date=data.visit_date,
         starts_at=data.starts_at, ends_at=data.ends_at,
@@ -392,7 +404,7 @@ def book_visit(township, actor, access: Access, case: Case, data: VisitData) -> 
         # The first doctor of the team becomes the case's doctor, so their scope includes it.
         case.doctor_id = data.doctor_ids[0]
     db.session.flush()
-    apply_transition(case, "schedule", actor=actor, access=access,
+    _transition(case, "schedule", actor=actor, access=access,
                      note=f"{data.visit_date.isoformat()} {data.starts_at:%H:%M}")
     record_event("schedule.visit_booked", actor=actor, obj=visit,
                  details={"case": case.id, "date": data.visit_date.isoformat(),
@@ -404,7 +416,7 @@ def record_visit_outcome(township, actor, access: Access, visit: HomeVisit, outc
                          note: str = "") -> None:
     """Record what happened at the visit; "moved to video" switches the case to video."""
     if visit.status != "booked":
-        raise SchedulingRefused("visit_closed")
+        raise Refused("schedule_visit_closed")
     visit.outcome = outcome
     visit.outcome_note = note.strip()
     visit.outcome_at = utcnow()
@@ -415,7 +427,7 @@ def record_visit_outcome(township, actor, access: Access, visit: HomeVisit, outc
         previous = case.path
         case.path = "video"
         if case.state == "scheduled":
-            apply_transition(case, "unschedule", actor=actor, access=access,
+            _transition(case, "unschedule", actor=actor, access=access,
                              note=note.strip())
         record_event("case.path_changed", actor=actor, obj=case,
                      details={"from": previous, "to": "video", "visit": visit.id})
@@ -427,7 +439,7 @@ def record_visit_outcome(township, actor, access: Access, visit: HomeVisit, outc
 def cancel_visit(township, actor, access: Access, visit: HomeVisit) -> None:
     """Cancel a booked visit; the case goes back to registered unless another visit is booked."""
     if visit.status != "booked":
-        raise SchedulingRefused("visit_closed")
+        raise Refused("schedule_visit_closed")
     visit.status = "cancelled"
     db.session.flush()
     other = db.session.execute(
@@ -435,5 +447,5 @@ def cancel_visit(township, actor, access: Access, visit: HomeVisit) -> None:
                                    HomeVisit.status == "booked").limit(1)
     ).first()
     if other is None and visit.case.state == "scheduled":
-        apply_transition(visit.case, "unschedule", actor=actor, access=access)
+        _transition(visit.case, "unschedule", actor=actor, access=access)
     record_event("schedule.visit_cancelled", actor=actor, obj=visit)

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 
 from portal.auth.roles import Permission
 from portal.cases.models import Case
-from portal.cases.workflow import TransitionRefused
 from portal.clock import local_today
 from portal.domain.idcard import mask
 from portal.extensions import db
 from portal.labels import LABELS
 from portal.reference.models import ConcentratedDay, Hospital
+from portal.refusals import Refused, show_in_form
 from portal.rosters.models import CATEGORIES, Person
 from portal.scheduling import bp
 from portal.scheduling.forms import (
@@ -38,7 +38,6 @@ from portal.scheduling.models import DayAssignment, HomeVisit, HomeVisitMember
 from portal.scheduling.services import (
     ASSIGNABLE_STATES,
     DayData,
-    SchedulingRefused,
     VisitData,
     assign_cases,
     assigned_counts,
@@ -58,47 +57,7 @@ from portal.scheduling.services import (
     visit_candidates,
 )
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
-
-
-def _refusal_message(exc: SchedulingRefused | TransitionRefused) -> str:
-    """A clear sentence for a refused scheduling step."""
-    p = dict(getattr(exc, "params", {}))
-    if "category" in p:
-        p["category"] = LABELS["category"].get(p["category"], p["category"])
-    if isinstance(p.get("date"), date):
-        p["date"] = format_date(p["date"], "long")
-    messages = {
-        "capacity": lambda: _(
-            "Not enough places for %(category)s on this day: %(capacity)s places, %(free)s "
-            "still free, %(wanted)s chosen. Raise the capacity of the day or choose fewer "
-            "people.", **p),
-        "capacity_below_assigned": lambda: _(
-            "%(assigned)s people for %(category)s are already on this day; the number of "
-            "places cannot be lower. Move people to another day first.", **p),
-        "date_taken": lambda: _("The township already has a concentrated day on %(date)s.",
-                                **p),
-        "wrong_path": lambda: _("This case is not on that assessment path."),
-        "wrong_state": lambda: _("This case can no longer be scheduled (it is past that "
-                                 "step)."),
-        "no_category": lambda: _("The case has no requested disability category yet; set it "
-                                 "on the case first, so that it can take a place."),
-        "same_day": lambda: _("The person is already on that day."),
-        "not_found": lambda: _("That case or day was not found in this township."),
-        "can_travel": lambda: _("Home visits are for people who are bedridden or have "
-                                "limited mobility."),
-        "window": lambda: _("The visit must end after it starts."),
-        "no_doctor": lambda: _("Choose at least one doctor for the team."),
-        "unknown_member": lambda: _("Choose team members from the lists offered."),
-        "double_booked": lambda: _(
-            "%(doctor)s already has a home visit from %(start)s to %(end)s on that date. "
-            "Choose another time or another doctor.", **p),
-        "visit_closed": lambda: _("This visit is already closed."),
-        "not_permitted": lambda: _("You may not change the schedule of this case."),
-        "same_doctor_as_appealed_case": lambda: _(
-            "An appeal is assessed by doctors other than those of the first assessment. "
-            "Choose another doctor."),
-    }
-    return messages.get(exc.code, lambda: _("This step is not possible for this case."))()
+from portal.uow import discard, rollback
 
 
 def _id_fragment(number: str) -> str:
@@ -175,10 +134,9 @@ def new_day():
     if form.validate_on_submit():
         try:
             day = create_day(g.township, current_user, _day_data(form))
-        except SchedulingRefused as exc:
-            form.day.errors.append(_refusal_message(exc))
+        except Refused as refusal:
+            show_in_form(form, refusal, "day")
         else:
-            db.session.commit()
             flash(_("The concentrated day was added."), "success")
             return redirect(url_for("scheduling.show_day", day_id=day.id))
     return render_template("scheduling/day_form.html", form=form, day=None)
@@ -197,14 +155,9 @@ def edit_day(day_id: int):
         try:
             moved = update_day(g.township, current_user, current_access(), day,
                                _day_data(form))
-        except (SchedulingRefused, TransitionRefused) as exc:
-            db.session.rollback()
-            target = form.day if exc.code == "date_taken" else form.capacity_vision
-            if exc.code == "capacity_below_assigned":
-                target = getattr(form, f"capacity_{exc.params['category']}")
-            target.errors.append(_refusal_message(exc))
+        except Refused as refusal:
+            show_in_form(form, refusal, "capacity_vision")
         else:
-            db.session.commit()
             if moved:
                 flash(_("The day moved to %(date)s; its %(n)s people moved with it.",
                         date=format_date(day.day, "long"), n=moved), "success")
@@ -271,11 +224,10 @@ def assign_to_day(day_id: int):
         cases = [get_scoped_or_404(Case, case_id) for case_id in form.cases.data]
         try:
             n = assign_cases(g.township, current_user, current_access(), day, cases)
-        except (SchedulingRefused, TransitionRefused) as exc:
-            db.session.rollback()
-            form.cases.errors.append(_refusal_message(exc))
+        except Refused as refusal:
+            rollback()  # the day is shown again as it is saved
+            show_in_form(form, refusal, "cases")
         else:
-            db.session.commit()
             flash(_("%(n)s people were added to the day.", n=n), "success")
             return redirect(url_for("scheduling.show_day", day_id=day.id))
     day = get_scoped_or_404(ConcentratedDay, day_id)
@@ -294,11 +246,10 @@ def move_person(day_id: int):
         target = get_scoped_or_404(ConcentratedDay, form.target.data)
         try:
             move_case(g.township, current_user, current_access(), case, target)
-        except (SchedulingRefused, TransitionRefused) as exc:
-            db.session.rollback()
-            form.target.errors.append(_refusal_message(exc))
+        except Refused as refusal:
+            rollback()  # the day is shown again as it is saved
+            show_in_form(form, refusal, "target")
         else:
-            db.session.commit()
             flash(_("The person was moved to %(date)s.", date=format_date(target.day, "long")),
                   "success")
             return redirect(url_for("scheduling.show_day", day_id=day.id))
@@ -317,11 +268,10 @@ def release_person(day_id: int):
         case = get_scoped_or_404(Case, form.case.data)
         try:
             release_case(g.township, current_user, current_access(), case)
-        except TransitionRefused as exc:
-            db.session.rollback()
-            form.case.errors.append(_refusal_message(exc))
+        except Refused as refusal:
+            rollback()  # the day is shown again as it is saved
+            show_in_form(form, refusal, "case")
         else:
-            db.session.commit()
             flash(_("The person was taken off the day."), "success")
             return redirect(url_for("scheduling.show_day", day_id=day.id))
     day = get_scoped_or_404(ConcentratedDay, day_id)
@@ -339,7 +289,6 @@ def record_day_attendance(day_id: int):
     if form.validate_on_submit():
         marks = {c.id: getattr(form, f"case_{c.id}").data for c in cases}
         totals = record_attendance(g.township, current_user, day, marks)
-        db.session.commit()
         flash(_("Attendance saved: %(a)s came, %(n)s did not come.",
                 a=totals["attended"], n=totals["no_show"]), "success")
         return redirect(url_for("scheduling.show_day", day_id=day.id))
@@ -425,15 +374,10 @@ def new_visit():
         )
         try:
             visit = book_visit(g.township, current_user, access, case, data)
-        except (SchedulingRefused, TransitionRefused) as exc:
-            db.session.rollback()
-            target = {"double_booked": form.doctors, "no_doctor": form.doctors,
-                      "unknown_member": form.doctors, "window": form.ends_at,
-                      "same_doctor_as_appealed_case": form.doctors}.get(
-                exc.code, form.case)
-            target.errors.append(_refusal_message(exc))
+        except Refused as refusal:
+            appeal = refusal.code == "schedule_same_doctor_as_appealed_case"
+            show_in_form(form, refusal, "doctors" if appeal else "case")
         else:
-            db.session.commit()
             flash(_("The home visit was booked."), "success")
             return redirect(url_for("scheduling.show_visit", visit_id=visit.id))
     return render_template("scheduling/visit_form.html", form=form), (
@@ -464,11 +408,10 @@ def record_outcome(visit_id: int):
         try:
             record_visit_outcome(g.township, current_user, current_access(), visit,
                                  form.outcome.data, form.note.data or "")
-        except (SchedulingRefused, TransitionRefused) as exc:
-            db.session.rollback()
-            flash(_refusal_message(exc), "error")
+        except Refused as refusal:
+            discard()
+            flash(refusal.message, "error")
         else:
-            db.session.commit()
             flash(_("The outcome of the visit was recorded."), "success")
         return redirect(url_for("scheduling.show_visit", visit_id=visit_id))
     return render_template(
@@ -490,10 +433,9 @@ def cancel_booked_visit(visit_id: int):
         return redirect(url_for("scheduling.show_visit", visit_id=visit_id))
     try:
         cancel_visit(g.township, current_user, current_access(), visit)
-    except (SchedulingRefused, TransitionRefused) as exc:
-        db.session.rollback()
-        flash(_refusal_message(exc), "error")
+    except Refused as refusal:
+        discard()
+        flash(refusal.message, "error")
     else:
-        db.session.commit()
         flash(_("The visit was cancelled."), "success")
     return redirect(url_for("scheduling.show_visit", visit_id=visit_id))

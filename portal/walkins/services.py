@@ -12,11 +12,12 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import record_event
 from portal.cases.models import Case
-from portal.cases.services import CaseRefused, create_case, entry_for_kind
+from portal.cases.services import create_case, entry_for_kind
 from portal.cases.workflow import apply_transition
 from portal.clock import local_today
 from portal.extensions import db
 from portal.reference.models import Hospital, Township
+from portal.refusals import Refused
 from portal.rosters.models import Person
 from portal.rosters.services import PersonData, create_person, find_id_owner
 from portal.tenancy import Access, scoped
@@ -41,20 +42,19 @@ class Application:
         return "hospital_booking" if self.path == "hospital" else "walk_in"
 
 
-def booking_refusal(app: Application, today: date | None = None) -> str | None:
-    """Why a hospital booking cannot be made as given (None when it can)."""
+def check_booking(app: Application, today: date | None = None) -> None:
+    """Refuse a hospital booking that cannot be made as given, next to its field."""
     if app.path != "hospital":
-        return None
+        return
     today = today or local_today()
     if app.hospital_id is None or db.session.get(Hospital, app.hospital_id) is None:
-        return "hospital_required"
+        raise Refused("booking_hospital_required", field="hospital_id")
     if app.booked_on is None:
-        return "booking_date_required"
+        raise Refused("booking_date_required", field="booked_on")
     if app.booked_on < today:
-        return "booking_in_past"
+        raise Refused("booking_in_past", field="booked_on")
     if (app.booked_on - today).days > BOOKING_MAX_DAYS:
-        return "booking_too_far"
-    return None
+        raise Refused("booking_too_far", field="booked_on")
 
 
 def find_person(access: Access, id_number: str) -> tuple[Person | None, bool]:
@@ -76,15 +76,13 @@ def open_walk_in(township: Township, actor, access: Access, app: Application, *,
                  today: date | None = None) -> Case:
     """Register a new person (when `new_person` is given: on no list) and open their case;
     a hospital booking is scheduled at once for the booked day."""
-    code = booking_refusal(app, today)
-    if code:
-        raise CaseRefused(code)
+    check_booking(app, today)
     if person is None:
         try:
             with db.session.begin_nested():
                 person = create_person(township, actor, new_person, source="walk_in")
         except IntegrityError:  # the same ID number was registered meanwhile
-            raise CaseRefused("id_registered_meanwhile") from None
+            raise Refused("id_registered_meanwhile", field="id_number") from None
     case = create_case(township, actor, person, kind=app.kind, path=app.path,
                        roster_entry=entry_for_kind(person, app.kind), note=app.note,
                        requested_category=app.requested_category, origin=app.origin)

@@ -4,31 +4,20 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.auth.roles import Permission
 from portal.cases.labels import CASE_LABELS
-from portal.cases.services import CaseRefused, open_case_of
+from portal.cases.services import open_case_of
 from portal.cases.views import _once_more_on_conflict
-from portal.cases.workflow import TransitionRefused, refusal_message
-from portal.extensions import db
+from portal.refusals import Refused, show_in_form
 from portal.rosters.forms import NOT_REGISTRABLE
 from portal.rosters.services import record_id_search
 from portal.tenancy import current_access, require
+from portal.uow import rollback
 from portal.walkins import bp
 from portal.walkins.forms import WalkInForm
 from portal.walkins.services import find_person, hospitals, open_walk_in
-
-# Refusals of a walk-in or a hospital booking, next to the field they concern.
-BOOKING_REFUSALS = {
-    "hospital_required": ("hospital_id", _l("Choose the designated hospital.")),
-    "booking_date_required": ("booked_on", _l("Enter the day of the assessment.")),
-    "booking_in_past": ("booked_on", _l("The assessment cannot be booked on a past day.")),
-    "booking_too_far": ("booked_on", _l("Book the assessment within the next 90 days.")),
-    "id_registered_meanwhile": ("id_number", _l("This ID number was registered by someone "
-                                                "else a moment ago. Find the person again.")),
-}
 
 
 def _render(form, *, stage, person=None, existing=None, status=200):
@@ -56,8 +45,7 @@ def new_walk_in():
     existing = open_case_of(person.id) if person is not None else None
     # The first step shows what was found; so does a number changed since that step.
     if "open" not in request.form or request.form.get("stage") != stage:
-        record_id_search(current_user, access, len(form.parsed.number))
-        db.session.commit()  # the search is audited
+        record_id_search(current_user, access, len(form.parsed.number))  # kept: status 200
         return _render(form, stage=stage, person=person, existing=existing)
     if not form.validate_all(new_person=person is None):
         return _render(form, stage=stage, person=person, existing=existing, status=400)
@@ -65,17 +53,15 @@ def new_walk_in():
         case = _once_more_on_conflict(lambda: open_walk_in(
             access.township, current_user, access, form.application(), person=person,
             new_person=None if person is not None else form.person_data()))
-    except (CaseRefused, TransitionRefused) as refusal:
-        db.session.rollback()
-        if refusal.code in BOOKING_REFUSALS:
-            name, message = BOOKING_REFUSALS[refusal.code]
-            form[name].errors = [*form[name].errors, str(message)]
+    except Refused as refusal:
+        rollback()  # the page below reads what is saved, not what was refused
+        if refusal.field:
+            show_in_form(form, refusal)
         else:
-            flash(str(refusal_message(refusal.code)), "error")
+            flash(refusal.message, "error")
         if person is not None:
             person, _hidden = find_person(access, form.parsed.number)
             existing = open_case_of(person.id) if person is not None else None
         return _render(form, stage=stage, person=person, existing=existing, status=400)
-    db.session.commit()
     flash(_("The application was registered as case #%(id)s.", id=case.id), "success")
     return redirect(url_for("cases.show_case", case_id=case.id))

@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from portal.assessments.models import Assessment, SecondReview
+from portal.audit.models import AuditEvent
 from portal.clock import local_today
 from portal.rosters.models import Guardianship
 
@@ -121,6 +122,10 @@ def test_second_doctor_disagreeing_returns_the_case(setup, sign, db_session, mak
     login_as(second)
     url = f"/t/{case_code(db_session, case)}/assessments/{case.id}/review"
     assert "Write why you disagree." in _page(post(url, data={"decision": "disagree"}))
+    # The refusal rolled the request back; the assessment it showed again is still audited.
+    assert db_session.scalars(select(AuditEvent.details).where(
+        AuditEvent.action == "assessment.view", AuditEvent.actor_id == second.id)).all() == [
+        {"case_id": case.id, "via": "review"}]
     response = post(url, data={"decision": "disagree", "note": "Clause 4 fits."})
     assert response.status_code == 302
     db_session.refresh(case)

@@ -64,10 +64,10 @@ def test_a_villager_objects_from_the_notice_page_on_a_phone(live_server, phone_p
     from portal.auth.models import User
     from portal.cases.models import Case
     from portal.cases.services import take_step
-    from portal.cases.workflow import TransitionRefused
     from portal.extensions import db
     from portal.objections.models import Objection
     from portal.reference.models import Township
+    from portal.refusals import Refused
     from portal.tenancy import access_for
 
     page = phone_page
@@ -101,7 +101,7 @@ def test_a_villager_objects_from_the_notice_page_on_a_phone(live_server, phone_p
         case = db.session.get(Case, live_notice["case_id"])
         staff = db.session.scalars(db.select(User).filter_by(
             username="live_township_staff")).one()
-        with pytest.raises(TransitionRefused) as refused:
+        with pytest.raises(Refused) as refused:
             take_step(case, "end_publicity", actor=staff,
                       access=access_for(staff, db.session.get(Township, case.township_id)),
                       today=live_notice["ends_on"] + timedelta(days=1))

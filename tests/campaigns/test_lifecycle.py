@@ -11,8 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.audit.models import AuditEvent
 from portal.campaigns.models import CampaignSnapshot
-from portal.campaigns.services import CampaignRefused, activate, active_campaign, close
+from portal.campaigns.services import activate, active_campaign, close
 from portal.reference.models import ConcentratedDay
+from portal.refusals import Refused
 from portal.register.services import Holding, record_holding
 
 
@@ -52,9 +53,9 @@ def test_a_closed_campaign_stays_closed(today, db_session, make_user, make_campa
     old = make_campaign("old-2025", status="active")
     close(old, admin, today)
     assert old.status == "closed" and active_campaign() is None
-    with pytest.raises(CampaignRefused):
+    with pytest.raises(Refused):
         activate(old, admin, today)
-    with pytest.raises(CampaignRefused):
+    with pytest.raises(Refused):
         close(old, admin, today)
 
 

@@ -7,13 +7,13 @@ import pytest
 
 from portal.cases.models import CASE_STATES
 from portal.cases.services import (
-    CaseRefused,
     create_case,
     record_appeal,
     take_step,
 )
-from portal.cases.workflow import BY_ACTION, TransitionRefused, apply_transition
+from portal.cases.workflow import BY_ACTION, apply_transition
 from portal.domain.certificate import make_number
+from portal.refusals import Refused
 from portal.rosters.models import Guardianship
 from tests.cases.helpers import access, audits_of, events_of, place
 
@@ -36,7 +36,7 @@ def test_every_transition_is_refused_from_a_wrong_state(action, world):
         if state in transition.sources:
             continue
         place(case, state)
-        with pytest.raises(TransitionRefused) as refused:
+        with pytest.raises(Refused) as refused:
             apply_transition(case, action, actor=world.city, access=access(world.city),
                              note="n", today=D("2020-09-30"))
         assert refused.value.code == "wrong_state"
@@ -59,7 +59,7 @@ def test_permission_refusals(role_user, action, state, world):
     case = world.new_case(state, doctor_id=world.doctor.id, **OUTCOME)
     user = getattr(world, role_user)
     township = None if role_user == "supervisor" else world.township
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _step(case, action, user, township, note="n", today=D("2020-09-30"))
     assert refused.value.code == "not_permitted"
     assert case.state == state
@@ -90,7 +90,7 @@ def test_happy_path_writes_a_case_event_and_an_audit_event_per_change(world, db_
 def test_refused_transition_writes_nothing(world, db_session):
     case = world.new_case("publicity", publicity_ends_on=D("2020-10-14"))
     before = (len(events_of(db_session, case)), len(audits_of(db_session, case)))
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(Refused):
         _step(case, "end_publicity", world.staff, world.township, today=D("2020-10-14"))
     assert (len(events_of(db_session, case)), len(audits_of(db_session, case))) == before
 
@@ -103,7 +103,7 @@ def test_publicity_across_national_day(world):
     _step(case, "start_publicity", world.staff, world.township, today=D("2020-09-30"))
     assert (case.publicity_starts_on, case.publicity_ends_on) == (D("2020-09-30"),
                                                                    D("2020-10-14"))
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _step(case, "end_publicity", world.staff, world.township, today=D("2020-10-14"))
     assert refused.value.code == "publicity_not_over"
     _step(case, "end_publicity", world.staff, world.township, today=D("2020-10-15"))
@@ -124,7 +124,7 @@ def test_publicity_counts_the_make_up_saturday(world):
     ("2020-10-31", "publicity_start_too_late")])
 def test_publicity_start_date_is_checked(start, code, world):
     case = world.new_case("assessed", **OUTCOME)
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _step(case, "start_publicity", world.staff, world.township, today=D("2020-09-30"),
               starts_on=D(start))
     assert refused.value.code == code
@@ -132,7 +132,7 @@ def test_publicity_start_date_is_checked(start, code, world):
 
 def test_publicity_needs_a_grade(world):
     case = world.new_case("assessed", not_disabled_reason="below grade 4")
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _step(case, "start_publicity", world.staff, world.township, today=D("2020-09-30"))
     assert refused.value.code == "outcome_not_qualifying"
 
@@ -166,7 +166,7 @@ def test_approver_independence(action, who, code, world, make_user, db_session):
         db_session.add(Guardianship(township_id=world.township.id, user_id=official.id,
                                     person_id=world.person.id))
         db_session.flush()
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _step(case, action, official, note="reason", today=D("2020-10-16"))
     assert refused.value.code == code
     assert case.state == "under_review" and case.certificate_number is None
@@ -176,7 +176,7 @@ def test_approver_independence(action, who, code, world, make_user, db_session):
 
 def test_refusal_needs_a_reason(world):
     case = world.new_case("under_review", **OUTCOME)
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _step(case, "refuse", world.approver, note="  ")
     assert refused.value.code == "note_required"
 
@@ -190,14 +190,14 @@ def test_not_qualified_notification_sets_the_appeal_window(world):
     assert (case.state, case.notified_on, case.appeal_due_on) == (
         "not_qualified", D("2020-09-30"), D("2020-10-21"))
     assert case.roster_entry.status == "not_qualified"
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _step(case, "notify_not_qualified", world.staff, world.township, today=D("2020-10-01"))
     assert refused.value.code == "already_notified"
 
 
 def test_a_qualifying_result_cannot_be_notified_as_not_qualified(world):
     case = world.new_case("assessed", **OUTCOME)
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _step(case, "notify_not_qualified", world.staff, world.township)
     assert refused.value.code == "outcome_qualifying"
 
@@ -231,7 +231,7 @@ def test_appeal_on_the_last_day_is_accepted(world, db_session):
 
 def test_appeal_on_the_next_working_day_is_refused(world):
     case = _not_qualified(world)
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         record_appeal(case, actor=world.staff, access=access(world.staff, world.township),
                       note="late", today=D("2020-10-22"))
     assert refused.value.code == "appeal_window_closed"
@@ -240,7 +240,7 @@ def test_appeal_on_the_next_working_day_is_refused(world):
 
 def test_appeal_needs_the_notification_first(world):
     case = world.new_case("not_qualified", not_disabled_reason="r")
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         record_appeal(case, actor=world.city, access=access(world.city), note="x",
                       today=D("2020-10-01"))
     assert refused.value.code == "not_notified"
@@ -253,7 +253,7 @@ def test_a_city_re_assessment_is_not_appealed_to_the_city_again(world):
                            today=D("2020-10-09"))
     place(appeal, "not_qualified", notified_on=D("2020-11-02"),
           appeal_due_on=D("2020-11-16"), not_disabled_reason="r")
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         record_appeal(appeal, actor=world.staff, access=access(world.staff, world.township),
                       note="again", today=D("2020-11-03"))
     assert refused.value.code == "appeal_goes_to_province"
@@ -269,7 +269,7 @@ def test_appeal_needs_a_different_doctor(action, world):
     for banned in (world.doctor, world.second_doctor):
         appeal.doctor_id = banned.id
         user = banned if action == "record_assessment" else world.staff
-        with pytest.raises(TransitionRefused) as refused:
+        with pytest.raises(Refused) as refused:
             apply_transition(appeal, action, actor=user, access=access(user, world.township),
                              doctor_id=banned.id)
         assert refused.value.code == "same_doctor_as_appealed_case"
@@ -278,7 +278,7 @@ def test_appeal_needs_a_different_doctor(action, world):
     try:
         apply_transition(appeal, action, actor=user, access=access(user, world.township),
                          doctor_id=world.other_doctor.id)
-    except TransitionRefused as refused:  # other areas' rules (certification) may still apply
+    except Refused as refused:  # other areas' rules (certification) may still apply
         assert refused.code != "same_doctor_as_appealed_case"
 
 
@@ -296,7 +296,7 @@ def test_provincial_decision_not_qualified_is_final(world):
                            today=D("2020-10-09"))
     place(appeal, "not_qualified", not_disabled_reason="r", notified_on=D("2020-11-02"),
           appeal_due_on=D("2020-11-16"))
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(Refused):
         _step(appeal, "record_final_not_qualified", world.city, note="")
     _step(appeal, "record_final_not_qualified", world.city,
           note="Provincial expert committee, decision 2020-12")
@@ -311,7 +311,7 @@ def test_provincial_decision_qualified_goes_to_approval(world):
                            access=access(world.staff, world.township), note="x",
                            today=D("2020-10-09"))
     place(appeal, "not_qualified", not_disabled_reason="r")
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _step(appeal, "record_final_qualified", world.city, note="decision")
     assert refused.value.code == "final_grade_missing"
     _step(appeal, "record_final_qualified", world.city, note="decision", category="hearing",
@@ -325,14 +325,14 @@ def test_provincial_decision_qualified_goes_to_approval(world):
 
 def test_only_city_level_cases_take_a_provincial_decision(world):
     case = _not_qualified(world)
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _step(case, "record_final_not_qualified", world.city, note="decision")
     assert refused.value.code == "not_city_level"
 
 
 def test_close_waits_for_the_appeal_window(world):
     case = _not_qualified(world)
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _step(case, "close", world.staff, world.township, today=D("2020-10-21"))
     assert refused.value.code == "appeal_window_open"
     _step(case, "close", world.staff, world.township, today=D("2020-10-22"))
@@ -343,7 +343,7 @@ def test_close_waits_for_the_appeal_window(world):
 
 def test_second_open_case_is_refused(world):
     world.new_case()
-    with pytest.raises(CaseRefused) as refused:
+    with pytest.raises(Refused) as refused:
         create_case(world.township, world.staff, world.person, kind="issue", path="video")
     assert refused.value.code == "open_case_exists"
 
@@ -359,7 +359,7 @@ def test_new_case_after_the_last_one_ended(world):
 
 def test_withdrawal_needs_a_note(world):
     case = world.new_case()
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _step(case, "withdraw", world.staff, world.township, note="")
     assert refused.value.code == "note_required"
 
@@ -369,6 +369,6 @@ def test_death_ends_the_case_and_marks_the_person(world):
     _step(case, "record_death", world.staff, world.township)
     assert (case.state, world.person.deceased, case.roster_entry.status) == (
         "deceased", True, "deceased")
-    with pytest.raises(CaseRefused) as refused:
+    with pytest.raises(Refused) as refused:
         create_case(world.township, world.staff, world.person, kind="issue", path="video")
     assert refused.value.code == "person_deceased"

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from portal.cases.workflow import TransitionRefused, apply_transition
+from portal.cases.workflow import apply_transition
 from portal.clock import local_today
+from portal.refusals import Refused
 from portal.tenancy import access_for
 
 
@@ -41,7 +42,7 @@ def test_record_assessment_refused_without_a_valid_certification(
         scene, certify, db_session, cert, category, code):
     if cert is not None:
         certify(scene["doctor"], ["physical"], **cert)
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _sign(scene["case"], scene["doctor"], db_session, category=category)
     assert refused.value.code == code
     assert scene["case"].state == "scheduled"
@@ -59,19 +60,19 @@ def test_second_review_needs_a_different_certified_doctor(scene, certify, make_u
     case = scene["case"]
     _sign(case, scene["doctor"], db_session)
     case.second_doctor_id = scene["doctor"].id
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _sign(case, scene["doctor"], db_session, action="request_second_review")
     assert refused.value.code == "second_doctor_is_first"
     uncertified = make_user("doctor")
     case.second_doctor_id = uncertified.id
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _sign(case, scene["doctor"], db_session, action="request_second_review")
     assert refused.value.code == "second_doctor_not_certified"
     certify(uncertified, ["physical"])
     _sign(case, scene["doctor"], db_session, action="request_second_review")
     assert case.state == "second_review"
     # Only the second doctor confirms, not the first one.
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _sign(case, scene["doctor"], db_session, action="confirm_second_review")
     assert refused.value.code == "not_second_doctor"
     _sign(case, uncertified, db_session, action="confirm_second_review")
@@ -91,6 +92,6 @@ def test_second_doctor_who_is_guardian_cannot_confirm(scene, certify, make_user,
     db_session.add(Guardianship(township_id=case.township_id, user_id=second.id,
                                 person_id=case.person_id))
     db_session.flush()
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _sign(case, second, db_session, action="confirm_second_review")
     assert refused.value.code == "doctor_is_guardian"

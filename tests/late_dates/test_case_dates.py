@@ -105,7 +105,7 @@ def test_service_refuses_what_the_form_refuses(world, clock):
     import pytest
 
     from portal.cases.services import take_step
-    from portal.cases.workflow import TransitionRefused
+    from portal.refusals import Refused
     from tests.cases.helpers import access
 
     clock.day = date(2020, 9, 14)
@@ -113,7 +113,7 @@ def test_service_refuses_what_the_form_refuses(world, clock):
     staff = access(world.staff, world.township)
     for starts_on, reason, code in ((date(2020, 9, 11), "", "late_reason_required"),
                                     (date(2020, 9, 1), "r", "date_too_old")):
-        with pytest.raises(TransitionRefused) as refused:
+        with pytest.raises(Refused) as refused:
             take_step(case, "start_publicity", actor=world.staff, access=staff,
                       starts_on=starts_on, late_reason=reason)
         assert refused.value.code == code

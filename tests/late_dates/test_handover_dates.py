@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from portal.certificates.models import Certificate
 from portal.certificates.services import (
-    CertificateRefused,
     acknowledge_receipt,
     create_dispatch_batch,
     create_print_batch,
@@ -16,6 +15,7 @@ from portal.certificates.services import (
     record_handover,
 )
 from portal.domain.certificate import make_number
+from portal.refusals import Refused
 from tests.cases.helpers import access, place, text
 
 
@@ -46,7 +46,7 @@ def _handover(world, certificate, **kwargs):
 ])
 def test_service_refusals(world, db_session, handed_on, reason, code):
     case, certificate = _received_certificate(world, db_session)
-    with pytest.raises(CertificateRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _handover(world, certificate, handed_on=handed_on, today=date(2020, 9, 14),
                   late_reason=reason)
     assert refused.value.code == code

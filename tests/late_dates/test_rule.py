@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from portal.late_entry import check_done_date, late_message
+from portal.late_entry import check_done_date, late_refusal
 
 TODAY = date(2020, 9, 14)
 
@@ -31,7 +31,7 @@ def test_window_is_configurable(app, monkeypatch):
     with app.app_context():
         assert check_done_date(date(2020, 9, 12), today=TODAY, reason="r") is None
         assert check_done_date(date(2020, 9, 11), today=TODAY, reason="r") == "date_too_old"
-        assert "超过2天" in str(late_message("date_too_old"))
+        assert "超过2天" in late_refusal("date_too_old").message
 
 
 def test_default_window_is_seven_days(app):

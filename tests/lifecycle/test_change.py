@@ -10,8 +10,8 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.cases.models import Case
 from portal.cases.services import take_step
-from portal.cases.workflow import TransitionRefused
 from portal.domain.certificate import make_number
+from portal.refusals import Refused
 from tests.cases.helpers import access, place, text
 from tests.lifecycle.conftest import PDF, PNG, TODAY, deliver, life_url, upload
 from tests.lifecycle.helpers import counted_as_holder, scan, the_request
@@ -155,7 +155,7 @@ def test_a_category_or_grade_change_is_a_reassessment_ending_in_a_new_certificat
     # The grade check and the public notice apply as to any application.
     place(case, "assessed", category="physical", grade=1, doctor_id=world.doctor.id)
     staff = access(world.staff, world.township)
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(Refused):
         take_step(case, "approve", actor=world.approver, access=access(world.approver))
     take_step(case, "start_publicity", actor=world.staff, access=staff, today=TODAY)
     later = TODAY + timedelta(days=10)

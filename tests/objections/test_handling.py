@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.cases.services import take_step
-from portal.cases.workflow import TransitionRefused
 from portal.objections.models import Objection
 from portal.objections.services import ObjectionData, record_objection
+from portal.refusals import Refused
 from tests.cases.helpers import access, events_of, text
 from tests.objections.conftest import END, START
 
@@ -47,7 +47,7 @@ def test_staff_record_an_objection_received_by_phone(on_notice, client, login_as
     objection = db_session.scalars(select(Objection)).one()
     assert (objection.channel, objection.recorded_by_id, objection.received_on) == (
         "phone", on_notice.staff.id, TODAY)
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         _end_notice(on_notice)
     assert refused.value.code == "objection_open"
 
@@ -150,7 +150,7 @@ def test_a_decision_needs_its_reason_and_is_made_once(on_notice, client, login_a
 
 
 def test_the_upheld_step_is_only_taken_through_an_objection(on_notice):
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         take_step(on_notice.case, "uphold_objection", actor=on_notice.staff,
                   access=access(on_notice.staff, on_notice.township), note="直接退回")
     assert refused.value.code == "objection_use_case_page"

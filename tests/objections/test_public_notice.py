@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.cases.services import take_step
-from portal.cases.workflow import TransitionRefused
 from portal.objections.models import Objection
 from portal.objections.notices import notice_code, pretty_code, read_code
+from portal.refusals import Refused
 from tests.cases.helpers import access, events_of, text
 from tests.objections.conftest import END, START
 
@@ -110,7 +110,7 @@ def test_an_objection_from_the_public_page_holds_the_case(on_notice, client, db_
     audit = db_session.scalars(select(AuditEvent).where(
         AuditEvent.action == "objection.received")).one()
     assert "13900000000" not in str(audit.details)
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         take_step(on_notice.case, "end_publicity", actor=on_notice.staff,
                   access=access(on_notice.staff, on_notice.township),
                   today=END + timedelta(days=1))

@@ -177,8 +177,8 @@ def test_number_registered_meanwhile_is_refused_cleanly(world, clock, db_session
     """Between finding no one and opening the case, another office registered the number."""
     import pytest
 
-    from portal.cases.services import CaseRefused
     from portal.domain.idcard import parse
+    from portal.refusals import Refused
     from portal.rosters.services import PersonData
     from portal.walkins.services import Application, open_walk_in
     from tests.cases.helpers import access
@@ -187,7 +187,7 @@ def test_number_registered_meanwhile_is_refused_cleanly(world, clock, db_session
         "name": "重复", "ethnicity": "", "village_id": None, "phone": "", "address": "",
         "mobility": "can_travel", "poverty_registered": False, "guardian_name": "",
         "guardian_phone": ""})
-    with pytest.raises(CaseRefused) as refused:
+    with pytest.raises(Refused) as refused:
         open_walk_in(world.township, world.staff, access(world.staff, world.township),
                      Application(kind="issue", path="records"), new_person=data)
     assert refused.value.code == "id_registered_meanwhile"
