@@ -201,8 +201,10 @@ def _register_template_helpers(app: Flask) -> None:
 
     from portal.auth.roles import ROLE_LABELS, Permission
     from portal.domain.idcard import mask, mask_phone
+    from portal.jobs.words import phase_text, state_text
     from portal.labels import LABELS
 
+    app.jinja_env.globals.update(job_state_text=state_text, job_phase_text=phase_text)
     app.jinja_env.filters["mask_id"] = mask
     app.jinja_env.filters["mask_phone"] = mask_phone
     # A family of LABELS translated once, for a table that shows it on every row.

@@ -28,6 +28,7 @@ from portal.reference.models import (  # noqa: F401
     Township,
     Village,
 )
+from portal.jobs.models import Job  # noqa: F401
 from portal.register.models import HolderEntry  # noqa: F401
 from portal.rosters.models import (  # noqa: F401
     Guardianship,

@@ -10,4 +10,8 @@ from flask_babel import lazy_gettext as _l
 CATALOGUE: dict[str, object] = {
     # --- anywhere -------------------------------------------------------------------------
     "not_allowed_now": _l("This step is not allowed now."),
+    # --- background jobs (portal/jobs) ------------------------------------------------------
+    "job_not_failed": _l("Only a failed job can be started again."),
+    # --- roster imports (portal/imports) ----------------------------------------------------
+    "import_not_retryable": _l("This upload can no longer be imported. Upload the file again."),
 }
