@@ -153,9 +153,12 @@ def _request_may_write() -> bool:
     transaction begins. In WAL mode a transaction that reads first and writes later fails at
     once ("database is locked", no busy wait) when another connection wrote in between, as a
     doctor's video offer did while the guardian joined; waiting for the lock at the start
-    uses the busy timeout instead. Pages (GET) begin as readers."""
-    from flask import has_request_context, request
+    uses the busy timeout instead. Pages (GET) begin as readers. A background job (whose
+    heartbeat writes beside it) says so with `g.writes_first` (portal/jobs/runner.py)."""
+    from flask import has_app_context, has_request_context, request
 
+    if has_app_context() and g.get("writes_first"):
+        return True
     return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 

@@ -43,14 +43,11 @@ def _import_dir() -> Path:
     return Path(current_app.config["IMPORT_DIR"])
 
 
-def _parse_failed(job: Job) -> None:
-    upload = _upload_of(job)
-    upload.status, upload.error, upload.finished_at = "failed", _reason(job), utcnow()
-
-
-def _import_failed(job: Job) -> None:
-    upload = _upload_of(job)
-    upload.status, upload.error, upload.finished_at = "failed", _reason(job), utcnow()
+def _failed(job: Job) -> None:
+    """The upload of a failed check or import is failed too (its file is kept for a retry)."""
+    upload = db.session.get(ImportJob, job.args.get("import_job"))
+    if upload is not None and upload.status in ("parsing", "importing"):
+        upload.status, upload.error, upload.finished_at = "failed", _reason(job), utcnow()
 
 
 def _reason(job: Job) -> str:
@@ -67,7 +64,7 @@ def _again(status: str):
     return before_retry
 
 
-@job_kind(PARSE, on_failure=_parse_failed, before_retry=_again("parsing"))
+@job_kind(PARSE, on_failure=_failed, before_retry=_again("parsing"))
 def parse_upload(job: Job, progress) -> dict:
     """Read and check the file; record the preview's counts and rejected rows."""
     upload = _upload_of(job)
@@ -81,7 +78,7 @@ def parse_upload(job: Job, progress) -> dict:
     return {"status": upload.status, "rows": upload.total_rows}
 
 
-@job_kind(IMPORT, on_failure=_import_failed, before_retry=_again("importing"))
+@job_kind(IMPORT, on_failure=_failed, before_retry=_again("importing"))
 def import_upload(job: Job, progress) -> dict:
     """Import the confirmed file's valid rows, all or nothing, and close the upload."""
     upload = _upload_of(job)

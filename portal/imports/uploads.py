@@ -70,6 +70,7 @@ def create_job(township: Township, actor, list_kind: str, upload, import_dir: st
     token = secrets.token_urlsafe(24)
     stored = f"{secrets.token_hex(16)}.upload"
     upload.save(directory / stored)
+    upload.close()  # a large upload is spooled to a temporary file: free it now
     original = os.path.basename((upload.filename or "").replace("\\", "/"))[:255]
     job = ImportJob(township_id=township.id, token=token, list_kind=list_kind,
                     filename=original, stored_name=stored, uploaded_by_id=actor.id,

@@ -23,7 +23,7 @@ import os
 import socket
 import threading
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -168,6 +168,16 @@ def _record_failure(job_id: int, attempt: int, code: str) -> None:
 def run(job_id: int, heartbeat_seconds: float | None = None, early: bool = False
         ) -> str | None:
     """Run job `job_id` if it is queued; returns the state it ended in (None: not run)."""
+    # On SQLite each of the run's transactions takes the write lock when it begins: one that
+    # read first could not write after a heartbeat (portal/__init__.py, _request_may_write).
+    before, g.writes_first = g.get("writes_first"), True
+    try:
+        return _run(job_id, heartbeat_seconds, early)
+    finally:
+        g.writes_first = before
+
+
+def _run(job_id: int, heartbeat_seconds: float | None, early: bool) -> str | None:
     claimed = claim(job_id, early)
     if claimed is None:
         return None
@@ -183,10 +193,10 @@ def run(job_id: int, heartbeat_seconds: float | None = None, early: bool = False
     except Exception as exc:
         beat.stop()
         code = error_code(exc)
-        if code in ("failed", "conflict"):
-            current_app.logger.exception("job %s (%s) failed", job_id, kind_name)
-        else:
+        if isinstance(exc, JobFailed | RunLost):
             current_app.logger.warning("job %s (%s) stopped: %s", job_id, kind_name, code)
+        else:  # the statement's values are never in the text (hide_parameters)
+            current_app.logger.exception("job %s (%s) failed: %s", job_id, kind_name, code)
         try:
             _record_failure(job_id, attempt, code)
         except Exception:

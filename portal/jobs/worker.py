@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from flask import Flask
+from flask import Flask, g
 from rq import SimpleWorker, Worker
 
 from portal.extensions import db
@@ -60,6 +60,7 @@ def maintain(app: Flask) -> dict[str, int]:
 
     counts = {}
     with app.app_context():
+        g.writes_first = True  # SQLite: see portal/jobs/runner.py
         try:
             with unit_of_work():
                 counts["reaped"] = reap()
