@@ -19,6 +19,7 @@ from portal.dashboards.models import (  # noqa: F401
 from portal.doctors.models import DoctorCertification  # noqa: F401
 from portal.evidence.models import Evidence  # noqa: F401
 from portal.guardian.models import GuardianInvite, GuardianUpload  # noqa: F401
+from portal.jobs.models import Job  # noqa: F401
 from portal.reference.models import (  # noqa: F401
     Campaign,
     CampaignPhase,
@@ -28,7 +29,6 @@ from portal.reference.models import (  # noqa: F401
     Township,
     Village,
 )
-from portal.jobs.models import Job  # noqa: F401
 from portal.register.models import HolderEntry  # noqa: F401
 from portal.rosters.models import (  # noqa: F401
     Guardianship,

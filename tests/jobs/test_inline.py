@@ -100,7 +100,7 @@ def _claimed_and_abandoned(app, key: str, codes: list[str]) -> tuple[Job, int]:
     job = Job(kind="test.add_townships", args={"codes": codes}, key=key)
     db.session.add(job)
     db.session.flush()
-    kind, attempt = runner.claim(job.id)
+    _kind, attempt = runner.claim(job.id)
     db.session.execute(update(Job).where(Job.id == job.id).values(
         heartbeat_at=utcnow() - timedelta(seconds=app.config["JOBS_STALE_SECONDS"] + 5)))
     db.session.refresh(job)
