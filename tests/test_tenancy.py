@@ -18,6 +18,7 @@ NOT_TENANT_TABLES = {
     "memberships": "a city role's membership has no township",
     "audit_events": "city-wide events (user management, logins) have no township",
     "print_batches": "a city print batch may gather approved cases of several townships",
+    "jobs": "a city-wide background job (the county's holder list) has no township",
 }
 
 

@@ -198,7 +198,7 @@ def _confirm():
     job = tasks.start_import(staged["stored"], staged["filename"], g.get("township"),
                              current_user)
     session.pop(_SESSION_KEY, None)  # the file is the job's now
-    return redirect(url_for(_endpoint("import_job"), job_id=job.id))
+    return redirect(url_for(_endpoint("import_job"), run_id=job.id))
 
 
 def _import_job_or_404(job_id: int) -> Job:
@@ -228,7 +228,7 @@ def _job_retry(job_id: int):
     job = _import_job_or_404(job_id)
     if FlaskForm().validate_on_submit():
         job_services.retry(job, current_user)
-    return redirect(url_for(_endpoint("import_job"), job_id=job.id))
+    return redirect(url_for(_endpoint("import_job"), run_id=job.id))
 
 
 def _rejects():
@@ -284,26 +284,26 @@ def confirm_import():
     return _confirm()
 
 
-@bp.route("/import/jobs/<int:job_id>")
+@bp.route("/import/jobs/<int:run_id>")
 @login_required
 @require(Permission.IMPORT_ROSTER)
-def import_job(job_id):
+def import_job(run_id):
     """How the confirmed import goes: queued, running (a progress bar), done or failed."""
-    return _job_page(job_id)
+    return _job_page(run_id)
 
 
-@bp.route("/import/jobs/<int:job_id>/progress")
+@bp.route("/import/jobs/<int:run_id>/progress")
 @login_required
 @require(Permission.IMPORT_ROSTER)
-def import_job_progress(job_id):
-    return _job_progress(job_id)
+def import_job_progress(run_id):
+    return _job_progress(run_id)
 
 
-@bp.route("/import/jobs/<int:job_id>/retry", methods=["POST"])
+@bp.route("/import/jobs/<int:run_id>/retry", methods=["POST"])
 @login_required
 @require(Permission.IMPORT_ROSTER)
-def import_job_retry(job_id):
-    return _job_retry(job_id)
+def import_job_retry(run_id):
+    return _job_retry(run_id)
 
 
 @bp.route("/import/rejects.xlsx")
@@ -343,25 +343,25 @@ def city_confirm_import():
     return _confirm()
 
 
-@city_bp.route("/import/jobs/<int:job_id>", endpoint="import_job")
+@city_bp.route("/import/jobs/<int:run_id>", endpoint="import_job")
 @login_required
 @require(Permission.IMPORT_ROSTER)
-def city_import_job(job_id):
-    return _job_page(job_id)
+def city_import_job(run_id):
+    return _job_page(run_id)
 
 
-@city_bp.route("/import/jobs/<int:job_id>/progress", endpoint="import_job_progress")
+@city_bp.route("/import/jobs/<int:run_id>/progress", endpoint="import_job_progress")
 @login_required
 @require(Permission.IMPORT_ROSTER)
-def city_import_job_progress(job_id):
-    return _job_progress(job_id)
+def city_import_job_progress(run_id):
+    return _job_progress(run_id)
 
 
-@city_bp.route("/import/jobs/<int:job_id>/retry", methods=["POST"], endpoint="import_job_retry")
+@city_bp.route("/import/jobs/<int:run_id>/retry", methods=["POST"], endpoint="import_job_retry")
 @login_required
 @require(Permission.IMPORT_ROSTER)
-def city_import_job_retry(job_id):
-    return _job_retry(job_id)
+def city_import_job_retry(run_id):
+    return _job_retry(run_id)
 
 
 @city_bp.route("/import/rejects.xlsx", endpoint="import_rejects")
