@@ -72,6 +72,12 @@ class Config:
     # RQ stops a job running longer than this; the worker's upkeep runs this often.
     JOBS_TIMEOUT_SECONDS = _int("JOBS_TIMEOUT_SECONDS", 3600)
     JOBS_MAINTENANCE_SECONDS = _int("JOBS_MAINTENANCE_SECONDS", 30)
+    # Dashboard figures (portal/dashboards/refresh_jobs.py): how old they may be, and how long
+    # after a change the refresh job waits for more; with jobs on a queue (or this set to 1) a
+    # job computes them and a dashboard page only reads.
+    DASHBOARD_MAX_AGE_SECONDS = _int("DASHBOARD_MAX_AGE_SECONDS", 300)
+    DASHBOARD_REFRESH_DELAY_SECONDS = _int("DASHBOARD_REFRESH_DELAY_SECONDS", 10)
+    DASHBOARD_REFRESH_IN_JOBS = os.environ.get("DASHBOARD_REFRESH_IN_JOBS")
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
