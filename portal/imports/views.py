@@ -81,7 +81,7 @@ def new_import():
 def show_job(token):
     """Progress, preview (counts and rejected rows), or the outcome of one upload."""
     upload = _job_or_404(token)
-    job = tasks.latest_job(upload)
+    job = _latest_job(upload)
     rejects = [
         (row, messages.column_label(column), messages.reason_text(code, params))
         for row, column, code, params in (upload.rejects or [])[:PREVIEW_LIMIT]
@@ -99,13 +99,22 @@ def show_job(token):
     )
 
 
+def _latest_job(upload: ImportJob):
+    """The upload's latest job; an upload left running by a version of the portal without
+    jobs (no job will ever finish it) is failed, so that it can be uploaded again."""
+    job = tasks.latest_job(upload)
+    if job is None and upload.status in RUNNING:
+        upload.status, upload.error = "failed", "failed"
+    return job
+
+
 @bp.route("/jobs/<token>/progress")
 @login_required
 @require(Permission.IMPORT_ROSTER)
 def job_progress(token):
     """How far the upload's job has come, for the progress bar (JSON)."""
     upload = _job_or_404(token)
-    job = tasks.latest_job(upload)
+    job = _latest_job(upload)
     progress = job_services.status(job) if job is not None else {
         "state": "done", "done": 0, "total": 0, "percent": 0, "active": False}
     return jsonify({**progress, "status": upload.status, "running": upload.status in RUNNING})
