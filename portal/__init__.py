@@ -181,9 +181,12 @@ def _request_may_write() -> bool:
     transaction begins. In WAL mode a transaction that reads first and writes later fails at
     once ("database is locked", no busy wait) when another connection wrote in between, as a
     doctor's video offer did while the guardian joined; waiting for the lock at the start
-    uses the busy timeout instead. Pages (GET) begin as readers."""
-    from flask import has_request_context, request
+    uses the busy timeout instead. Pages (GET) begin as readers. A background job (whose
+    heartbeat writes beside it) says so with `g.writes_first` (portal/jobs/runner.py)."""
+    from flask import has_app_context, has_request_context, request
 
+    if has_app_context() and g.get("writes_first"):
+        return True
     return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 
@@ -229,8 +232,10 @@ def _register_template_helpers(app: Flask) -> None:
 
     from portal.auth.roles import ROLE_LABELS, Permission
     from portal.domain.idcard import mask, mask_phone
+    from portal.jobs.words import phase_text, state_text
     from portal.labels import LABELS
 
+    app.jinja_env.globals.update(job_state_text=state_text, job_phase_text=phase_text)
     app.jinja_env.filters["mask_id"] = mask
     app.jinja_env.filters["mask_phone"] = mask_phone
     # A family of LABELS translated once, for a table that shows it on every row.

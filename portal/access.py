@@ -46,6 +46,7 @@ from portal.models import (
     HomeVisit,
     HomeVisitMember,
     ImportJob,
+    Job,
     Membership,
     Notice,
     NoticeOptOut,
@@ -284,6 +285,11 @@ _register(Transfer, "a transfer: the sending and the receiving township's office
 for _model in (TownshipEstimate, DashboardRefresh, DashboardFigure):
     _register(_model, "township figures: the township and the city",
               **CITY_READS_ALL, township_staff=EVERY)
+# A job's row holds ids, counts and codes, never personal data; the city's jobs have no
+# township.
+_register(Job, "background jobs: the city office, and a township's staff for its own",
+          tenant=False, city_admin=EVERY,
+          township_staff=lambda a: Job.township_id == (a.township.id if a.township else -1))
 _register(Membership, "who holds which role where: the administrators of users",
           tenant=False, city_admin=EVERY)
 _register(Notice, "a message names its person and number: the township that calls, the city",

@@ -208,6 +208,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(supervision_cli)
 
     app.cli.add_command(holders_cli)
+    from portal.jobs.cli import jobs_cli
+
+    app.cli.add_command(jobs_cli)
     try:
         from portal.imports.cli import roster_cli
     except ImportError:  # the roster commands arrive with the import work

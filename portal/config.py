@@ -58,8 +58,26 @@ class Config:
     # Checked in the workbook's package before anything is unpacked into memory.
     ROSTER_MAX_COLUMNS = _int("ROSTER_MAX_COLUMNS", 100)
     ROSTER_MAX_UNPACKED_MB = _int("ROSTER_MAX_UNPACKED_MB", 300)
-    # Import work runs in a background thread so the page can show progress.
-    IMPORT_IN_BACKGROUND = _bool("IMPORT_IN_BACKGROUND", True)
+
+    # Background jobs (docs/jobs.md): "inline" runs a job in the process that queued it, once
+    # its request has committed (development, tests); "rq" puts it on a Redis queue for
+    # `flask --app wsgi jobs worker`. Progress and results live in the database either way.
+    JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "inline")
+    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "portal")
+    # A running job writes its progress and a heartbeat this often; one without a heartbeat
+    # for JOBS_STALE_SECONDS is marked failed (its worker died) and may be retried.
+    JOBS_HEARTBEAT_SECONDS = float(os.environ.get("JOBS_HEARTBEAT_SECONDS") or 2)
+    JOBS_STALE_SECONDS = _int("JOBS_STALE_SECONDS", 120)
+    # RQ stops a job running longer than this; the worker's upkeep runs this often.
+    JOBS_TIMEOUT_SECONDS = _int("JOBS_TIMEOUT_SECONDS", 3600)
+    JOBS_MAINTENANCE_SECONDS = _int("JOBS_MAINTENANCE_SECONDS", 30)
+    # Dashboard figures (portal/dashboards/refresh_jobs.py): how old they may be, and how long
+    # after a change the refresh job waits for more; with jobs on a queue (or this set to 1) a
+    # job computes them and a dashboard page only reads.
+    DASHBOARD_MAX_AGE_SECONDS = _int("DASHBOARD_MAX_AGE_SECONDS", 300)
+    DASHBOARD_REFRESH_DELAY_SECONDS = _int("DASHBOARD_REFRESH_DELAY_SECONDS", 10)
+    DASHBOARD_REFRESH_IN_JOBS = os.environ.get("DASHBOARD_REFRESH_IN_JOBS")
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
@@ -183,7 +201,7 @@ class DevelopmentConfig(Config):
 
 
 class TestConfig(Config):
-    """Fast hashing, synchronous imports, in-memory limiter; CSRF stays on."""
+    """Fast hashing, inline jobs, in-memory limiter; CSRF stays on."""
 
     ENV_NAME = "testing"
     TESTING = True
@@ -192,7 +210,7 @@ class TestConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8 * 1024
     ARGON2_PARALLELISM = 1
-    IMPORT_IN_BACKGROUND = False
+    JOBS_BACKEND = "inline"
     RATELIMIT_STORAGE_URI = "memory://"
     # The test client's own host, so that a followed link keeps the session's cookies.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or "http://localhost"

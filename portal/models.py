@@ -31,6 +31,7 @@ from portal.petitions.models import (  # noqa: F401
     PetitionEvent,
     PetitionExtension,
 )
+from portal.jobs.models import Job  # noqa: F401
 from portal.reference.models import (  # noqa: F401
     Campaign,
     CampaignPhase,

@@ -18,6 +18,11 @@ NOT_TENANT_TABLES = {
     "memberships": "a city role's membership has no township",
     "audit_events": "city-wide events (user management, logins) have no township",
     "print_batches": "a city print batch may gather approved cases of several townships",
+    "jobs": "a city-wide background job (the county's holder list) has no township",
+    "petitions": "a petition may concern no township, and one about a township's own staff "
+                 "must stay hidden from it: the access policy is the wall (docs/petitions.md)",
+    "supervision_notices": "a notice to the health bureau or a hospital has no township",
+    "accountability_records": "a record about a city-level unit has no township",
 }
 
 

@@ -264,7 +264,12 @@ def ensure_fresh(access: Access, township_ids: list[int], today: date, max_age_s
            if tid not in states or states[tid].stale or states[tid].as_of != today
            or (now - _aware(states[tid].computed_at)).total_seconds() >= max_age_seconds]
     if due:
-        refresh_figures(access, due, today)
+        from portal.dashboards.refresh_jobs import refreshed_by_jobs
+
+        if refreshed_by_jobs(max_age_seconds):  # a job computes them; the page only reads
+            due = []
+        else:
+            refresh_figures(access, due, today)
     kept = [_aware(states[tid].computed_at) for tid in township_ids
             if tid in states and tid not in due]
     return min(kept + ([now] if due else []), default=None)

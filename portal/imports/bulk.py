@@ -65,7 +65,8 @@ PERSON_ROW_COLUMNS = (
     "guardian_name", "guardian_phone", "certificate_number", "certificate_category",
     "certificate_grade", "certificate_expires_on")
 PERSON_SHARED_COLUMNS = (
-    "township_id", "address", "deceased", "created_by_id", "created_at", "updated_at")
+    "township_id", "address", "deceased", "left_county_on", "created_by_id", "created_at",
+    "updated_at")
 PERSON_COLUMNS = PERSON_ROW_COLUMNS + PERSON_SHARED_COLUMNS
 ENTRY_ROW_COLUMNS = ("person_id", "suspected_category", "medical_records", "notes")
 ENTRY_SHARED_COLUMNS = (
@@ -147,7 +148,7 @@ class _Importer:
         self.stamp = writer.converter(Person.__table__, "created_at")(self.now)
         self.dates = writer.date_converter(Person.__table__, "birth_date")
         # The values of PERSON_SHARED_COLUMNS and ENTRY_SHARED_COLUMNS.
-        self.person_shared = (township_id, "", False, actor_id, self.stamp, self.stamp)
+        self.person_shared = (township_id, "", False, None, actor_id, self.stamp, self.stamp)
         self.entry_shared = (township_id, list_kind, "open", "import", None, self.stamp,
                              self.stamp)
         self._names: dict[str, tuple[str, str]] = {}  # name → name_keys(name)

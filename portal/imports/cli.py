@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.imports import bulk, columns, exports, messages
 from portal.imports.reader import WorkbookError
 from portal.reference.models import Township
+from portal.uow import unit_of_work
 
 roster_cli = AppGroup("roster", help="Import and export the township rosters (Excel).")
 LIST_CHOICE = click.Choice(columns.LIST_KINDS)
@@ -27,9 +28,8 @@ def _township(code: str) -> Township:
 
 
 @contextmanager
-def file_import_or_exit():
-    """The import's unit of work for a command: committed by the caller inside; a file that
-    cannot be read or a database failure rolls everything back and exits 1 with the reason."""
+def file_errors_exit():
+    """A file that cannot be read or a database failure: roll back, exit 1 with the reason."""
     try:
         yield
     except WorkbookError as exc:
@@ -40,6 +40,14 @@ def file_import_or_exit():
         db.session.rollback()
         click.echo(messages.file_error_text("failed"), err=True)
         raise SystemExit(1) from None
+
+
+@contextmanager
+def file_import_or_exit():
+    """The import's unit of work for a command: committed at the end of the block; a file
+    that cannot be read or a database failure rolls everything back and exits 1."""
+    with file_errors_exit(), unit_of_work():
+        yield
 
 
 def rejects_path(path: Path) -> Path:
@@ -57,7 +65,6 @@ def import_command(township_code, list_kind, file):
     with file_import_or_exit():
         result = bulk.import_file(township, None, file, list_kind,
                                   max_rows=current_app.config["ROSTER_MAX_ROWS"])
-        db.session.commit()
     for row, code in result.notes:
         click.echo(messages.note_text(row, code))
     target = rejects_path(file)
@@ -82,7 +89,7 @@ def export_command(township_code, list_kind, masked, out):
     The server's console already holds the database, so the numbers are in clear unless
     --masked; either way the export is an audit event naming the rows revealed.
     """
-    township = _township(township_code)
-    count = exports.export_township(township, None, list_kind, out, reveal=not masked)
-    db.session.commit()
+    with unit_of_work():
+        township = _township(township_code)
+        count = exports.export_township(township, None, list_kind, out, reveal=not masked)
     click.echo(f"exported={count} file={out}")

@@ -16,15 +16,27 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from portal import uow
 from portal.auth.roles import Permission
 from portal.extensions import db
-from portal.imports import bp, city_bp, columns, exports, jobs, messages, writer
+from portal.imports import (
+    bp,
+    city_bp,
+    columns,
+    exports,
+    messages,
+    tasks,
+    uploads,
+    writer,
+)
 from portal.imports.forms import CancelForm, ConfirmForm, UploadForm
+from portal.jobs import services as job_services
+from portal.jobs import words as job_words
 from portal.rosters.models import ImportJob
 from portal.tenancy import current_access, require, scoped
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-RUNNING = ("uploaded", "parsing", "importing")
+RUNNING = ("uploaded", "parsing", "importing")  # an upload whose job has not ended
 PREVIEW_LIMIT = 1000
 
 
@@ -56,11 +68,10 @@ def new_import():
     """Upload form: list kind and file, with the blank templates to download."""
     form = UploadForm()
     if form.validate_on_submit():
-        job = jobs.create_job(g.township, current_user, form.list_kind.data,
-                              form.file.data, current_app.config["IMPORT_DIR"])
-        db.session.commit()
-        jobs.start(current_app._get_current_object(), job.token, "parse")
-        return redirect(url_for("imports.show_job", token=job.token))
+        upload = uploads.create_job(g.township, current_user, form.list_kind.data,
+                                    form.file.data, current_app.config["IMPORT_DIR"])
+        tasks.start_parse(upload, current_user)
+        return redirect(url_for("imports.show_job", token=upload.token))
     return render_template("imports/new.html", form=form)
 
 
@@ -69,64 +80,68 @@ def new_import():
 @require(Permission.IMPORT_ROSTER)
 def show_job(token):
     """Progress, preview (counts and rejected rows), or the outcome of one upload."""
-    job = _job_or_404(token)
-    _resume_if_interrupted(job)
+    upload = _job_or_404(token)
+    job = _latest_job(upload)
     rejects = [
         (row, messages.column_label(column), messages.reason_text(code, params))
-        for row, column, code, params in (job.rejects or [])[:PREVIEW_LIMIT]
+        for row, column, code, params in (upload.rejects or [])[:PREVIEW_LIMIT]
     ]
-    notes = [messages.note_text(row, code) for row, code in (job.notes or [])[:PREVIEW_LIMIT]]
-    error = messages.file_error_text(job.error, job.error_params) if job.error else ""
+    notes = [messages.note_text(row, code) for row, code in (upload.notes or [])[:PREVIEW_LIMIT]]
+    error = messages.file_error_text(upload.error, upload.error_params) if upload.error else ""
+    if job is not None and job.state == "failed" and job.error:
+        error = job_words.error_text(job.error)
     return render_template(
-        "imports/job.html", job=job, rejects=rejects, notes=notes, error=error,
-        running=job.status in RUNNING,
+        "imports/job.html", job=upload, run=job, rejects=rejects, notes=notes, error=error,
+        running=upload.status in RUNNING, retry_form=CancelForm(),
+        can_retry=upload.status == "failed" and job is not None and job.state == "failed"
+        and uploads.job_path(current_app.config["IMPORT_DIR"], upload).is_file(),
         preview_limit=PREVIEW_LIMIT, confirm_form=ConfirmForm(), cancel_form=CancelForm(),
     )
+
+
+def _latest_job(upload: ImportJob):
+    """The upload's latest job; an upload left running by a version of the portal without
+    jobs (no job will ever finish it) is failed, so that it can be uploaded again."""
+    job = tasks.latest_job(upload)
+    if job is None and upload.status in RUNNING:
+        upload.status, upload.error = "failed", "failed"
+    return job
 
 
 @bp.route("/jobs/<token>/progress")
 @login_required
 @require(Permission.IMPORT_ROSTER)
 def job_progress(token):
-    """How far the job has come, for the progress bar (JSON)."""
-    job = _job_or_404(token)
-    _resume_if_interrupted(job)
-    progress = jobs.get_progress(token) or {"phase": job.status, "done": 0, "total": 0}
-    total = progress["total"]
-    percent = int(progress["done"] * 100 / total) if total else 0
-    return jsonify(status=job.status, running=job.status in RUNNING, done=progress["done"],
-                   total=total, percent=percent)
+    """How far the upload's job has come, for the progress bar (JSON)."""
+    upload = _job_or_404(token)
+    job = _latest_job(upload)
+    progress = job_services.status(job) if job is not None else {
+        "state": "done", "done": 0, "total": 0, "percent": 0, "active": False}
+    return jsonify({**progress, "status": upload.status, "running": upload.status in RUNNING})
 
 
 @bp.route("/jobs/<token>/confirm", methods=["POST"])
 @login_required
 @require(Permission.IMPORT_ROSTER)
 def confirm_job(token):
-    """Import the previewed file's valid rows (all or nothing)."""
-    job = _job_or_404(token)
+    """Import the previewed file's valid rows (all or nothing), as a background job."""
+    upload = _job_or_404(token)
     form = ConfirmForm()
-    if form.validate_on_submit():
-        _resume_if_interrupted(job)
-    lock = None
-    if form.validate_on_submit() and job.status == "ready":
-        lock = jobs.ImportLock.take(current_app.config["IMPORT_DIR"], job)
-    if lock is None:
+    if not form.validate_on_submit() or tasks.start_import(upload, current_user) is None:
         flash(_("This upload can no longer be imported. Upload the file again."), "warning")
-        return redirect(url_for("imports.show_job", token=job.token))
-    try:
-        job.status = "importing"
-        db.session.commit()
-    except BaseException:
-        lock.release()
-        raise
-    jobs.start(current_app._get_current_object(), job.token, "import", lock)
-    return redirect(url_for("imports.show_job", token=job.token))
+    return redirect(url_for("imports.show_job", token=upload.token))
 
 
-def _resume_if_interrupted(job: ImportJob) -> None:
-    """An import that ended without an outcome (the database went away) is ready again."""
-    if jobs.resume_interrupted(current_app.config["IMPORT_DIR"], job):
-        db.session.commit()
+@bp.route("/jobs/<token>/retry", methods=["POST"])
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def retry_job(token):
+    """Start a failed check or import of the upload again."""
+    upload = _job_or_404(token)
+    job = tasks.latest_job(upload)
+    if CancelForm().validate_on_submit() and job is not None:
+        job_services.retry(job, current_user)
+    return redirect(url_for("imports.show_job", token=upload.token))
 
 
 @bp.route("/jobs/<token>/cancel", methods=["POST"])
@@ -134,13 +149,13 @@ def _resume_if_interrupted(job: ImportJob) -> None:
 @require(Permission.IMPORT_ROSTER)
 def cancel_job(token):
     """Discard an upload that was not imported; its stored file is deleted."""
-    job = _job_or_404(token)
+    upload = _job_or_404(token)
     form = CancelForm()
-    if form.validate_on_submit() and job.status in ("ready", "unreadable", "failed"):
-        jobs.remove_upload(current_app.config["IMPORT_DIR"], job)
-        if job.status == "ready":
-            job.status = "cancelled"
-        db.session.commit()
+    if form.validate_on_submit() and upload.status in ("ready", "unreadable", "failed"):
+        import_dir = current_app.config["IMPORT_DIR"]
+        uow.after_commit(lambda: uploads.remove_upload(import_dir, upload))
+        if upload.status in ("ready", "failed"):
+            upload.status = "cancelled"
         flash(_("The file was discarded; nothing was imported."), "info")
     return redirect(url_for("imports.new_import"))
 
@@ -184,7 +199,6 @@ def export_list(list_kind):
     buffer = BytesIO()
     exports.export_township(g.township, current_user, list_kind, buffer,
                             reveal=current_access().can(Permission.REVEAL_PERSONAL_DATA))
-    db.session.commit()
     return _xlsx(buffer, f"{g.township.name}{columns.TITLES[list_kind]}.xlsx")
 
 
@@ -205,5 +219,4 @@ def city_export(list_kind):
     buffer = BytesIO()
     exports.export_city(current_user, list_kind, buffer,
                         reveal=current_access().can(Permission.REVEAL_PERSONAL_DATA))
-    db.session.commit()
     return _xlsx(buffer, f"{columns.TITLES[list_kind]}.xlsx")

@@ -411,4 +411,8 @@ CATALOGUE: dict[str, object] = {
     "certificate_cancelled": _l("This certificate is cancelled."),
     "use_certificate_life_pages": _l("A new card of a held certificate is approved on the "
                                      "request's page."),
+    # --- background jobs (portal/jobs) ------------------------------------------------------
+    "job_not_failed": _l("Only a failed job can be started again."),
+    # --- roster imports (portal/imports) ----------------------------------------------------
+    "import_not_retryable": _l("This upload can no longer be imported. Upload the file again."),
 }

@@ -19,19 +19,26 @@ holders_cli = AppGroup("holders", help="The register of certificate holders.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def import_command(township_code, dry_run, file):
     """Import FILE's valid holders; rejected rows go to FILE.rejected.xlsx beside it."""
-    from portal.imports.cli import _township, file_import_or_exit, rejects_path
+    from portal.imports.cli import (
+        _township,
+        file_errors_exit,
+        file_import_or_exit,
+        rejects_path,
+    )
 
     township = _township(township_code) if township_code else None
-    try:
+    if dry_run:
+        with file_errors_exit():
+            try:
+                plan = plan_holders(read_holders(
+                    file, max_rows=current_app.config["ROSTER_MAX_ROWS"]), township)
+            finally:
+                db.session.rollback()  # a dry run keeps nothing
+    else:
         with file_import_or_exit():
             plan = plan_holders(read_holders(
                 file, max_rows=current_app.config["ROSTER_MAX_ROWS"]), township)
-            if not dry_run:
-                apply_plan(plan, None, file.name)
-                db.session.commit()
-    finally:
-        if dry_run:
-            db.session.rollback()
+            apply_plan(plan, None, file.name)
     for row, code in plan.notes:
         click.echo(messages.note_text(row, code))
     target = rejects_path(file)

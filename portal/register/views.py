@@ -2,8 +2,9 @@
 of the national database's export (a township's own, or the city's for every township).
 
 An uploaded file is kept under IMPORT_DIR with a random name known only to the uploader's
-session (never in a URL); the preview is a dry run of it, the confirmation imports it in one
-transaction and deletes it.
+session (never in a URL); the preview is a dry run of it; the confirmation queues its import
+as a background job (portal/register/tasks.py: one transaction, the file deleted once it has
+committed), whose page shows its progress and outcome and offers a retry if it failed.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     send_file,
@@ -33,11 +35,14 @@ from portal.clock import local_today
 from portal.extensions import db
 from portal.imports import messages
 from portal.imports.reader import WorkbookError
+from portal.jobs import services as job_services
+from portal.jobs import words as job_words
+from portal.jobs.models import Job
 from portal.labels import LABELS
 from portal.pages import paginate
-from portal.register import bp, city_bp
+from portal.register import bp, city_bp, tasks
 from portal.register.forms import HolderForm, HolderImportForm
-from portal.register.importer import apply_plan, plan_holders, read_holders
+from portal.register.importer import plan_holders, read_holders
 from portal.register.models import HolderEntry
 from portal.register.services import HolderRefused, add_holder
 from portal.rosters.models import Person
@@ -185,30 +190,45 @@ def _preview():
 
 
 def _confirm():
+    """Queue the staged file's import (portal/register/tasks.py); its page shows how it goes."""
     staged = _staged()
     if not FlaskForm().validate_on_submit() or staged is None:
         flash(_("This upload can no longer be imported. Upload the file again."), "warning")
         return redirect(url_for(_endpoint("import_holders")))
-    plan, error = _plan(staged)
-    if error:
-        _discard(staged)
-        flash(error, "danger")
-        return redirect(url_for(_endpoint("import_holders")))
-    try:
-        counts = apply_plan(plan, current_user, staged["filename"])
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        current_app.logger.exception("holder import failed")
-        flash(messages.file_error_text("failed"), "danger")
-        return redirect(url_for(_endpoint("preview_import")))
-    _discard(staged)
-    flash(_("Imported: %(new)s new entries, %(updated)s updated, %(unchanged)s unchanged, "
-            "%(rejected)s rows rejected.", new=counts["new"], updated=counts["updated"],
-            unchanged=counts["unchanged"], rejected=counts["rejected"]), "success")
-    if g.get("township"):
-        return redirect(url_for("register.list_holders"))
-    return redirect(url_for("city_register.import_holders"))
+    job = tasks.start_import(staged["stored"], staged["filename"], g.get("township"),
+                             current_user)
+    session.pop(_SESSION_KEY, None)  # the file is the job's now
+    return redirect(url_for(_endpoint("import_job"), run_id=job.id))
+
+
+def _import_job_or_404(job_id: int) -> Job:
+    township = g.get("township")
+    job = db.session.scalars(scoped(select(Job)).where(
+        Job.id == job_id, Job.kind == tasks.KIND,
+        Job.township_id == township.id if township else Job.township_id.is_(None))).first()
+    if job is None:
+        abort(404)
+    job_services.reap_if_dead(job)
+    return job
+
+
+def _job_page(job_id: int):
+    job = _import_job_or_404(job_id)
+    can_retry = job.state == "failed" and tasks.stored_path(job).is_file()
+    return render_template("register/import_job.html", run=job, form=FlaskForm(),
+                           can_retry=can_retry, endpoint=_endpoint,
+                           error=job_words.error_text(job.error) if job.error else "")
+
+
+def _job_progress(job_id: int):
+    return jsonify(job_services.status(_import_job_or_404(job_id)))
+
+
+def _job_retry(job_id: int):
+    job = _import_job_or_404(job_id)
+    if FlaskForm().validate_on_submit():
+        job_services.retry(job, current_user)
+    return redirect(url_for(_endpoint("import_job"), run_id=job.id))
 
 
 def _rejects():
@@ -264,6 +284,28 @@ def confirm_import():
     return _confirm()
 
 
+@bp.route("/import/jobs/<int:run_id>")
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def import_job(run_id):
+    """How the confirmed import goes: queued, running (a progress bar), done or failed."""
+    return _job_page(run_id)
+
+
+@bp.route("/import/jobs/<int:run_id>/progress")
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def import_job_progress(run_id):
+    return _job_progress(run_id)
+
+
+@bp.route("/import/jobs/<int:run_id>/retry", methods=["POST"])
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def import_job_retry(run_id):
+    return _job_retry(run_id)
+
+
 @bp.route("/import/rejects.xlsx")
 @login_required
 @require(Permission.IMPORT_ROSTER)
@@ -299,6 +341,27 @@ def city_preview_import():
 @require(Permission.IMPORT_ROSTER)
 def city_confirm_import():
     return _confirm()
+
+
+@city_bp.route("/import/jobs/<int:run_id>", endpoint="import_job")
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def city_import_job(run_id):
+    return _job_page(run_id)
+
+
+@city_bp.route("/import/jobs/<int:run_id>/progress", endpoint="import_job_progress")
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def city_import_job_progress(run_id):
+    return _job_progress(run_id)
+
+
+@city_bp.route("/import/jobs/<int:run_id>/retry", methods=["POST"], endpoint="import_job_retry")
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def city_import_job_retry(run_id):
+    return _job_retry(run_id)
 
 
 @city_bp.route("/import/rejects.xlsx", endpoint="import_rejects")

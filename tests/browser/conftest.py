@@ -70,8 +70,7 @@ def live_server(tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'live.sqlite3'}",
         "EVIDENCE_DIR": str(tmp / "evidence"),
         "IMPORT_DIR": str(tmp / "imports"),
-        # As in production: parsing and importing run in a thread, the page polls progress.
-        "IMPORT_IN_BACKGROUND": True,
+        # Jobs run inline (the default): tests/jobs/test_rq_worker.py runs them on RQ workers.
         "MEDIA_SERVICE_URL": f"http://127.0.0.1:{MEDIA_PORT}",
         "MEDIA_SHARED_SECRET": MEDIA_SECRET,
         # Every browser test logs in from 127.0.0.1; the per-address login limit is tested in

@@ -1,5 +1,6 @@
 """A township officer imports a large, partly bad roster in a real browser: upload, progress,
-preview with every rejected row, confirm, progress, result — with the background worker."""
+preview with every rejected row, confirm, result — the check and the import are jobs (run
+inline here; on RQ workers in tests/jobs/test_rq_worker.py)."""
 
 import pytest
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.audit.models import AuditEvent
 from portal.domain import idcard
 from portal.extensions import db
-from portal.imports import bulk, driver, exports, jobs, matching, messages, reader
+from portal.imports import bulk, driver, exports, matching, messages, reader, uploads
 from portal.reference.models import Village
 from portal.rosters.models import ImportJob, Person, RosterEntry
 from tests.imports.conftest import SUSPECTED_HEADER, idn, suspected_rows, write_book
@@ -248,7 +248,7 @@ def test_web_upload_preview_confirm(staff, tmp_path, client, post, login_as, app
     job = db.session.scalars(select(ImportJob).where(ImportJob.token == token)).one()
     assert job.status == "ready" and "名单" not in job.stored_name
     import_dir = app.config["IMPORT_DIR"]
-    assert (jobs.job_path(import_dir, job)).exists()
+    assert (uploads.job_path(import_dir, job)).exists()
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert re.search(r'id="count-total">4<', page) and re.search(r'id="count-new">3<', page)
     assert re.search(r'id="count-rejected">1<', page)
@@ -264,7 +264,7 @@ def test_web_upload_preview_confirm(staff, tmp_path, client, post, login_as, app
     db.session.refresh(job)
     assert (job.status, job.imported, job.updated, job.rejected_rows) == ("done", 3, 0, 1)
     assert _count(Person, township_id=township.id) == 3
-    assert not jobs.job_path(import_dir, job).exists()
+    assert not uploads.job_path(import_dir, job).exists()
     progress = client.get(f"/t/{township.code}/imports/jobs/{token}/progress").get_json()
     assert progress["status"] == "done" and progress["running"] is False
 
@@ -281,7 +281,7 @@ def test_web_rejects_bad_files_clearly(staff, tmp_path, client, post, login_as, 
     token = response.headers["Location"].rsplit("/", 1)[-1]
     job = db.session.scalars(select(ImportJob).where(ImportJob.token == token)).one()
     assert job.status == "unreadable"
-    assert not jobs.job_path(app.config["IMPORT_DIR"], job).exists()
+    assert not uploads.job_path(app.config["IMPORT_DIR"], job).exists()
     with open(csv, "rb") as fh:
         wrong = post(f"/t/{township.code}/imports/new",
                      data={"list_kind": "suspected", "file": (fh, "list.csv")},

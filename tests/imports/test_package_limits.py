@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.imports import jobs, reader
+from portal.imports import reader, uploads
 from portal.imports.reader import PackageLimits, WorkbookError, check_package
 from portal.rosters.models import ImportJob
 from tests.imports.conftest import SUSPECTED_HEADER, suspected_rows, write_book
@@ -113,4 +113,4 @@ def test_the_upload_page_says_why_and_keeps_nothing(staff, tmp_path, app, client
     assert "解压后超过 2 MB" in page, page[-3000:]
     job = db.session.scalars(select(ImportJob).where(ImportJob.township_id == township.id)).one()
     assert job.status == "unreadable"
-    assert not jobs.job_path(app.config["IMPORT_DIR"], job).exists()
+    assert not uploads.job_path(app.config["IMPORT_DIR"], job).exists()

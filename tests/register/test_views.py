@@ -111,11 +111,17 @@ def test_city_import_previews_then_imports(db_session, client, login_as, post, m
     sheet = load_workbook(io.BytesIO(rejected.data)).active
     lines = list(sheet.iter_rows(values_only=True))
     assert lines[1][0] == 5 and "grade digit" in lines[1][2] and idn(113) in lines[1]
-    assert post("/city/holders/import/confirm", {}).status_code == 302
-    assert _count(db_session, HolderEntry) == 1
+    response = post("/city/holders/import/confirm", {})
+    assert response.status_code == 302 and "/city/holders/import/jobs/" in (
+        response.headers["Location"])
+    assert _count(db_session, HolderEntry) == 1  # the job ran (inline) once the request committed
     event = db_session.scalars(select(AuditEvent).where(
         AuditEvent.action == "holder.imported")).one()
     assert event.details["new"] == 1 and event.details["rejected"] == 1
+    done = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Imported: 1 new entries" in done and "1 rows rejected" in done
+    job = client.get(response.headers["Location"] + "/progress").get_json()
+    assert (job["state"], job["percent"], job["active"]) == ("done", 100, False)
     # The staged file is gone: confirming again does nothing.
     assert post("/city/holders/import/confirm", {}).status_code == 302
     assert _count(db_session, HolderEntry) == 1
@@ -181,9 +187,27 @@ def test_a_failing_confirmation_saves_nothing(db_session, client, login_as, post
 
     monkeypatch.setattr(importer, "record_holding", failing)
     response = post(f"{base}/confirm", {})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/preview")
+    job_page = response.headers["Location"]
+    assert response.status_code == 302 and f"{base}/jobs/" in job_page
     assert _count(db_session, HolderEntry) == 0 and _count(db_session, Person) == 0
-    assert "Nothing was saved" in client.get(f"{base}/preview").get_data(as_text=True)
+    page = client.get(job_page).get_data(as_text=True)
+    assert "Nothing of it was saved" in page and "Try again" in page
     monkeypatch.setattr(importer, "record_holding", real)
-    assert post(f"{base}/confirm", {}).status_code == 302  # the file was kept: try again
+    assert post(f"{job_page}/retry", {}).status_code == 302  # the file was kept: try again
     assert _count(db_session, HolderEntry) == 4
+    assert "Imported: 4 new entries" in client.get(job_page).get_data(as_text=True)
+    # Done: nothing to retry, and the file is gone.
+    assert post(f"{job_page}/retry", {}).status_code in (302, 303, 409)
+    assert _count(db_session, HolderEntry) == 4
+
+
+def test_another_township_cannot_see_the_import_job(db_session, client, login_as, post,
+                                                     make_township, make_user, tmp_path):
+    township, other = make_township(), make_township()
+    login_as(make_user("township_staff", township))
+    base = f"/t/{township.code}/holders/import"
+    _upload(client, post, base, holders_file(tmp_path / "y.xlsx", [row(1, idn(171))]))
+    job_page = post(f"{base}/confirm", {}).headers["Location"]
+    assert client.get(job_page).status_code == 200
+    login_as(make_user("township_staff", other))
+    assert client.get(job_page.replace(township.code, other.code)).status_code == 404

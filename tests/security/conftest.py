@@ -81,6 +81,7 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "report_id": (True, lambda s: s.report.id),
     "token": (True, lambda s: s.job.token),
     "job_id": (True, lambda s: s.job.id),
+    "run_id": (True, lambda s: s.holder_import.id),
     "village_id": (True, lambda s: s.village.id),
     "user_id": (True, lambda s: s.staff.id),
     "membership_id": (True, lambda s: s.staff.memberships[0].id),
@@ -194,6 +195,7 @@ def world(db_session, make_township, make_user, make_person):
     """Townships A and B, each with villages X and Y, people, a report, an import job, users."""
     from sqlalchemy import select
 
+    from portal.jobs.models import Job
     from portal.rosters.models import ImportJob, RosterEntry, RosterReport
 
     def side(label: str) -> Side:
@@ -222,8 +224,15 @@ def world(db_session, make_township, make_user, make_person):
         )
         db_session.add_all([report, job])
         db_session.flush()
-        return Side(township, village_x, village_y, person, person_y, entry, entry_y, report,
-                    job, staff, liaison)
+        found = Side(township, village_x, village_y, person, person_y, entry, entry_y, report,
+                     job, staff, liaison)
+        # A finished import of the register (a background job of the township's).
+        found.holder_import = Job(kind="holders.import", args={"stored": "gone.upload"},
+                                  key=f"holders:{label}", township_id=township.id,
+                                  created_by_id=staff.id, state="done", attempts=1)
+        db_session.add(found.holder_import)
+        db_session.flush()
+        return found
 
     a, b = side("A"), side("B")
     city_admin = make_user("city_admin", username="sec_city_admin")

@@ -1,10 +1,14 @@
-// Polls an import job's progress and updates the <progress> bar; reloads when it is done.
+// Polls a background job's progress (JSON) and moves the <progress> bar; reloads the page when
+// the job has ended. Without JavaScript the page refreshes itself instead (see
+// templates/jobs/_progress.html).
 (function () {
   "use strict";
-  var box = document.getElementById("import-progress");
+  var box = document.getElementById("job-progress");
   if (!box) { return; }
-  var bar = document.getElementById("import-progress-bar");
-  var text = document.getElementById("import-progress-text");
+  var bar = document.getElementById("job-progress-bar");
+  var text = document.getElementById("job-progress-text");
+  var phase = document.getElementById("job-phase");
+  var state = document.querySelector("#job-state .badge");
   var url = box.getAttribute("data-progress-url");
   var lastAnnounced = -1;
 
@@ -15,7 +19,9 @@
         return response.json();
       })
       .then(function (data) {
-        if (!data.running) { window.location.reload(); return; }
+        if (!data.active) { window.location.reload(); return; }
+        if (state && data.state_text) { state.textContent = data.state_text; }
+        if (phase && data.phase_text) { phase.textContent = data.phase_text; }
         if (data.total > 0) {
           bar.value = data.percent;
           // Announce in steps of 10 % so that screen readers are not flooded.

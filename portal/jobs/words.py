@@ -1,0 +1,44 @@
+"""What a person reads about a job: its state, the phase it is in, why it failed."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+STATES = {
+    "queued": _l("Waiting for a worker"),
+    "running": _l("Running"),
+    "done": _l("Finished"),
+    "failed": _l("Failed"),
+}
+
+PHASES = {
+    "": _l("Working…"),
+    "parsing": _l("Reading the file"),
+    "importing": _l("Importing"),
+    "planning": _l("Checking the rows"),
+    "writing": _l("Writing the register"),
+    "counting": _l("Counting"),
+}
+
+# Why a run failed (Job.error).
+ERRORS = {
+    "lost": _l("The worker running this job stopped (restarted or shut down) before it "
+               "finished. Nothing of it was saved; you can start it again."),
+    "database": _l("The database could not be reached during the job. Nothing of it was "
+                   "saved; you can start it again."),
+    "conflict": _l("The data was changed by someone else during the job. Nothing of it was "
+                   "saved; you can start it again."),
+    "failed": _l("The job failed. Nothing of it was saved; you can start it again."),
+    "gone": _l("The uploaded file is no longer there. Upload it again."),
+}
+
+
+def state_text(state: str) -> str:
+    return str(STATES.get(state, state))
+
+
+def phase_text(phase: str) -> str:
+    return str(PHASES.get(phase, PHASES[""]))
+
+
+def error_text(code: str) -> str:
+    return str(ERRORS.get(code, ERRORS["failed"]))
