@@ -58,10 +58,10 @@ from portal.certificates.services import (
     scan_preview,
 )
 from portal.clock import local_today
-from portal.evidence.services import EvidenceRefused, get_store, store_upload
-from portal.evidence.services import refusal_message as evidence_refusal_message
+from portal.evidence.services import get_store, store_upload
 from portal.extensions import db, limiter
 from portal.reference.models import Township
+from portal.refusals import Refused
 from portal.rosters.services import reveal_personal_data
 from portal.security import protect_file
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
@@ -452,9 +452,9 @@ def handover(certificate_id):
                     store=get_store(current_app), config=current_app.config)
                 done.receipt_evidence_id = evidence.id
                 db.session.flush()
-        except EvidenceRefused as refusal:
+        except Refused as refusal:  # the evidence store's (portal/refusals)
             db.session.rollback()  # the handover waits for a photo the store accepts
-            form.receipt_photo.errors.append(evidence_refusal_message(refusal))
+            form.receipt_photo.errors.append(refusal.message)
         except CertificateRefused as exc:
             if exc.code == "id_mismatch":
                 db.session.commit()  # the refused check is audited

@@ -5,9 +5,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from portal.extensions import db
 from portal.imports import exports, messages
 from portal.register.importer import apply_plan, plan_holders, read_holders
+from portal.uow import rollback, unit_of_work
 
 holders_cli = AppGroup("holders", help="The register of certificate holders.")
 
@@ -22,16 +22,13 @@ def import_command(township_code, dry_run, file):
     from portal.imports.cli import _township, file_import_or_exit, rejects_path
 
     township = _township(township_code) if township_code else None
-    try:
-        with file_import_or_exit():
-            plan = plan_holders(read_holders(
-                file, max_rows=current_app.config["ROSTER_MAX_ROWS"]), township)
-            if not dry_run:
-                apply_plan(plan, None, file.name)
-                db.session.commit()
-    finally:
+    with file_import_or_exit(), unit_of_work():
+        plan = plan_holders(read_holders(
+            file, max_rows=current_app.config["ROSTER_MAX_ROWS"]), township)
         if dry_run:
-            db.session.rollback()
+            rollback()  # nothing the plan touched is kept; the unit then commits nothing
+        else:
+            apply_plan(plan, None, file.name)
     for row, code in plan.notes:
         click.echo(messages.note_text(row, code))
     target = rejects_path(file)
