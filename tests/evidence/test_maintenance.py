@@ -1,5 +1,6 @@
 """Consistency under faults: a row rolled back with its unit of work takes its object along;
-`evidence reap` removes old objects without a row; `evidence verify` finds objects whose SHA-256 no longer matches."""
+`evidence reap` removes old objects without a row; `evidence verify` finds objects whose
+SHA-256 no longer matches."""
 from __future__ import annotations
 
 import io
@@ -10,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.evidence.models import Evidence
 from portal import uow
+from portal.evidence.models import Evidence
 from portal.evidence.services import reap_orphans, store_upload
 from portal.refusals import Refused
 from portal.storage import evidence_key
