@@ -63,14 +63,14 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.guardian import invites_bp as guardian_invites_bp
     from portal.imports import bp as imports_bp
     from portal.imports import city_bp as city_exports_bp
-    from portal.notices import bp as notices_bp
-    from portal.observability import bp as observability_bp
     from portal.info import admin_bp as info_admin_bp
     from portal.info import bp as info_bp
-    from portal.objections import bp as objections_bp
-    from portal.objections import notice_bp
     from portal.lifecycle import bp as lifecycle_bp
     from portal.lifecycle import city_bp as city_lifecycle_bp
+    from portal.notices import bp as notices_bp
+    from portal.objections import bp as objections_bp
+    from portal.objections import notice_bp
+    from portal.observability import bp as observability_bp
     from portal.petitions import bp as petitions_bp
     from portal.petitions import city_bp as city_petitions_bp
     from portal.petitions import guardian_bp as guardian_petitions_bp
@@ -98,11 +98,10 @@ def create_app(config: dict | None = None) -> Flask:
                petitions_bp, city_petitions_bp, guardian_petitions_bp, public_petitions_bp,
                transfers_bp, expiring_bp):
         app.register_blueprint(bp)
+    from portal.cases.workflow import check_registered
     from portal.lifecycle.views import person_section
     from portal.register.views import holder_context
     from portal.transfers.views import transfer_context
-
-    from portal.cases.workflow import check_registered
 
     check_registered()  # every guard and effect the workflow table names exists
     # Sections other areas add to a person's page (rosters sits below them).

@@ -4,6 +4,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from portal.extensions import db
+from portal.uow import unit_of_work
 
 seed_cli = AppGroup("seed", help="Load reference or demo data.")
 user_cli = AppGroup("user", help="Manage user accounts.")
@@ -18,9 +19,10 @@ def seed_reference():
 
     from portal.reference.seed import load_reference
 
-    campaign = load_reference(current_app.config.get("CAMPAIGN_CODE"))
-    db.session.commit()
-    click.echo(f"reference data loaded: campaign={campaign.code}")
+    with unit_of_work():
+        campaign = load_reference(current_app.config.get("CAMPAIGN_CODE"))
+        code = campaign.code
+    click.echo(f"reference data loaded: campaign={code}")
 
 
 @seed_cli.command("demo")
@@ -35,8 +37,8 @@ def seed_demo_command(persons, seed):
     from portal.demo.people import seed_demo
 
     started = time.perf_counter()
-    result = seed_demo(persons=persons, seed=seed)
-    db.session.commit()
+    with unit_of_work():
+        result = seed_demo(persons=persons, seed=seed)
     elapsed = time.perf_counter() - started
     click.echo(
         f"villages created: {result.villages_created}; persons created: "
@@ -71,8 +73,9 @@ def user_create(username, password, role, township_code, display_name):
     from sqlalchemy import select
 
     from portal.auth.roles import Role
-    from portal.auth.services import AuthError, add_membership, create_user
+    from portal.auth.services import add_membership, create_user
     from portal.reference.models import Township
+    from portal.refusals import Refused
 
     try:
         role = Role(role)
@@ -88,13 +91,13 @@ def user_create(username, password, role, township_code, display_name):
         if township is None:
             raise click.BadParameter(f"no township {township_code!r}", param_hint="--township")
     try:
-        user = create_user(username, password, display_name=display_name)
-        add_membership(user, role, township)
-    except AuthError as exc:
-        db.session.rollback()
-        raise click.ClickException(f"user not created: {exc.code}") from None
-    db.session.commit()
-    click.echo(f"created user {user.username} ({role.value})")
+        with unit_of_work():
+            user = create_user(username, password, display_name=display_name)
+            add_membership(user, role, township)
+            name = user.username
+    except Refused as refusal:
+        raise click.ClickException(f"user not created: {refusal.code}") from None
+    click.echo(f"created user {name} ({role.value})")
 
 
 @audit_cli.command("tail")

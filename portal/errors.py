@@ -18,7 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal.extensions import db
 from portal.uow import unit_of_work
 
-MESSAGES = {
+# The title and text of each error page (a refusal's own words are in portal/refusals).
+ERROR_PAGES = {
     400: (
         _l("Bad request"),
         _l("The request could not be understood. Please go back and try again."),
@@ -74,7 +75,7 @@ def _render(code: int, message: str | None = None):
         # a row outside their policy): a plain missing page is no refusal.
         if code == 403 or (code == 404 and g.get("refused")):
             _record_refusal(code)
-        title, text = MESSAGES[code]
+        title, text = ERROR_PAGES[code]
         body = render_template("errors/error.html", code=code, title=title,
                                text=message or text)
     except sa.exc.SQLAlchemyError as error:
@@ -129,7 +130,7 @@ def database_unavailable_page():
 
 
 def register(app: Flask) -> None:
-    for code in MESSAGES:
+    for code in ERROR_PAGES:
         app.register_error_handler(code, lambda e, code=code: _render(code))
 
     @app.errorhandler(CSRFError)

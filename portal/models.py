@@ -19,19 +19,21 @@ from portal.dashboards.models import (  # noqa: F401
 from portal.doctors.models import DoctorCertification  # noqa: F401
 from portal.evidence.models import Evidence  # noqa: F401
 from portal.guardian.models import GuardianInvite, GuardianUpload  # noqa: F401
-from portal.notices.models import Notice, NoticeOptOut  # noqa: F401
+from portal.info.models import InfoPage  # noqa: F401
+from portal.jobs.models import Job  # noqa: F401
 from portal.lifecycle.models import (  # noqa: F401
     CertificateRequest,
     RequestDocument,
     RequestEvent,
 )
+from portal.notices.models import Notice, NoticeOptOut  # noqa: F401
+from portal.objections.models import Objection  # noqa: F401
 from portal.petitions.models import (  # noqa: F401
     Petition,
     PetitionAttachment,
     PetitionEvent,
     PetitionExtension,
 )
-from portal.jobs.models import Job  # noqa: F401
 from portal.reference.models import (  # noqa: F401
     Campaign,
     CampaignPhase,
@@ -41,8 +43,6 @@ from portal.reference.models import (  # noqa: F401
     Township,
     Village,
 )
-from portal.info.models import InfoPage  # noqa: F401
-from portal.objections.models import Objection  # noqa: F401
 from portal.register.models import HolderEntry  # noqa: F401
 from portal.rosters.models import (  # noqa: F401
     Guardianship,
@@ -52,7 +52,7 @@ from portal.rosters.models import (  # noqa: F401
     RosterEntry,
     RosterReport,
 )
-from portal.supervision.models import AccountabilityRecord, SupervisionNotice  # noqa: F401
 from portal.scheduling.models import DayAssignment, HomeVisit, HomeVisitMember  # noqa: F401
+from portal.supervision.models import AccountabilityRecord, SupervisionNotice  # noqa: F401
 from portal.transfers.models import Transfer  # noqa: F401
 from portal.video.models import VideoConsent, VideoMedia, VideoSession  # noqa: F401

@@ -141,20 +141,6 @@ def test_an_unknown_code_is_a_programming_error():
 # --- the rules as a contract over the source -------------------------------------------------
 
 COMMIT = re.compile(r"\.commit\(\)")
-# Files still being moved onto the unit of work; this list only shrinks, and is empty when done.
-PENDING_COMMITS: set[str] = {
-    "portal/admin/views.py",
-    "portal/auth/views.py",
-    "portal/cli.py",
-    "portal/evidence/views.py",
-    "portal/guardian/views.py",
-    "portal/register/views.py",
-    "portal/rosters/views.py",
-    "portal/video/join_views.py",
-    "portal/video/views.py",
-}
-
-
 def _sources():
     for path in sorted(ROOT.rglob("*.py")):
         yield path.relative_to(ROOT.parent).as_posix(), path.read_text(encoding="utf-8")
@@ -163,17 +149,7 @@ def _sources():
 def test_only_the_unit_of_work_commits():
     committing = {name for name, text in _sources()
                   if COMMIT.search(text) and name != "portal/uow.py"}
-    assert committing - PENDING_COMMITS == set()
-    assert PENDING_COMMITS - committing == set(), "remove converted files from PENDING_COMMITS"
-
-
-PENDING_REFUSALS: set[str] = {
-    "portal/evidence/services.py",
-    "portal/guardian/services.py",
-    "portal/register/services.py",
-    "portal/video/media_client.py",
-    "portal/video/services.py",
-}
+    assert committing == set()
 
 
 def test_one_refused_type():
@@ -183,15 +159,13 @@ def test_one_refused_type():
             if isinstance(node, ast.ClassDef) and node.name.endswith("Refused") and (
                     name != "portal/refusals/__init__.py"):
                 others.setdefault(name, []).append(node.name)
-    assert set(others) - PENDING_REFUSALS == set(), others
-    assert PENDING_REFUSALS - set(others) == set(), "remove converted files from PENDING"
+    assert others == {}
 
 
 def test_every_code_raised_is_in_the_catalogue():
     raised = set()
-    for name, text in _sources():
-        if name not in PENDING_REFUSALS:
-            raised |= set(re.findall(r"\bRefused\(\s*\"([a-z0-9_]+)\"", text))
+    for _name, text in _sources():
+        raised |= set(re.findall(r"\bRefused\(\s*\"([a-z0-9_]+)\"", text))
     assert raised - set(CATALOGUE) == set()
 
 

@@ -1,7 +1,6 @@
 """User management for the city administrator: accounts, passwords and role memberships."""
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -19,7 +18,6 @@ from portal.admin.forms import (
 from portal.auth.models import Membership, User
 from portal.auth.roles import Permission, Role
 from portal.auth.services import (
-    AuthError,
     add_membership,
     create_user,
     generate_password,
@@ -35,43 +33,11 @@ from portal.extensions import db
 from portal.models_base import utcnow
 from portal.pages import link_args, paginate
 from portal.reference.models import Township, Village
+from portal.refusals import Refused, show_in_form
 from portal.tenancy import require
+from portal.uow import discard
 
 PER_PAGE = 50
-
-MESSAGES = {
-    "username_required": _l("Enter a username."),
-    "username_taken": _l("This username is already taken. Choose another one."),
-    "password_too_short": _l("The password must have at least 12 characters."),
-    "password_too_weak": _l(
-        "This password is too easy to guess (a common or leaked password, a word, a name or "
-        "a keyboard pattern). Use a longer phrase of several unrelated words."),
-    "display_name_required": _l("Enter a display name."),
-    "township_required": _l("This role works in one township: choose the township."),
-    "city_role_has_no_township": _l("This is a city-wide role: leave the township empty."),
-    "assignment_role_has_no_township": _l(
-        "Doctors and guardians are linked to their cases and persons, not to a township: "
-        "leave the township empty."),
-    "villages_required": _l("Choose at least one village of the township."),
-    "village_outside_township": _l("Choose only villages of the chosen township."),
-    "membership_exists": _l("The user already has this role here."),
-    "cannot_deactivate_self": _l("You cannot switch off your own account."),
-    "cannot_remove_own_admin": _l(
-        "You cannot remove your own last administrator role. Ask another administrator."),
-}
-# Which form field shows each refusal.
-FIELD_OF = {
-    "username_required": "username",
-    "username_taken": "username",
-    "township_required": "township",
-    "city_role_has_no_township": "township",
-    "assignment_role_has_no_township": "township",
-    "villages_required": "villages",
-    "village_outside_township": "villages",
-    "membership_exists": "role",
-    "display_name_required": "display_name",
-}
-
 
 def _townships() -> list[Township]:
     return list(db.session.scalars(
@@ -138,12 +104,9 @@ def new_user():
             user = create_user(form.username.data, password,
                                display_name=form.display_name.data or "", actor=current_user,
                                must_change_password=True)
-        except AuthError as exc:
-            db.session.rollback()
-            field = FIELD_OF.get(exc.code, "password")
-            getattr(form, field).errors.append(MESSAGES[exc.code])
+        except Refused as refusal:
+            show_in_form(form, refusal, default_field="password")
         else:
-            db.session.commit()
             if form.password.data:
                 flash(_("Account %(name)s created. Now give it a role.", name=user.username),
                       "success")
@@ -183,10 +146,9 @@ def edit_profile(user_id: int):
     if form.validate_on_submit():
         try:
             update_profile(user, form.display_name.data, actor=current_user)
-        except AuthError as exc:
-            form.display_name.errors.append(MESSAGES[exc.code])
+        except Refused as refusal:
+            show_in_form(form, refusal)
         else:
-            db.session.commit()
             flash(_("The display name is saved."), "success")
             return redirect(url_for("admin.show_user", user_id=user.id))
     return _render_user(user, profile_form=form, status=400)
@@ -204,10 +166,9 @@ def reset_password(user_id: int):
         try:
             set_password(user, password, actor=current_user,
                          must_change_password=user.id != current_user.id)
-        except AuthError as exc:
-            form.new_password.errors.append(MESSAGES[exc.code])
+        except Refused as refusal:
+            show_in_form(form, refusal, default_field="new_password")
         else:
-            db.session.commit()
             if user.id == current_user.id:
                 # keep the administrator signed in with the new version
                 start_session(user, auth_at=session.get("auth_at"))
@@ -230,11 +191,10 @@ def toggle_active(user_id: int):
         abort(400)
     try:
         set_active(user, not user.active, actor=current_user)
-    except AuthError as exc:
-        db.session.rollback()
-        flash(MESSAGES[exc.code], "danger")
+    except Refused as refusal:
+        discard()
+        flash(refusal.message, "danger")
     else:
-        db.session.commit()
         flash(_("The account is on.") if user.active else _("The account is switched off."),
               "success")
     return redirect(url_for("admin.show_user", user_id=user.id))
@@ -249,7 +209,6 @@ def unlock(user_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     unlock_user(user, actor=current_user)
-    db.session.commit()
     flash(_("The account is unlocked."), "success")
     return redirect(url_for("admin.show_user", user_id=user.id))
 
@@ -270,11 +229,9 @@ def new_membership(user_id: int):
                 select(Village).where(Village.id.in_(form.villages.data)).order_by(Village.id)))
         try:
             add_membership(user, Role(form.role.data), township, villages, actor=current_user)
-        except AuthError as exc:
-            db.session.rollback()
-            getattr(form, FIELD_OF.get(exc.code, "role")).errors.append(MESSAGES[exc.code])
+        except Refused as refusal:
+            show_in_form(form, refusal, default_field="role")
         else:
-            db.session.commit()
             flash(_("The role is added."), "success")
             return redirect(url_for("admin.show_user", user_id=user.id))
     return render_template("admin/membership_new.html", user=user, form=form)
@@ -293,10 +250,9 @@ def delete_membership(membership_id: int):
         abort(400)
     try:
         remove_membership(membership, actor=current_user)
-    except AuthError as exc:
-        db.session.rollback()
-        flash(MESSAGES[exc.code], "danger")
+    except Refused as refusal:
+        discard()
+        flash(refusal.message, "danger")
     else:
-        db.session.commit()
         flash(_("The role is removed."), "success")
     return redirect(url_for("admin.show_user", user_id=user_id))

@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import select
 from zxcvbn import zxcvbn
 
-from portal.audit.services import record_event
+from portal.audit.services import record_event, record_login_failure
 from portal.auth.models import Membership, User
 from portal.auth.passwords import (
     dummy_verify,
@@ -19,28 +19,21 @@ from portal.auth.roles import CITY_ROLES, TOWNSHIP_ROLES, Role
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.reference.models import Township, Village
+from portal.refusals import Refused
 
 MIN_PASSWORD_LENGTH = 12
 MIN_PASSWORD_SCORE = 3  # zxcvbn 0-4: its lists of breached and common passwords, words, names
-
-
-class AuthError(ValueError):
-    """A user-facing reason why an account operation was refused; `code` names it."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 def check_password_strength(password: str, user_inputs: tuple[str, ...] = ()) -> None:
     """Refuse passwords shorter than 12 characters or guessable: zxcvbn (which knows the
     common breached passwords, keyboard patterns and dates) must score them at least 3."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError("password_too_short")
+        raise Refused("password_too_short")
     # zxcvbn's cost grows with the length; beyond 100 characters a password is not guessable.
     if zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])["score"] \
             < MIN_PASSWORD_SCORE:
-        raise AuthError("password_too_weak")
+        raise Refused("password_too_weak")
 
 
 def create_user(username: str, password: str, *, display_name: str = "", actor=None,
@@ -49,9 +42,9 @@ def create_user(username: str, password: str, *, display_name: str = "", actor=N
     the password) the user must choose their own at first login."""
     username = username.strip()
     if not username:
-        raise AuthError("username_required")
+        raise Refused("username_required", field="username")
     if db.session.execute(select(User.id).where(User.username == username)).first():
-        raise AuthError("username_taken")
+        raise Refused("username_taken", field="username")
     check_password_strength(password, (username, display_name))
     user = User(username=username, display_name=display_name or username,
                 password_hash=hash_password(password),
@@ -73,19 +66,19 @@ def add_membership(
     """Give a user a role: township roles need a township, city roles must not have one."""
     role = Role(role)
     if role in TOWNSHIP_ROLES and township is None:
-        raise AuthError("township_required")
+        raise Refused("township_required", field="township")
     if role in CITY_ROLES and township is not None:
-        raise AuthError("city_role_has_no_township")
+        raise Refused("city_role_has_no_township", field="township")
     if role in (Role.DOCTOR, Role.GUARDIAN) and township is not None:
-        raise AuthError("assignment_role_has_no_township")
+        raise Refused("assignment_role_has_no_township", field="township")
     villages = villages or []
     if role == Role.VILLAGE_LIAISON and not villages:
-        raise AuthError("villages_required")
+        raise Refused("villages_required", field="villages")
     if any(v.township_id != township.id for v in villages if township):
-        raise AuthError("village_outside_township")
+        raise Refused("village_outside_township", field="villages")
     township_id = township.id if township else None
     if any(m.role == role and m.township_id == township_id for m in user.memberships):
-        raise AuthError("membership_exists")
+        raise Refused("membership_exists", field="role")
     membership = Membership(user=user, role=role.value, township=township, villages=villages)
     db.session.add(membership)
     db.session.flush()
@@ -104,7 +97,7 @@ def remove_membership(membership: Membership, *, actor=None) -> None:
     if (actor is not None and membership.user_id == actor.id
             and membership.role == Role.CITY_ADMIN.value
             and sum(m.role == Role.CITY_ADMIN.value for m in membership.user.memberships) <= 1):
-        raise AuthError("cannot_remove_own_admin")
+        raise Refused("cannot_remove_own_admin")
     record_event(
         "membership.remove",
         actor=actor,
@@ -134,9 +127,9 @@ def change_own_password(user: User, current: str, new: str) -> None:
     """Self-service change: the current password proves it is the user; all sessions end
     (the view signs this one in again)."""
     if not verify_password(user.password_hash, current):
-        raise AuthError("wrong_current_password")
+        raise Refused("wrong_current_password", field="current_password")
     if new == current:
-        raise AuthError("password_unchanged")
+        raise Refused("password_unchanged")
     set_password(user, new, actor=user)
 
 
@@ -149,7 +142,7 @@ def end_all_sessions(user: User) -> None:
 def set_active(user: User, active: bool, *, actor=None) -> None:
     """Switch an account on or off; switching off ends its sessions at once."""
     if not active and actor is not None and actor.id == user.id:
-        raise AuthError("cannot_deactivate_self")
+        raise Refused("cannot_deactivate_self")
     user.active = active
     user.session_version += 1
     db.session.flush()
@@ -163,7 +156,7 @@ def generate_password() -> str:
         password = "".join(secrets.choice(alphabet) for _ in range(16))
         try:
             check_password_strength(password)
-        except AuthError:
+        except Refused:
             continue
         return password
 
@@ -172,7 +165,7 @@ def update_profile(user: User, display_name: str, *, actor=None) -> None:
     """Change the name shown for an account."""
     display_name = display_name.strip()
     if not display_name:
-        raise AuthError("display_name_required")
+        raise Refused("display_name_required", field="display_name")
     if display_name == user.display_name:
         return
     user.display_name = display_name
@@ -210,16 +203,17 @@ def slowdown_seconds(failures: int) -> int:
                cfg["LOGIN_SLOWDOWN_MAX_SECONDS"])
 
 
-class SlowedDown(AuthError):
-    """The account waits before its next attempt; `seconds` left."""
-
-    def __init__(self, seconds: int):
-        super().__init__("slowed_down")
-        self.seconds = seconds
+def _refused_login(username: str, code: str, reason: str, **params) -> Refused:
+    """The refusal of a login attempt, with its audit event (`reason`: invalid, locked or
+    inactive). The view answers it with the form and status 200, so that the request's unit
+    of work keeps the attempt: its audit event, the failure count and the wait."""
+    record_login_failure(username, reason)
+    return Refused(code, field="password", **params)
 
 
 def authenticate(username: str, password: str) -> User:
-    """The user for these credentials, or AuthError('invalid'|'inactive') or SlowedDown.
+    """The user for these credentials, or Refused login_invalid, login_inactive or
+    login_slowed_down (with `n`, the seconds to wait); a refused attempt is audited.
 
     Every answer costs exactly one Argon2 verification, so that the time does not tell an
     unknown, switched-off or waiting account from a wrong password. A stranger cannot lock
@@ -232,23 +226,33 @@ def authenticate(username: str, password: str) -> User:
     ).scalar_one_or_none()
     if user is None:
         dummy_verify(password)
-        raise AuthError("invalid")
+        raise _refused_login(username, "login_invalid", "invalid")
     now = utcnow()
     if is_locked(user):
         dummy_verify(password)
-        raise SlowedDown(max(1, int((_aware(user.locked_until) - now).total_seconds()) + 1))
+        raise _refused_login(username, "login_slowed_down", "locked",
+                             n=max(1, int((_aware(user.locked_until) - now).total_seconds()) + 1))
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1
         wait = slowdown_seconds(user.failed_logins)
         if wait:
             user.locked_until = now + timedelta(seconds=wait)
             record_event("user.locked", obj=user, details={"seconds": wait})
-        raise AuthError("invalid")
+        raise _refused_login(username, "login_invalid", "invalid")
     if not user.active:
-        raise AuthError("inactive")
+        raise _refused_login(username, "login_inactive", "inactive")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     return user
+
+
+def back_to_password(user: User) -> None:
+    """Too many wrong second-factor codes: the password is asked again, and the account waits
+    as after failed passwords."""
+    user.totp_failures = 0
+    user.failed_logins = max(user.failed_logins, current_app.config["LOGIN_MAX_FAILURES"])
+    user.locked_until = utcnow() + timedelta(seconds=slowdown_seconds(user.failed_logins))
+    db.session.flush()

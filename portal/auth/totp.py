@@ -19,9 +19,9 @@ from flask import current_app
 from portal.audit.services import record_event
 from portal.auth.models import User
 from portal.auth.roles import Role
-from portal.auth.services import AuthError
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.refusals import Refused
 
 ISSUER = "残疾人证核发工作平台"
 RECOVERY_CODES = 10
@@ -88,7 +88,7 @@ def activate(user: User, code: str) -> list[str]:
     secret = secret_of(user)
     step = _matching_step(secret, code) if secret else None
     if step is None:
-        raise AuthError("totp_invalid")
+        raise Refused("totp_invalid", field="code")
     user.totp_enabled = True
     user.totp_last_step = step
     user.totp_failures = 0
@@ -122,10 +122,11 @@ def remaining_recovery_codes(user: User) -> int:
 def verify_second_factor(user: User, code: str) -> str:
     """Accept a current TOTP code (never one already used) or an unused recovery code.
 
-    Returns "totp" or "recovery"; raises AuthError("totp_invalid") or ("totp_too_many").
+    Returns "totp" or "recovery"; refuses totp_invalid or totp_too_many. The failure count
+    is flushed before the refusal: the view keeps it (it answers without rolling back).
     """
     if user.totp_failures >= current_app.config["TOTP_MAX_FAILURES"]:
-        raise AuthError("totp_too_many")
+        raise Refused("totp_too_many", field="code")
     secret = secret_of(user)
     step = _matching_step(secret, code) if secret else None
     if step is not None and (user.totp_last_step is None or step > user.totp_last_step):
@@ -146,5 +147,5 @@ def verify_second_factor(user: User, code: str) -> str:
     user.totp_failures += 1
     db.session.flush()
     if user.totp_failures >= current_app.config["TOTP_MAX_FAILURES"]:
-        raise AuthError("totp_too_many")
-    raise AuthError("totp_invalid")
+        raise Refused("totp_too_many", field="code")
+    raise Refused("totp_invalid", field="code")

@@ -1,7 +1,10 @@
 """Login (password, then the second factor when enrolled), logout, password change and
-second-factor enrolment."""
-from datetime import timedelta
+second-factor enrolment.
 
+A refused login or code answers with the form and status 200 and without `show_in_form`: the
+request's unit of work then commits what the refusal must leave behind (the failure count, the
+wait, the audit event of the failed attempt).
+"""
 import segno
 from flask import (
     abort,
@@ -14,10 +17,9 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 
-from portal.audit.services import record_event, record_login_failure
+from portal.audit.services import record_event
 from portal.auth import bp, totp
 from portal.auth.forms import (
     ChangePasswordForm,
@@ -28,34 +30,19 @@ from portal.auth.forms import (
 )
 from portal.auth.models import User
 from portal.auth.services import (
-    AuthError,
-    SlowedDown,
     authenticate,
+    back_to_password,
     change_own_password,
     end_all_sessions,
-    slowdown_seconds,
 )
 from portal.auth.sessions import start_session
 from portal.extensions import db, limiter
 from portal.models_base import utcnow
 from portal.redirects import local_path
+from portal.refusals import Refused, show_in_form
 
 PENDING = "pending_second_factor"
 PENDING_SECONDS = 300  # time to type the code after the password
-
-PASSWORD_MESSAGES = {
-    "password_too_short": _l("The password must have at least 12 characters."),
-    "password_too_weak": _l(
-        "This password is too easy to guess (a common or leaked password, a word, a name or "
-        "a keyboard pattern). Use a longer phrase of several unrelated words."),
-    "wrong_current_password": _l("The current password is wrong."),
-    "password_unchanged": _l("Choose a password different from the current one."),
-}
-CODE_MESSAGES = {
-    "totp_invalid": _l("This code is wrong or was already used. Wait for the next code."),
-    "totp_too_many": _l("Too many wrong codes. Log in again with your password."),
-}
-
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
@@ -69,7 +56,6 @@ def _complete_login(user: User, next_url: str | None):
         session["locale"] = locale
     start_session(user)
     record_event("user.login", actor=user, obj=user)
-    db.session.commit()
     return redirect(local_path(next_url) or url_for("public.home"))
 
 
@@ -83,20 +69,8 @@ def login():
     if form.validate_on_submit():
         try:
             user = authenticate(form.username.data, form.password.data)
-        except SlowedDown as exc:
-            record_login_failure(form.username.data, "locked")
-            db.session.commit()
-            form.password.errors.append(_(
-                "Too many failed attempts for this account. Try again in %(n)s seconds.",
-                n=exc.seconds))
-        except AuthError as exc:
-            record_login_failure(form.username.data, exc.code)
-            db.session.commit()  # keep the failure count
-            messages = {
-                "invalid": _("Wrong username or password."),
-                "inactive": _("This account has been switched off. Ask the city office."),
-            }
-            form.password.errors.append(messages[exc.code])
+        except Refused as refusal:  # kept: the failure count, the wait, the audit event
+            form.password.errors.append(refusal.message)
         else:
             next_url = request.args.get("next")
             if not user.totp_enabled:
@@ -108,7 +82,6 @@ def login():
             # Half signed in: nothing but the code page knows about this state.
             session[PENDING] = {"user_id": user.id, "version": user.session_version,
                                 "at": utcnow().timestamp(), "next": local_path(next_url)}
-            db.session.commit()
             return redirect(url_for("auth.second_factor"))
     return render_template("auth/login.html", form=form)
 
@@ -139,19 +112,13 @@ def second_factor():
     if form.validate_on_submit():
         try:
             kind = totp.verify_second_factor(user, form.code.data)
-        except AuthError as exc:
-            if exc.code == "totp_too_many":
-                # Back to the password, and the account waits as after failed passwords.
-                user.totp_failures = 0
-                user.failed_logins = max(user.failed_logins,
-                                         current_app.config["LOGIN_MAX_FAILURES"])
-                user.locked_until = utcnow() + timedelta(seconds=slowdown_seconds(user.failed_logins))
+        except Refused as refusal:  # kept: the failure count
+            if refusal.code == "totp_too_many":
+                back_to_password(user)
                 session.pop(PENDING, None)
-                db.session.commit()
-                flash(str(CODE_MESSAGES[exc.code]), "danger")
+                flash(refusal.message, "danger")
                 return redirect(url_for("auth.login"))
-            db.session.commit()
-            form.code.errors.append(CODE_MESSAGES[exc.code])
+            form.code.errors.append(refusal.message)
         else:
             next_url = session[PENDING].get("next")
             if kind == "recovery":
@@ -170,7 +137,6 @@ def logout():
     record_event("user.logout", actor=current_user, obj=current_user,
                  details={"everywhere": True} if everywhere else None)
     end_all_sessions(current_user)
-    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have logged out on every device.") if everywhere
@@ -196,14 +162,10 @@ def change_password():
         try:
             change_own_password(current_user, form.current_password.data,
                                 form.new_password.data)
-        except AuthError as exc:
-            db.session.rollback()
-            field = (form.current_password if exc.code == "wrong_current_password"
-                     else form.new_password)
-            field.errors.append(PASSWORD_MESSAGES[exc.code])
+        except Refused as refusal:
+            show_in_form(form, refusal, default_field="new_password")
         else:
             user = current_user._get_current_object()
-            db.session.commit()
             # Other sessions ended with the new version; this one continues.
             start_session(user, auth_at=session.get("auth_at"))
             flash(_("Your password is changed. Your other sessions have ended."), "success")
@@ -223,19 +185,16 @@ def totp_setup():
     if form.validate_on_submit():
         try:
             codes = totp.activate(user, form.code.data)
-        except AuthError as exc:
-            db.session.rollback()
-            form.code.errors.append(CODE_MESSAGES[exc.code])
+        except Refused as refusal:
+            show_in_form(form, refusal)
             secret = totp.secret_of(user)
         else:
-            db.session.commit()
             return render_template("auth/recovery_codes.html", codes=codes)
     else:
         # A reload shows the same pending key (the app may have scanned it already).
         secret = totp.secret_of(user)
     if secret is None:
         secret = totp.start_enrolment(user)
-        db.session.commit()
     qr = segno.make(totp.provisioning_uri(user, secret), error="m").svg_data_uri(scale=5)
     grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
     return render_template("auth/totp_setup.html", form=form, qr=qr, secret=grouped,
@@ -252,6 +211,5 @@ def totp_disable():
     if totp.requires_totp(current_user):
         abort(403)
     totp.disable(current_user)
-    db.session.commit()
     flash(_("The second factor is switched off."), "info")
     return redirect(url_for("auth.account"))

@@ -56,8 +56,7 @@ from portal.certificates.services import (
     scan_preview,
 )
 from portal.clock import local_today
-from portal.evidence.services import EvidenceRefused, get_store, store_upload
-from portal.evidence.services import refusal_message as evidence_refusal_message
+from portal.evidence.services import get_store, store_upload
 from portal.extensions import db, limiter
 from portal.reference.models import Township
 from portal.refusals import Refused, show_in_form
@@ -450,11 +449,11 @@ def handover(certificate_id):
                     store=get_store(current_app), config=current_app.config)
                 done.receipt_evidence_id = evidence.id
                 db.session.flush()
-        except EvidenceRefused as refusal:
-            discard()  # the handover waits for a photo the store accepts
-            form.receipt_photo.errors.append(evidence_refusal_message(refusal))
         except Refused as refusal:  # a refused ID check stays audited (certificates.services)
-            if refusal.field:
+            if refusal.code.startswith("evidence_"):
+                discard()  # the handover waits for a photo the store accepts
+                form.receipt_photo.errors.append(refusal.message)
+            elif refusal.field:
                 show_in_form(form, refusal)
             else:
                 discard()

@@ -1,9 +1,11 @@
 """Evidence services: streaming uploads into the store, superseding, views, reaping, verifying.
 
-Order under faults: the object is written first and the row second. If the row cannot be
-flushed the object is deleted at once; if the transaction holding the row is rolled back later,
-a session hook deletes the object too. Whatever still slips through (a killed process) is an
-object without a row, which `reap_orphans` removes after an hour.
+Order under faults: the object is written first and the row second. The object's deletion is
+registered with the unit of work (`after_rollback`): when the request or command that holds
+the row rolls back, for whatever reason (the row's flush failed, a later service of the same
+request refused or failed, the commit failed), the object goes too. Whatever still slips
+through (a killed process) is an object without a row, which `reap_orphans` removes after an
+hour.
 """
 from __future__ import annotations
 
@@ -13,15 +15,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from portal.audit.services import record_event
 from portal.evidence.models import EVIDENCE_KINDS, Evidence
 from portal.evidence.sniff import SNIFF_BYTES, is_video, sniff
 from portal.extensions import db
+from portal.refusals import Refused
 from portal.storage import (
     CHUNK_SIZE,
     HashingReader,
@@ -33,11 +34,11 @@ from portal.storage import (
     evidence_key,
     make_store,
 )
+from portal.uow import after_rollback
 
 log = logging.getLogger(__name__)
 
 ORPHAN_AGE = timedelta(hours=1)
-PENDING_KEY = "evidence_pending_objects"
 
 KIND_LABELS = {
     "photo": _l("Photo"),
@@ -63,38 +64,6 @@ TYPE_LABELS = {
     "application/pdf": "PDF", "video/mp4": "MP4", "video/quicktime": "MOV",
     "video/webm": "WebM", "audio/webm": "WebM", "audio/mp4": "M4A", "text/plain": "TXT",
 }
-
-
-class EvidenceRefused(Exception):
-    """An upload or change that is refused; `code` selects the message shown to the user."""
-
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-
-def refusal_message(refusal: EvidenceRefused) -> str:
-    """The human message for a refusal, in the user's language."""
-    p = refusal.params
-    if refusal.code == "type_not_allowed":
-        return _("This file type cannot be kept as %(kind)s. Allowed: %(allowed)s.",
-                 kind=KIND_LABELS.get(p.get("kind"), p.get("kind", "")),
-                 allowed=", ".join(p.get("allowed", ())))
-    if refusal.code == "too_large":
-        return _("The file is larger than the limit of %(mb)s MB.", mb=p.get("limit_mb"))
-    if refusal.code == "empty":
-        return _("The file is empty. Please choose the file again.")
-    if refusal.code == "store_unavailable":
-        return _("The evidence store cannot be reached just now, so nothing was saved. "
-                 "Please try again in a few minutes.")
-    if refusal.code == "unknown_kind":
-        return _("Choose what kind of evidence this is.")
-    if refusal.code == "reason_required":
-        return _("Give the reason why this evidence is superseded.")
-    if refusal.code == "already_superseded":
-        return _("This evidence was already superseded.")
-    return _("The file was refused.")
 
 
 def get_store(app) -> Store:
@@ -144,15 +113,15 @@ def store_upload(*, case, stream, filename: str, claimed_type: str | None, kind:
                  store: Store, config: Mapping, uploaded_via: str = "portal") -> Evidence:
     """Stream one file into the store and record it as evidence of `case` (caller commits)."""
     if kind not in EVIDENCE_KINDS:
-        raise EvidenceRefused("unknown_kind")
+        raise Refused("evidence_unknown_kind", status=400)
     head = _read_head(stream, SNIFF_BYTES)
     if not head:
-        raise EvidenceRefused("empty")
+        raise Refused("evidence_empty", status=400)
     content_type = sniff(head)
     allowed = allowed_types(kind, config)
     if content_type not in allowed:
-        raise EvidenceRefused("type_not_allowed", kind=kind, detected=content_type,
-                              allowed=sorted({TYPE_LABELS.get(t, t) for t in allowed}))
+        raise Refused("evidence_type_not_allowed", status=400,
+                      kind=KIND_LABELS.get(kind, kind), allowed=", ".join(sorted({TYPE_LABELS.get(t, t) for t in allowed})))
     limit = max_bytes(content_type, config)
     key = evidence_key(case.township_id, case.id)
     reader = HashingReader(stream, max_size=limit, head=head)
@@ -160,10 +129,10 @@ def store_upload(*, case, stream, filename: str, claimed_type: str | None, kind:
         stored = store.put(key, reader, content_type=content_type,
                            metadata={"case": str(case.id), "kind": kind})
     except ObjectTooLarge:
-        raise EvidenceRefused("too_large", limit_mb=limit // (1024 * 1024)) from None
+        raise Refused("evidence_too_large", status=413, mb=limit // (1024 * 1024)) from None
     except StoreUnavailable as exc:
         log.warning("evidence store unavailable on upload: %s", exc)
-        raise EvidenceRefused("store_unavailable") from None
+        raise Refused("evidence_store_unavailable", status=503) from None
     return register_object(case=case, stored=stored, kind=kind, content_type=content_type,
                            filename=filename, actor=actor, store=store,
                            details={"via": uploaded_via,
@@ -173,28 +142,20 @@ def store_upload(*, case, stream, filename: str, claimed_type: str | None, kind:
 
 def register_object(*, case, stored, kind: str, content_type: str, filename: str, actor,
                     store: Store, details: dict | None = None) -> Evidence:
-    """Record an object already written to the store (uploads, recordings, snapshots).
-
-    If the row cannot be written the object is deleted before the error propagates.
-    """
+    """Record an object already written to the store (uploads, recordings, snapshots); the
+    object is deleted if the unit of work holding its row rolls back."""
+    after_rollback(lambda: discard_object(store, stored.key))
     evidence = Evidence(
         township_id=case.township_id, case_id=case.id, kind=kind, object_key=stored.key,
         content_type=content_type, size=stored.size, sha256=stored.sha256,
         original_filename=_clean_filename(filename),
         uploaded_by_id=getattr(actor, "id", None),
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(evidence)
-            db.session.flush()
-            record_event("evidence.upload", actor=actor, obj=evidence,
-                         details={"case_id": case.id, "kind": kind, "size": stored.size,
-                                  "content_type": content_type, **(details or {})})
-            db.session.flush()
-    except BaseException:
-        discard_object(store, stored.key)
-        raise
-    _remember_pending(db.session(), store, stored.key)
+    db.session.add(evidence)
+    db.session.flush()
+    record_event("evidence.upload", actor=actor, obj=evidence,
+                 details={"case_id": case.id, "kind": kind, "size": stored.size,
+                          "content_type": content_type, **(details or {})})
     return evidence
 
 
@@ -206,45 +167,20 @@ def _clean_filename(filename: str | None) -> str:
 
 
 def discard_object(store: Store, key: str) -> None:
-    """Delete an object whose row could not be written (errors are logged: reap catches up)."""
+    """Delete an object whose row was not saved (errors are logged: reap catches up)."""
     try:
         store.delete(key)
     except StoreError as exc:
         log.warning("could not delete object %s after a failed write: %s", key, exc)
 
 
-def _remember_pending(session: Session, store: Store, key: str) -> None:
-    pending = session.info.setdefault(PENDING_KEY, [])
-    pending.append((store, key, session.get_nested_transaction() or session.get_transaction()))
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_pending(session):
-    session.info.pop(PENDING_KEY, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _discard_pending(session, previous_transaction):
-    """The rows were rolled back: their objects go too, so nothing is orphaned."""
-    pending = session.info.get(PENDING_KEY)
-    if not pending:
-        return
-    keep = []
-    for store, key, transaction in pending:
-        if not previous_transaction.nested or transaction is previous_transaction:
-            discard_object(store, key)
-        else:
-            keep.append((store, key, transaction))
-    session.info[PENDING_KEY] = keep
-
-
 def supersede(evidence: Evidence, reason: str, actor) -> Evidence:
     """Mark evidence as superseded with a reason (staff never hard-delete evidence)."""
     reason = (reason or "").strip()
     if not reason:
-        raise EvidenceRefused("reason_required")
+        raise Refused("evidence_reason_required")
     if evidence.superseded_at is not None:
-        raise EvidenceRefused("already_superseded")
+        raise Refused("evidence_already_superseded")
     evidence.superseded_at = datetime.now(UTC)
     evidence.superseded_by_id = actor.id
     evidence.superseded_reason = reason

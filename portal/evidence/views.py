@@ -31,23 +31,22 @@ from portal.evidence.forms import UPLOAD_KINDS, StatementForm, SupersedeForm, Up
 from portal.evidence.models import Evidence
 from portal.evidence.services import (
     KIND_LABELS,
-    EvidenceRefused,
     accept_attribute,
     case_evidence,
     get_store,
     read_text_preview,
     record_view,
-    refusal_message,
     store_upload,
     supersede,
 )
 from portal.evidence.streaming import streamed_form
 from portal.extensions import csrf, db
+from portal.refusals import Refused, show_in_form
 from portal.security import protect_file
 from portal.storage import CHUNK_SIZE, LocalStore, ObjectMissing, StoreError
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
+from portal.uow import after_rollback, discard
 
-REFUSAL_STATUS = {"too_large": 413, "store_unavailable": 503}
 SMALL_OBJECT = 256 * 1024
 INLINE_TYPES = ("image/", "video/", "audio/", "application/pdf", "text/plain")
 
@@ -115,11 +114,9 @@ def upload(case_id: int):
             case=case, stream=upload_file.stream, filename=upload_file.filename or "",
             claimed_type=upload_file.content_type, kind=form.kind.data, actor=current_user,
             store=get_store(current_app), config=config)
-    except EvidenceRefused as refusal:
-        db.session.rollback()
-        form.file.errors = [refusal_message(refusal)]
-        return _upload_error(case, form, REFUSAL_STATUS.get(refusal.code, 400))
-    db.session.commit()
+    except Refused as refusal:
+        show_in_form(form, refusal, default_field="file")
+        return _upload_error(case, form, refusal.status)
     flash(_("Saved: %(kind)s (%(size)s).", kind=KIND_LABELS[evidence.kind],
             size=_human_size(evidence.size)), "success")
     return redirect(url_for("cases.show_case", case_id=case.id, _anchor="evidence"))
@@ -153,13 +150,10 @@ def add_statement(case_id: int):
                      filename="", claimed_type="text/plain", kind="statement",
                      actor=current_user, store=get_store(current_app),
                      config=current_app.config)
-    except EvidenceRefused as refusal:
-        db.session.rollback()
-        form.text.errors = [refusal_message(refusal)]
+    except Refused as refusal:
+        show_in_form(form, refusal, default_field="text")
         return render_template("evidence/upload.html", case=case, form=_upload_form(),
-                               statement_form=form, limits=_limits()), \
-            REFUSAL_STATUS.get(refusal.code, 400)
-    db.session.commit()
+                               statement_form=form, limits=_limits()), refusal.status
     flash(_("The statement was saved."), "success")
     return redirect(url_for("cases.show_case", case_id=case.id, _anchor="evidence"))
 
@@ -205,12 +199,12 @@ def serve_evidence(evidence: Evidence, *, actor, download: bool):
             return _store_unavailable_page()
         if url:
             record_view(evidence, actor, via="presigned", download=True)
-            db.session.commit()
             response = redirect(url, code=303)
             response.headers["Cache-Control"] = "no-store"
             return response
     # The object is opened first, so that the audit records only views that happen; the
-    # answer leaves only once the audit row is committed.
+    # answer leaves only once the request's unit of work has committed the audit row (if it
+    # rolls back instead, the opened object is closed and nothing is shown).
     try:
         response = _stream(evidence, store, name, download)
     except ObjectMissing:
@@ -218,12 +212,8 @@ def serve_evidence(evidence: Evidence, *, actor, download: bool):
         abort(404)
     except StoreError:
         return _store_unavailable_page()
-    try:
-        record_view(evidence, actor, via="stream", download=download)
-        db.session.commit()
-    except BaseException:
-        response.close()
-        raise
+    after_rollback(response.close)
+    record_view(evidence, actor, via="stream", download=download)
     return protect_file(response, evidence.content_type)
 
 
@@ -302,11 +292,10 @@ def supersede_evidence(case_id: int, evidence_id: int):
         return redirect(url_for("cases.show_case", case_id=case_id, _anchor="evidence"))
     try:
         supersede(evidence, form.reason.data, current_user)
-    except EvidenceRefused as refusal:
-        db.session.rollback()
-        flash(refusal_message(refusal), "error")
+    except Refused as refusal:
+        discard()
+        flash(refusal.message, "error")
         return redirect(url_for("cases.show_case", case_id=case_id, _anchor="evidence"))
-    db.session.commit()
     flash(_("The evidence is marked as superseded."), "success")
     return redirect(url_for("cases.show_case", case_id=case_id, _anchor="evidence"))
 

@@ -21,19 +21,12 @@ from portal.evidence.services import store_upload
 from portal.extensions import db
 from portal.guardian.models import GuardianInvite, GuardianUpload
 from portal.models_base import utcnow
+from portal.refusals import Refused
 from portal.rosters.models import Guardianship
 from portal.scheduling.models import DayAssignment, HomeVisit
 from portal.tenancy import Access, scoped
 
 DEFAULT_INVITE_DAYS = 7
-
-
-class InviteRefused(Exception):
-    """The invite cannot be used or changed; `code` says why (translated by the views)."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 def hash_token(token: str) -> str:
@@ -68,7 +61,7 @@ def revoke_invite(invite: GuardianInvite, *, actor, now: datetime | None = None)
     """Make a pending invite unusable."""
     now = now or utcnow()
     if invite.status(now) != "pending":
-        raise InviteRefused("not_pending")
+        raise Refused("invite_revoke_not_pending")
     invite.revoked_at = now
     invite.revoked_by_id = actor.id
     db.session.flush()
@@ -95,7 +88,7 @@ def _consume(invite: GuardianInvite, user: User, mode: str, now: datetime) -> No
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise InviteRefused("not_pending")
+        raise Refused("invite_not_pending", status=410)
     db.session.refresh(invite)
 
 
@@ -140,7 +133,15 @@ def _new_guardian(invite: GuardianInvite, password_hash: str) -> User:
 
 def _check_pending(invite: GuardianInvite, now: datetime) -> None:
     if invite.status(now) != "pending":
-        raise InviteRefused("not_pending")
+        raise Refused("invite_not_pending", status=410)
+
+
+def _check_guardian_password(password: str) -> None:
+    """The password rule, refused in the shorter words of the guardian's phone page."""
+    try:
+        check_password_strength(password)
+    except Refused as refusal:
+        raise Refused(f"guardian_{refusal.code}", field="password") from None
 
 
 def accept_with_password(invite: GuardianInvite, password: str,
@@ -148,7 +149,7 @@ def accept_with_password(invite: GuardianInvite, password: str,
     """Use the invite to open a guardian account with a password; returns the new user."""
     now = now or utcnow()
     _check_pending(invite, now)
-    check_password_strength(password)
+    _check_guardian_password(password)
     user = _new_guardian(invite, hash_password(password))
     _consume(invite, user, "account", now)
     _link_person(invite, user)
@@ -180,7 +181,7 @@ def accept_into_account(invite: GuardianInvite, user: User,
     now = now or utcnow()
     _check_pending(invite, now)
     if not is_guardian_only(user):
-        raise InviteRefused("not_guardian_account")
+        raise Refused("invite_not_guardian_account", status=403)
     _consume(invite, user, "existing", now)
     link = _link_person(invite, user)
     record_event("guardian_invite.accept", actor=user, obj=invite, details={"mode": "existing"})

@@ -20,17 +20,11 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from portal.auth.roles import Permission, Role
-from portal.auth.services import AuthError
 from portal.auth.sessions import start_session
 from portal.cases.labels import CASE_LABELS
 from portal.cases.models import OPEN_STATES, Case
 from portal.clock import local_today
-from portal.evidence.services import (
-    EvidenceRefused,
-    accept_attribute,
-    get_store,
-    refusal_message,
-)
+from portal.evidence.services import accept_attribute, get_store
 from portal.extensions import db
 from portal.guardian import bp, invites_bp
 from portal.guardian.forms import (
@@ -45,7 +39,6 @@ from portal.guardian.models import GuardianInvite
 from portal.guardian.services import (
     DOCUMENT_KINDS,
     DOCUMENT_LABELS,
-    InviteRefused,
     accept_for_session,
     accept_into_account,
     accept_with_password,
@@ -62,8 +55,10 @@ from portal.guardian.services import (
 from portal.guardian.status import status_sentence
 from portal.models_base import utcnow
 from portal.public_url import public_url
+from portal.refusals import Refused, show_in_form
 from portal.rosters.models import Person
 from portal.tenancy import access_for, current_access, get_scoped_or_404, scoped
+from portal.uow import discard, rollback
 
 # Links made in this browser and not yet shown: invite id -> token (the database keeps
 # only the token's hash, so the link can be shown once, right after it was made).
@@ -74,10 +69,6 @@ INVITE_STATUS = {
     "used": _l("Used"),
     "revoked": _l("Revoked"),
     "expired": _l("Expired"),
-}
-PASSWORD_ERRORS = {
-    "password_too_short": _l("Use at least 12 characters."),
-    "password_too_weak": _l("Too easy to guess: use a longer phrase of unrelated words."),
 }
 
 
@@ -121,7 +112,6 @@ def case_invites(case_id: int):
         invite, token = create_invite(case, actor=current_user,
                                       guardian_name=form.guardian_name.data,
                                       relation=form.relation.data, phone=form.phone.data or "")
-        db.session.commit()
         fresh = dict(session.get(FRESH_LINKS) or {})
         fresh[str(invite.id)] = token
         session[FRESH_LINKS] = fresh
@@ -160,10 +150,10 @@ def revoke_case_invite(case_id: int):
         abort(404)
     try:
         revoke_invite(invite, actor=current_user)
-    except InviteRefused:
-        flash(_("Only an invite that is still waiting to be used can be revoked."), "error")
+    except Refused as refusal:
+        discard()
+        flash(refusal.message, "error")
     else:
-        db.session.commit()
         flash(_("The invite was revoked; its link no longer works."), "success")
     return redirect(url_for(".case_invites", case_id=case.id))
 
@@ -193,6 +183,30 @@ def _mask_name(name: str) -> str:
     return (name[:1] + "*" * max(len(name) - 1, 1)) if name else ""
 
 
+def _accept_invite(invite, password_form, once_form, join_form, can_join):
+    """Use the invite as the posted choice says; the answer, or None to show the page."""
+    if request.method != "POST":
+        return None
+    if can_join and join_form.validate_on_submit():
+        accept_into_account(invite, current_user)
+        flash(_("The applicant was added to your account."), "success")
+        return redirect(url_for("guardian.home"))
+    if current_user.is_authenticated:
+        return None
+    if "once-choice" in request.form and once_form.validate_on_submit():
+        user = accept_for_session(invite)
+        _start_guardian_session(user, session_only=True)
+        flash(_("You are in for this visit only: when you close the browser you will "
+                "need a new link."), "info")
+        return redirect(url_for("guardian.home"))
+    if "account-password" in request.form and password_form.validate_on_submit():
+        user = accept_with_password(invite, password_form.password.data)
+        _start_guardian_session(user, session_only=False)
+        session["guardian_new_username"] = user.username
+        return redirect(url_for("guardian.account_ready"))
+    return None
+
+
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 def open_invite(token: str):
     """The invite link: set a password, use it once for this session, or add to my account."""
@@ -205,33 +219,15 @@ def open_invite(token: str):
     logged_in = current_user.is_authenticated
     can_join = logged_in and is_guardian_only(current_user)
     try:
-        if request.method == "POST" and can_join and join_form.validate_on_submit():
-            accept_into_account(invite, current_user)
-            db.session.commit()
-            flash(_("The applicant was added to your account."), "success")
-            return redirect(url_for("guardian.home"))
-        if request.method == "POST" and not logged_in:
-            if "once-choice" in request.form and once_form.validate_on_submit():
-                user = accept_for_session(invite)
-                db.session.commit()
-                _start_guardian_session(user, session_only=True)
-                flash(_("You are in for this visit only: when you close the browser you will "
-                        "need a new link."), "info")
-                return redirect(url_for("guardian.home"))
-            if "account-password" in request.form and password_form.validate_on_submit():
-                try:
-                    user = accept_with_password(invite, password_form.password.data)
-                except AuthError as exc:
-                    db.session.rollback()
-                    password_form.password.errors.append(PASSWORD_ERRORS[exc.code])
-                else:
-                    db.session.commit()
-                    _start_guardian_session(user, session_only=False)
-                    session["guardian_new_username"] = user.username
-                    return redirect(url_for("guardian.account_ready"))
-    except InviteRefused:
-        db.session.rollback()
-        return _invite_gone(find_invite(token))
+        answer = _accept_invite(invite, password_form, once_form, join_form, can_join)
+    except Refused as refusal:
+        if refusal.field != "password":  # the invite itself: used meanwhile, or not for you
+            rollback()  # read the invite afresh for the page that says why
+            return _invite_gone(find_invite(token))
+        show_in_form(password_form, refusal)
+    else:
+        if answer is not None:
+            return answer
     return render_template(
         "guardian/open_invite.html", invite=invite, township=None,
         applicant=_mask_name(invite.case.person.name), password_form=password_form,
@@ -340,11 +336,9 @@ def upload(case_id: int):
                             filename=chosen.filename or "", claimed_type=chosen.mimetype,
                             actor=current_user, store=get_store(current_app),
                             config=current_app.config)
-        except EvidenceRefused as refusal:
-            db.session.rollback()
-            form.camera.errors = list(form.camera.errors) + [refusal_message(refusal)]
+        except Refused as refusal:
+            show_in_form(form, refusal, default_field="camera")
         else:
-            db.session.commit()
             flash(_("Received, thank you. The file was sent to the township office and the "
                     "doctor."), "success")
             return redirect(url_for("guardian.upload", case_id=case.id))

@@ -9,8 +9,12 @@ from datetime import date
 from portal.audit.services import record_event
 from portal.clock import local_today
 from portal.extensions import db
-from portal.lifecycle import cancellations, changes, replacements
-from portal.lifecycle import effects  # noqa: F401 - the area's workflow rules, by name
+from portal.lifecycle import (
+    cancellations,
+    changes,
+    effects,  # noqa: F401 - the area's workflow rules, by name
+    replacements,
+)
 from portal.lifecycle.models import CertificateRequest
 from portal.lifecycle.reissue import open_new_card
 from portal.lifecycle.requests import add_event, check_independent, require_state

@@ -5,9 +5,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from portal.extensions import db
 from portal.imports import exports, messages
 from portal.register.importer import apply_plan, plan_holders, read_holders
+from portal.uow import rollback
 
 holders_cli = AppGroup("holders", help="The register of certificate holders.")
 
@@ -33,7 +33,7 @@ def import_command(township_code, dry_run, file):
                 plan = plan_holders(read_holders(
                     file, max_rows=current_app.config["ROSTER_MAX_ROWS"]), township)
             finally:
-                db.session.rollback()  # a dry run keeps nothing
+                rollback()  # a dry run keeps nothing
     else:
         with file_import_or_exit():
             plan = plan_holders(read_holders(

@@ -15,6 +15,7 @@ from portal.domain.certificate import CertificateNumberError, parse_number
 from portal.domain.idcard import IdNumber
 from portal.extensions import db
 from portal.reference.models import Township, Village
+from portal.refusals import Refused
 from portal.register.models import HolderEntry
 from portal.rosters.models import Person
 from portal.rosters.services import find_id_owner, identity_fields, name_keys
@@ -129,26 +130,20 @@ def new_person(township: Township, actor, parsed: IdNumber, name: str,
     return person
 
 
-class HolderRefused(Exception):
-    """The holder cannot be added here; `code` names why (a reason of the imports' catalogue)."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
-
-
 def add_holder(township: Township, actor, *, parsed: IdNumber, name: str, holding: Holding,
                village_name: str = "", phone: str = "", poverty_registered: bool = False
                ) -> tuple[Person, str]:
     """Add one certificate holder by hand: the person is found by ID number (not doubled) or
-    created, on no survey list; their certificate joins the register."""
+    created, on no survey list; their certificate joins the register. A certificate that does
+    not belong with the ID number, or a person of another township, is refused (the words
+    next to the ID number, as the form shows them)."""
     problem = certificate_problem(parsed.number, holding.certificate_number, holding.category,
                                   holding.grade)
     if problem:
-        raise HolderRefused(problem)
+        raise Refused(f"holder_{problem}", field="id_number")
     owner = find_id_owner(parsed.number)
     if owner is not None and owner.township_id != township.id:
-        raise HolderRefused("elsewhere")
+        raise Refused("holder_elsewhere", field="id_number")
     if owner is not None:
         person = db.session.get(Person, owner.person_id)
     else:

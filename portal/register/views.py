@@ -40,13 +40,15 @@ from portal.jobs import words as job_words
 from portal.jobs.models import Job
 from portal.labels import LABELS
 from portal.pages import paginate
+from portal.refusals import Refused, show_in_form
 from portal.register import bp, city_bp, tasks
 from portal.register.forms import HolderForm, HolderImportForm
 from portal.register.importer import plan_holders, read_holders
 from portal.register.models import HolderEntry
-from portal.register.services import HolderRefused, add_holder
+from portal.register.services import add_holder
 from portal.rosters.models import Person
 from portal.tenancy import current_access, require, scoped
+from portal.uow import discard
 
 PER_PAGE = 50
 PREVIEW_LIMIT = 200
@@ -103,12 +105,9 @@ def new_holder():
                 holding=form.holding(), village_name="".join((form.village.data or "").split()),
                 phone=(form.phone.data or "").strip(),
                 poverty_registered=form.poverty_registered.data)
-        except HolderRefused as exc:
-            db.session.rollback()
-            form.id_number.errors = list(form.id_number.errors) + [
-                messages.reason_text(exc.code)]
+        except Refused as refusal:
+            show_in_form(form, refusal)
         else:
-            db.session.commit()
             flash(_("The certificate holder is in the register.") if outcome != "kept" else
                   _("The register already holds a later certificate of this person; it was "
                     "kept."), "success")
@@ -185,7 +184,7 @@ def _preview():
     html = render_template("register/preview.html", plan=plan, error=error, rejects=rejects,
                            notes=notes, filename=staged["filename"], form=FlaskForm(),
                            preview_limit=PREVIEW_LIMIT, endpoint=_endpoint)
-    db.session.rollback()  # a dry run: nothing it touched is kept
+    discard()  # a dry run: nothing it touched is kept
     return html
 
 
@@ -242,7 +241,7 @@ def _rejects():
         flash(_("This upload can no longer be imported. Upload the file again."), "warning")
         return redirect(url_for(_endpoint("import_holders")))
     plan, error = _plan(staged)
-    db.session.rollback()
+    discard()  # a dry run: nothing it touched is kept
     if error or not plan.rejects:
         flash(error or _("The file has no refused rows."), "info")
         return redirect(url_for(_endpoint("import_holders")))

@@ -20,6 +20,7 @@ from portal.domain.idcard import IdNumber, mask
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.reference.models import Campaign, Township
+from portal.refusals import Refused
 from portal.rls import across_townships
 from portal.rosters.models import (
     LIST_KINDS,
@@ -352,15 +353,11 @@ def report_statuses(access: Access, campaign: Campaign | None, now: datetime,
     return result, deadline
 
 
-class GuardianshipEnded(Exception):
-    """The guardianship had already been ended."""
-
-
 def end_guardianship(link: Guardianship, *, actor, reason: str) -> None:
     """End a guardian's link to the person now: they no longer see the person or the cases.
     The reason is kept on the row (it may name people), not in the audit event."""
     if not link.active:
-        raise GuardianshipEnded(link.id)
+        raise Refused("guardianship_already_ended")
     link.ended_at = utcnow()
     link.ended_by_id = actor.id
     link.end_reason = reason

@@ -23,6 +23,7 @@ from portal.clock import local_today
 from portal.extensions import db
 from portal.pages import Page, capped_count, link_args, paginate
 from portal.reference.models import Village
+from portal.refusals import Refused
 from portal.rosters import bp
 from portal.rosters.forms import (
     NOT_REGISTRABLE,
@@ -34,7 +35,6 @@ from portal.rosters.forms import (
 )
 from portal.rosters.models import Guardianship, Person, RosterEntry, RosterReport
 from portal.rosters.services import (
-    GuardianshipEnded,
     create_person,
     end_guardianship,
     record_id_search,
@@ -45,6 +45,7 @@ from portal.rosters.services import (
     update_person,
 )
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
+from portal.uow import discard
 
 
 def _visible_villages():
@@ -142,7 +143,6 @@ def list_persons():
     if valid and form.id_search_digits:
         # How many characters were searched, never which: the audit must not hold them.
         record_id_search(current_user, access, form.id_search_digits)
-        db.session.commit()
     if not valid:
         page = Page(1, current_app.config["PERSONS_PER_PAGE"], [], has_next=False, total=0)
     else:
@@ -196,10 +196,10 @@ def end_guardianship_view(person_id: int, guardianship_id: int):
         return _show(person, end_form=form, ending=link.id)
     try:
         end_guardianship(link, actor=current_user, reason=form.reason.data)
-    except GuardianshipEnded:
-        flash(_("This guardian's access had already ended."), "info")
+    except Refused as refusal:
+        discard()
+        flash(refusal.message, "info")
     else:
-        db.session.commit()
         flash(_("The guardian's access has ended."), "success")
     return redirect(url_for("rosters.show_person", person_id=person.id))
 
@@ -211,7 +211,6 @@ def show_person(person_id: int):
     """One person's record, ID number and phones masked; the view is audited."""
     person = get_scoped_or_404(Person, person_id)
     record_person_view(person, current_user)
-    db.session.commit()
     return _show(person)
 
 
@@ -229,7 +228,6 @@ def reveal_person(person_id: int):
             flash(str(error), "danger")
         return redirect(url_for("rosters.show_person", person_id=person.id))
     reveal_personal_data(person, current_user, reason=form.reason.data or "")
-    db.session.commit()
     return _show(person, revealed=True)
 
 
@@ -238,7 +236,7 @@ def _source() -> str:
 
 
 def _duplicate_after_race(form: PersonForm) -> None:
-    db.session.rollback()
+    discard()
     # Whoever registered it a moment ago, the answer names no one (see NOT_REGISTRABLE).
     form.id_number.errors = list(form.id_number.errors) + [str(NOT_REGISTRABLE)]
 
@@ -251,9 +249,12 @@ def new_person():
     access = current_access()
     form = PersonForm(access=access)
     if form.validate_on_submit():
-        person = create_person(access.township, current_user, form.to_data(), _source())
         try:
-            db.session.commit()
+            # The database refuses an ID number another request registered since the form
+            # looked (the savepoint keeps the session usable to show the form again).
+            with db.session.begin_nested():
+                person = create_person(access.township, current_user, form.to_data(),
+                                       _source())
         except IntegrityError:
             _duplicate_after_race(form)
         else:
@@ -282,11 +283,10 @@ def edit_person(person_id: int):
         form = PersonForm(access=access, person=person, data=PersonForm.initial(person))
         # The edit form carries the phone numbers in clear: opening it is a reveal.
         reveal_personal_data(person, current_user, ["phone", "guardian_phone"], via="edit")
-        db.session.commit()
     if form.validate_on_submit():
-        changed = update_person(person, current_user, form.to_data(), _source())
         try:
-            db.session.commit()
+            with db.session.begin_nested():  # as in new_person
+                changed = update_person(person, current_user, form.to_data(), _source())
         except IntegrityError:
             _duplicate_after_race(form)
         else:
@@ -323,7 +323,6 @@ def list_reports():
             campaign = active_campaign()
             report = submit_roster_report(access.township, current_user, access,
                                           (form.note.data or "").strip(), campaign)
-            db.session.commit()
             flash(_("The lists were submitted to the city."), "success")
             return redirect(url_for("rosters.show_report", report_id=report.id))
     reports = db.session.scalars(

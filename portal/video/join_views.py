@@ -4,18 +4,17 @@ from __future__ import annotations
 from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask import session as browser_session
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.refusals import Refused, message
 from portal.tenancy import scoped
 from portal.video import join_bp
 from portal.video.forms import StepForm
 from portal.video.models import ACTIVE_STATES, VideoSession
 from portal.video.services import (
-    VideoRefused,
     bind_link,
     find_by_token,
     forward_offer,
@@ -37,15 +36,6 @@ from portal.video.views import (
     video_time,
 )
 
-LINK_PROBLEMS = {
-    "unknown_link": _l("This link is not valid. Ask the doctor or the township office for a "
-                       "new one."),
-    "session_over": _l("This video assessment has ended. You can close this page."),
-    "link_used": _l("This link has already been opened on another phone or browser. Ask the "
-                    "doctor for a new link if you need one."),
-    "link_expired": _l("This link has expired. Ask the doctor or the township office for a "
-                       "new appointment."),
-}
 GUEST_KEY = "video_join"
 
 
@@ -73,20 +63,18 @@ def open_link(token: str):
     vs = find_by_token(token)
     bound = _bound_to(vs)
     problem = link_problem(vs, now=utcnow(), window=_window(), bound=bound)
-    if problem == "too_early":
-        message = _("This link opens %(minutes)s minutes before the appointment (%(time)s). "
-                    "Please come back then.", minutes=int(_window().early.total_seconds()) // 60,
-                    time=video_time(vs.scheduled_at))
-        return render_template("video/link_problem.html", message=message)
+    if problem == "video_link_too_early":
+        text = message(problem, minutes=int(_window().early.total_seconds()) // 60,
+                       time=video_time(vs.scheduled_at))
+        return render_template("video/link_problem.html", message=text)
     if problem:
-        return render_template("video/link_problem.html", message=LINK_PROBLEMS[problem]), (
-            404 if problem == "unknown_link" else 410)
+        return render_template("video/link_problem.html", message=message(problem)), (
+            404 if problem == "video_link_unknown" else 410)
     form = StepForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
         bind_link(vs, now=utcnow())
-        db.session.commit()
         browser_session[GUEST_KEY] = {"id": vs.id, "nonce": vs.join_nonce}
         return redirect(url_for("video_join.room", session_id=vs.id))
     return render_template("video/join.html", vs=vs, form=form, zone=_zone())
@@ -111,9 +99,8 @@ def guest_offer(session_id: int):
     try:
         answer = forward_offer(vs, role="guardian", sdp=sdp, kind=kind, audio_only=audio_only,
                                client=_client(vs))
-    except VideoRefused as refusal:
-        return _refused(refusal.code, url_for("video_join.room", session_id=vs.id))
-    db.session.commit()
+    except Refused as refusal:
+        return _refused(refusal, url_for("video_join.room", session_id=vs.id))
     return jsonify(answer)
 
 
@@ -122,7 +109,6 @@ def guest_status(session_id: int):
     """The session's state for the guardian's page (polled every 2 s)."""
     vs = _guest_session(session_id)
     media = refresh_from_media(vs, _client(vs))
-    db.session.commit()
     return jsonify(_status(vs, media))
 
 
@@ -131,7 +117,8 @@ def guest_consent(session_id: int):
     """The guardian's consent to recording (with the name typed on screen)."""
     vs = _guest_session(session_id)
     if vs.admitted_at is None:
-        return _refused("not_admitted", url_for("video_join.room", session_id=vs.id))
+        return _refused(Refused("video_not_admitted"),
+                        url_for("video_join.room", session_id=vs.id))
     return _consent(vs, "guardian", None, url_for("video_join.room", session_id=vs.id))
 
 

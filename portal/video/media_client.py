@@ -4,17 +4,25 @@ Every request carries the HMAC headers of `assessment_video.signing`; the media 
 anything unsigned, stale or replayed. Plain `urllib` keeps the portal free of another HTTP
 library. Errors come out as two kinds: the service could not be reached or broke
 (`MediaUnavailable`: the portal marks the session interrupted) and the service refused the
-request (`MediaRefused`: e.g. a room it does not know).
+request: a `Refused` of the portal's catalogue (`video_too_many_offers` for its limit of offers,
+`video_room_unknown` for a room it does not know, `video_media_refused` otherwise), which the
+portal answers with a 429 or a 502.
 """
 from __future__ import annotations
 
 import json
+import logging
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from urllib.parse import quote, urlsplit
 
 from assessment_video import signing
+from portal.refusals import Refused
+
+log = logging.getLogger(__name__)
+# The media service's refusals (HTTP status) as the portal's; any other 4xx is video_media_refused.
+REFUSAL_OF = {429: ("video_too_many_offers", 429), 404: ("video_room_unknown", 502)}
 
 
 class MediaError(Exception):
@@ -23,14 +31,6 @@ class MediaError(Exception):
 
 class MediaUnavailable(MediaError):
     """The media service is down, unreachable, too slow or failed (5xx)."""
-
-
-class MediaRefused(MediaError):
-    """The media service answered with a 4xx refusal."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(f"{status}: {message}")
-        self.status = status
 
 
 class MediaClient:
@@ -65,7 +65,10 @@ class MediaClient:
             detail = _error_text(raw, error.reason)
             if error.code >= 500:
                 raise MediaUnavailable(f"{error.code}: {detail}") from None
-            raise MediaRefused(error.code, detail) from None
+            log.warning("the media service refused a %s request: %s %s", method, error.code,
+                        detail)
+            code, status = REFUSAL_OF.get(error.code, ("video_media_refused", 502))
+            raise Refused(code, status=status) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             raise MediaUnavailable(str(error)) from None
         try:

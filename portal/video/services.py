@@ -18,18 +18,12 @@ from portal.cases.models import OPEN_STATES
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.public_url import public_url
-from portal.video.media_client import MediaClient, MediaRefused, MediaUnavailable
+from portal.refusals import Refused
+from portal.uow import after_rollback, unit_of_work
+from portal.video.media_client import MediaClient, MediaUnavailable
 from portal.video.models import ACTIVE_STATES, VideoConsent, VideoMedia, VideoSession
 
 ROLES = ("doctor", "guardian")
-
-
-class VideoRefused(Exception):
-    """The step is not possible now; `code` says why (translated by the views)."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -78,9 +72,9 @@ def schedule_session(case, *, actor, scheduled_at: datetime, media_node_url: str
                      window: JoinWindow) -> VideoSession:
     """Schedule a video assessment of an open case by its doctor, with a fresh join link."""
     if case.state not in OPEN_STATES:
-        raise VideoRefused("case_closed")
+        raise Refused("video_case_closed")
     if case.doctor_id != actor.id:
-        raise VideoRefused("not_case_doctor")
+        raise Refused("video_not_case_doctor")
     session = VideoSession(
         township_id=case.township_id, case_id=case.id, doctor_id=actor.id,
         room_id=secrets.token_urlsafe(24), state="scheduled", scheduled_at=scheduled_at,
@@ -97,7 +91,7 @@ def schedule_session(case, *, actor, scheduled_at: datetime, media_node_url: str
 def reissue_link(session: VideoSession, *, actor, secret: str, window: JoinWindow) -> None:
     """Replace the join link: the old link and any browser it was bound to stop working."""
     if session.state not in ACTIVE_STATES:
-        raise VideoRefused("session_over")
+        raise Refused("video_session_over")
     _new_link(session, secret, window)
     if session.state == "waiting":
         session.state = "scheduled"
@@ -118,17 +112,18 @@ def find_by_token(token: str) -> VideoSession | None:
 
 def link_problem(session: VideoSession | None, *, now: datetime, window: JoinWindow,
                  bound: bool) -> str | None:
-    """Why the join link cannot be used now (None when it can); `bound`: this browser holds it."""
+    """Why the join link cannot be used now, as a code of the refusal catalogue (None when it
+    can); `bound`: this browser holds it."""
     if session is None:
-        return "unknown_link"
+        return "video_link_unknown"
     if session.state not in ACTIVE_STATES:
-        return "session_over"
+        return "video_link_session_over"
     if session.join_used_at is not None and not bound:
-        return "link_used"
+        return "video_link_used"
     if now < _aware(session.scheduled_at) - window.early:
-        return "too_early"
+        return "video_link_too_early"
     if now > _aware(session.join_expires_at):
-        return "link_expired"
+        return "video_link_expired"
     return None
 
 
@@ -145,9 +140,9 @@ def bind_link(session: VideoSession, *, now: datetime) -> None:
 def admit_guardian(session: VideoSession, *, actor) -> None:
     """The doctor lets the waiting guardian into the session."""
     if session.state not in ACTIVE_STATES:
-        raise VideoRefused("session_over")
+        raise Refused("video_session_over")
     if session.join_used_at is None:
-        raise VideoRefused("nobody_waiting")
+        raise Refused("video_nobody_waiting")
     if session.admitted_at is None:
         session.admitted_at = utcnow()
     session.state = "live"
@@ -156,11 +151,30 @@ def admit_guardian(session: VideoSession, *, actor) -> None:
 
 
 def mark_interrupted(session: VideoSession, reason: str) -> None:
-    """The media service was lost: the session cannot go on; what was recorded is recovered."""
-    if session.state in ACTIVE_STATES:
-        session.state = "interrupted"
-        db.session.flush()
-        record_event("video.interrupted", obj=session, details={"reason": reason[:200]})
+    """The media service was lost: the session cannot go on; what was recorded is recovered.
+
+    The loss is a fact whatever becomes of the request that found it: when that request is
+    refused (video_media_unavailable) and rolls back, the interruption is written again in a
+    unit of work of its own."""
+    if _interrupt(session, reason):
+        session_id = session.id
+        after_rollback(lambda: _keep_interruption(session_id, reason))
+
+
+def _interrupt(session: VideoSession, reason: str) -> bool:
+    if session.state not in ACTIVE_STATES:
+        return False
+    session.state = "interrupted"
+    db.session.flush()
+    record_event("video.interrupted", obj=session, details={"reason": reason[:200]})
+    return True
+
+
+def _keep_interruption(session_id: int, reason: str) -> None:
+    with unit_of_work():
+        session = db.session.get(VideoSession, session_id)
+        if session is not None:
+            _interrupt(session, reason)
 
 
 def _call(session: VideoSession, fn, *args):
@@ -169,24 +183,22 @@ def _call(session: VideoSession, fn, *args):
         return fn(*args)
     except MediaUnavailable as error:
         mark_interrupted(session, str(error))
-        raise VideoRefused("media_unavailable") from None
-    except MediaRefused as error:
+        raise Refused("video_media_unavailable", status=503) from None
+    except Refused as refusal:  # the media service's refusal, as the portal's
         current_app.logger.warning("media service refused for session %s: %s", session.id,
-                                   error)
-        if error.status == 429:
-            raise VideoRefused("too_many_offers") from None
-        raise VideoRefused("media_refused") from None
+                                   refusal.code)
+        raise
 
 
 def forward_offer(session: VideoSession, *, role: str, sdp: str, kind: str, audio_only: bool,
                   client: MediaClient) -> dict:
     """Pass a browser's offer to the media service (after checking the session allows it)."""
     if session.state not in ACTIVE_STATES:
-        raise VideoRefused("session_over")
+        raise Refused("video_session_over")
     if role == "guardian" and session.admitted_at is None:
-        raise VideoRefused("not_admitted")
+        raise Refused("video_not_admitted")
     if kind != "offer" or not sdp:
-        raise VideoRefused("bad_offer")
+        raise Refused("video_bad_offer")
     answer = _call(session, client.offer, session.room_id, role, sdp, kind, audio_only)
     if session.media_started_at is None:
         session.media_started_at = utcnow()
@@ -200,7 +212,7 @@ def leave_session(session: VideoSession, *, role: str, client: MediaClient) -> N
     if session.state in ACTIVE_STATES and session.media_started_at is not None:
         try:
             client.leave(session.room_id, role)
-        except MediaRefused:
+        except Refused:
             pass  # the room had no peer of that role: nothing to leave
         except MediaUnavailable as error:
             mark_interrupted(session, str(error))
@@ -211,7 +223,7 @@ def give_consent(session: VideoSession, *, party: str, name: str, user,
                  client: MediaClient) -> VideoConsent:
     """Record one party's on-screen consent; recording starts once both have consented."""
     if session.state not in ACTIVE_STATES:
-        raise VideoRefused("session_over")
+        raise Refused("video_session_over")
     consent = session.consent_of(party)
     if consent is None:
         consent = VideoConsent(township_id=session.township_id, session=session, party=party,
@@ -243,7 +255,7 @@ def _start_recording_if_ready(session: VideoSession, client: MediaClient) -> boo
 def capture_snapshot(session: VideoSession, *, actor, client: MediaClient):
     """The doctor's capture: the applicant's current frame, kept as snapshot evidence."""
     if session.state != "live":
-        raise VideoRefused("not_live")
+        raise Refused("video_not_live")
     answer = _call(session, client.snapshot, session.room_id, _key_prefix(session))
     evidence = _add_evidence(session, answer, kind="snapshot", actor=actor)
     record_event("video.snapshot", actor=actor, obj=session, details={"evidence_id": evidence.id})
@@ -253,7 +265,7 @@ def capture_snapshot(session: VideoSession, *, actor, client: MediaClient):
 def begin_end(session: VideoSession) -> None:
     """Note that the session is ending, so that status polls meanwhile leave it alone."""
     if session.state not in ACTIVE_STATES:
-        raise VideoRefused("session_over")
+        raise Refused("video_session_over")
     session.ended_at = utcnow()
     db.session.flush()
 
@@ -261,16 +273,16 @@ def begin_end(session: VideoSession) -> None:
 def end_session(session: VideoSession, *, actor, client: MediaClient) -> list:
     """The doctor ends the session: the recording and snapshots become evidence of the case."""
     if session.state not in ACTIVE_STATES:
-        raise VideoRefused("session_over")
+        raise Refused("video_session_over")
     answer: dict = {}
     if session.media_started_at is not None:
         try:
             answer = client.end(session.room_id)
-        except MediaRefused:
+        except Refused:
             answer = {}  # the media service no longer knows the room: nothing to collect
         except MediaUnavailable as error:
             mark_interrupted(session, str(error))
-            raise VideoRefused("media_unavailable") from None
+            raise Refused("video_media_unavailable", status=503) from None
     session.state = "ended"
     session.ended_at = utcnow()
     added = _collect(session, answer, actor=actor)
@@ -282,13 +294,13 @@ def end_session(session: VideoSession, *, actor, client: MediaClient) -> list:
 def recover_session(session: VideoSession, *, actor, client: MediaClient) -> list:
     """After an interruption, collect what the media service kept of the recording."""
     if session.state != "interrupted":
-        raise VideoRefused("not_interrupted")
+        raise Refused("video_not_interrupted")
     try:
         answer = client.recover(session.room_id)
-    except MediaRefused:
+    except Refused:
         answer = {}
     except MediaUnavailable:
-        raise VideoRefused("media_unavailable") from None
+        raise Refused("video_media_unavailable", status=503) from None
     added = _collect(session, answer, actor=actor)
     if session.ended_at is None:
         session.ended_at = utcnow()
@@ -333,10 +345,11 @@ def _add_evidence(session: VideoSession, media: dict, *, kind: str, actor):
 
     for name in ("key", "size", "sha256"):
         if not media.get(name):
-            raise VideoRefused("media_answer_incomplete")
+            raise Refused("video_media_answer_incomplete", status=502)
     prefix = _key_prefix(session)
     if not str(media["key"]).startswith(prefix):
-        raise VideoRefused("media_answer_incomplete")  # never attach another case's object
+        # never attach another case's object
+        raise Refused("video_media_answer_incomplete", status=502)
     evidence = Evidence(
         township_id=session.township_id, case_id=session.case_id, kind=kind,
         object_key=media["key"], size=int(media["size"]), sha256=media["sha256"],
@@ -365,8 +378,8 @@ def refresh_from_media(session: VideoSession, client: MediaClient) -> dict:
         return client.room(session.room_id)
     except MediaUnavailable as error:
         mark_interrupted(session, str(error))
-    except MediaRefused as error:
-        if error.status == 404:
+    except Refused as refusal:
+        if refusal.code == "video_room_unknown":
             # The room was in use and the service no longer knows it: it restarted.
             mark_interrupted(session, "room lost")
     return {}

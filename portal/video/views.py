@@ -27,14 +27,15 @@ from portal.auth.roles import Permission
 from portal.cases.models import Case
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.refusals import Refused, message
 from portal.tenancy import current_access, get_scoped_or_404, require, scoped
+from portal.uow import discard, unit_of_work
 from portal.video import bp
 from portal.video.forms import ConsentForm, ScheduleForm, StepForm
 from portal.video.media_client import client_for
 from portal.video.models import ACTIVE_STATES, VideoMedia, VideoSession
 from portal.video.services import (
     JoinWindow,
-    VideoRefused,
     admit_guardian,
     begin_end,
     capture_snapshot,
@@ -56,26 +57,6 @@ STATE_LABELS = {
     "ended": _l("Ended"),
     "interrupted": _l("Interrupted: the video service was lost"),
 }
-REFUSALS = {
-    "case_closed": _l("This case is closed: no video assessment can be scheduled."),
-    "not_case_doctor": _l("Only the case's assessing doctor can schedule its video assessment."),
-    "session_over": _l("This video session is over."),
-    "nobody_waiting": _l("Nobody is waiting yet: send the join link to the guardian."),
-    "not_admitted": _l("Please wait: the doctor has not let you in yet."),
-    "bad_offer": _l("The browser sent an unusable connection request. Reload the page."),
-    "media_unavailable": _l("The video service cannot be reached. The session is marked as "
-                            "interrupted; what was recorded so far is kept."),
-    "media_refused": _l("The video service refused the request. Try again."),
-    "too_many_offers": _l("The connection was restarted too often in the last minute. Wait a "
-                          "minute: the page then connects again by itself."),
-    "media_answer_incomplete": _l("The video service gave an incomplete answer. Try again."),
-    "not_live": _l("A snapshot can be taken only while the session is in progress."),
-    "not_interrupted": _l("Only an interrupted session can be recovered."),
-    "consent_invalid": _l("Type your name and tick the box to give consent."),
-}
-STATUS_CODES = {"media_unavailable": 503, "media_refused": 502, "media_answer_incomplete": 502,
-                "too_many_offers": 429}
-
 
 def _zone() -> ZoneInfo:
     return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
@@ -98,25 +79,21 @@ def _wants_json() -> bool:
     return request.is_json or request.accept_mimetypes.best == "application/json"
 
 
-def _refused(code: str, back: str):
-    """Answer a refusal: JSON for the browser client, a flashed message for a plain form."""
-    # An interruption was written while refusing: keep it; anything else is undone.
-    if code == "media_unavailable":
-        db.session.commit()
-    else:
-        db.session.rollback()
-    message = str(REFUSALS.get(code, REFUSALS["media_refused"]))
+def _refused(refusal: Refused, back: str):
+    """Answer a refusal: JSON for the browser client, a flashed message for a plain form.
+    Either way the request rolls back (an interruption found on the way is kept: see
+    services.mark_interrupted)."""
     if _wants_json():
-        return jsonify(error=code, message=message), STATUS_CODES.get(code, 409)
-    flash(message, "error")
+        return jsonify(error=refusal.code, message=refusal.message), refusal.status
+    discard()
+    flash(refusal.message, "error")
     return redirect(back)
 
 
-def _done(message: str, back: str, **data):
-    db.session.commit()
+def _done(text: str, back: str, **data):
     if _wants_json():
-        return jsonify(ok=True, message=message, **data)
-    flash(message, "success")
+        return jsonify(ok=True, message=text, **data)
+    flash(text, "success")
     return redirect(back)
 
 
@@ -191,9 +168,8 @@ def case_sessions(case_id: int):
                         media_node_url=current_app.config["MEDIA_SERVICE_URL"],
                         secret=current_app.config["SECRET_KEY"], window=_window(),
                     )
-                except VideoRefused as refusal:
-                    return _refused(refusal.code, url_for("video.case_sessions", case_id=case.id))
-                db.session.commit()
+                except Refused as refusal:
+                    return _refused(refusal, url_for("video.case_sessions", case_id=case.id))
                 flash(_("Video assessment scheduled. Send the join link to the guardian."),
                       "success")
                 return redirect(url_for("video.case_sessions", case_id=case.id,
@@ -241,9 +217,8 @@ def doctor_offer(session_id: int):
     try:
         answer = forward_offer(vs, role="doctor", sdp=sdp, kind=kind, audio_only=audio_only,
                                client=_client(vs))
-    except VideoRefused as refusal:
-        return _refused(refusal.code, url_for("video.show_session", session_id=vs.id))
-    db.session.commit()
+    except Refused as refusal:
+        return _refused(refusal, url_for("video.show_session", session_id=vs.id))
     return jsonify(answer)
 
 
@@ -254,7 +229,6 @@ def doctor_status(session_id: int):
     """The session's state for the doctor's page (polled every 2 s); read-only for others."""
     vs = get_scoped_or_404(VideoSession, session_id)
     media = refresh_from_media(vs, _client(vs))
-    db.session.commit()
     return jsonify(_status(vs, media))
 
 
@@ -269,8 +243,8 @@ def admit(session_id: int):
         abort(400)
     try:
         admit_guardian(vs, actor=current_user)
-    except VideoRefused as refusal:
-        return _refused(refusal.code, back)
+    except Refused as refusal:
+        return _refused(refusal, back)
     return _done(_("The guardian was let in."), back)
 
 
@@ -286,16 +260,14 @@ def doctor_consent(session_id: int):
 def _consent(vs: VideoSession, party: str, user, back: str):
     form = ConsentForm()
     if not form.validate_on_submit():
-        db.session.rollback()
         if _wants_json():
-            return jsonify(error="consent_invalid", fields=form.errors,
-                           message=str(REFUSALS["consent_invalid"])), 400
-        flash(str(REFUSALS["consent_invalid"]), "error")
-        return redirect(back)
+            return jsonify(error="video_consent_invalid", fields=form.errors,
+                           message=message("video_consent_invalid")), 400
+        return _refused(Refused("video_consent_invalid", status=400), back)
     try:
         give_consent(vs, party=party, name=form.name.data, user=user, client=_client(vs))
-    except VideoRefused as refusal:
-        return _refused(refusal.code, back)
+    except Refused as refusal:
+        return _refused(refusal, back)
     return _done(_("Thank you: your consent is recorded."), back)
 
 
@@ -310,8 +282,8 @@ def snapshot(session_id: int):
         abort(400)
     try:
         evidence = capture_snapshot(vs, actor=current_user, client=_client(vs))
-    except VideoRefused as refusal:
-        return _refused(refusal.code, back)
+    except Refused as refusal:
+        return _refused(refusal, back)
     return _done(_("Snapshot kept as evidence of the case."), back, evidence_id=evidence.id)
 
 
@@ -338,12 +310,13 @@ def end(session_id: int):
     if not StepForm().validate_on_submit():
         abort(400)
     try:
-        # Committed before the (slow) media call: polls meanwhile see the session ending.
-        begin_end(vs)
-        db.session.commit()
+        # A unit of work of its own, committed before the (slow) media call: the status polls
+        # meanwhile see the session ending and leave it alone.
+        with unit_of_work():
+            begin_end(vs)
         added = end_session(vs, actor=current_user, client=_client(vs))
-    except VideoRefused as refusal:
-        return _refused(refusal.code, back)
+    except Refused as refusal:
+        return _refused(refusal, back)
     return _done(_("Session ended. %(n)s item(s) of evidence added to the case.", n=len(added)),
                  back, evidence_ids=[e.id for e in added], next_url=back)
 
@@ -359,9 +332,9 @@ def recover(session_id: int):
         abort(400)
     try:
         added = recover_session(vs, actor=current_user, client=_client(vs))
-    except VideoRefused as refusal:
-        db.session.rollback()
-        flash(str(REFUSALS[refusal.code]), "error")
+    except Refused as refusal:
+        discard()
+        flash(refusal.message, "error")
         return redirect(back)
     return _done(_("%(n)s item(s) of evidence recovered.", n=len(added)), back)
 
@@ -378,8 +351,8 @@ def new_link(session_id: int):
     try:
         reissue_link(vs, actor=current_user, secret=current_app.config["SECRET_KEY"],
                      window=_window())
-    except VideoRefused as refusal:
-        return _refused(refusal.code, back)
+    except Refused as refusal:
+        return _refused(refusal, back)
     return _done(_("A new join link was made; the old one no longer works."), back)
 
 

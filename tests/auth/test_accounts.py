@@ -10,12 +10,12 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.auth import totp
 from portal.auth.services import (
-    AuthError,
     check_password_strength,
     set_active,
     set_password,
 )
 from portal.models_base import utcnow
+from portal.refusals import Refused
 from tests.conftest import PASSWORD, TOTP_SECRET, csrf_token
 
 
@@ -44,7 +44,7 @@ def staff(make_user, make_township):
     ("Aa1Aa1Aa1Aa1", "password_too_weak"),       # composition rules met, still weak
 ])
 def test_weak_passwords_are_refused(app, password, code):
-    with app.app_context(), pytest.raises(AuthError) as exc:
+    with app.app_context(), pytest.raises(Refused) as exc:
         check_password_strength(password)
     assert exc.value.code == code
 

@@ -1,5 +1,6 @@
-"""Consistency under faults: a rolled-back row takes its object along; `evidence reap` removes
-old objects without a row; `evidence verify` finds objects whose SHA-256 no longer matches."""
+"""Consistency under faults: a row rolled back with its unit of work takes its object along;
+`evidence reap` removes old objects without a row; `evidence verify` finds objects whose
+SHA-256 no longer matches."""
 from __future__ import annotations
 
 import io
@@ -10,8 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from portal import uow
 from portal.evidence.models import Evidence
-from portal.evidence.services import EvidenceRefused, reap_orphans, store_upload
+from portal.evidence.services import reap_orphans, store_upload
+from portal.refusals import Refused
 from portal.storage import evidence_key
 from portal.storage_minio import MinioStore
 from tests.evidence.conftest import JPEG, PDF, stored_keys
@@ -36,23 +39,23 @@ def test_rolled_back_row_takes_its_object_along(app, world, app_store, db_sessio
     evidence = add(app, world)
     key = evidence.object_key
     assert stored_keys(app_store) == [key]
-    db_session.rollback()  # e.g. the commit after the upload failed
+    uow.rollback()  # e.g. a later step of the same request failed, or its commit did
     assert stored_keys(app_store) == []
 
 
 def test_committed_row_keeps_its_object(app, world, app_store, db_session):
     evidence = add(app, world)
-    db_session.commit()
-    db_session.rollback()
+    uow.commit()
+    uow.rollback()
     assert stored_keys(app_store) == [evidence.object_key]
 
 
 def test_store_down_refuses_without_a_row(app, world, db_session):
     down = MinioStore(f"127.0.0.1:{free_port()}", "k", "s", "evidence", secure=False,
                       region="us-east-1")
-    with pytest.raises(EvidenceRefused) as refused:
+    with pytest.raises(Refused) as refused:
         add(app, world, store=down)
-    assert refused.value.code == "store_unavailable"
+    assert refused.value.code == "evidence_store_unavailable"
     assert db_session.scalars(select(Evidence)).all() == []
 
 

@@ -35,7 +35,7 @@ def test_the_portal_refuses_an_answer_it_cannot_trust(world, client, login_as, p
     response = _offer(client, f"/t/{world['code']}/video/{vs.id}/offer", _token(client))
     assert response.status_code >= 400
     body = response.get_json()
-    assert body["error"] == "media_unavailable" and "sdp" not in body
+    assert body["error"] == "video_media_unavailable" and "sdp" not in body
 
 
 def test_an_offer_over_the_node_limit_gets_a_clear_message(world, client, login_as,  # noqa: F811
@@ -47,4 +47,4 @@ def test_an_offer_over_the_node_limit_gets_a_clear_message(world, client, login_
     response = _offer(client, f"/t/{world['code']}/video/{vs.id}/offer", _token(client))
     assert response.status_code == 429
     body = response.get_json()
-    assert body["error"] == "too_many_offers" and "一分钟" in body["message"]
+    assert body["error"] == "video_too_many_offers" and "一分钟" in body["message"]

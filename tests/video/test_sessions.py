@@ -167,7 +167,7 @@ def test_guardian_waits_until_admitted_then_signals_through_the_portal(
     _guardian_enters(guardian, _join_path(client, code, vs))
     gtoken = _token(guardian, f"/join/{vs.id}/room")
     waiting = _offer(guardian, f"/join/{vs.id}/offer", gtoken)
-    assert waiting.status_code == 409 and waiting.get_json()["error"] == "not_admitted"
+    assert waiting.status_code == 409 and waiting.get_json()["error"] == "video_not_admitted"
     assert guardian.get(f"/join/{vs.id}/status").get_json()["admitted"] is False
 
     dtoken = _token(client)
@@ -281,7 +281,7 @@ def test_media_service_down_interrupts_and_recovery_keeps_the_recording(
     vs.media_node_url = "http://127.0.0.1:9"  # nothing listens: the service is gone
     db.session.flush()
     down = _offer(client, f"/t/{code}/video/{vs.id}/offer", dtoken)
-    assert down.status_code == 503 and down.get_json()["error"] == "media_unavailable"
+    assert down.status_code == 503 and down.get_json()["error"] == "video_media_unavailable"
     assert fresh(vs).state == "interrupted"
     assert guardian.get(f"/join/{vs.id}/status").get_json()["state"] == "interrupted"
     fresh(vs).media_node_url = good_url  # the service came back with the spooled recording
