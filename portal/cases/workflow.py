@@ -190,9 +190,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("return_for_reassessment", frozenset({"second_review"}), "scheduled", P.ASSESS,
                ("second_doctor",)),
     Transition("start_publicity", frozenset({"assessed"}), "publicity", P.MANAGE_CASES,
-               ("qualifies", "publicity_start_ok"), ("open_publicity",)),
+               ("qualifies", "publicity_start_ok"), ("open_publicity", "tell_publicity_started")),
     Transition("notify_not_qualified", frozenset({"assessed", "not_qualified"}), "not_qualified",
-               P.MANAGE_CASES, ("may_notify",), ("open_appeal_window", R)),
+               P.MANAGE_CASES, ("may_notify",),
+               ("open_appeal_window", "tell_result_and_appeal", R)),
     # An objection not yet checked holds the case at the end of its notice; one upheld sends
     # it back for a new assessment (portal/objections/workflow.py).
     Transition("end_publicity", frozenset({"publicity"}), "under_review", P.MANAGE_CASES,

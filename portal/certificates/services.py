@@ -34,6 +34,7 @@ from portal.domain.certificate import expiry_date
 from portal.extensions import db
 from portal.late_entry import check_done_date, late_refusal
 from portal.models_base import utcnow
+from portal.notices import events
 from portal.refusals import Refused
 from portal.tenancy import Access, scoped
 from portal.uow import after_rollback, unit_of_work
@@ -290,6 +291,7 @@ def acknowledge_receipt(batch: DispatchBatch, actor, *, counted: int, note: str 
     db.session.flush()
     record_event("certificate.receipt", actor=actor, obj=batch,
                  details={"sent": batch.sent_count, "counted": counted, "mismatch": mismatch})
+    events.certificates_ready(batch)
     return batch
 
 

@@ -20,6 +20,7 @@ from portal.cases.workflow import apply_transition, refusals_renamed
 from portal.extensions import db
 from portal.labels import LABELS
 from portal.models_base import utcnow
+from portal.notices import events
 from portal.reference.models import ConcentratedDay, Hospital
 from portal.refusals import Refused
 from portal.rosters.models import CATEGORIES
@@ -239,6 +240,7 @@ def _place_case(actor, access: Access, day: ConcentratedDay, case: Case) -> None
     case.concentrated_day_id = day.id
     _transition(case, "schedule", actor=actor, access=access,
                      note=day.day.isoformat())
+    events.day_invitation(case, day)
 
 
 def move_case(township, actor, access: Access, case: Case, target: ConcentratedDay) -> None:
@@ -409,6 +411,7 @@ def book_visit(township, actor, access: Access, case: Case, data: VisitData) -> 
     record_event("schedule.visit_booked", actor=actor, obj=visit,
                  details={"case": case.id, "date": data.visit_date.isoformat(),
                           "team": [m.user_id for m in visit.members]})
+    events.home_visit_booked(case, visit)
     return visit
 
 

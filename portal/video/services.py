@@ -68,6 +68,17 @@ def join_url_for(session: VideoSession) -> str:
     return public_url("video_join.open_link", token=token)
 
 
+def _tell_guardian(case, session: VideoSession) -> None:
+    """The guardian gets the join link and the time by SMS (a new link, a new message)."""
+    from zoneinfo import ZoneInfo
+
+    from portal.notices import events
+
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+    events.video_assessment(case, session, join_url_for(session),
+                            _aware(session.scheduled_at).astimezone(zone))
+
+
 def schedule_session(case, *, actor, scheduled_at: datetime, media_node_url: str, secret: str,
                      window: JoinWindow) -> VideoSession:
     """Schedule a video assessment of an open case by its doctor, with a fresh join link."""
@@ -85,6 +96,7 @@ def schedule_session(case, *, actor, scheduled_at: datetime, media_node_url: str
     db.session.flush()
     record_event("video.schedule", actor=actor, obj=session,
                  details={"case_id": case.id, "scheduled_at": scheduled_at.isoformat()})
+    _tell_guardian(case, session)
     return session
 
 
@@ -97,6 +109,7 @@ def reissue_link(session: VideoSession, *, actor, secret: str, window: JoinWindo
         session.state = "scheduled"
     db.session.flush()
     record_event("video.reissue_link", actor=actor, obj=session)
+    _tell_guardian(session.case, session)
 
 
 def find_by_token(token: str) -> VideoSession | None:
