@@ -64,7 +64,13 @@ def opt_out(notice_id: int):
     return redirect(url_for("notices.call_list"))
 
 
+@bp.app_context_processor
+def _case_page_part():
+    """`case_notices(case)` for the case page: the messages about it and how each went."""
+    return {"case_notices": case_notices, "NOTICE_KINDS": KINDS, "mask_phone": mask_phone}
+
+
 def case_notices(case) -> list[Notice]:
-    """The messages about a case, newest first, for its page."""
+    """The messages about a case, newest first (what the user may see of them)."""
     return list(db.session.scalars(scoped(select(Notice).where(Notice.case_id == case.id)
                                           .order_by(Notice.id.desc()))))

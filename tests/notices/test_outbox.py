@@ -203,3 +203,24 @@ def test_staff_mark_told_and_opt_out(db_session, client, post, login_as, make_us
     assert post(f"/t/{home.code}/notices/{notice.id}/called").status_code == 302
     db_session.refresh(notice)
     assert notice.state == "sent" and notice.provider_ref == "called"
+
+
+def test_the_case_page_shows_its_messages_and_how_each_went(
+        db_session, client, login_as, make_user, make_township, make_person):
+    from portal.cases.services import create_case
+
+    home = make_township()
+    staff = make_user("township_staff", home)
+    person = make_person(home, phone="13800000041")
+    case = create_case(home, staff, person, kind="issue", path="concentrated")
+    sent = notify("home_visit_booked", person=person, case=case, key="v1",
+                  params={"date": "12月8日 09:00"})
+    sent.state = "sent"
+    failed = notify("certificate_ready", person=person, case=case, key="r1",
+                    params={"place": "镇残联"})
+    failed.state = "failed"
+    uow.commit()
+    login_as(staff)
+    page = client.get(f"/t/{home.code}/cases/{case.id}").get_data(as_text=True)
+    assert "已发消息" in page and "138****0041" in page and "13800000041" not in page
+    assert "12月8日 09:00" in page and "未能发送：请电话通知" in page
