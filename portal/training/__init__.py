@@ -5,4 +5,4 @@ from portal.tenancy import city_blueprint
 
 bp = city_blueprint("training", __name__, "/training")
 
-from portal.training import page_parts, rules, views  # noqa: E402,F401
+from portal.training import page_parts, rules, views  # noqa: F401

@@ -23,9 +23,9 @@ def session_form(*, attendees, categories=("physical", "vision"), days_ago=3, **
     return data
 
 
-def certification_form(hospital, number="YN-T-001", categories=("physical",), **overrides):
+def certification_form(at_hospital, number="YN-T-001", categories=("physical",), **overrides):
     today = local_today()
-    data = {"number": number, "hospital": str(hospital.id), "categories": list(categories),
+    data = {"number": number, "hospital": str(at_hospital.id), "categories": list(categories),
             "valid_from": today.isoformat(),
             "valid_until": (today + timedelta(days=5 * 365)).isoformat(), "active": "y"}
     data.update(overrides)

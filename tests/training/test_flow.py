@@ -16,7 +16,7 @@ def _cert(db_session, doctor):
 
 
 def _categories_error(page: str) -> str:
-    found = re.search(r'id="categories-error"[^>]*>(.*?)</div>', page, re.S)
+    found = re.search(r'id="categories-error"[^>]*>(.*?)</div>', page, re.DOTALL)
     assert found, "no error next to the categories field"
     return found.group(1)
 
@@ -53,7 +53,7 @@ def test_a_passed_training_qualifies_and_a_failed_one_does_not(
         (fails.id, "physical", "failed")}
     page = client.get(f"/city/training/{session.id}").get_data(as_text=True)
     assert re.search(rf'name="result_{passes.id}_physical"[^>]*>.*?'
-                     r'<option selected value="passed">', page, re.S)
+                     r'<option selected value="passed">', page, re.DOTALL)
 
     # 4. The doctor who passed physical is now accepted for physical.
     response = post(f"/city/doctors/{passes.id}", data=certification_form(hospital))

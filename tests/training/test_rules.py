@@ -11,7 +11,12 @@ from portal.doctors.services import CertificationData, save_certification
 from portal.labels import LABELS
 from portal.refusals import Refused
 from portal.training.models import PriorQualification, TrainingSession
-from portal.training.services import SessionData, record_results, record_session, update_session
+from portal.training.services import (
+    SessionData,
+    record_results,
+    record_session,
+    update_session,
+)
 from tests.training.conftest import session_form
 from tests.training.helpers import pass_training
 
