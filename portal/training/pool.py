@@ -59,27 +59,39 @@ class Record:
     categories: list[str]
 
 
-def records_on(day: date, *, active_accounts_only: bool = False) -> list[Record]:
-    """Every doctor certified on `day`, as their certification was on record that day."""
-    stmt = select(DoctorCertification, User.active).join(
-        User, User.id == DoctorCertification.user_id)
-    current = {cert.user_id: (cert, active) for cert, active in db.session.execute(stmt)}
-    earlier: dict[int, CertificationVersion] = {}
-    for version in db.session.scalars(
-            select(CertificationVersion).where(CertificationVersion.replaced_on > day)
-            .order_by(CertificationVersion.replaced_on, CertificationVersion.id)):
-        earlier.setdefault(version.user_id, version)  # the first replaced after `day`
-    found = []
-    for user_id in sorted(set(current) | set(earlier)):
-        cert, account_active = current.get(user_id, (None, True))
-        if active_accounts_only and not account_active:
-            continue
-        state = earlier.get(user_id) or cert
-        if state is None or not state.active or not (
-                state.valid_from <= day <= state.valid_until):
-            continue
-        found.append(Record(user_id, state.hospital_id, list(state.categories or [])))
-    return found
+@dataclass
+class Registry:
+    """Every certification on record now (with its account's state) and every past version."""
+
+    current: dict[int, tuple[DoctorCertification, bool]]
+    versions: list[CertificationVersion]
+
+    @classmethod
+    def load(cls) -> Registry:
+        stmt = select(DoctorCertification, User.active).join(
+            User, User.id == DoctorCertification.user_id)
+        current = {cert.user_id: (cert, active) for cert, active in db.session.execute(stmt)}
+        versions = list(db.session.scalars(select(CertificationVersion).order_by(
+            CertificationVersion.replaced_on, CertificationVersion.id)))
+        return cls(current, versions)
+
+    def on(self, day: date, *, active_accounts_only: bool = False) -> list[Record]:
+        """Every doctor certified on `day`, as their certification was on record that day."""
+        earlier: dict[int, CertificationVersion] = {}
+        for version in self.versions:
+            if version.replaced_on > day:
+                earlier.setdefault(version.user_id, version)  # the first replaced after `day`
+        found = []
+        for user_id in sorted(set(self.current) | set(earlier)):
+            cert, account_active = self.current.get(user_id, (None, True))
+            if active_accounts_only and not account_active:
+                continue
+            state = earlier.get(user_id) or cert
+            if state is None or not state.active or not (
+                    state.valid_from <= day <= state.valid_until):
+                continue
+            found.append(Record(user_id, state.hospital_id, list(state.categories or [])))
+        return found
 
 
 @dataclass
@@ -111,12 +123,13 @@ class Certified:
 def certified(today: date) -> Certified:
     """The pool today against the same day one year earlier."""
     year_ago = one_year_before(today)
+    registry = Registry.load()
     cells: dict[tuple[int, str], Count] = defaultdict(Count)
     by_category = {c: Count() for c in CATEGORIES}
     by_hospital: dict[int, Count] = defaultdict(Count)
     doctors = Count()
-    for when, records in (("now", records_on(today, active_accounts_only=True)),
-                          ("last_year", records_on(year_ago))):
+    for when, records in (("now", registry.on(today, active_accounts_only=True)),
+                          ("last_year", registry.on(year_ago))):
         setattr(doctors, when, len(records))
         for record in records:
             hospital = by_hospital[record.hospital_id]
@@ -196,8 +209,8 @@ def _places(access: Access, today: date, until: date):
 
 
 def _day_needs(on: date, days: list[ConcentratedDay], placed: dict, per_doctor: int,
-               names: dict[int, str]) -> DayNeeds:
-    records = records_on(on, active_accounts_only=True)
+               names: dict[int, str], registry: Registry) -> DayNeeds:
+    records = registry.on(on, active_accounts_only=True)
     by_category = {}
     for category in CATEGORIES:
         places = sum(max(d.capacity(category), placed.get((d.id, category), 0)) for d in days)
@@ -219,7 +232,8 @@ def needs(access: Access, today: date) -> Needs:
     result = Needs(per_doctor, horizon, until)
     by_date, placed = _places(access, today, until)
     names = dict(db.session.execute(select(Township.id, Township.name)).all())
-    result.days = [_day_needs(on, days, placed, per_doctor, names)
+    registry = Registry.load()
+    result.days = [_day_needs(on, days, placed, per_doctor, names, registry)
                    for on, days in sorted(by_date.items())]
     for category in CATEGORIES:
         short = [d for d in result.days

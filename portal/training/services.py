@@ -47,7 +47,9 @@ class ResultsOutcome:
     changes: list[ResultChange] = field(default_factory=list)
 
 
-def _check(data: SessionData) -> SessionData:
+def _check(data: SessionData, attended: frozenset[int] = frozenset()) -> SessionData:
+    """The cleaned data, or a refusal. `attended`: accounts already on the session, who stay
+    choosable even if they no longer hold the doctor role."""
     place, trainer = data.place.strip(), data.trainer.strip()
     if not place:
         raise Refused("training_place_required", field="place")
@@ -61,7 +63,7 @@ def _check(data: SessionData) -> SessionData:
     attendees = sorted(set(data.attendee_ids))
     if not attendees:
         raise Refused("training_attendees_required", field="attendees")
-    doctors = {u.id for u in doctor_users()}
+    doctors = {u.id for u in doctor_users()} | attended
     if any(a not in doctors for a in attendees):
         raise Refused("training_attendee_not_doctor", field="attendees")
     return SessionData(held_on=data.held_on, place=place, trainer=trainer,
@@ -91,7 +93,7 @@ def _has_results(session: TrainingSession) -> bool:
 def update_session(session: TrainingSession, actor, data: SessionData) -> dict:
     """Edit a session after the fact: details, categories, attendees (audited with what
     changed; results of a removed attendee or category go with them). Returns the changes."""
-    data = _check(data)
+    data = _check(data, frozenset(a.user_id for a in session.attendees))
     if data.held_on > local_today() and _has_results(session):
         raise Refused("training_date_after_results", field="held_on")
     changes: dict = {}

@@ -91,6 +91,27 @@ def test_only_doctor_accounts_attend(db_session, make_user, make_township):
     assert db_session.scalars(select(TrainingSession)).all() == []
 
 
+def test_a_former_doctor_stays_on_their_session_when_it_is_edited(db_session, make_user):
+    from portal.auth.models import Membership
+
+    coordinator, doctor, former = (make_user("health_coordinator"), make_user("doctor"),
+                                   make_user("doctor"))
+    session = _session(coordinator, [doctor, former])
+    for membership in db_session.scalars(select(Membership).where(
+            Membership.user_id == former.id)):
+        db_session.delete(membership)
+    db_session.flush()
+    changes = update_session(session, coordinator, SessionData(
+        held_on=session.held_on, place="另一地点", trainer="专家", categories=["physical"],
+        attendee_ids=[doctor.id, former.id]))
+    assert changes == {"place": "changed"}
+    with pytest.raises(Refused) as refused:
+        update_session(session, coordinator, SessionData(
+            held_on=session.held_on, place="另一地点", trainer="专家",
+            categories=["physical"], attendee_ids=[doctor.id, former.id, coordinator.id]))
+    assert refused.value.code == "training_attendee_not_doctor"
+
+
 @pytest.mark.parametrize(("overrides", "field", "words"), [
     ({"attendees": []}, "attendees", "Choose at least one doctor who attended."),
     ({"categories": []}, "categories", "Choose at least one category."),
