@@ -83,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.scheduling import bp as scheduling_bp
     from portal.supervision import bp as supervision_bp
     from portal.supervision import township_bp as supervision_township_bp
+    from portal.training import bp as training_bp
     from portal.transfers import bp as transfers_bp
     from portal.video import bp as video_bp
     from portal.video import join_bp as video_join_bp
@@ -96,7 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
                supervision_bp, supervision_township_bp, observability_bp, objections_bp,
                notice_bp, info_bp, info_admin_bp, lifecycle_bp, city_lifecycle_bp,
                petitions_bp, city_petitions_bp, guardian_petitions_bp, public_petitions_bp,
-               transfers_bp, expiring_bp):
+               transfers_bp, expiring_bp, training_bp):
         app.register_blueprint(bp)
     from portal.cases.workflow import check_registered
     from portal.lifecycle.views import person_section

@@ -136,6 +136,12 @@ class Config:
     PETITION_PUBLIC_RATE_LIMIT = os.environ.get("PETITION_PUBLIC_RATE_LIMIT",
                                                 "5 per hour;20 per day")
 
+    # The doctor pool (portal/training, docs/training.md): assessments one doctor does in a
+    # concentrated day (doctors needed = the day's places ÷ this), and how many days ahead the
+    # pool looks for days short of doctors.
+    ASSESSMENTS_PER_DOCTOR_PER_DAY = _int("ASSESSMENTS_PER_DOCTOR_PER_DAY", 20)
+    DOCTOR_POOL_HORIZON_DAYS = _int("DOCTOR_POOL_HORIZON_DAYS", 90)
+
     PERSONS_PER_PAGE = 50
     # Counting is capped so that a township of 100,000 people lists as fast as one of 1,000.
     PERSONS_COUNT_CAP = 1_000

@@ -54,5 +54,12 @@ from portal.rosters.models import (  # noqa: F401
 )
 from portal.scheduling.models import DayAssignment, HomeVisit, HomeVisitMember  # noqa: F401
 from portal.supervision.models import AccountabilityRecord, SupervisionNotice  # noqa: F401
+from portal.training.models import (  # noqa: F401
+    CertificationVersion,
+    PriorQualification,
+    TrainingAttendee,
+    TrainingResult,
+    TrainingSession,
+)
 from portal.transfers.models import Transfer  # noqa: F401
 from portal.video.models import VideoConsent, VideoMedia, VideoSession  # noqa: F401

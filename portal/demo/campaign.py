@@ -41,6 +41,7 @@ from portal.certificates.services import (
     mark_batch_printed,
     record_handover,
 )
+from portal.demo.training import train_doctors
 from portal.doctors.services import (
     CertificationData,
     certification_of,
@@ -168,6 +169,7 @@ def certified_doctors(today: date) -> list[User]:
             user = create_user(username, generate_password(), display_name=display)
             add_membership(user, Role.DOCTOR, None)
         doctors.append(user)
+    train_doctors(doctors, admin, today)
     for n, doctor in enumerate(doctors):
         if certification_of(doctor.id) is None:
             save_certification(doctor, admin, CertificationData(

@@ -1,7 +1,7 @@
 """The doctors' registry: saving certifications and checking a doctor's right to sign."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -26,6 +26,12 @@ class CertificationData:
     valid_from: date
     valid_until: date
     active: bool = True
+
+
+# Rules other areas add to saving a certification: called as check(user, cert, data) after the
+# registry's own checks, with the certification on record (None for a new one) still unchanged;
+# a check may raise Refused. portal/training adds "a category needs a passed training".
+CERTIFICATION_CHECKS: list[Callable] = []
 
 
 def is_doctor(user: User) -> bool:
@@ -64,6 +70,8 @@ def save_certification(user: User, actor, data: CertificationData) -> DoctorCert
         DoctorCertification.number == number))
     if taken is not None and (cert is None or taken != cert.id):
         raise Refused("certification_number_taken", field="number")
+    for check in CERTIFICATION_CHECKS:
+        check(user, cert, data)
     created = cert is None
     if created:
         cert = DoctorCertification(user_id=user.id)

@@ -509,4 +509,23 @@ CATALOGUE: dict[str, object] = {
     "video_link_too_early": _l(
         "This link opens %(minutes)s minutes before the appointment (%(time)s). Please come "
         "back then."),
+    # --- doctor training and the doctor pool (portal/training) ---------------------------------
+    "training_not_passed": _l(
+        "%(category)s: this doctor has not passed a training session for this category, so "
+        "cannot be registered for it. Record the training session and its result first."),
+    "training_failed": _l(
+        "%(category)s: this doctor did not pass the training session of %(date)s for this "
+        "category, so cannot be registered for it until a later session is passed."),
+    "training_place_required": _l("Enter where the session was held."),
+    "training_trainer_required": _l("Enter who gave the training."),
+    "training_categories_required": _l("Choose at least one category."),
+    "training_category_unknown": _l("Choose categories from the list."),
+    "training_attendees_required": _l("Choose at least one doctor who attended."),
+    "training_attendee_not_doctor": _l("Only accounts with the doctor role can attend."),
+    "training_results_too_early": _l(
+        "This session is planned for %(date)s: its results can be recorded from that day on."),
+    "training_date_after_results": _l(
+        "Results are already recorded for this session: its date cannot be later than today."),
+    "training_result_unknown": _l(
+        "A result names a doctor or a category this session does not have. Reload the page."),
 }

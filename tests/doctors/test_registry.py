@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from portal.clock import local_today
 from portal.doctors.models import DoctorCertification
+from tests.training.helpers import pass_training
 
 
 def _form(hospital, **overrides):
@@ -21,6 +22,7 @@ def _form(hospital, **overrides):
 def test_coordinator_registers_a_certification(client, post, login_as, make_user, hospital,
                                                events, db_session):
     doctor = make_user("doctor")
+    pass_training(db_session, doctor, ["physical", "vision"])
     login_as(make_user("health_coordinator"))
     response = post(f"/city/doctors/{doctor.id}",
                     data=_form(hospital, categories=["physical", "vision"]))
@@ -40,6 +42,7 @@ def test_editing_renews_and_is_audited(post, login_as, make_user, certify, hospi
                                        db_session):
     doctor = make_user("doctor")
     cert = certify(doctor, valid_until=local_today() - timedelta(days=5))
+    pass_training(db_session, doctor, ["physical"])
     login_as(make_user("city_admin"))
     new_end = local_today() + timedelta(days=700)
     response = post(f"/city/doctors/{doctor.id}",

@@ -116,6 +116,8 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "petition_id": (True, lambda s: s.petition.id),
     "attachment_id": (True, lambda s: s.petition_attachment.id),
     "step": (False, lambda s: "take"),
+    # A doctors' training session is city-wide (city pages only), shared by both sides.
+    "training_id": (False, lambda s: s.training.id),
 }
 
 
@@ -247,7 +249,25 @@ def world(db_session, make_township, make_user, make_person):
         _add_life_request(db_session, s)
         _add_petition(db_session, s)
         _add_transfer(db_session, s, elsewhere)
+    _add_training(db_session, make_user, (a, b))
     return {"A": a, "B": b, "city_admin": city_admin}
+
+
+def _add_training(db_session, make_user, sides) -> None:
+    """A doctors' training session with one attendee who passed (city-wide: both sides)."""
+    from datetime import date
+
+    from portal.training.models import TrainingAttendee, TrainingResult, TrainingSession
+
+    doctor = make_user("doctor", username="trained_doctor")
+    training = TrainingSession(held_on=date(2020, 4, 20), place="州医院", trainer="专家",
+                               categories=["physical"])
+    training.attendees = [TrainingAttendee(user_id=doctor.id, results=[
+        TrainingResult(category="physical", passed=True)])]
+    db_session.add(training)
+    db_session.flush()
+    for side in sides:
+        side.training = training
 
 
 def _add_guardianship(db_session, make_user, side: Side) -> None:
