@@ -1,16 +1,19 @@
 """Key pages as a phone's browser receives them stay within 200 KB: the portal compresses
 (brotli, else gzip) what the browser says it accepts. Measured on the demo county (a living
 campaign: cases in every state, certificates, overdue items), compressed bodies counted in
-bytes as they travel, and decompressed again to prove they are the page."""
+bytes as they travel, and decompressed again to prove they are the page; with each page, its
+styles and scripts as the browser fetches them (nginx serves /static/ gzipped)."""
 from __future__ import annotations
 
 import gzip
+import re
 
 import brotli
 import pytest
 from sqlalchemy import func, select
 
 BUDGET = 200 * 1024
+ASSET = re.compile(r'<(?:link[^>]+href|script[^>]+src)="(/static/[^"?]+)')
 
 
 @pytest.fixture
@@ -19,8 +22,20 @@ def demo_county(runner, db_session):
     assert result.exit_code == 0, result.output
 
 
+def _asset(client, url: str) -> int:
+    """Bytes of a static file on the wire: compressed by the portal if it did, else as
+    deploy/nginx.conf serves /static/ (gzip level 5)."""
+    with client.get(url, headers={"Accept-Encoding": "br, gzip"}) as response:
+        assert response.status_code == 200, url
+        body = response.get_data()
+        if response.headers.get("Content-Encoding"):
+            return len(body)
+    return len(gzip.compress(body, compresslevel=5))
+
+
 def _as_received(client, url: str, encoding: str) -> tuple[int, int]:
-    """(bytes on the wire, bytes of the page) of `url` fetched accepting `encoding`."""
+    """(bytes on the wire of the page and its styles and scripts, bytes of the page) of
+    `url` fetched accepting `encoding`."""
     response = client.get(url, headers={"Accept-Encoding": encoding})
     assert response.status_code == 200, (url, response.status_code)
     body = response.get_data()
@@ -29,7 +44,9 @@ def _as_received(client, url: str, encoding: str) -> tuple[int, int]:
     assert "Accept-Encoding" in response.headers.get("Vary", "")
     plain = brotli.decompress(body) if received == "br" else gzip.decompress(body)
     assert b"</html>" in plain
-    return len(body), len(plain)
+    assets = sorted(set(ASSET.findall(plain.decode())))
+    assert any(a.endswith(".css") for a in assets), url
+    return len(body) + sum(_asset(client, a) for a in assets), len(plain)
 
 
 def _busiest_case(db_session):
@@ -73,8 +90,8 @@ def test_key_pages_within_200_kb_as_received(demo_county, client, login_as, make
                     for label, (wire, plain) in measured.items()))
     over = {label: sizes for label, sizes in measured.items() if sizes[0] > BUDGET}
     assert not over, over
-    # Compression is what keeps them in: each is at least three times smaller on the wire.
-    assert all(wire * 3 < plain for wire, plain in measured.values()), measured
+    # The dashboard with its chart library still fits (the figures page is the heaviest).
+    assert measured["city dashboard"][0] > measured["city overview"][0]
 
 
 def test_nothing_compressed_for_a_client_that_does_not_ask(client):
