@@ -140,7 +140,48 @@ def measure(app, client, repeat: int) -> dict[str, float]:
             db.session.commit()
 
     results["summary recomputation"] = median_ms(recompute, max(3, repeat // 5), warmup=1)
+    if PROFILE:
+        profile_page(app, lambda: page("/city/dashboard/"))
     return results
+
+
+PROFILE: list[bool] = []
+
+
+def profile_page(app, action) -> None:
+    """Where a served dashboard's time goes: cProfile of ten views, and the SQL statements
+    of one with their times."""
+    import cProfile
+    import pstats
+
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    timings: list[tuple[float, str]] = []
+
+    def before(conn, cursor, statement, params, context, many):
+        context._started = time.perf_counter()
+
+    def after(conn, cursor, statement, params, context, many):
+        timings.append(((time.perf_counter() - context._started) * 1000, statement))
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(10):
+        action()
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    action()
+    event.remove(engine, "before_cursor_execute", before)
+    event.remove(engine, "after_cursor_execute", after)
+    print(f"{len(timings)} statements, {sum(t for t, _ in timings):.1f} ms in the database")
+    for ms, statement in sorted(timings, reverse=True)[:8]:
+        print(f"{ms:8.1f} ms  {' '.join(statement.split())[:160]}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,7 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the served dashboard at each size")
     args = parser.parse_args(argv)
+    if args.profile:
+        PROFILE.append(True)
     if not args.database_url.startswith("postgresql"):
         parser.error("the benchmark runs on PostgreSQL")
 
