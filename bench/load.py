@@ -43,7 +43,8 @@ PAGE_GOAL_MS = 500
 SAMPLE = 40  # persons and cases each user picks from
 
 
-def _settings(url: str, tmp: Path, port: int, redis_url: str, workers: int | None) -> dict:
+def _settings(url: str, tmp: Path, port: int, redis_url: str, workers: int | None,
+              cheap_logins: bool = False) -> dict:
     environ = {**os.environ, "PORTAL_ENV": "development", "SECRET_KEY": SECRET_KEY,
                "DATABASE_URL": url, "PORTAL_BIND": f"127.0.0.1:{port}",
                "PORTAL_INSTANCE_DIR": str(tmp / "instance"), "IMPORT_DIR": str(tmp / "imports"),
@@ -53,6 +54,8 @@ def _settings(url: str, tmp: Path, port: int, redis_url: str, workers: int | Non
                "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"), "MEDIA_SERVICE_URL": ""}
     if workers:
         environ["PORTAL_WORKERS"] = str(workers)
+    if cheap_logins:  # the accounts' own (cheap) hash is then not rehashed at the first login
+        environ.update(ARGON2_TIME_COST="1", ARGON2_MEMORY_COST="8192", ARGON2_PARALLELISM="1")
     for name in ("PORTAL_TODAY", "PORTAL_DAYS_AHEAD", "FLASK_APP"):
         environ.pop(name, None)
     return environ
@@ -204,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None,
                         help="gunicorn workers (default: deploy/gunicorn.conf.py's)")
     parser.add_argument("--roster-rows", type=int, default=2000)
+    parser.add_argument("--cheap-logins", action="store_true",
+                        help="password hashing at the test cost, to measure the pages without "
+                             "200 production Argon2id logins (64 MiB, t=3) in the same minute")
     args = parser.parse_args(argv)
     with fresh_database(args.database_url) as url, tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
@@ -218,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo county ({args.persons:,} persons) and {args.users} accounts ready in "
               f"{time.perf_counter() - started:.0f} s")
         port = _free_port()
-        environ = _settings(url, tmp, port, args.redis_url, args.workers)
+        environ = _settings(url, tmp, port, args.redis_url, args.workers, args.cheap_logins)
         flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
         processes = [
             _start([str(Path(sys.executable).parent / "gunicorn"), "-c",
