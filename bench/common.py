@@ -38,13 +38,14 @@ def fresh_database(url: str, keep: bool = False) -> Iterator[str]:
         admin.dispose()
 
 
-def make_app(url: str) -> Flask:
-    """The portal on `url`, schema built by the migrations (as `flask db upgrade` does)."""
+def make_app(url: str, **settings) -> Flask:
+    """The portal on `url` (and any further `settings`), schema built by the migrations (as
+    `flask db upgrade` does)."""
     from flask_migrate import upgrade
 
     from portal import create_app
 
-    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url, **settings})
     with app.app_context():
         upgrade()
     return app

@@ -7,13 +7,16 @@ Creates (and afterwards drops) the database, builds the schema with the migratio
 certificates (recorded expiry dates, some past, some future) and cases in every state and path,
 then measures as a city supervisor:
 
-- the city dashboard as served (figures read from the per-township summary, recomputed when
-  older than DASHBOARD_MAX_AGE_SECONDS or marked stale),
-- the recomputation of the summary itself (one grouped query per figure family),
+- the refresh job (`dashboards.refresh`, as the job worker runs it after the load marked every
+  township stale), before any page is timed: the app runs with DASHBOARD_REFRESH_IN_JOBS=1, so a
+  dashboard request only reads the per-township summary, as in production with a job worker,
+- the first view after the load (and its job) and the later ones (the median),
 - a trivial page of the same app (/healthz) in the same run,
+- a full recomputation of the summary (one grouped query per figure family),
 
-grows the population to 1,000,000 and measures again. Prints the medians, the ratio 1M ÷ 10k
-(goal ≤ 2) and each size's ratio to the trivial page.
+grows the population to the large size and measures again. Prints the medians, the ratio
+large ÷ small (goal ≤ 2), each size's dashboard ÷ /healthz (goal ≤ 4) and the first view
+after a load ÷ a later one. `--large 100000` when 1,000,000 takes too long to load.
 """
 from __future__ import annotations
 
@@ -24,11 +27,13 @@ import time
 
 import psycopg
 from sqlalchemy import select
+from sqlalchemy import text as sa_text
 
 from bench.common import PASSWORD, fresh_database, logged_in_client, make_app, median_ms
 from bench.roster_list import TOWNSHIP_WEIGHTS, load_persons, name_pool, seed_reference
 
-GOAL = 2.0
+GOAL = 2.0  # dashboard at the large size ÷ at the small size
+TRIVIAL_GOAL = 4.0  # dashboard ÷ /healthz of the same app, at each size
 CASE_STATES = ("registered", "scheduled", "assessed", "publicity", "under_review", "approved",
                "printed", "dispatched", "issued", "not_qualified", "withdrawn")
 CASE_PATHS = ("concentrated", "home_visit", "video", "records")
@@ -82,8 +87,28 @@ def add_certificates_and_cases(url: str, after: int, staff_id: int) -> None:
         conn.execute("VACUUM (ANALYZE)")
 
 
+def run_refresh_job(app) -> float:
+    """The `dashboards.refresh` job, as the job worker runs it after a load (the load marked
+    every township stale): milliseconds until it has committed."""
+    from portal.dashboards.refresh_jobs import request_refresh
+    from portal.extensions import db
+    from portal.uow import unit_of_work
+
+    started = time.perf_counter()
+    with app.app_context():
+        with unit_of_work():
+            job = request_refresh(0)  # the inline backend runs it once this commits
+        state = db.session.execute(sa_text("SELECT state FROM jobs WHERE id = :id"),
+                                   {"id": job.id}).scalar()
+        db.session.remove()
+    if state != "done":
+        raise RuntimeError(f"the dashboard refresh job ended {state}")
+    return (time.perf_counter() - started) * 1000
+
+
 def measure(app, client, repeat: int) -> dict[str, float]:
-    """Median milliseconds: the dashboard as served, a full recomputation, the trivial page."""
+    """Median milliseconds: the dashboard as served (it only reads figures a job computed),
+    the trivial page of the same app, the job, and a full recomputation."""
     from portal.clock import local_today
     from portal.dashboards.figures import refresh_figures
     from portal.extensions import db
@@ -96,12 +121,14 @@ def measure(app, client, repeat: int) -> dict[str, float]:
             raise RuntimeError(f"GET {url} answered {response.status_code}")
         response.get_data()
 
-    # The first view after loading recomputes the stale summary; later views read it.
+    job = run_refresh_job(app)
+    # The first view after the load (and after its refresh job) against the later ones.
     started = time.perf_counter()
     page("/city/dashboard/")
     first = (time.perf_counter() - started) * 1000
     results = {"dashboard (served)": median_ms(lambda: page("/city/dashboard/"), repeat),
-               "trivial page /healthz": median_ms(lambda: page("/healthz"), repeat)}
+               "trivial page /healthz": median_ms(lambda: page("/healthz"), repeat),
+               "first view after load": first, "refresh job (all townships)": job}
 
     def recompute():
         with app.app_context():
@@ -113,8 +140,48 @@ def measure(app, client, repeat: int) -> dict[str, float]:
             db.session.commit()
 
     results["summary recomputation"] = median_ms(recompute, max(3, repeat // 5), warmup=1)
-    results["first view after load"] = first
+    if PROFILE:
+        profile_page(app, lambda: page("/city/dashboard/"))
     return results
+
+
+PROFILE: list[bool] = []
+
+
+def profile_page(app, action) -> None:
+    """Where a served dashboard's time goes: cProfile of ten views, and the SQL statements
+    of one with their times."""
+    import cProfile
+    import pstats
+
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    timings: list[tuple[float, str]] = []
+
+    def before(conn, cursor, statement, params, context, many):
+        context._started = time.perf_counter()
+
+    def after(conn, cursor, statement, params, context, many):
+        timings.append(((time.perf_counter() - context._started) * 1000, statement))
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(10):
+        action()
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    action()
+    event.remove(engine, "before_cursor_execute", before)
+    event.remove(engine, "after_cursor_execute", after)
+    print(f"{len(timings)} statements, {sum(t for t, _ in timings):.1f} ms in the database")
+    for ms, statement in sorted(timings, reverse=True)[:8]:
+        print(f"{ms:8.1f} ms  {' '.join(statement.split())[:160]}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,13 +192,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the served dashboard at each size")
     args = parser.parse_args(argv)
+    if args.profile:
+        PROFILE.append(True)
     if not args.database_url.startswith("postgresql"):
         parser.error("the benchmark runs on PostgreSQL")
 
     rng = random.Random(20201231)
     with fresh_database(args.database_url, keep=args.keep) as url:
-        app = make_app(url)
+        # As in production with a job worker: the dashboard only reads figures that the
+        # refresh job computed (here the job runs inline, before any page is timed).
+        # The supervisor signs in with the password only: this measures the dashboard, not the
+        # second factor.
+        app = make_app(url, DASHBOARD_REFRESH_IN_JOBS="1", DASHBOARD_MAX_AGE_SECONDS=86_400,
+                       TOTP_REQUIRED_ROLES=())
         villages, codes = seed_reference(app)
         add_city_user(app)
         with app.app_context():
@@ -161,24 +237,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(figures: dict[int, dict[str, float]], small: int, large: int) -> bool:
-    """The table of medians, the ratio 1M ÷ 10k and the ratio to the trivial page."""
-    head = f"{'operation':<28}{f'{small:,}':>12}{f'{large:,}':>12}{'ratio':>8}"
+    """The table of medians, the ratio large ÷ small, the ratio to the trivial page and the
+    first view after a load ÷ a later one."""
+    head = f"{'operation':<30}{f'{small:,}':>12}{f'{large:,}':>12}{'ratio':>8}"
     print("\nmedian milliseconds per request (city dashboard, supervisor)")
     print(head)
     print("-" * len(head))
     for label in figures[small]:
         s, g = figures[small][label], figures[large][label]
-        print(f"{label:<28}{s:>12.1f}{g:>12.1f}{g / s:>8.2f}")
-    served = "dashboard (served)"
+        print(f"{label:<30}{s:>12.1f}{g:>12.1f}{g / s:>8.2f}")
+    served, trivial = "dashboard (served)", "trivial page /healthz"
     ratio = figures[large][served] / figures[small][served]
-    trivial = "trivial page /healthz"
     print("-" * len(head))
-    print(f"dashboard 1M ÷ 10k: {ratio:.2f}  {'ok' if ratio <= GOAL else 'MISSED'} "
+    print(f"dashboard {large:,} ÷ {small:,}: {ratio:.2f}  {'ok' if ratio <= GOAL else 'MISSED'} "
           f"(goal ≤ {GOAL})")
+    ok = ratio <= GOAL
     for size in (small, large):
-        print(f"dashboard ÷ trivial page at {size:,}: "
-              f"{figures[size][served] / figures[size][trivial]:.1f}")
-    return ratio <= GOAL
+        to_trivial = figures[size][served] / figures[size][trivial]
+        first = figures[size]["first view after load"] / figures[size][served]
+        ok = ok and to_trivial <= TRIVIAL_GOAL
+        print(f"at {size:,}: dashboard ÷ /healthz {to_trivial:.1f}  "
+              f"{'ok' if to_trivial <= TRIVIAL_GOAL else 'MISSED'} (goal ≤ {TRIVIAL_GOAL}); "
+              f"first view after load ÷ later view {first:.2f}")
+    return ok
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ max_requests_jitter = 200
 # nginx in front sets X-Forwarded-*; the portal trusts TRUSTED_PROXIES hops (ProxyFix).
 forwarded_allow_ips = "127.0.0.1"
 accesslog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+# The worker's pid beside the request id: which worker served a request can be followed.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s pid=%(p)s'
 errorlog = "-"
 
 

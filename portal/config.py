@@ -79,6 +79,17 @@ class Config:
     DASHBOARD_REFRESH_DELAY_SECONDS = _int("DASHBOARD_REFRESH_DELAY_SECONDS", 10)
     DASHBOARD_REFRESH_IN_JOBS = os.environ.get("DASHBOARD_REFRESH_IN_JOBS")
 
+    # Response compression (flask-compress): brotli when the browser accepts it, else gzip;
+    # files sent as downloads and streamed responses pass through unchanged. nginx may
+    # compress instead (deploy/nginx.conf): it leaves an already compressed answer alone.
+    COMPRESS_ALGORITHM = "br,gzip"
+    COMPRESS_BR_LEVEL = 5
+    COMPRESS_LEVEL = 6
+    COMPRESS_MIN_SIZE = 1024
+    COMPRESS_STREAMS = False
+    COMPRESS_MIMETYPES = ("text/html", "text/css", "text/javascript", "application/javascript",
+                          "application/json", "image/svg+xml")
+
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")

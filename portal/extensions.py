@@ -1,5 +1,6 @@
 """Extensions, created unbound and initialised in create_app."""
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -27,4 +28,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Pages, styles, scripts and JSON compressed as the browser accepts (brotli, else gzip).
+compress = Compress()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

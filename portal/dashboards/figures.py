@@ -1,6 +1,7 @@
 """Dashboard figures: grouped queries into `dashboard_figures`, refreshed when stale."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from sqlalchemy import and_, case, delete, event, func, insert, or_, select, update
@@ -216,6 +217,30 @@ def _certificate_overdue(access: Access, township_ids: list[int],
             if tid in wanted for kind, n in counter.items()]
 
 
+# Figure families of other areas shown on the dashboards (the expiring certificates), computed
+# with the others so that a dashboard page only reads: (access, township ids, today) -> rows.
+FAMILIES: list[Callable[[Access, list[int], date], list[dict]]] = []
+
+
+def figure_family(compute: Callable[[Access, list[int], date], list[dict]]):
+    """Register an area's figure family (rows of township_id, village_id, family, key, value;
+    its counts must move only with the models whose change marks the figures stale)."""
+    FAMILIES.append(compute)
+    return compute
+
+
+def read_family(access: Access, family: str, township_ids: list[int]) -> dict[int, dict]:
+    """{township id: {key: value}} of one family as last computed."""
+    out: dict[int, dict] = {}
+    for tid, key, value in db.session.execute(
+            scoped(select(DashboardFigure.township_id, DashboardFigure.key,
+                          DashboardFigure.value), access)
+            .where(DashboardFigure.family == family,
+                   DashboardFigure.township_id.in_(township_ids))):
+        out.setdefault(tid, {})[key] = value
+    return out
+
+
 def refresh_figures(access: Access, township_ids: list[int], today: date) -> None:
     """Recompute the summary of `township_ids` as of `today` (one grouped query per family)."""
     if not township_ids:
@@ -223,6 +248,8 @@ def refresh_figures(access: Access, township_ids: list[int], today: date) -> Non
     ids = sorted(township_ids)
     rows = (_person_figures(access, ids, today) + _case_figures(access, ids)
             + _origin_figures(access, ids) + _overdue_figures(access, ids, today))
+    for compute in FAMILIES:
+        rows += compute(access, ids, today)
     db.session.execute(delete(DashboardFigure).where(DashboardFigure.township_id.in_(ids)))
     if rows:
         db.session.execute(insert(DashboardFigure), rows)

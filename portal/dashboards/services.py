@@ -233,7 +233,7 @@ def _read_figures(access: Access, township_ids: list[int]):
             cases.setdefault(tid, {})[key] = value
         elif family == "origins":
             origins.setdefault(tid, {})[key] = value
-        else:
+        elif family == "overdue":
             overdue.setdefault(tid, {})[key] = value
     return per_village, cases, overdue, origins
 
