@@ -137,11 +137,17 @@ _used_steps: dict[str, int] = {}
 def _unused_code(username: str) -> str:
     """A code of the test key the portal has not seen from this user (it refuses reuse):
     the current step's, else the next one's (accepted within the window)."""
+    import time
+
     import pyotp
 
     totp = pyotp.TOTP(TOTP_SECRET)
-    step = totp.timecode(utcnow())
-    if _used_steps.get(username, -1) >= step:
-        step = _used_steps[username] + 1
+    while True:
+        current = totp.timecode(utcnow())
+        step = max(current, _used_steps.get(username, -1) + 1)
+        if step <= current + 1:  # the portal accepts the current step and the next one only
+            break
+        # Both usable steps were spent by earlier log-ins: wait for the next step to begin.
+        time.sleep(totp.interval - time.time() % totp.interval + 0.05)
     _used_steps[username] = step
     return totp.generate_otp(step)

@@ -232,7 +232,11 @@ def test_an_import_runs_through_gunicorn_and_the_job_worker(stack, tmp_path):
         "a progress answer from the other gunicorn worker", stack.logs)
     assert seen[-1][0] == "done" and ROWS in {total for *_, total in seen}, seen
     assert stack.gunicorn.poll() is None
-    assert len({_served_by(gunicorn_log, rid) for rid in pids} | {confirm_pid}) == 2
+    # An access log line is written after its answer: wait until every answer's line is there.
+    served = _wait(lambda: (lambda found: None not in found and found)(
+        {_served_by(gunicorn_log, rid) for rid in pids}), 10,
+        "the access log lines of the progress answers", stack.logs)
+    assert len(served | {confirm_pid}) == 2
 
     assert "3000" in browser.get(page).text
     engine = sa.create_engine(stack.environ["DATABASE_URL"])
