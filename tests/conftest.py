@@ -202,7 +202,8 @@ def login_as(client, db_session):
 
             db_session.execute(update(User).where(User.id == user.id)
                                .values(totp_last_step=None))
-            db_session.expire(user)
+            if user in db_session:
+                db_session.expire(user)
             response = client.post("/auth/second-factor", data={
                 "code": totp_code(), "csrf_token": csrf_token(client)})
             assert response.status_code == 302, response.get_data(as_text=True)[:2000]
@@ -215,6 +216,11 @@ def login_as(client, db_session):
 
 @pytest.fixture
 def make_township(db_session):
+    return township_maker(db_session)
+
+
+def township_maker(db_session):
+    """`make_township` for any session (a module's shared world is built outside a test)."""
     from portal.reference.models import Township, Village
 
     counter = iter(range(1, 10_000))
@@ -235,6 +241,11 @@ def make_township(db_session):
 
 @pytest.fixture
 def make_user(db_session):
+    return user_maker(db_session)
+
+
+def user_maker(db_session):
+    """`make_user` for any session."""
     from portal.auth.services import add_membership, create_user
 
     counter = iter(range(1, 10_000))
@@ -254,6 +265,11 @@ def make_user(db_session):
 
 @pytest.fixture
 def make_person(db_session):
+    return person_maker(db_session)
+
+
+def person_maker(db_session):
+    """`make_person` for any session."""
     from portal.domain import idcard
     from portal.rosters.models import Person, RosterEntry
 

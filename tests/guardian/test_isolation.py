@@ -24,6 +24,7 @@ from tests.security.conftest import (
     object_arguments,
     rule_id,
 )
+from tests.shared_world import db_session, module_connection, world  # noqa: F401 (fixtures)
 
 WALKED = [r for r in RULES if r.endpoint not in PUBLIC_ENDPOINTS]
 WITH_OBJECTS = [r for r in WALKED if object_arguments(r)]

@@ -195,6 +195,12 @@ def _no_login_throttle(app, db_session):
 @pytest.fixture
 def world(db_session, make_township, make_user, make_person):
     """Townships A and B, each with villages X and Y, people, a report, an import job, users."""
+    return build_world(db_session, make_township, make_user, make_person)
+
+
+def build_world(db_session, make_township, make_user, make_person):
+    """The `world` fixture's townships, for any session (tests/shared_world.py builds it once
+    for a module of read-only walks)."""
     from sqlalchemy import select
 
     from portal.jobs.models import Job

@@ -20,6 +20,7 @@ from tests.security.conftest import (
     object_arguments,
     rule_id,
 )
+from tests.shared_world import db_session, module_connection, world  # noqa: F401 (fixtures)
 
 PRIVATE = [r for r in RULES if r.endpoint not in PUBLIC_ENDPOINTS]
 TENANT = [r for r in RULES if is_tenant(r)]
