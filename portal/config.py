@@ -107,6 +107,12 @@ class Config:
     # window around the session time in which a guardian's join link opens.
     MEDIA_SERVICE_URL = os.environ.get("MEDIA_SERVICE_URL", "http://127.0.0.1:8765")
     MEDIA_SHARED_SECRET = os.environ.get("MEDIA_SHARED_SECRET")
+    # Several media nodes (docs/deploy.md): MEDIA_NODES lists "name=url" (or bare urls),
+    # comma-separated; empty means the one node at MEDIA_SERVICE_URL. Nodes may also register
+    # by heartbeat (assessment_video's MEDIA_PORTAL_URL); one silent for longer than
+    # MEDIA_NODE_STALE_SECONDS is out of the pool and its live sessions are interrupted.
+    MEDIA_NODES = os.environ.get("MEDIA_NODES", "")
+    MEDIA_NODE_STALE_SECONDS = _int("MEDIA_NODE_STALE_SECONDS", 30)
     VIDEO_ICE_SERVERS = os.environ.get("VIDEO_ICE_SERVERS", "[]")
     VIDEO_JOIN_EARLY_MINUTES = _int("VIDEO_JOIN_EARLY_MINUTES", 30)
     VIDEO_JOIN_LATE_MINUTES = _int("VIDEO_JOIN_LATE_MINUTES", 120)

@@ -21,6 +21,7 @@ from portal.evidence.models import Evidence  # noqa: F401
 from portal.guardian.models import GuardianInvite, GuardianUpload  # noqa: F401
 from portal.info.models import InfoPage  # noqa: F401
 from portal.jobs.models import Job  # noqa: F401
+from portal.media_nodes.models import MediaNode  # noqa: F401
 from portal.lifecycle.models import (  # noqa: F401
     CertificateRequest,
     RequestDocument,
