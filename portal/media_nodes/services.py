@@ -200,6 +200,7 @@ def record_heartbeat(data: Mapping, config: Mapping, now: datetime | None = None
             or not isinstance(rooms, int) or isinstance(rooms, bool)):
         raise Refused("media_heartbeat_invalid", status=400)
     url = url.rstrip("/")
+    sync_configured(config)  # a configured node's name is taken before any heartbeat
     node = db.session.execute(select(MediaNode).where(MediaNode.url == url)).scalar_one_or_none()
     if node is None:
         node = db.session.execute(
@@ -257,6 +258,28 @@ def poll_health(url: str) -> dict:
     if not isinstance(data, dict) or not data.get("ok"):
         raise ValueError("media node is not ok")
     return data
+
+
+def pool_urls(config: Mapping, now: datetime | None = None) -> list[str]:
+    """The addresses of the pool without writing: configured nodes, then registered nodes
+    heard from recently (drained ones included: they still serve their sessions)."""
+    now = now or utcnow()
+    urls = list(configured_nodes(config).values())
+    for node in _nodes():
+        if node.source == "heartbeat" and node.url not in urls and is_healthy(node, config, now):
+            urls.append(node.url)
+    return urls
+
+
+def reachable_node(urls: list[str], poll: Callable[[str], dict] = poll_health) -> str | None:
+    """The first address whose /healthz answers, None when none does."""
+    for url in urls:
+        try:
+            poll(url)
+            return url
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 @dataclass
