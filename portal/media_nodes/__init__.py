@@ -5,7 +5,7 @@ from flask import Blueprint
 
 bp = Blueprint("media_nodes", __name__, url_prefix="/media")
 
-from portal.media_nodes import views  # noqa: E402, F401
+from portal.media_nodes import upkeep, views  # noqa: E402, F401
 from portal.media_nodes.metrics import media_figures  # noqa: E402
 from portal.observability.metrics import EXTRA_FIGURES  # noqa: E402
 

@@ -224,3 +224,15 @@ def test_the_pool_gauges_per_node(app, nodes, video_case, db_session):
     assert 'portal_media_sessions{node="b"} 0.0' in text
     assert 'portal_media_node_drained{node="b"} 1.0' in text
     assert 'portal_media_node_up{node="a"} 1.0' in text
+
+
+def test_the_job_workers_upkeep_checks_the_pool(app, nodes, db_session, monkeypatch):
+    from portal.media_nodes import upkeep
+    from portal.media_nodes.services import find_node
+
+    monkeypatch.setitem(app.config, "MEDIA_NODES", "dead=http://127.0.0.1:9")
+    monkeypatch.setitem(app.config, "MEDIA_CHECK_SECONDS", 60)
+    monkeypatch.setitem(upkeep._LAST, "at", float("-inf"))
+    upkeep.scheduled_check()
+    assert find_node("dead").down_since is not None
+    assert upkeep._LAST["at"] > float("-inf")
