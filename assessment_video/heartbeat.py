@@ -51,7 +51,7 @@ async def beat_forever(config: Mapping, rooms: Callable[[], int]) -> None:
                 if status != 200 and not failing:
                     log.warning("the portal refused the heartbeat: HTTP %s", status)
                 failing = status != 200
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+            except (TimeoutError, aiohttp.ClientError, OSError) as error:
                 if not failing:
                     log.warning("heartbeat to the portal failed: %s", type(error).__name__)
                 failing = True

@@ -21,12 +21,12 @@ from portal.evidence.models import Evidence  # noqa: F401
 from portal.guardian.models import GuardianInvite, GuardianUpload  # noqa: F401
 from portal.info.models import InfoPage  # noqa: F401
 from portal.jobs.models import Job  # noqa: F401
-from portal.media_nodes.models import MediaNode  # noqa: F401
 from portal.lifecycle.models import (  # noqa: F401
     CertificateRequest,
     RequestDocument,
     RequestEvent,
 )
+from portal.media_nodes.models import MediaNode  # noqa: F401
 from portal.notices.models import Notice, NoticeOptOut  # noqa: F401
 from portal.objections.models import Objection  # noqa: F401
 from portal.petitions.models import (  # noqa: F401

@@ -5,9 +5,9 @@ from flask import Blueprint
 
 bp = Blueprint("media_nodes", __name__, url_prefix="/media")
 
-from portal.media_nodes import upkeep, views  # noqa: E402, F401
-from portal.media_nodes.metrics import media_figures  # noqa: E402
-from portal.observability.metrics import EXTRA_FIGURES  # noqa: E402
+from portal.media_nodes import upkeep, views  # noqa: F401
+from portal.media_nodes.metrics import media_figures
+from portal.observability.metrics import EXTRA_FIGURES
 
 if media_figures not in EXTRA_FIGURES:
     EXTRA_FIGURES.append(media_figures)

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from datetime import timedelta
@@ -41,10 +42,10 @@ class Node:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> None:
+    def start(self, **extra: str) -> None:
         env = {**os.environ, "MEDIA_SHARED_SECRET": SECRET, "MEDIA_ICE_SERVERS": "[]",
                "MEDIA_SPOOL_DIR": str(self.spool / "spool"), "EVIDENCE_BACKEND": "local",
-               "EVIDENCE_DIR": str(self.spool / "evidence")}
+               "EVIDENCE_DIR": str(self.spool / "evidence"), **extra}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "assessment_video", "--host", "127.0.0.1",
              "--port", str(self.port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -133,10 +134,10 @@ def _offer(vs, sdp):
 
 
 def _end_all(sessions, db_session):
+    from flask import current_app
+
     from portal.video.media_client import client_for
     from portal.video.services import end_session
-
-    from flask import current_app
 
     for vs in sessions:
         if vs.state in ("live", "waiting", "scheduled"):
@@ -169,9 +170,9 @@ def test_sessions_spread_over_two_nodes_and_a_drained_node_takes_none(
 
 def test_a_killed_node_fails_its_sessions_cleanly(pool, browser_offer, video_case, db_session,
                                                   runner):
-    from portal.media_nodes.services import candidates
-
     from flask import current_app
+
+    from portal.media_nodes.services import candidates
 
     n1, n2 = pool["n1"], pool["n2"]
     sessions = [_session(video_case, db_session) for _ in range(2)]
@@ -193,3 +194,66 @@ def test_a_killed_node_fails_its_sessions_cleanly(pool, browser_offer, video_cas
     checked = runner.invoke(args=["media", "check"])
     assert "n2\tup" in checked.output
     _end_all(sessions, db_session)
+
+
+class Receiver:
+    """Stands in for the portal's address on the network: keeps each heartbeat as sent (body
+    and signed headers), to hand it to the portal under test."""
+
+    def __init__(self):
+        from werkzeug.serving import make_server
+
+        self.beats: list[tuple[str, bytes, dict]] = []
+        self.server = make_server("127.0.0.1", 0, self, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def __call__(self, environ, start_response):
+        from werkzeug.wrappers import Request, Response
+
+        request = Request(environ)
+        self.beats.append((request.path, request.get_data(), dict(request.headers)))
+        return Response("{}", 200, content_type="application/json")(environ, start_response)
+
+
+def test_a_node_registers_by_its_own_heartbeats_and_drops_out_when_they_stop(
+        app, pool, browser_offer, video_case, db_session, client, runner, tmp_path):
+    from flask import current_app
+
+    from portal.media_nodes.services import candidates, check_nodes, set_drained
+
+    receiver = Receiver()
+    n3 = Node("n3", tmp_path)
+    n3.start(MEDIA_PORTAL_URL=receiver.url, MEDIA_NODE_NAME="n3", MEDIA_NODE_URL=f"{n3.url}",
+             MEDIA_HEARTBEAT_SECONDS="0.2")
+    try:
+        n3.wait()
+        deadline = time.monotonic() + 10
+        while len(receiver.beats) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        path, body, headers = receiver.beats[-1]
+        assert path == "/media/heartbeat" and json.loads(body) == {
+            "name": "n3", "url": n3.url, "rooms": 0}
+        answer = client.post(path, data=body, headers={
+            k: v for k, v in headers.items() if k.lower().startswith(("x-media", "content-t"))})
+        assert answer.status_code == 200 and answer.get_json()["node"] == "n3"
+        for name in ("n1", "n2"):
+            runner.invoke(args=["media", "drain", name])
+        vs = _session(video_case, db_session)
+        assert _offer(vs, browser_offer) == n3.url
+        _end_all([vs], db_session)
+        n3.kill()
+        beats = len(receiver.beats)
+        time.sleep(0.5)
+        assert len(receiver.beats) == beats  # a dead node sends nothing
+        later = utcnow() + timedelta(seconds=current_app.config["MEDIA_NODE_STALE_SECONDS"] + 1)
+        assert n3.url not in [n.url for n in candidates(current_app.config, later)]
+        results = {r.node: r.healthy for r in check_nodes(current_app.config, later)}
+        assert results["n3"] is False
+    finally:
+        n3.kill()
+        receiver.server.shutdown()
+        for name in ("n1", "n2"):
+            from portal.media_nodes.services import find_node
+
+            set_drained(find_node(name), False)
