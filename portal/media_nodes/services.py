@@ -295,18 +295,25 @@ def check_nodes(config: Mapping, now: datetime | None = None,
     """Poll every configured node, judge every registered one by its heartbeats; a dead node's
     live sessions are interrupted, and a node back up gives back what it recorded."""
     now = now or utcnow()
-    sync_configured(config)
     configured = set(configured_nodes(config).values())
+    # Poll before writing anything: no transaction waits on the network (SQLite's one writer).
+    polled: dict[str, dict | Exception] = {}
+    for url in configured:
+        try:
+            polled[url] = poll(url)
+        except (OSError, ValueError) as error:
+            polled[url] = error
+    sync_configured(config)
     results = []
     for node in _nodes():
         if node.source == "config" and node.url not in configured:
             continue  # no longer configured: neither placed on nor checked
         if node.source == "config":
-            try:
-                answer = poll(node.url)
+            answer = polled[node.url]
+            if isinstance(answer, Exception):
+                mark_down(node, f"health check failed: {type(answer).__name__}", now)
+            else:
                 _mark_up(node, answer.get("rooms"), now)
-            except (OSError, ValueError) as error:
-                mark_down(node, f"health check failed: {type(error).__name__}", now)
         elif not is_healthy(node, config, now) and node.down_since is None:
             mark_down(node, "no heartbeat", now)
         result = CheckResult(node.name, node.down_since is None)
