@@ -9,8 +9,9 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from portal.storage import make_store
+from evidence_store import make_store
 
+from .heartbeat import beat_forever
 from .rooms import ROLES, RoomError, RoomRegistry
 from .signing import NONCE_HEADER, Verifier, sign_answer
 from .vp8 import tune_vp8_encoder
@@ -19,6 +20,7 @@ REGISTRY = web.AppKey("registry", RoomRegistry)
 VERIFIER = web.AppKey("verifier", Verifier)
 SECRET = web.AppKey("secret", str)
 REAPER = web.AppKey("reaper", asyncio.Task)
+HEARTBEAT = web.AppKey("heartbeat", asyncio.Task)
 ROOM_RE = r"[A-Za-z0-9_-]{1,128}"
 KEY_PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9][A-Za-z0-9_.\-]*)*/$")
 MAX_BODY = 256 * 1024
@@ -79,8 +81,8 @@ def _live_room(request: web.Request):
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness probe (unsigned)."""
-    return web.json_response({"ok": True})
+    """Liveness probe (unsigned), with the number of live rooms (the node's load)."""
+    return web.json_response({"ok": True, "rooms": len(request.app[REGISTRY].rooms)})
 
 
 async def offer(request: web.Request) -> web.Response:
@@ -148,8 +150,15 @@ async def _start_reaper(app: web.Application) -> None:
     app[REAPER] = asyncio.ensure_future(app[REGISTRY].reap_forever())
 
 
+async def _start_heartbeat(app: web.Application, config: Mapping) -> None:
+    registry = app[REGISTRY]
+    app[HEARTBEAT] = asyncio.ensure_future(beat_forever(config, lambda: len(registry.rooms)))
+
+
 async def _shutdown(app: web.Application) -> None:
     app[REAPER].cancel()
+    if HEARTBEAT in app:
+        app[HEARTBEAT].cancel()
     await app[REGISTRY].close_all()
 
 
@@ -173,5 +182,7 @@ def make_app(config: Mapping) -> web.Application:
     app.router.add_post(base + "/recover", recover)
     app.router.add_get(base, state)
     app.on_startup.append(_start_reaper)
+    if config.get("MEDIA_PORTAL_URL"):
+        app.on_startup.append(lambda started: _start_heartbeat(started, config))
     app.on_shutdown.append(_shutdown)
     return app

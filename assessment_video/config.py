@@ -39,6 +39,13 @@ DEFAULTS: dict[str, object] = {
     "MEDIA_ROOM_IDLE_SECONDS": 120,
     # Offers one side may make in a minute (reconnections included).
     "MEDIA_MAX_OFFERS_PER_MINUTE": 10,
+    # Several media nodes (docs/deploy.md): the portal's address for heartbeats (empty: none
+    # sent; the portal checks a node of its own configuration itself), this node's name and
+    # the address the portal reaches it at, and the seconds between heartbeats.
+    "MEDIA_PORTAL_URL": "",
+    "MEDIA_NODE_NAME": "",
+    "MEDIA_NODE_URL": "",
+    "MEDIA_HEARTBEAT_SECONDS": 10,
     "EVIDENCE_BACKEND": "local",
     "EVIDENCE_DIR": "instance/evidence",
 }
@@ -66,4 +73,9 @@ def load_config(environ: Mapping[str, str] | None = None,
         raise ValueError("MEDIA_RECORD_MODE must be remux or transcode")
     if not config["MEDIA_SHARED_SECRET"]:
         raise ValueError("MEDIA_SHARED_SECRET is required")
+    beat = config["MEDIA_HEARTBEAT_SECONDS"]
+    config["MEDIA_HEARTBEAT_SECONDS"] = float(beat)  # type: ignore[arg-type]
+    if config["MEDIA_PORTAL_URL"] and not config["MEDIA_NODE_URL"]:
+        raise ValueError("MEDIA_NODE_URL (how the portal reaches this node) is required "
+                         "with MEDIA_PORTAL_URL")
     return config

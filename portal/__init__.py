@@ -68,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.info import bp as info_bp
     from portal.lifecycle import bp as lifecycle_bp
     from portal.lifecycle import city_bp as city_lifecycle_bp
+    from portal.media_nodes import bp as media_nodes_bp
     from portal.notices import bp as notices_bp
     from portal.objections import bp as objections_bp
     from portal.objections import notice_bp
@@ -98,7 +99,7 @@ def create_app(config: dict | None = None) -> Flask:
                supervision_bp, supervision_township_bp, observability_bp, objections_bp,
                notice_bp, info_bp, info_admin_bp, lifecycle_bp, city_lifecycle_bp,
                petitions_bp, city_petitions_bp, guardian_petitions_bp, public_petitions_bp,
-               transfers_bp, expiring_bp, training_bp):
+               transfers_bp, expiring_bp, training_bp, media_nodes_bp):
         app.register_blueprint(bp)
     from portal.cases.workflow import check_registered
     from portal.lifecycle.views import person_section

@@ -196,6 +196,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
     from portal.evidence.cli import evidence_cli
+    from portal.media_nodes.cli import media_cli
+
+    app.cli.add_command(media_cli)
 
     app.cli.add_command(evidence_cli)
     from portal.backup.cli import backup_command, restore_command

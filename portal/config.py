@@ -107,6 +107,14 @@ class Config:
     # window around the session time in which a guardian's join link opens.
     MEDIA_SERVICE_URL = os.environ.get("MEDIA_SERVICE_URL", "http://127.0.0.1:8765")
     MEDIA_SHARED_SECRET = os.environ.get("MEDIA_SHARED_SECRET")
+    # Several media nodes (docs/deploy.md): MEDIA_NODES lists "name=url" (or bare urls),
+    # comma-separated; empty means the one node at MEDIA_SERVICE_URL. Nodes may also register
+    # by heartbeat (assessment_video's MEDIA_PORTAL_URL); one silent for longer than
+    # MEDIA_NODE_STALE_SECONDS is out of the pool and its live sessions are interrupted.
+    MEDIA_NODES = os.environ.get("MEDIA_NODES", "")
+    MEDIA_NODE_STALE_SECONDS = _int("MEDIA_NODE_STALE_SECONDS", 30)
+    # Seconds between two checks of the pool by a job worker's upkeep (0: only by command).
+    MEDIA_CHECK_SECONDS = _int("MEDIA_CHECK_SECONDS", 30)
     VIDEO_ICE_SERVERS = os.environ.get("VIDEO_ICE_SERVERS", "[]")
     VIDEO_JOIN_EARLY_MINUTES = _int("VIDEO_JOIN_EARLY_MINUTES", 30)
     VIDEO_JOIN_LATE_MINUTES = _int("VIDEO_JOIN_LATE_MINUTES", 120)
@@ -228,6 +236,7 @@ class TestConfig(Config):
     ARGON2_MEMORY_COST = 8 * 1024
     ARGON2_PARALLELISM = 1
     JOBS_BACKEND = "inline"
+    MEDIA_CHECK_SECONDS = 0  # the pool is checked by the tests that mean to
     RATELIMIT_STORAGE_URI = "memory://"
     # The test client's own host, so that a followed link keeps the session's cookies.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or "http://localhost"

@@ -26,6 +26,7 @@ from portal.lifecycle.models import (  # noqa: F401
     RequestDocument,
     RequestEvent,
 )
+from portal.media_nodes.models import MediaNode  # noqa: F401
 from portal.notices.models import Notice, NoticeOptOut  # noqa: F401
 from portal.objections.models import Objection  # noqa: F401
 from portal.petitions.models import (  # noqa: F401

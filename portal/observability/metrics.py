@@ -76,19 +76,33 @@ def _extra_figures():
         yield from figures()
 
 
+class _ProcessFigures:
+    """This process's own counters (the default registry), without the database gauges."""
+
+    def collect(self):
+        from prometheus_client import REGISTRY
+
+        yield from REGISTRY.collect()
+
+
 def registry_for(app: Flask) -> CollectorRegistry:
-    registry = CollectorRegistry()
+    """A registry for one scrape: the request counters (this process's, or every worker's
+    in multiprocess mode) and the database gauges of `app`.
+
+    Made fresh for each scrape and never adding to the default registry: registering the
+    database gauges there once per app made a second app (or the second scrape of a
+    multiprocess worker, whose registry is new each time) lose them or fail as duplicates."""
+    registry = CollectorRegistry(auto_describe=False)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
         multiprocess.MultiProcessCollector(registry)
     else:
-        from prometheus_client import REGISTRY
-
-        registry = REGISTRY
-    if "metrics_db" not in app.extensions:
-        app.extensions["metrics_db"] = DatabaseFigures(app)
-        registry.register(app.extensions["metrics_db"])
+        registry.register(_ProcessFigures())
+    figures = app.extensions.get("metrics_db")
+    if figures is None:
+        figures = app.extensions["metrics_db"] = DatabaseFigures(app)
+    registry.register(figures)
     return registry
 
 

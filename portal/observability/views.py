@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import urllib.request
 
 from flask import Response, abort, current_app, request
 from sqlalchemy import text
@@ -33,12 +32,19 @@ def _store() -> None:
 
 
 def _media() -> None:
-    base = current_app.config.get("MEDIA_SERVICE_URL")
-    if not base:
-        return
-    with urllib.request.urlopen(f"{base.rstrip('/')}/healthz", timeout=2) as answer:
-        if answer.status != 200:
-            raise OSError(f"media node answered {answer.status}")
+    """At least one media node of the pool answers (none configured or registered: no check).
+    Read-only: the pool's rows are not written here."""
+    from portal.media_nodes.services import reachable_node
+
+    urls = _pool_urls()
+    if urls and reachable_node(urls) is None:
+        raise OSError("no media node answers")
+
+
+def _pool_urls() -> list[str]:
+    from portal.media_nodes.services import pool_urls
+
+    return pool_urls(current_app.config)
 
 
 CHECKS = {"database": _database, "redis": _redis, "evidence_store": _store, "media": _media}

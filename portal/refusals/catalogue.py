@@ -509,6 +509,16 @@ CATALOGUE: dict[str, object] = {
     "video_link_too_early": _l(
         "This link opens %(minutes)s minutes before the appointment (%(time)s). Please come "
         "back then."),
+    # --- the pool of media nodes (portal/media_nodes) ------------------------------------------
+    "video_no_media_node": _l(
+        "No video service can take the session right now. Nothing was lost: try again in a "
+        "few minutes."),
+    "media_heartbeat_invalid": _l("The media node's heartbeat is not understood."),
+    "media_heartbeat_name_taken": _l(
+        "Another media node already uses this name at another address."),
+    "media_node_unknown": _l("No media node has this name or address."),
+    "media_node_busy": _l(
+        "Video sessions still run on this media node: drain it and wait for them to end."),
     # --- doctor training and the doctor pool (portal/training) ---------------------------------
     "training_not_passed": _l(
         "%(category)s: this doctor has not passed a training session for this category, so "

@@ -97,8 +97,7 @@ def guest_offer(session_id: int):
     vs = _guest_session(session_id)
     sdp, kind, audio_only = _offer_data()
     try:
-        answer = forward_offer(vs, role="guardian", sdp=sdp, kind=kind, audio_only=audio_only,
-                               client=_client(vs))
+        answer = forward_offer(vs, role="guardian", sdp=sdp, kind=kind, audio_only=audio_only)
     except Refused as refusal:
         return _refused(refusal, url_for("video_join.room", session_id=vs.id))
     return jsonify(answer)

@@ -20,7 +20,7 @@ from portal.models_base import utcnow
 from portal.public_url import public_url
 from portal.refusals import Refused
 from portal.uow import after_rollback, unit_of_work
-from portal.video.media_client import MediaClient, MediaUnavailable
+from portal.video.media_client import MediaClient, MediaUnavailable, client_for
 from portal.video.models import ACTIVE_STATES, VideoConsent, VideoMedia, VideoSession
 
 ROLES = ("doctor", "guardian")
@@ -204,15 +204,26 @@ def _call(session: VideoSession, fn, *args):
 
 
 def forward_offer(session: VideoSession, *, role: str, sdp: str, kind: str, audio_only: bool,
-                  client: MediaClient) -> dict:
-    """Pass a browser's offer to the media service (after checking the session allows it)."""
+                  client: MediaClient | None = None) -> dict:
+    """Pass a browser's offer to the media service (after checking the session allows it).
+
+    The session's first offer places it on a node of the pool (portal/media_nodes); later ones
+    go to that node. `client` (a node given by the caller) skips the pool."""
+    from portal.media_nodes.services import place_session
+
     if session.state not in ACTIVE_STATES:
         raise Refused("video_session_over")
     if role == "guardian" and session.admitted_at is None:
         raise Refused("video_not_admitted")
     if kind != "offer" or not sdp:
         raise Refused("video_bad_offer")
-    answer = _call(session, client.offer, session.room_id, role, sdp, kind, audio_only)
+    if client is None and session.media_started_at is None:
+        answer, client = place_session(
+            session, lambda node: node.offer(session.room_id, role, sdp, kind, audio_only),
+            current_app.config)
+    else:
+        client = client or client_for(current_app.config, session.media_node_url or None)
+        answer = _call(session, client.offer, session.room_id, role, sdp, kind, audio_only)
     if session.media_started_at is None:
         session.media_started_at = utcnow()
     db.session.flush()

@@ -165,7 +165,7 @@ def case_sessions(case_id: int):
                 try:
                     vs = schedule_session(
                         case, actor=current_user, scheduled_at=when,
-                        media_node_url=current_app.config["MEDIA_SERVICE_URL"],
+                        media_node_url="",  # placed on a node at its first offer
                         secret=current_app.config["SECRET_KEY"], window=_window(),
                     )
                 except Refused as refusal:
@@ -215,8 +215,7 @@ def doctor_offer(session_id: int):
     vs = _doctor_session(session_id)
     sdp, kind, audio_only = _offer_data()
     try:
-        answer = forward_offer(vs, role="doctor", sdp=sdp, kind=kind, audio_only=audio_only,
-                               client=_client(vs))
+        answer = forward_offer(vs, role="doctor", sdp=sdp, kind=kind, audio_only=audio_only)
     except Refused as refusal:
         return _refused(refusal, url_for("video.show_session", session_id=vs.id))
     return jsonify(answer)

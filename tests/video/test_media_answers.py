@@ -28,14 +28,17 @@ def test_an_answer_checks_only_for_its_own_request_status_and_body():
 
 @pytest.mark.parametrize("forgery", ["unsigned_answers", "tamper_answers"])
 def test_the_portal_refuses_an_answer_it_cannot_trust(world, client, login_as, post,  # noqa: F811
-                                                      media, forgery):
+                                                      media, forgery, db_session):
     login_as(world["doctor"])
     vs = _schedule(client, post, world["case"])
     setattr(media, forgery, True)
     response = _offer(client, f"/t/{world['code']}/video/{vs.id}/offer", _token(client))
     assert response.status_code >= 400
     body = response.get_json()
-    assert body["error"] == "video_media_unavailable" and "sdp" not in body
+    # The only node cannot be trusted: nothing is placed and the session waits, untouched.
+    assert body["error"] == "video_no_media_node" and "sdp" not in body
+    db_session.refresh(vs)
+    assert vs.state == "scheduled" and vs.media_started_at is None and not vs.media_node_url
 
 
 def test_an_offer_over_the_node_limit_gets_a_clear_message(world, client, login_as,  # noqa: F811
