@@ -47,7 +47,15 @@ PUBLIC_ENDPOINTS = {
                                     "answers a reference number, never personal data",
     "public_petitions.sent": "the reference number of the petition this browser just sent "
                              "(from its own session), shown once",
+    "media_nodes.heartbeat": "a media node's heartbeat: signed with the media service's shared "
+                             "secret (401 otherwise), no cookie; it carries only the node's "
+                             "name, address and number of rooms",
 }
+
+# Endpoints called by other processes, not browsers: a signature is their authorization and
+# no cookie is involved, so a CSRF token means nothing to them (their signature checks are
+# tested in their own areas, e.g. tests/video/test_media_pool.py).
+MACHINE_ENDPOINTS = {"media_nodes.heartbeat"}
 
 
 
