@@ -152,7 +152,7 @@ def _stop(processes: list[subprocess.Popen]) -> None:
 def run_locust(base: str, users_file: Path, args, tmp: Path) -> Path:
     """locust headless against `base`; returns the prefix of its CSV files."""
     prefix = tmp / "load"
-    environ = {**os.environ, "LOAD_USERS": str(users_file)}
+    environ = {**os.environ, "LOAD_USERS": str(users_file), "LOAD_THINK": args.think}
     subprocess.run([str(Path(sys.executable).parent / "locust"), "-f", "bench/locustfile.py",
                     "--headless", "--users", str(args.users), "--spawn-rate",
                     str(args.spawn_rate), "--run-time", f"{args.seconds}s", "--host", base,
@@ -207,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None,
                         help="gunicorn workers (default: deploy/gunicorn.conf.py's)")
     parser.add_argument("--roster-rows", type=int, default=2000)
+    parser.add_argument("--think", default="1,3", metavar="MIN,MAX",
+                        help="seconds each user waits between pages (default 1,3: a stress "
+                             "pace; staff reading a roster page take 5-15)")
     parser.add_argument("--cheap-logins", action="store_true",
                         help="password hashing at the test cost, to measure the pages without "
                              "200 production Argon2id logins (64 MiB, t=3) in the same minute")

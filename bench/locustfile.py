@@ -33,8 +33,12 @@ def _csrf(html: str) -> str:
     return match.group(1) if match else ""
 
 
+# Seconds a user spends on a page before the next one (bench/load.py --think).
+_THINK = tuple(float(x) for x in os.environ.get("LOAD_THINK", "1,3").split(","))
+
+
 class PortalUser(HttpUser):
-    wait_time = between(1, 3)
+    wait_time = between(*_THINK)
 
     def on_start(self):
         n = next(_NEXT)
