@@ -6,7 +6,7 @@ that made it and to each of its townships; its members, the units' township link
 batch's township links are ordinary tenant rows.
 
 Revision ID: 6b1d0e4f2a97
-Revises: 3a6fe155cd34
+Revises: 07e3eaecb2d9
 Create Date: 2026-12-06 09:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '6b1d0e4f2a97'
-down_revision = '3a6fe155cd34'
+down_revision = '07e3eaecb2d9'
 branch_labels = None
 depends_on = None
 
