@@ -257,7 +257,7 @@ _register(HomeVisitMember, "a team row goes with its visit",
 def _batch_townships(access: Access) -> ColumnElement[bool]:
     if access.township is None:
         return true() if access.city_wide else false()
-    return or_(AssessmentBatch.township_id == access.township.id, AssessmentBatch.id.in_(
+    return or_(AssessmentBatch.made_in_id == access.township.id, AssessmentBatch.id.in_(
         select(BatchTownship.batch_id).where(BatchTownship.township_id == access.township.id)))
 
 

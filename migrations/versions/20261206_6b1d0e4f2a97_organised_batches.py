@@ -20,7 +20,9 @@ depends_on = None
 
 SETTING = "NULLIF(current_setting('app.township_id', true), '')::integer"
 VISIBLE = f"current_setting('app.all_townships', true) = 'on' OR township_id = {SETTING}"
-BATCH_VISIBLE = (f"{VISIBLE} OR id IN (SELECT batch_id FROM assessment_batch_townships "
+BATCH_VISIBLE = (f"current_setting('app.all_townships', true) = 'on' "
+                 f"OR made_in_id = {SETTING} "
+                 f"OR id IN (SELECT batch_id FROM assessment_batch_townships "
                  f"WHERE township_id = {SETTING})")
 TENANT_TABLES = ("assistance_unit_townships", "assessment_batch_townships",
                  "assessment_batch_members")
@@ -68,7 +70,7 @@ def upgrade():
     op.create_table(
         'assessment_batches',
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('township_id', sa.Integer(), nullable=True),
+        sa.Column('made_in_id', sa.Integer(), nullable=True),
         sa.Column('organiser', sa.String(length=20), nullable=False),
         sa.Column('unit_id', sa.Integer(), nullable=True),
         sa.Column('category', sa.String(length=20), nullable=False),
@@ -82,14 +84,14 @@ def upgrade():
         sa.Column('created_by_id', sa.Integer(), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-        _fk('assessment_batches', 'township_id', 'townships'),
+        _fk('assessment_batches', 'made_in_id', 'townships'),
         _fk('assessment_batches', 'unit_id', 'assistance_units'),
         _fk('assessment_batches', 'hospital_id', 'hospitals'),
         _fk('assessment_batches', 'created_by_id', 'users'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment_batches')),
     )
     with op.batch_alter_table('assessment_batches', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_assessment_batches_township_id'), ['township_id'],
+        batch_op.create_index(batch_op.f('ix_assessment_batches_made_in_id'), ['made_in_id'],
                               unique=False)
         batch_op.create_index(batch_op.f('ix_assessment_batches_unit_id'), ['unit_id'],
                               unique=False)

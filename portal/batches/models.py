@@ -77,8 +77,9 @@ class AssessmentBatch(TimestampMixin, db.Model):
     __tablename__ = "assessment_batches"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # The township whose office made the batch; none when the city made it.
-    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), index=True)
+    # The township whose office made the batch; none when the city made it. (Not named
+    # township_id: a batch belongs to all its townships, `links`.)
+    made_in_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), index=True)
     organiser: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("assistance_units.id"), index=True)
     category: Mapped[str] = mapped_column(String(20))

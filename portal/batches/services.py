@@ -129,7 +129,7 @@ def create_batch(actor, access: Access, data: BatchData,
     elif len(township_ids) != 1:
         raise Refused("batch_township_required", field="townships")
     batch = AssessmentBatch(
-        township_id=township.id if township else None, organiser=data.organiser,
+        made_in_id=township.id if township else None, organiser=data.organiser,
         unit_id=unit.id if unit else None, category=data.category,
         hospital_id=data.hospital_id, held_on=data.held_on, places=data.places,
         transport=data.transport.strip(), companions=data.companions.strip(),
@@ -137,7 +137,7 @@ def create_batch(actor, access: Access, data: BatchData,
     batch.links = [BatchTownship(township_id=t) for t in township_ids]
     db.session.add(batch)
     db.session.flush()
-    record_event("batch.created", actor=actor, obj=batch,
+    record_event("batch.created", actor=actor, obj=batch, township_id=batch.made_in_id,
                  details={"townships": township_ids, "category": data.category,
                           "unit": batch.unit_id, "places": data.places,
                           "held_on": data.held_on.isoformat()})

@@ -19,7 +19,7 @@ def text(response) -> str:
 def error_of(response, field_id: str) -> str:
     """The error shown right below the field `field_id` (empty when there is none)."""
     found = re.search(rf'<div id="{field_id}-error" class="invalid-feedback" role="alert">'
-                      r"(.*?)</div>", text(response), re.S)
+                      r"(.*?)</div>", text(response), re.DOTALL)
     return found.group(1) if found else ""
 
 
@@ -52,7 +52,7 @@ def test_a_batch_from_registry_to_attendance_and_a_later_batch(
     response = post(f"{base}/new", batch_form(hospital, organiser="unit", unit=unit.id))
     assert response.status_code == 302, error_of(response, "unit")
     batch = _batch(db_session, category="intellectual")
-    assert (batch.unit_id, batch.places, batch.township_id) == (unit.id, 2, town.id)
+    assert (batch.unit_id, batch.places, batch.made_in_id) == (unit.id, 2, town.id)
 
     first, second, third = (make_case(town, name=n) for n in ("王一", "王二", "王三"))
     limb = make_case(town, category="physical", name="赵肢")

@@ -509,7 +509,7 @@ def _add_organised_batch(db_session, side: Side) -> None:
     db_session.add(hospital)
     db_session.flush()
     side.organised_batch = AssessmentBatch(
-        township_id=side.township.id, organiser="township", category="hearing",
+        made_in_id=side.township.id, organiser="township", category="hearing",
         hospital_id=hospital.id, held_on=date(2020, 5, 21), places=5,
         created_by_id=side.staff.id)
     side.organised_batch.links = [BatchTownship(township_id=side.township.id)]
