@@ -138,3 +138,22 @@ def test_a_batch_from_registry_to_attendance_and_a_later_batch(
     assert "芒市人民医院（测试）" not in listing
     assert post(f"/t/{other.code}/batches/{batch.id}/add",
                 {"add-cases": [third.id]}).status_code == 404
+
+
+def test_places_cannot_drop_below_the_people_on_the_batch(
+        db_session, make_township, make_user, login_as, post, hospital, make_case, events):
+    town = make_township()
+    login_as(make_user("township_staff", town))
+    base = f"/t/{town.code}/batches"
+    assert post(f"{base}/new", batch_form(hospital, places="3")).status_code == 302
+    batch = _batch(db_session, category="intellectual")
+    cases = [make_case(town, name=n) for n in ("周一", "周二")]
+    assert post(f"{base}/{batch.id}/add", {"add-cases": [c.id for c in cases]}
+                ).status_code == 302
+    edit = {"places": "1", "status": "planned", "transport": "", "companions": "", "note": ""}
+    response = post(f"{base}/{batch.id}/edit", edit)
+    assert response.status_code == 422
+    assert "本批次已有 2 人" in error_of(response, "places")
+    assert post(f"{base}/{batch.id}/edit", {**edit, "places": "2"}).status_code == 302
+    db_session.refresh(batch)
+    assert batch.places == 2 and events()[-1] == "batch.updated"
