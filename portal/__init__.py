@@ -49,6 +49,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.assessments import workspace_bp
     from portal.audit.views import bp as audit_bp
     from portal.auth import bp as auth_bp
+    from portal.batches import bp as batches_bp
+    from portal.batches import city_bp as city_batches_bp
     from portal.campaigns import bp as campaigns_bp
     from portal.cases import bp as cases_bp
     from portal.certificates import bp as certificates_bp
@@ -99,7 +101,8 @@ def create_app(config: dict | None = None) -> Flask:
                supervision_bp, supervision_township_bp, observability_bp, objections_bp,
                notice_bp, info_bp, info_admin_bp, lifecycle_bp, city_lifecycle_bp,
                petitions_bp, city_petitions_bp, guardian_petitions_bp, public_petitions_bp,
-               transfers_bp, expiring_bp, training_bp, media_nodes_bp):
+               transfers_bp, expiring_bp, training_bp, media_nodes_bp, batches_bp,
+               city_batches_bp):
         app.register_blueprint(bp)
     from portal.cases.workflow import check_registered
     from portal.lifecycle.views import person_section

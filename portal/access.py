@@ -27,7 +27,12 @@ from portal.auth.roles import CITY_ROLES, Role
 from portal.models import (
     AccountabilityRecord,
     Assessment,
+    AssessmentBatch,
+    AssistanceUnit,
+    AssistanceUnitTownship,
     AuditEvent,
+    BatchMember,
+    BatchTownship,
     Case,
     CaseEvent,
     Certificate,
@@ -243,6 +248,38 @@ _register(HomeVisit, "a visit is seen with its case, and by every member of its 
           **_home_visit_rules())
 _register(HomeVisitMember, "a team row goes with its visit",
           **inherit(HomeVisit, HomeVisitMember.visit_id))
+
+# --- Organised batches (分批鉴定) and the assistance units ---------------------------------
+# A batch may span the townships an assistance unit helps: inside a township it is seen when
+# that township is one of its townships (or made it), and of its persons only the township's
+# own (the members are that township's rows); city-wide, every batch.
+
+def _batch_townships(access: Access) -> ColumnElement[bool]:
+    if access.township is None:
+        return true() if access.city_wide else false()
+    return or_(AssessmentBatch.made_in_id == access.township.id, AssessmentBatch.id.in_(
+        select(BatchTownship.batch_id).where(BatchTownship.township_id == access.township.id)))
+
+
+def _units_helping(access: Access) -> ColumnElement[bool]:
+    if access.township is None:
+        return true() if access.city_wide else false()
+    return or_(AssistanceUnit.kept_by_id == access.township.id, AssistanceUnit.id.in_(
+        select(AssistanceUnitTownship.unit_id)
+        .where(AssistanceUnitTownship.township_id == access.township.id)))
+
+
+# Not `tenant`: a batch belongs to all its townships (row-level security says the same,
+# migration 6b1d0e4f2a97).
+_register(AssessmentBatch, "a batch: the offices of its townships, the city", tenant=False,
+          city_admin=_batch_townships, supervisor=_batch_townships,
+          health_coordinator=_batch_townships, township_staff=_batch_townships)
+for _model in (BatchTownship, BatchMember, AssistanceUnitTownship):
+    _register(_model, "a township's own rows of a batch or a unit: the township and the city",
+              **CITY_READS_ALL, township_staff=EVERY)
+_register(AssistanceUnit, "the units' registry: the city, and the townships a unit helps",
+          tenant=False, city_admin=_units_helping, supervisor=_units_helping,
+          health_coordinator=_units_helping, township_staff=_units_helping)
 
 # --- Certificates on their way to the holder ----------------------------------------------
 

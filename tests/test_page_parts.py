@@ -12,6 +12,7 @@ PRINT_TEMPLATES = {
     "certificates/receipts.html",     # handover receipt list with a signature column
     "certificates/sheet_pdf.html",    # data sheet rendered to PDF
     "scheduling/print_day.html",      # attendance list of a concentrated day, for printing
+    "batches/print.html",             # list of an organised batch, with a signature column
     "cases/notice.html",              # public notice printed and posted in the village
     "supervision/report.html",        # supervision report rendered to PDF
     "_macros/lists.html",             # the macro itself

@@ -28,6 +28,7 @@ METHOD_LABELS = {
     "video": _l("By video"),
     "records": _l("From medical records"),
     "hospital": _l("In person at a designated hospital (booked)"),
+    "batch": _l("In an organised batch at a designated hospital"),
 }
 ADAPTIVE_LABELS = {
     "profound": _l("Profound"),

@@ -16,7 +16,7 @@ from portal.cases.models import Case
 from portal.extensions import db
 from portal.models_base import TenantMixin, utcnow
 
-ASSESSMENT_METHODS = ("concentrated", "home_visit", "video", "records", "hospital")
+ASSESSMENT_METHODS = ("concentrated", "home_visit", "video", "records", "hospital", "batch")
 # The seed's explicit exceptions (DESIGN.md §6), each with conditions checked on signing.
 EXCEPTIONS = ("obvious_limb_loss", "stroke_over_60", "mental_hospital_records",
               "organised_batch")

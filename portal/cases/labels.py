@@ -16,6 +16,7 @@ CASE_LABELS = {
         "video": _l("Video assessment"),
         "records": _l("Records review"),
         "hospital": _l("Booked at a designated hospital"),
+        "batch": _l("Organised batch"),
     },
     "origin": {
         "survey": _l("Found by the survey"),

@@ -19,7 +19,8 @@ from portal.models_base import TenantMixin, TimestampMixin, utcnow
 from portal.rosters.models import Person, RosterEntry
 
 CASE_KINDS = ("issue", "renewal", "change", "replacement", "cancellation", "transfer")
-ASSESSMENT_PATHS = ("concentrated", "home_visit", "video", "records", "hospital")
+# "batch": an organised batch taken to a hospital (portal/batches, the plan's 分批鉴定).
+ASSESSMENT_PATHS = ("concentrated", "home_visit", "video", "records", "hospital", "batch")
 # How a case came about: from a roster entry found by the survey, a walk-in application at the
 # township, or an assessment booked directly at a designated hospital (year-round issuance).
 CASE_ORIGINS = ("survey", "walk_in", "hospital_booking")

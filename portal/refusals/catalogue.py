@@ -538,4 +538,31 @@ CATALOGUE: dict[str, object] = {
         "Results are already recorded for this session: its date cannot be later than today."),
     "training_result_unknown": _l(
         "A result names a doctor or a category this session does not have. Reload the page."),
+    # --- organised batches and assistance units (portal/batches) -----------------------------
+    "batch_places": _l(
+        "The hospital gives this batch %(places)s places on that day; %(taken)s are taken and "
+        "%(wanted)s chosen. Choose fewer people, or put them on another batch."),
+    "batch_places_below_members": _l(
+        "%(taken)s people are already on this batch; the number of places cannot be lower."),
+    "batch_wrong_category": _l(
+        "%(name)s is to be assessed for %(category)s; this batch takes %(batch_category)s "
+        "only."),
+    "batch_records_path": _l(
+        "%(name)s has mental illness with hospital records: the guardian and the village first "
+        "secretary bring the records to the hospital (records path), not an organised batch."),
+    "batch_wrong_township": _l(
+        "%(name)s does not live in a township of this batch."),
+    "batch_wrong_state": _l(
+        "%(name)s cannot be added: their case is not waiting for an assessment, or already "
+        "has a place (on a concentrated day, a home visit or another batch)."),
+    "batch_not_planned": _l("This batch is no longer planned: its list cannot change."),
+    "batch_not_absent": _l("Only a person recorded as absent can be moved to a later batch."),
+    "batch_target_not_later": _l(
+        "Choose a planned batch of the same category on a later date."),
+    "batch_unit_not_helping": _l(
+        "%(unit)s is not registered as helping %(township)s. Add the township to the unit "
+        "first."),
+    "batch_township_required": _l("Choose at least one township."),
+    "batch_unit_required": _l("Choose the assistance unit that organises the batch."),
+    "batch_unit_name_taken": _l("An assistance unit with this name is already registered."),
 }

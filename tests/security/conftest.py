@@ -126,6 +126,8 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "step": (False, lambda s: "take"),
     # A doctors' training session is city-wide (city pages only), shared by both sides.
     "training_id": (False, lambda s: s.training.id),
+    # An organised batch of the township, with `person` on it.
+    "assessment_batch_id": (True, lambda s: s.organised_batch.id),
 }
 
 
@@ -263,6 +265,7 @@ def build_world(db_session, make_township, make_user, make_person):
         _add_life_request(db_session, s)
         _add_petition(db_session, s)
         _add_transfer(db_session, s, elsewhere)
+        _add_organised_batch(db_session, s)
     _add_training(db_session, make_user, (a, b))
     return {"A": a, "B": b, "city_admin": city_admin}
 
@@ -492,6 +495,28 @@ def _add_petition(db_session, side: Side) -> None:
         petition_id=side.petition.id, object_key=stored.key, content_type="text/plain",
         size=stored.size, sha256=stored.sha256, original_filename="letter.txt")
     db_session.add(side.petition_attachment)
+    db_session.flush()
+
+
+def _add_organised_batch(db_session, side: Side) -> None:
+    """An organised batch of the side's township taking `person` to a hospital."""
+    from datetime import date
+
+    from portal.batches.models import AssessmentBatch, BatchMember, BatchTownship
+    from portal.reference.models import Hospital
+
+    hospital = Hospital(name=f"走查医院{side.code}")
+    db_session.add(hospital)
+    db_session.flush()
+    side.organised_batch = AssessmentBatch(
+        made_in_id=side.township.id, organiser="township", category="hearing",
+        hospital_id=hospital.id, held_on=date(2020, 5, 21), places=5,
+        created_by_id=side.staff.id)
+    side.organised_batch.links = [BatchTownship(township_id=side.township.id)]
+    db_session.add(side.organised_batch)
+    db_session.flush()
+    db_session.add(BatchMember(township_id=side.township.id, batch_id=side.organised_batch.id,
+                               case_id=side.case.id, added_by_id=side.staff.id))
     db_session.flush()
 
 

@@ -60,6 +60,8 @@ VISIBLE_TO = {
     "attachment_id": {"staff_A"},
     # A transfer between townships: the township office (and the receiving one's).
     "transfer_id": {"staff_A", "city_admin"},
+    # An organised batch lists its people: the township office and the city.
+    "assessment_batch_id": {"staff_A"} | CITY_USERS,
 }
 
 
