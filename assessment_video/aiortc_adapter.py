@@ -13,6 +13,11 @@ them, and nowhere else does. What each access is for:
   receiver starts (the thread is given the queue once).
 - receiver retransmission map (`__rtx_ssrc`): picture-loss requests go to the media SSRCs
   (from the public `getSynchronizationSources`), not to the retransmission ones.
+- receiver jitter buffer (`__jitter_buffer`, its `_origin`, `_packets` and `remove`): aiortc
+  hands a video frame on only once every packet before it arrived, so a packet lost for good
+  (its retransmission lost too, common on a lossy phone link) holds every later frame until
+  512 packets have piled up (about 20 s at 200 kbit/s). `skip_jitter_hole` drops what waits
+  behind such a hole, up to the next frame start, and the source is asked for a keyframe.
 - receiver `_send_rtcp_pli`: sends an RTCP picture-loss indication to the remote sender.
 - sender `__force_keyframe` / `_send_keyframe`: aiortc sets the flag when the receiving side
   reports picture loss (PLI/FIR); while forwarding, the flag is taken and the request passed
@@ -32,10 +37,12 @@ from typing import Any
 
 import aiortc
 from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc.jitterbuffer import JitterBuffer
 
 _RECEIVER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 _RECEIVER_THREAD = "_RTCRtpReceiver__decoder_thread"
 _RECEIVER_RTX = "_RTCRtpReceiver__rtx_ssrc"
+_RECEIVER_JITTER = "_RTCRtpReceiver__jitter_buffer"
 _SENDER_ENCODER = "_RTCRtpSender__encoder"
 _SENDER_KEYFRAME = "_RTCRtpSender__force_keyframe"
 
@@ -45,7 +52,9 @@ _USED_IN = [
     (RTCRtpReceiver, "__init__", [_RECEIVER_QUEUE, _RECEIVER_THREAD, _RECEIVER_RTX]),
     (RTCRtpReceiver, "receive", [_RECEIVER_QUEUE, _RECEIVER_THREAD, _RECEIVER_RTX]),
     (RTCRtpReceiver, "_handle_rtp_packet", [_RECEIVER_QUEUE, _RECEIVER_THREAD, _RECEIVER_RTX,
-                                            "_send_rtcp_pli"]),
+                                            _RECEIVER_JITTER, "_send_rtcp_pli"]),
+    (JitterBuffer, "_remove_frame", ["_origin", "_packets"]),
+    (JitterBuffer, "remove", ["_origin", "_packets"]),
     (RTCRtpSender, "__init__", [_SENDER_ENCODER, _SENDER_KEYFRAME]),
     (RTCRtpSender, "_next_encoded_frame", [_SENDER_ENCODER, _SENDER_KEYFRAME]),
     (RTCRtpSender, "_send_keyframe", [_SENDER_KEYFRAME]),
@@ -102,6 +111,33 @@ def media_ssrcs(receiver: RTCRtpReceiver) -> list[int]:
     retransmissions = getattr(receiver, _RECEIVER_RTX)
     return [s.source for s in receiver.getSynchronizationSources()
             if s.source not in retransmissions]
+
+
+def skip_jitter_hole(receiver: RTCRtpReceiver) -> bool:
+    """Drop the packets held behind a missing one in a video receiver's jitter buffer, up to
+    the first packet of a later frame; False if there is no such hole (nothing dropped)."""
+    buffer = getattr(receiver, _RECEIVER_JITTER)
+    origin = buffer._origin
+    if origin is None:
+        return False
+    capacity, packets = buffer.capacity, buffer._packets
+
+    def at(i):
+        return packets[(origin + i) % capacity]
+
+    hole = next((i for i in range(capacity) if at(i) is None), None)
+    if hole is None:
+        return False
+    after = next((i for i in range(hole, capacity) if at(i) is not None), None)
+    if after is None:
+        return False  # nothing has arrived behind the missing packet yet
+    timestamp = at(after).timestamp
+    start = next((i for i in range(after, capacity)
+                  if at(i) is None or at(i).timestamp != timestamp), None)
+    if start is None or at(start) is None:
+        return False  # the frame after the hole is not followed by a frame start yet
+    buffer.remove(start)
+    return True
 
 
 async def send_picture_loss(receiver: RTCRtpReceiver, ssrc: int) -> None:

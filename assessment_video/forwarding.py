@@ -52,6 +52,10 @@ AUDIO_INBOX_LIMIT = 50  # 1 s of 20 ms packets
 KEYFRAME_REQUEST_INTERVAL = 0.3  # seconds between two picture-loss requests to one source
 RATE_WINDOW = 30  # frames over which a source's frame rate is measured
 RATE_TOLERANCE = 1.25  # a source up to 25 % over the frame-rate cap is still forwarded
+# A video source that sent no complete frame for this long, while its packets keep coming, has
+# lost a packet for good (its retransmission lost too): skip it (see EncodedFeed.skip_hole).
+# Long enough for a retransmission over a slow phone link (round trip up to about 0.6 s).
+STALL_SECONDS = 1.0
 
 
 def vp8_keyframe_size(data: bytes) -> tuple[int, int] | None:
@@ -92,6 +96,8 @@ class EncodedFeed:
         self.keyframes = 0
         self.keyframe_requests = 0
         self.decoded = 0  # frames handed to aiortc's decoder
+        self.last_frame_at: float | None = None  # time.monotonic() of the latest frame
+        self.holes_skipped = 0
 
     @classmethod
     def install(cls, receiver, decode: bool) -> EncodedFeed:
@@ -109,6 +115,7 @@ class EncodedFeed:
                 track.push(None)
             return
         codec, frame = task
+        self.last_frame_at = time.monotonic()
         size = vp8_keyframe_size(frame.data) if codec.name == "VP8" else None
         if size is not None:
             self.size = size
@@ -120,6 +127,19 @@ class EncodedFeed:
         if self.decode:
             self.decoded += 1
             self._decoder_input.put(task)
+
+    def skip_hole(self, now: float, after: float = STALL_SECONDS) -> bool:
+        """A video source whose frames stopped while packets keep coming lost one for good:
+        drop what waits behind it and ask for a keyframe (True if a hole was skipped)."""
+        if self.last_frame_at is None or now - self.last_frame_at < after:
+            return False
+        if not aiortc_adapter.skip_jitter_hole(self._receiver):
+            return False
+        self.holes_skipped += 1
+        self.last_frame_at = now  # give the next frames time before looking again
+        self._last_request = 0.0
+        self.request_keyframe()
+        return True
 
     def get(self, *args, **kwargs):
         """For aiortc's decoder thread."""

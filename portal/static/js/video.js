@@ -187,6 +187,7 @@
     if (finished) { return Promise.resolve(); }
     active = true;
     closePeer();
+    resetUplink();
     rejoinButton.hidden = true;
     setConnection('camera');
     var ready = stream ? Promise.resolve(stream)
@@ -303,6 +304,7 @@
           }
         });
         if (linkBox) { judgeLink(report); }
+        if (role === 'guardian') { watchUplink(report); }
       }).catch(function () { /* a closed connection has no stats */ });
     }
     setTimeout(measure, 2000);
@@ -372,6 +374,94 @@
       figures.level = level;
       Object.keys(figures).forEach(function (k) { if (figures[k] === null) { delete figures[k]; } });
       post(data.urlQuality, figures).catch(function () { /* noted at the next change */ });
+    }
+  }
+
+  /* --- the guardian's page: voice only on a weak link, the picture back when it is better ---
+   * The browser's own estimate of what the link carries (availableOutgoingBitrate, from the
+   * media service's REMB and loss reports) decides. Below WEAK_BPS twice in a row the camera's
+   * encoding is paused (no renegotiation: the voice goes on untouched) and the media service,
+   * seeing no picture, sends back the doctor's voice only. Every `wait` the camera is tried
+   * again; the picture stays if the estimate reaches GOOD_BPS twice within PROBE_MS. */
+
+  var WEAK_BPS = 100000;
+  var GOOD_BPS = 150000;
+  var PROBE_MS = 12000;
+  var weak = null;
+
+  function resetUplink() {
+    weak = { paused: false, probing: false, low: 0, high: 0, since: 0, probeAt: 0,
+             probeStart: 0, wait: 10000 };
+    root.dataset.uplink = 'video';
+  }
+  resetUplink();
+
+  function videoSender() {
+    if (!pc) { return null; }
+    return pc.getSenders().filter(function (s) {
+      return s.track && s.track.kind === 'video';
+    })[0] || null;
+  }
+
+  function setCamera(on) {
+    var sender = videoSender();
+    if (!sender) { return; }
+    var params = sender.getParameters();
+    if (!params.encodings || !params.encodings.length) { return; }
+    params.encodings[0].active = on;
+    sender.setParameters(params).catch(function () { /* tried again at the next measure */ });
+  }
+
+  function uplinkEstimate(report) {
+    var bps = null;
+    report.forEach(function (stat) {
+      if (stat.type === 'candidate-pair' && stat.nominated && stat.state === 'succeeded' &&
+          typeof stat.availableOutgoingBitrate === 'number') {
+        bps = stat.availableOutgoingBitrate;
+      }
+    });
+    return bps;
+  }
+
+  function pauseCamera(now) {
+    setCamera(false);
+    weak.paused = true;
+    weak.probing = false;
+    weak.low = 0;
+    weak.probeAt = now + weak.wait;
+    root.dataset.uplink = 'paused';
+    say(msg('weak-audio-only'));
+  }
+
+  function watchUplink(report) {
+    if (audioOnly || !pc || pc.connectionState !== 'connected' || !videoSender()) { return; }
+    var now = Date.now();
+    if (!weak.since) { weak.since = now; }
+    var bps = uplinkEstimate(report);
+    root.dataset.uplinkBps = bps === null ? '' : String(Math.round(bps));
+    if (bps === null || now - weak.since < 6000) { return; }  // the estimate settles first
+    if (!weak.paused) {
+      weak.low = bps < WEAK_BPS ? weak.low + 1 : 0;
+      if (weak.low >= 2) { pauseCamera(now); }
+    } else if (!weak.probing) {
+      if (now >= weak.probeAt) {
+        setCamera(true);
+        weak.probing = true;
+        weak.probeStart = now;
+        weak.high = 0;
+        root.dataset.uplink = 'probing';
+      }
+    } else {
+      weak.high = bps >= GOOD_BPS ? weak.high + 1 : 0;
+      if (weak.high >= 2) {
+        weak.paused = weak.probing = false;
+        weak.wait = 10000;
+        root.dataset.uplink = 'video';
+        say(msg('weak-video-back'));
+      } else if (now - weak.probeStart >= PROBE_MS) {
+        weak.wait = Math.min(60000, weak.wait * 2);
+        pauseCamera(now);
+      }
     }
   }
 
