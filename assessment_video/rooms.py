@@ -31,7 +31,6 @@ ROLES = ("doctor", "guardian")
 OTHER = {"doctor": "guardian", "guardian": "doctor"}
 # Peer connection states that count as someone being in the room.
 LIVE_STATES = ("new", "connecting", "connected")
-RESUMED_FPS = 5  # frames a second from the guardian that count as their picture being back
 logger = logging.getLogger("assessment_video")
 
 
@@ -157,9 +156,10 @@ class Room:
             guardian.picture_paused = True
             out.set_source(None)
             guardian.log.info("no picture from the guardian: sending them voice only")
-        elif (guardian.picture_paused and now - counts[0][0] >= timeout * 0.75
-              and counts[-1][1] - counts[0][1] >= RESUMED_FPS * timeout):
-            # A steady picture again (not a straggler or a retransmission of the old one).
+        elif guardian.picture_paused and now - counts[0][0] >= timeout * 0.75 and all(
+                later[1] > earlier[1] for earlier, later in zip(counts, list(counts)[1:])):
+            # Frames in every tick of the last `timeout` seconds: a steady picture again, not
+            # a burst of old frames released at once (a skipped hole, retransmissions).
             guardian.picture_paused = False
             out.set_source(doctor.feeds.get("video"))
             guardian.log.info("the guardian's picture is back: sending them video again")

@@ -386,12 +386,12 @@
 
   var WEAK_BPS = 100000;
   var GOOD_BPS = 150000;
-  var PROBE_MS = 12000;
+  var PROBE_MS = 20000;
   var weak = null;
 
   function resetUplink() {
     weak = { paused: false, probing: false, low: 0, high: 0, since: 0, probeAt: 0,
-             probeStart: 0, wait: 10000 };
+             probeStart: 0, wait: 15000 };
     root.dataset.uplink = 'video';
   }
   resetUplink();
@@ -455,7 +455,7 @@
       weak.high = bps >= GOOD_BPS ? weak.high + 1 : 0;
       if (weak.high >= 2) {
         weak.paused = weak.probing = false;
-        weak.wait = 10000;
+        weak.wait = 15000;
         root.dataset.uplink = 'video';
         say(msg('weak-video-back'));
       } else if (now - weak.probeStart >= PROBE_MS) {
