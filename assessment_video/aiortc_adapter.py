@@ -18,6 +18,10 @@ them, and nowhere else does. What each access is for:
   (its retransmission lost too, common on a lossy phone link) holds every later frame until
   512 packets have piled up (about 20 s at 200 kbit/s). `skip_jitter_hole` drops what waits
   behind such a hole, up to the next frame start, and the source is asked for a keyframe.
+- receiver `_handle_rtp_packet` and `_send_rtcp`: each video receiver notes the arrival of
+  every packet (wrapping the handler on the instance) and sends transport-cc feedback
+  (`congestion.py`); `codecs.CODECS` and `codecs.HEADER_EXTENSIONS` get `transport-cc` and
+  the transport-wide sequence number so answers negotiate them for video.
 - receiver `_send_rtcp_pli`: sends an RTCP picture-loss indication to the remote sender.
 - sender `__force_keyframe` / `_send_keyframe`: aiortc sets the flag when the receiving side
   reports picture loss (PLI/FIR); while forwarding, the flag is taken and the request passed
@@ -37,7 +41,12 @@ from typing import Any
 
 import aiortc
 from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc import codecs as aiortc_codecs
 from aiortc.jitterbuffer import JitterBuffer
+from aiortc.rtcrtpparameters import RTCRtcpFeedback, RTCRtpHeaderExtensionParameters
+
+ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+TRANSPORT_CC_URI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
 _RECEIVER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 _RECEIVER_THREAD = "_RTCRtpReceiver__decoder_thread"
@@ -61,7 +70,8 @@ _USED_IN = [
     (RTCRtpSender, "_handle_rtcp_packet", ["_send_keyframe", _SENDER_ENCODER]),
     (RTCRtpTransceiver, "__init__", ["_codecs"]),
 ]
-_METHODS = [(RTCRtpReceiver, "_send_rtcp_pli"), (RTCRtpReceiver, "getSynchronizationSources"),
+_METHODS = [(RTCRtpReceiver, "_send_rtcp_pli"), (RTCRtpReceiver, "_send_rtcp"),
+            (RTCRtpReceiver, "_handle_rtp_packet"), (RTCRtpReceiver, "getSynchronizationSources"),
             (RTCRtpSender, "_send_keyframe")]
 
 
@@ -138,6 +148,40 @@ def skip_jitter_hole(receiver: RTCRtpReceiver) -> bool:
         return False  # the frame after the hole is not followed by a frame start yet
     buffer.remove(start)
     return True
+
+
+def watch_rtp(receiver: RTCRtpReceiver, callback) -> None:
+    """Call `callback(packet)` for every RTP packet the receiver gets, before aiortc does."""
+    handle = receiver._handle_rtp_packet
+
+    async def watched(packet, arrival_time_ms: int) -> None:
+        callback(packet)
+        await handle(packet, arrival_time_ms=arrival_time_ms)
+
+    receiver._handle_rtp_packet = watched
+
+
+async def send_rtcp(receiver: RTCRtpReceiver, message: bytes) -> None:
+    """Send one RTCP message (already serialized) from the receiver."""
+    await receiver._send_rtcp(message)
+
+
+def enable_transport_cc() -> None:
+    """Make answers offer transport-cc feedback and the transport-wide sequence number for
+    video (only what the browser offered is kept: a peer without them is unaffected)."""
+    # REMB goes: aiortc's estimate follows the rate it receives (at most 1.5 times it), so a
+    # sender that fell low on a lossy link would stay capped there. Without abs-send-time
+    # aiortc computes no REMB; without goog-remb the browser expects none.
+    extensions = aiortc_codecs.HEADER_EXTENSIONS["video"]
+    extensions[:] = [e for e in extensions if e.uri != ABS_SEND_TIME_URI]
+    if not any(e.uri == TRANSPORT_CC_URI for e in extensions):
+        extensions.append(RTCRtpHeaderExtensionParameters(id=5, uri=TRANSPORT_CC_URI))
+    for codec in aiortc_codecs.CODECS["video"]:
+        if codec.name == "rtx":
+            continue
+        codec.rtcpFeedback[:] = [f for f in codec.rtcpFeedback if f.type != "goog-remb"]
+        if RTCRtcpFeedback(type="transport-cc") not in codec.rtcpFeedback:
+            codec.rtcpFeedback.append(RTCRtcpFeedback(type="transport-cc"))
 
 
 async def send_picture_loss(receiver: RTCRtpReceiver, ssrc: int) -> None:

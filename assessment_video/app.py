@@ -11,6 +11,7 @@ from aiohttp import web
 
 from portal.storage import make_store
 
+from . import aiortc_adapter
 from .rooms import ROLES, RoomError, RoomRegistry
 from .signing import NONCE_HEADER, Verifier, sign_answer
 from .vp8 import tune_vp8_encoder
@@ -158,6 +159,8 @@ def make_app(config: Mapping) -> web.Application:
     app = web.Application(middlewares=[require_signature], client_max_size=MAX_BODY)
     if int(config.get("MEDIA_VP8_SPEED", 0)):
         tune_vp8_encoder(int(config["MEDIA_VP8_SPEED"]))
+    if int(config.get("MEDIA_TRANSPORT_CC", 1)):
+        aiortc_adapter.enable_transport_cc()  # congestion feedback for the browsers' video
     app[SECRET] = str(config["MEDIA_SHARED_SECRET"])
     app[VERIFIER] = Verifier(str(config["MEDIA_SHARED_SECRET"]),
                              max_skew=int(config.get("MEDIA_MAX_SKEW", 30)),

@@ -39,6 +39,9 @@ DEFAULTS: dict[str, object] = {
     # caps): no decoding or re-encoding for the relay, see assessment_video/forwarding.py;
     # 0: always decode, scale and re-encode.
     "MEDIA_FORWARD": 1,
+    # 1: answers negotiate transport-cc for video and the service sends the browsers
+    # transport-wide congestion feedback (assessment_video/congestion.py); 0: REMB only.
+    "MEDIA_TRANSPORT_CC": 1,
     "MEDIA_SPOOL_DIR": "instance/media-spool",
     # Seconds a signed request's timestamp may differ from our clock; nonces are kept twice that.
     "MEDIA_MAX_SKEW": 30,
@@ -51,7 +54,7 @@ DEFAULTS: dict[str, object] = {
     "EVIDENCE_DIR": "instance/evidence",
 }
 _INTS = ("MEDIA_MAX_WIDTH", "MEDIA_MAX_HEIGHT", "MEDIA_MAX_FPS", "MEDIA_MAX_BITRATE",
-         "MEDIA_DOCTOR_MAX_BITRATE", "MEDIA_GUARDIAN_PICTURE_TIMEOUT",
+         "MEDIA_DOCTOR_MAX_BITRATE", "MEDIA_GUARDIAN_PICTURE_TIMEOUT", "MEDIA_TRANSPORT_CC",
          "MEDIA_VP8_SPEED", "MEDIA_FORWARD", "MEDIA_KEYFRAME_INTERVAL",
          "MEDIA_MAX_SKEW", "MEDIA_NONCE_WINDOW", "MEDIA_ROOM_IDLE_SECONDS",
          "MEDIA_MAX_OFFERS_PER_MINUTE")

@@ -42,6 +42,7 @@ from av import AudioFrame, VideoFrame
 from av.video.reformatter import VideoReformatter
 
 from . import aiortc_adapter
+from .congestion import TransportFeedback
 from .recording import AUDIO_RATE
 from .relay import VIDEO_TIME_BASE, RateCap, fit_within
 
@@ -98,18 +99,24 @@ class EncodedFeed:
         self.decoded = 0  # frames handed to aiortc's decoder
         self.last_frame_at: float | None = None  # time.monotonic() of the latest frame
         self.holes_skipped = 0
+        self.feedback: TransportFeedback | None = None  # transport-cc, for video
 
     @classmethod
     def install(cls, receiver, decode: bool) -> EncodedFeed:
         """Put a feed in `receiver` (before it starts: aiortc reads the queue once)."""
         feed = cls(receiver, decode)
         aiortc_adapter.replace_decoder_queue(receiver, feed)
+        if receiver.track is not None and receiver.track.kind == "video":
+            feed.feedback = TransportFeedback(receiver)
+            feed.feedback.start()
         return feed
 
     # The two methods aiortc calls on its decoder queue.
     def put(self, task) -> None:
         """A complete frame from aiortc's jitter buffer (None: the receiver stopped)."""
         if task is None:
+            if self.feedback is not None:
+                self.feedback.stop()
             self._decoder_input.put(None)
             for track in list(self._subscribers):
                 track.push(None)

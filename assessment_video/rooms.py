@@ -80,6 +80,9 @@ class Peer:
             track.stop()
         for tap in self.taps.values():
             tap.stop()
+        for feed in self.feeds.values():
+            if feed.feedback is not None:
+                feed.feedback.stop()
         if self.pictures is not None:
             self.pictures.close()
         await self.pc.close()

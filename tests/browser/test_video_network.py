@@ -286,9 +286,9 @@ def test_weak_link_holds_and_falls_back_to_voice_only(
                   f"{g['video_in_kbps']} kbit/s video at {g['fps_in']} fps (retransmitted "
                   f"{g.get('rtx_in')} bytes so far), {g['audio_in_kbps']} kbit/s voice, "
                   f"sends {g['video_out_kbps']} kbit/s video (estimate {g.get('estimate')})")
-        # No picture either way (a few late frames completed by retransmissions at most).
-        assert sum(d["fps_in"] for d, _ in weak_steps) <= 2, weak_steps
-        assert sum(g["fps_in"] for _, g in weak_steps) <= 8, weak_steps
+        # No picture either way, once the frames in flight are through (the first 2 s).
+        assert sum(d["fps_in"] for d, _ in weak_steps[1:]) <= 1, weak_steps
+        assert sum(g["fps_in"] for _, g in weak_steps[1:]) <= 4, weak_steps
         assert g["audio_in_kbps"] > 10 and g["state"] == "connected"
 
         # The link recovers: the picture comes back by itself.
