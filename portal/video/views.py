@@ -34,7 +34,6 @@ from portal.video import bp
 from portal.video.forms import ConsentForm, ScheduleForm, StepForm
 from portal.video.media_client import client_for
 from portal.video.models import ACTIVE_STATES, VideoMedia, VideoSession
-from portal.video.turn import ice_servers_for
 from portal.video.services import (
     JoinWindow,
     admit_guardian,
@@ -50,6 +49,7 @@ from portal.video.services import (
     reissue_link,
     schedule_session,
 )
+from portal.video.turn import ice_servers_for
 
 STATE_LABELS = {
     "scheduled": _l("Scheduled"),

@@ -49,7 +49,7 @@ class GuardianNet:
         self.tmp = tmp
         self.chromium_wrapper = tmp / "chromium-in-namespace"
 
-    def __enter__(self) -> GuardianNet:
+    def __enter__(self) -> GuardianNet:  # noqa: PYI034
         self.close()
         _run("ip", "netns", "add", self.ns)
         _run("ip", "link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if)
@@ -59,9 +59,9 @@ class GuardianNet:
         self.exec("ip", "addr", "add", f"{self.ns_ip}/24", "dev", self.ns_if)
         self.exec("ip", "link", "set", self.ns_if, "up")
         self.exec("ip", "link", "set", "lo", "up")
+        chromium = shutil.which("chromium") or "/usr/bin/chromium"
         self.chromium_wrapper.write_text(
-            f"#!/bin/sh\nexec ip netns exec {self.ns} {shutil.which('chromium') or '/usr/bin/chromium'}"
-            ' "$@"\n')
+            f'#!/bin/sh\nexec ip netns exec {self.ns} {chromium} "$@"\n')
         self.chromium_wrapper.chmod(0o755)
         return self
 
@@ -74,7 +74,8 @@ class GuardianNet:
         burst = max(1600, kbit * 1000 // 8 // 30)
         for prefix, dev in ((("tc",), self.host_if), (("ip", "netns", "exec", self.ns, "tc"),
                                                       self.ns_if)):
-            subprocess.run([*prefix, "qdisc", "del", "dev", dev, "root"], capture_output=True)
+            subprocess.run([*prefix, "qdisc", "del", "dev", dev, "root"], capture_output=True,
+                           check=False)
             _run(*prefix, "qdisc", "add", "dev", dev, "root", "tbf", "rate", f"{kbit}kbit",
                  "burst", str(burst), "latency", "200ms")
 
@@ -96,8 +97,8 @@ class GuardianNet:
                   "drop")
 
     def close(self) -> None:
-        subprocess.run(["ip", "link", "del", self.host_if], capture_output=True)
-        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True)
+        subprocess.run(["ip", "link", "del", self.host_if], capture_output=True, check=False)
+        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True, check=False)
 
     def __exit__(self, *exc) -> None:
         self.close()

@@ -13,6 +13,7 @@ Figures are printed (run with -s to read them).
 from __future__ import annotations
 
 import io
+import itertools
 import shutil
 import socket
 import subprocess
@@ -212,7 +213,7 @@ def _tracks(data: bytes) -> dict:
 
 
 def _longest_gap(times: list[float]) -> float:
-    return max((b - a for a, b in zip(times, times[1:])), default=0.0)
+    return max((b - a for a, b in itertools.pairwise(times)), default=0.0)
 
 
 def _end(doctor, guardian):
@@ -223,8 +224,8 @@ def _end(doctor, guardian):
 
 
 def test_weak_link_holds_and_falls_back_to_voice_only(
-        browser, guardian_browser, live_server, guardian_portal, media_service, net,
-        video_case):
+        browser, guardian_browser, live_server, guardian_portal, media_service,  # noqa: F811
+        net, video_case):
     relays = []
 
     def relay_route(route):
@@ -286,9 +287,10 @@ def test_weak_link_holds_and_falls_back_to_voice_only(
                   f"{g['video_in_kbps']} kbit/s video at {g['fps_in']} fps (retransmitted "
                   f"{g.get('rtx_in')} bytes so far), {g['audio_in_kbps']} kbit/s voice, "
                   f"sends {g['video_out_kbps']} kbit/s video (estimate {g.get('estimate')})")
-        # No picture either way, once the frames in flight are through (the first 2 s).
+        # No picture either way once what was in flight is through: the service notices the
+        # guardian's picture has stopped after 2 s, then their downlink drains.
         assert sum(d["fps_in"] for d, _ in weak_steps[1:]) <= 1, weak_steps
-        assert sum(g["fps_in"] for _, g in weak_steps[1:]) <= 4, weak_steps
+        assert sum(g["fps_in"] for _, g in weak_steps[3:]) <= 1, weak_steps
         assert g["audio_in_kbps"] > 10 and g["state"] == "connected"
 
         # The link recovers: the picture comes back by itself.
@@ -385,7 +387,7 @@ def coturn(net, tmp_path):
 
 
 def test_udp_blocked_guardian_goes_through_turn_over_tcp_and_tls(
-        browser, guardian_browser, live_server, guardian_portal, media_service, net, coturn,
+        browser, guardian_browser, live_server, guardian_portal, media_service, net, coturn,  # noqa: F811
         video_case):
     config = live_server.app.config
     saved = {k: config.get(k) for k in ("TURN_URLS", "TURN_SHARED_SECRET")}
@@ -428,7 +430,7 @@ def test_udp_blocked_guardian_goes_through_turn_over_tcp_and_tls(
         doctor_ctx.close()
         guardian_ctx.close()
         config.update(saved)
-    data, measured = _recording(live_server, video_case["case_id"])
+    _data, measured = _recording(live_server, video_case["case_id"])
     print(f"recording through TURN: {measured.duration_seconds:.1f} s, "
           f"{measured.video_frames} frames")
     assert measured.video_frames >= 100 and measured.duration_seconds >= 10

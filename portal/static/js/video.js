@@ -448,7 +448,9 @@
     var now = Date.now();
     if (!weak.since) { weak.since = now; }
     var f = uplinkFigures(report);
-    if (f.rtt !== null) { weak.minRtt = weak.minRtt === null ? f.rtt : Math.min(weak.minRtt, f.rtt); }
+    if (f.rtt !== null) {
+      weak.minRtt = weak.minRtt === null ? f.rtt : Math.min(weak.minRtt, f.rtt);
+    }
     root.dataset.uplinkBps = f.bps === null ? '' : String(Math.round(f.bps));
     if (f.bps === null || now - weak.since < 6000) { return; }  // the estimate settles first
     var full = (f.rtt !== null && f.rtt > weak.minRtt + CONGESTED_S) || f.loss >= 0.1;
