@@ -17,7 +17,7 @@ them, and nowhere else does. What each access is for:
   hands a video frame on only once every packet before it arrived, so a packet lost for good
   (its retransmission lost too, common on a lossy phone link) holds every later frame until
   512 packets have piled up (about 20 s at 200 kbit/s). `skip_jitter_hole` drops what waits
-  behind such a hole, up to the next frame start, and the source is asked for a keyframe.
+  up to the first VP8 frame start after the last hole, and the source is asked for a keyframe.
 - receiver `_handle_rtp_packet` and `_send_rtcp`: each video receiver notes the arrival of
   every packet (wrapping the handler on the instance) and sends transport-cc feedback
   (`congestion.py`); `codecs.CODECS` and `codecs.HEADER_EXTENSIONS` get `transport-cc` and
@@ -123,29 +123,30 @@ def media_ssrcs(receiver: RTCRtpReceiver) -> list[int]:
             if s.source not in retransmissions]
 
 
+def _vp8_frame_start(packet) -> bool:
+    """The first packet of a VP8 frame (payload descriptor: S set, partition 0)."""
+    payload = packet.payload
+    return bool(payload) and payload[0] & 0x17 == 0x10
+
+
 def skip_jitter_hole(receiver: RTCRtpReceiver) -> bool:
-    """Drop the packets held behind a missing one in a video receiver's jitter buffer, up to
-    the first packet of a later frame; False if there is no such hole (nothing dropped)."""
+    """Drop what a video receiver's jitter buffer holds up to the first VP8 frame start after
+    its last missing packet; False if there is no such hole (nothing dropped)."""
     buffer = getattr(receiver, _RECEIVER_JITTER)
     origin = buffer._origin
     if origin is None:
         return False
     capacity, packets = buffer.capacity, buffer._packets
-
-    def at(i):
-        return packets[(origin + i) % capacity]
-
-    hole = next((i for i in range(capacity) if at(i) is None), None)
-    if hole is None:
+    held = [packets[(origin + i) % capacity] for i in range(capacity)]
+    last = max((i for i, p in enumerate(held) if p is not None), default=None)
+    if last is None:
         return False
-    after = next((i for i in range(hole, capacity) if at(i) is not None), None)
-    if after is None:
-        return False  # nothing has arrived behind the missing packet yet
-    timestamp = at(after).timestamp
-    start = next((i for i in range(after, capacity)
-                  if at(i) is None or at(i).timestamp != timestamp), None)
-    if start is None or at(start) is None:
-        return False  # the frame after the hole is not followed by a frame start yet
+    hole = max((i for i in range(last) if held[i] is None), default=None)
+    if hole is None:
+        return False  # nothing missing: the newest frame is merely not finished yet
+    start = next((i for i in range(hole + 1, last + 1) if _vp8_frame_start(held[i])), None)
+    if start is None:
+        return False  # no frame has started since the hole yet
     buffer.remove(start)
     return True
 

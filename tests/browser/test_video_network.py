@@ -296,12 +296,8 @@ def test_weak_link_holds_and_falls_back_to_voice_only(
         # The link recovers: the picture comes back by itself.
         net.shape(300)
         better_at = time.monotonic()
-        def back():
-            g = at_guardian.step()
-            print(f"recovering: {guardian.locator('#video-room').get_attribute('data-uplink')}"
-                  f" estimate {g.get('estimate')} sends {g['video_out_kbps']} rtt {g.get('rtt')}")
-            return guardian.locator("#video-room").get_attribute("data-uplink") == "video"
-        _wait_until(back, "the guardian's camera comes back", 60)
+        _wait_until(lambda: guardian.locator("#video-room").get_attribute("data-uplink")
+                    == "video", "the guardian's camera comes back", 60)
         to_video = time.monotonic() - better_at
         assert guardian.locator("#video-notice").text_content() == "网络已好转，摄像头已重新打开。"
         time.sleep(3)

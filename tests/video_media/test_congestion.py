@@ -65,8 +65,10 @@ def test_feedback_reports_each_packet_received_or_lost_with_its_arrival():
     assert later["base"] == 3 and later["symbols"] == [1] and later["count"] == 1
 
 
-def _rtp(seq: int, timestamp: int) -> RtpPacket:
-    packet = RtpPacket(payload_type=96, sequence_number=seq, timestamp=timestamp, payload=b"x")
+def _rtp(seq: int, timestamp: int, start: bool = True) -> RtpPacket:
+    # VP8 payload descriptor: S (start of a frame's first partition) set or not, partition 0.
+    packet = RtpPacket(payload_type=96, sequence_number=seq, timestamp=timestamp,
+                       payload=b"\x10x" if start else b"\x00x")
     packet._data = b"x"  # what aiortc's depayloader sets on a received packet
     return packet
 
@@ -75,10 +77,13 @@ def test_a_packet_lost_for_good_no_longer_holds_the_frames_behind_it():
     buffer = JitterBuffer(capacity=512, is_video=True)
     receiver = types.SimpleNamespace(_RTCRtpReceiver__jitter_buffer=buffer)
     assert not aiortc_adapter.skip_jitter_hole(receiver)  # empty
-    for seq, timestamp in ((0, 100), (1, 100), (3, 200), (4, 300), (5, 400)):
-        _, frame = buffer.add(_rtp(seq, timestamp))
+    # Frames: 0-1 (ts 100), 2-3 (200, 2 lost), 4 (300), 5-6 (400, 6 lost), 7-8 (500), 9 (600).
+    for seq, timestamp, start in ((0, 100, True), (1, 100, False), (3, 200, False),
+                                  (4, 300, True), (5, 400, True), (7, 500, True),
+                                  (8, 500, False)):
+        _, frame = buffer.add(_rtp(seq, timestamp, start))
         assert frame is None  # seq 2 never comes: aiortc would wait for 512 packets
-    assert aiortc_adapter.skip_jitter_hole(receiver)
-    _, frame = buffer.add(_rtp(6, 500))
-    assert frame is not None and frame.timestamp == 300  # the first whole frame after the hole
+    assert aiortc_adapter.skip_jitter_hole(receiver)  # to the first frame after the last hole
+    _, frame = buffer.add(_rtp(9, 600))
+    assert frame is not None and frame.timestamp == 500
     assert not aiortc_adapter.skip_jitter_hole(receiver)  # no hole now
