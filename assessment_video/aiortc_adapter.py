@@ -26,6 +26,8 @@ them, and nowhere else does. What each access is for:
 - sender `__force_keyframe` / `_send_keyframe`: aiortc sets the flag when the receiving side
   reports picture loss (PLI/FIR); while forwarding, the flag is taken and the request passed
   on to the source. `_send_keyframe` makes the sender's own encoder start with a keyframe.
+- sender `__rtp_history`: emptied when the doctor's picture to a guardian is stopped, so the
+  guardian's requests for its lost packets are not answered at length on their weak link.
 - sender `__encoder`: its `target_bitrate` follows the receiving side's bandwidth estimate
   up to the codec's limit; the service lowers it to the configured cap.
 - transceiver `_codecs`: the codecs an answer offers; narrowed to one so both legs of a call
@@ -54,6 +56,7 @@ _RECEIVER_RTX = "_RTCRtpReceiver__rtx_ssrc"
 _RECEIVER_JITTER = "_RTCRtpReceiver__jitter_buffer"
 _SENDER_ENCODER = "_RTCRtpSender__encoder"
 _SENDER_KEYFRAME = "_RTCRtpSender__force_keyframe"
+_SENDER_HISTORY = "_RTCRtpSender__rtp_history"
 
 # (class, method, attribute names its code must use): the attributes are set in __init__
 # and read where aiortc does the work this module relies on.
@@ -67,6 +70,7 @@ _USED_IN = [
     (RTCRtpSender, "__init__", [_SENDER_ENCODER, _SENDER_KEYFRAME]),
     (RTCRtpSender, "_next_encoded_frame", [_SENDER_ENCODER, _SENDER_KEYFRAME]),
     (RTCRtpSender, "_send_keyframe", [_SENDER_KEYFRAME]),
+    (RTCRtpSender, "_retransmit", [_SENDER_HISTORY]),
     (RTCRtpSender, "_handle_rtcp_packet", ["_send_keyframe", _SENDER_ENCODER]),
     (RTCRtpTransceiver, "__init__", ["_codecs"]),
 ]
@@ -202,6 +206,12 @@ def take_keyframe_request(sender: RTCRtpSender) -> bool:
         setattr(sender, _SENDER_KEYFRAME, False)
         return True
     return False
+
+
+def forget_sent_packets(sender: RTCRtpSender) -> None:
+    """Empty the sender's retransmission history: packets of a stream that was stopped are
+    not sent again on the receiver's requests (they would fill a weak downlink)."""
+    getattr(sender, _SENDER_HISTORY).clear()
 
 
 def sender_encoder(sender: RTCRtpSender) -> Any:

@@ -229,6 +229,11 @@ class _FeedTrack(MediaStreamTrack):
         if log is not None:
             self.log = log
 
+    def forget_sent(self) -> None:
+        """Drop the sender's retransmission history (what it sent is of no use any more)."""
+        if self._sender is not None:
+            aiortc_adapter.forget_sent_packets(self._sender)
+
     def set_source(self, feed: EncodedFeed | None) -> None:
         """Send `feed`'s frames from now on (None: send nothing for now)."""
         if self._feed is not None:

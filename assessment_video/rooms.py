@@ -158,6 +158,7 @@ class Room:
         if not guardian.picture_paused and now - feed.last_frame_at > timeout:
             guardian.picture_paused = True
             out.set_source(None)
+            out.forget_sent()
             guardian.log.info("no picture from the guardian: sending them voice only")
         elif guardian.picture_paused and now - counts[0][0] >= timeout * 0.75 and all(
                 later[1] > earlier[1] for earlier, later in zip(counts, list(counts)[1:])):
