@@ -262,7 +262,10 @@ def test_weak_link_holds_and_falls_back_to_voice_only(
                   f"{g['video_in_kbps']} kbit/s video, {g['audio_in_kbps']} kbit/s voice; "
                   f"page {guardian.locator('#video-room').get_attribute('data-uplink')}")
         assert all(g["state"] == "connected" for _, g in steps)
-        assert all(d["fps_in"] >= 3 for d, _ in steps), [d["fps_in"] for d, _ in steps]
+        # Frames keep arriving in every 5 s (the first keyframe of a 300 kbit/s link may
+        # take a second), and at nearly the camera's rate over the minute.
+        rates = [d["fps_in"] for d, _ in steps]
+        assert min(rates) >= 2 and sum(rates) / len(rates) >= 12, rates
         assert guardian.locator("#video-room").get_attribute("data-uplink") == "video"
         for d, g in steps:  # the doctor's picture is capped: the guardian's link has room
             assert g["video_in_kbps"] <= 200, g
