@@ -11,6 +11,7 @@ from aiohttp import web
 
 from evidence_store import make_store
 
+from . import aiortc_adapter
 from .heartbeat import beat_forever
 from .rooms import ROLES, RoomError, RoomRegistry
 from .signing import NONCE_HEADER, Verifier, sign_answer
@@ -167,6 +168,8 @@ def make_app(config: Mapping) -> web.Application:
     app = web.Application(middlewares=[require_signature], client_max_size=MAX_BODY)
     if int(config.get("MEDIA_VP8_SPEED", 0)):
         tune_vp8_encoder(int(config["MEDIA_VP8_SPEED"]))
+    if int(config.get("MEDIA_TRANSPORT_CC", 1)):
+        aiortc_adapter.enable_transport_cc()  # congestion feedback for the browsers' video
     app[SECRET] = str(config["MEDIA_SHARED_SECRET"])
     app[VERIFIER] = Verifier(str(config["MEDIA_SHARED_SECRET"]),
                              max_skew=int(config.get("MEDIA_MAX_SKEW", 30)),

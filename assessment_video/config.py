@@ -12,6 +12,14 @@ DEFAULTS: dict[str, object] = {
     "MEDIA_MAX_HEIGHT": 480,
     "MEDIA_MAX_FPS": 15,
     "MEDIA_MAX_BITRATE": 600_000,
+    # The doctor's video (the guardian only needs to see a face) is capped lower: on a weak
+    # phone link the guardian's downlink carries it, and at full rate it would crowd out
+    # their voice and the congestion feedback their own picture depends on.
+    "MEDIA_DOCTOR_MAX_BITRATE": 150_000,
+    # Seconds without a picture from the guardian (their page pauses its camera on a weak
+    # link) after which the doctor's picture is no longer sent to them: voice only, both ways,
+    # until their picture comes back.
+    "MEDIA_GUARDIAN_PICTURE_TIMEOUT": 2,
     # "remux": the recording keeps the browsers' VP8 and Opus packets as received (WebM, no
     # decoding or encoding; see assessment_video/remux.py). "transcode": decoded and re-encoded
     # with x264 and AAC into fragmented MP4 (the earlier recorder, assessment_video/recording.py).
@@ -31,6 +39,9 @@ DEFAULTS: dict[str, object] = {
     # caps): no decoding or re-encoding for the relay, see assessment_video/forwarding.py;
     # 0: always decode, scale and re-encode.
     "MEDIA_FORWARD": 1,
+    # 1: answers negotiate transport-cc for video and the service sends the browsers
+    # transport-wide congestion feedback (assessment_video/congestion.py); 0: REMB only.
+    "MEDIA_TRANSPORT_CC": 1,
     "MEDIA_SPOOL_DIR": "instance/media-spool",
     # Seconds a signed request's timestamp may differ from our clock; nonces are kept twice that.
     "MEDIA_MAX_SKEW": 30,
@@ -50,6 +61,7 @@ DEFAULTS: dict[str, object] = {
     "EVIDENCE_DIR": "instance/evidence",
 }
 _INTS = ("MEDIA_MAX_WIDTH", "MEDIA_MAX_HEIGHT", "MEDIA_MAX_FPS", "MEDIA_MAX_BITRATE",
+         "MEDIA_DOCTOR_MAX_BITRATE", "MEDIA_GUARDIAN_PICTURE_TIMEOUT", "MEDIA_TRANSPORT_CC",
          "MEDIA_VP8_SPEED", "MEDIA_FORWARD", "MEDIA_KEYFRAME_INTERVAL",
          "MEDIA_MAX_SKEW", "MEDIA_NONCE_WINDOW", "MEDIA_ROOM_IDLE_SECONDS",
          "MEDIA_MAX_OFFERS_PER_MINUTE")

@@ -42,6 +42,7 @@ from av import AudioFrame, VideoFrame
 from av.video.reformatter import VideoReformatter
 
 from . import aiortc_adapter
+from .congestion import TransportFeedback
 from .recording import AUDIO_RATE
 from .relay import VIDEO_TIME_BASE, RateCap, fit_within
 
@@ -52,6 +53,10 @@ AUDIO_INBOX_LIMIT = 50  # 1 s of 20 ms packets
 KEYFRAME_REQUEST_INTERVAL = 0.3  # seconds between two picture-loss requests to one source
 RATE_WINDOW = 30  # frames over which a source's frame rate is measured
 RATE_TOLERANCE = 1.25  # a source up to 25 % over the frame-rate cap is still forwarded
+# A video source that sent no complete frame for this long, while its packets keep coming, has
+# lost a packet for good (its retransmission lost too): skip it (see EncodedFeed.skip_hole).
+# Long enough for a retransmission over a slow phone link (round trip up to about 0.6 s).
+STALL_SECONDS = 1.0
 
 
 def vp8_keyframe_size(data: bytes) -> tuple[int, int] | None:
@@ -92,23 +97,32 @@ class EncodedFeed:
         self.keyframes = 0
         self.keyframe_requests = 0
         self.decoded = 0  # frames handed to aiortc's decoder
+        self.last_frame_at: float | None = None  # time.monotonic() of the latest frame
+        self.holes_skipped = 0
+        self.feedback: TransportFeedback | None = None  # transport-cc, for video
 
     @classmethod
     def install(cls, receiver, decode: bool) -> EncodedFeed:
         """Put a feed in `receiver` (before it starts: aiortc reads the queue once)."""
         feed = cls(receiver, decode)
         aiortc_adapter.replace_decoder_queue(receiver, feed)
+        if receiver.track is not None and receiver.track.kind == "video":
+            feed.feedback = TransportFeedback(receiver)
+            feed.feedback.start()
         return feed
 
     # The two methods aiortc calls on its decoder queue.
     def put(self, task) -> None:
         """A complete frame from aiortc's jitter buffer (None: the receiver stopped)."""
         if task is None:
+            if self.feedback is not None:
+                self.feedback.stop()
             self._decoder_input.put(None)
             for track in list(self._subscribers):
                 track.push(None)
             return
         codec, frame = task
+        self.last_frame_at = time.monotonic()
         size = vp8_keyframe_size(frame.data) if codec.name == "VP8" else None
         if size is not None:
             self.size = size
@@ -120,6 +134,19 @@ class EncodedFeed:
         if self.decode:
             self.decoded += 1
             self._decoder_input.put(task)
+
+    def skip_hole(self, now: float, after: float = STALL_SECONDS) -> bool:
+        """A video source whose frames stopped while packets keep coming lost one for good:
+        drop what waits behind it and ask for a keyframe (True if a hole was skipped)."""
+        if self.last_frame_at is None or now - self.last_frame_at < after:
+            return False
+        if not aiortc_adapter.skip_jitter_hole(self._receiver):
+            return False
+        self.holes_skipped += 1
+        self.last_frame_at = now  # give the next frames time before looking again
+        self._last_request = 0.0
+        self.request_keyframe()
+        return True
 
     def get(self, *args, **kwargs):
         """For aiortc's decoder thread."""
@@ -201,6 +228,11 @@ class _FeedTrack(MediaStreamTrack):
         self._codec = codec_name
         if log is not None:
             self.log = log
+
+    def forget_sent(self) -> None:
+        """Drop the sender's retransmission history (what it sent is of no use any more)."""
+        if self._sender is not None:
+            aiortc_adapter.forget_sent_packets(self._sender)
 
     def set_source(self, feed: EncodedFeed | None) -> None:
         """Send `feed`'s frames from now on (None: send nothing for now)."""

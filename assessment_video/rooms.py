@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import logging
 import secrets
@@ -65,6 +66,8 @@ class Peer:
         self.feeds: dict[str, EncodedFeed] = {}
         self.taps: dict[str, FrameTap] = {}  # decoded pictures and sound (transcode mode)
         self.pictures: PictureSource | None = None  # the applicant's, for snapshots
+        self.picture_paused = False  # the other side's video held back (see Room)
+        self.frame_counts: collections.deque[tuple[float, int]] = collections.deque()
 
     @property
     def state(self) -> str:
@@ -77,6 +80,9 @@ class Peer:
             track.stop()
         for tap in self.taps.values():
             tap.stop()
+        for feed in self.feeds.values():
+            if feed.feedback is not None:
+                feed.feedback.stop()
         if self.pictures is not None:
             self.pictures.close()
         await self.pc.close()
@@ -114,10 +120,53 @@ class Room:
     async def _tick(self) -> None:
         while True:
             await asyncio.sleep(0.5)
+            now = time.monotonic()
             for peer in list(self.peers.values()):
-                clamp_encoder_bitrates(peer.pc, int(self.config["MEDIA_MAX_BITRATE"]))
+                clamp_encoder_bitrates(peer.pc, self._max_bitrate(peer.role))
+                feed = peer.feeds.get("video")
+                if feed is not None and feed.skip_hole(now):
+                    peer.log.info("video: skipped a packet lost for good, asked for a keyframe")
+            try:
+                self._follow_guardian_picture()
+            except Exception:  # the ticker must go on (it also keeps the room alive)
+                self.log.exception("following the guardian's picture failed")
             if self.has_live_peer():
                 self.seen_at = time.monotonic()
+
+    def _max_bitrate(self, role: str) -> int:
+        """The video bitrate cap of what `role` sends (the doctor's is lower, see config)."""
+        key = "MEDIA_DOCTOR_MAX_BITRATE" if role == "doctor" else "MEDIA_MAX_BITRATE"
+        return min(int(self.config[key]), int(self.config["MEDIA_MAX_BITRATE"]))
+
+    def _follow_guardian_picture(self) -> None:
+        """While no picture comes from the guardian (their page paused the camera on a weak
+        link, or the link lost it), send them the doctor's voice only; the picture again
+        once theirs is back. Their downlink then has room for the voice and the feedback."""
+        guardian, doctor = self.peers.get("guardian"), self.peers.get("doctor")
+        if guardian is None or doctor is None or guardian.audio_only:
+            return
+        feed = guardian.feeds.get("video")
+        if feed is None or feed.last_frame_at is None or guardian.state != "connected":
+            return
+        timeout = float(self.config.get("MEDIA_GUARDIAN_PICTURE_TIMEOUT", 2))
+        now = time.monotonic()
+        counts = guardian.frame_counts
+        counts.append((now, feed.frames))
+        while counts and counts[0][0] < now - timeout:
+            counts.popleft()
+        out = guardian.out["video"]
+        if not guardian.picture_paused and now - feed.last_frame_at > timeout:
+            guardian.picture_paused = True
+            out.set_source(None)
+            out.forget_sent()
+            guardian.log.info("no picture from the guardian: sending them voice only")
+        elif guardian.picture_paused and now - counts[0][0] >= timeout * 0.75 and all(
+                later[1] > earlier[1] for earlier, later in zip(counts, list(counts)[1:])):
+            # Frames in every tick of the last `timeout` seconds: a steady picture again, not
+            # a burst of old frames released at once (a skipped hole, retransmissions).
+            guardian.picture_paused = False
+            out.set_source(doctor.feeds.get("video"))
+            guardian.log.info("the guardian's picture is back: sending them video again")
 
     def has_live_peer(self) -> bool:
         return any(p.pc.connectionState in LIVE_STATES for p in self.peers.values())
@@ -179,8 +228,7 @@ class Room:
                 old.log.info("replaced by a new offer")
                 await old.close()
             peer.log.info("answered (audio only: %s)", audio_only)
-            return {"sdp": cap_sdp_bitrate(pc.localDescription.sdp,
-                                           int(self.config["MEDIA_MAX_BITRATE"])),
+            return {"sdp": cap_sdp_bitrate(pc.localDescription.sdp, self._max_bitrate(role)),
                     "type": "answer", "peer_id": peer.peer_id}
 
     def _on_track(self, peer: Peer, track: MediaStreamTrack) -> None:
@@ -207,7 +255,7 @@ class Room:
 
     def _feed(self, receiver: Peer, kind: str, track: MediaStreamTrack) -> None:
         """Send `track` (the other side's) to `receiver`, unless it asked for audio only."""
-        if kind == "video" and receiver.audio_only:
+        if kind == "video" and (receiver.audio_only or receiver.picture_paused):
             return
         source = self.peers.get(OTHER[receiver.role])
         receiver.out[kind].set_source(source.feeds.get(kind) if source is not None else None)

@@ -119,6 +119,13 @@ class Config:
     VIDEO_JOIN_EARLY_MINUTES = _int("VIDEO_JOIN_EARLY_MINUTES", 30)
     VIDEO_JOIN_LATE_MINUTES = _int("VIDEO_JOIN_LATE_MINUTES", 120)
     VIDEO_MAX_BITRATE = _int("MEDIA_MAX_BITRATE", 600_000)
+    VIDEO_DOCTOR_MAX_BITRATE = _int("MEDIA_DOCTOR_MAX_BITRATE", 150_000)
+    # TURN (coturn with use-auth-secret): the TURN URLs given to browsers and the secret shared
+    # with coturn (static-auth-secret). Each room page gets its own credentials, valid
+    # TURN_CREDENTIAL_SECONDS (the TURN REST API); no TURN password is ever written in a page.
+    TURN_URLS = os.environ.get("TURN_URLS", "")
+    TURN_SHARED_SECRET = os.environ.get("TURN_SHARED_SECRET")
+    TURN_CREDENTIAL_SECONDS = _int("TURN_CREDENTIAL_SECONDS", 4 * 3600)
 
     # Argon2id parameters (RFC 9106 second recommended option is 64 MiB, t=3).
     ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)

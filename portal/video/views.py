@@ -49,6 +49,7 @@ from portal.video.services import (
     reissue_link,
     schedule_session,
 )
+from portal.video.turn import ice_servers_for
 
 STATE_LABELS = {
     "scheduled": _l("Scheduled"),
@@ -70,9 +71,10 @@ def _client(vs: VideoSession):
     return client_for(current_app.config, vs.media_node_url or None)
 
 
-def _ice_servers() -> list:
-    value = current_app.config.get("VIDEO_ICE_SERVERS") or []
-    return json.loads(value) if isinstance(value, str) else list(value)
+def _ice_servers(vs: VideoSession, role: str) -> list:
+    """ICE servers for this session's page: TURN credentials are issued per session and role,
+    and expire (portal/video/turn.py)."""
+    return ice_servers_for(current_app.config, f"video-{vs.id}-{role}", utcnow())
 
 
 def _wants_json() -> bool:
@@ -119,8 +121,9 @@ def _offer_data() -> tuple[str, str, bool]:
 def _room_context(vs: VideoSession, role: str, urls: dict) -> dict:
     return {
         "vs": vs, "role": role, "urls": urls, "STATE_LABELS": STATE_LABELS,
-        "ice_servers": json.dumps(_ice_servers()),
-        "max_bitrate": current_app.config["VIDEO_MAX_BITRATE"],
+        "ice_servers": json.dumps(_ice_servers(vs, role)),
+        "max_bitrate": current_app.config[
+            "VIDEO_DOCTOR_MAX_BITRATE" if role == "doctor" else "VIDEO_MAX_BITRATE"],
         "consent_form": ConsentForm(), "step_form": StepForm(),
     }
 

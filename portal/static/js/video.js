@@ -187,6 +187,7 @@
     if (finished) { return Promise.resolve(); }
     active = true;
     closePeer();
+    if (uplink) { uplink.reset(); }
     rejoinButton.hidden = true;
     setConnection('camera');
     var ready = stream ? Promise.resolve(stream)
@@ -303,6 +304,7 @@
           }
         });
         if (linkBox) { judgeLink(report); }
+        if (uplink) { uplink.watch(report); }
       }).catch(function () { /* a closed connection has no stats */ });
     }
     setTimeout(measure, 2000);
@@ -374,6 +376,15 @@
       post(data.urlQuality, figures).catch(function () { /* noted at the next change */ });
     }
   }
+
+  /* --- the guardian's page: voice only on a weak link (static/js/video_uplink.js) --- */
+
+  var uplink = role === 'guardian' && window.VideoUplink ? window.VideoUplink(root, {
+    peer: function () { return pc; },
+    audioOnly: function () { return audioOnly; },
+    say: say,
+    msg: msg
+  }) : null;
 
   /* --- consent dialog: labelled, focus moves in and back --- */
 
