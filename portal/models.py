@@ -1,6 +1,7 @@
 """Import every area's models so that metadata (and Alembic) sees all tables."""
 from portal.assessments.models import Assessment, SecondReview  # noqa: F401
 from portal.audit.models import AuditEvent  # noqa: F401
+from portal.auth.models import Membership, User  # noqa: F401
 from portal.batches.models import (  # noqa: F401
     AssessmentBatch,
     AssistanceUnit,
@@ -8,7 +9,6 @@ from portal.batches.models import (  # noqa: F401
     BatchMember,
     BatchTownship,
 )
-from portal.auth.models import Membership, User  # noqa: F401
 from portal.campaigns.models import CampaignSnapshot  # noqa: F401
 from portal.cases.models import Case, CaseEvent  # noqa: F401
 from portal.certificates.models import (  # noqa: F401

@@ -54,7 +54,7 @@ def _run(kind: str) -> None:
     for fn in todo:
         try:
             fn()
-        except Exception:  # noqa: BLE001 - one failed follow-up must not hide the others
+        except Exception:
             current_app.logger.exception("unit of work: %s hook %s failed", kind,
                                          getattr(fn, "__qualname__", fn))
 

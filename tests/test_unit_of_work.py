@@ -125,10 +125,9 @@ def test_the_context_manager_commits_or_rolls_back(uow_app):
     with uow_app.app_context():
         with uow.unit_of_work():
             _add_township("cm1")
-        with pytest.raises(Refused):
-            with uow.unit_of_work():
-                _add_township("cm2")
-                _refuse()
+        with pytest.raises(Refused), uow.unit_of_work():
+            _add_township("cm2")
+            _refuse()
     assert {"cm1"} <= _codes(uow_app)
     assert "cm2" not in _codes(uow_app)
 

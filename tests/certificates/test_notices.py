@@ -11,7 +11,12 @@ from portal.certificates.services import acknowledge_receipt, create_dispatch_ba
 from portal.notices.models import Notice
 from portal.refusals import Refused
 from tests.cases.helpers import access
-from tests.certificates.test_certificates import PRINTED_ON, RECEIVED_ON, SENT_ON, _printed
+from tests.certificates.test_certificates import (
+    PRINTED_ON,
+    RECEIVED_ON,
+    SENT_ON,
+    _printed,
+)
 
 
 def test_certificate_ready_reaches_each_holder_once(world, approved, db_session):
