@@ -233,9 +233,12 @@ def test_an_import_runs_through_gunicorn_and_the_job_worker(stack, tmp_path):
     assert seen[-1][0] == "done" and ROWS in {total for *_, total in seen}, seen
     assert stack.gunicorn.poll() is None
     # An access log line is written after its answer: wait until every answer's line is there.
-    served = _wait(lambda: (lambda found: None not in found and found)(
-        {_served_by(gunicorn_log, rid) for rid in pids}), 10,
-        "the access log lines of the progress answers", stack.logs)
+    def every_line_written():
+        found = {_served_by(gunicorn_log, rid) for rid in pids}
+        return None not in found and found
+
+    served = _wait(every_line_written, 10, "the access log lines of the progress answers",
+                   stack.logs)
     assert len(served | {confirm_pid}) == 2
 
     assert "3000" in browser.get(page).text

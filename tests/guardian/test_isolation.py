@@ -14,6 +14,7 @@ from datetime import date, time
 import pytest
 from sqlalchemy import select
 
+from tests import shared_world
 from tests.security.conftest import (
     ARGUMENTS,
     PUBLIC_ENDPOINTS,
@@ -24,7 +25,11 @@ from tests.security.conftest import (
     object_arguments,
     rule_id,
 )
-from tests.shared_world import db_session, module_connection, world  # noqa: F401 (fixtures)
+
+# One world per module, each test in a savepoint of it (tests/shared_world.py).
+module_connection = shared_world.module_connection
+db_session = shared_world.db_session
+world = shared_world.world
 
 WALKED = [r for r in RULES if r.endpoint not in PUBLIC_ENDPOINTS]
 WITH_OBJECTS = [r for r in WALKED if object_arguments(r)]

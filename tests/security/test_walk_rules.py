@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests import shared_world
 from tests.conftest import csrf_token
 from tests.security.conftest import (
     ARGUMENTS,
@@ -21,7 +22,11 @@ from tests.security.conftest import (
     object_arguments,
     rule_id,
 )
-from tests.shared_world import db_session, module_connection, world  # noqa: F401 (fixtures)
+
+# One world per module, each test in a savepoint of it (tests/shared_world.py).
+module_connection = shared_world.module_connection
+db_session = shared_world.db_session
+world = shared_world.world
 
 PRIVATE = [r for r in RULES if r.endpoint not in PUBLIC_ENDPOINTS]
 TENANT = [r for r in RULES if is_tenant(r)]
