@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.auth import bp as auth_bp
     from portal.batches import bp as batches_bp
     from portal.batches import city_bp as city_batches_bp
+    from portal.cadres import bp as cadres_bp
     from portal.campaigns import bp as campaigns_bp
     from portal.cases import bp as cases_bp
     from portal.certificates import bp as certificates_bp
@@ -102,7 +103,7 @@ def create_app(config: dict | None = None) -> Flask:
                notice_bp, info_bp, info_admin_bp, lifecycle_bp, city_lifecycle_bp,
                petitions_bp, city_petitions_bp, guardian_petitions_bp, public_petitions_bp,
                transfers_bp, expiring_bp, training_bp, media_nodes_bp, batches_bp,
-               city_batches_bp):
+               city_batches_bp, cadres_bp):
         app.register_blueprint(bp)
     from portal.cases.workflow import check_registered
     from portal.lifecycle.views import person_section

@@ -33,6 +33,7 @@ from portal.models import (
     AuditEvent,
     BatchMember,
     BatchTownship,
+    CadreContact,
     Case,
     CaseEvent,
     Certificate,
@@ -162,7 +163,8 @@ def doctor_case_ids(user_id: int):
 
 def assigned_person_ids(user_id: int):
     """Poverty-registered households assigned to a poverty-relief cadre."""
-    return select(PovertyAssignment.person_id).where(PovertyAssignment.user_id == user_id)
+    return select(PovertyAssignment.person_id).where(PovertyAssignment.user_id == user_id,
+                                                      PovertyAssignment.ended_on.is_(None))
 
 
 def _in_villages(column):
@@ -204,6 +206,9 @@ _register(
 _register(PovertyAssignment, "a cadre sees their own households' assignments",
           **CITY_READS_ALL, township_staff=EVERY,
           poverty_cadre=lambda a: PovertyAssignment.user_id == a.user_id)
+_register(CadreContact, "a cadre's contacts: the cadre, the township office and the city",
+          **CITY_READS_ALL, township_staff=EVERY,
+          poverty_cadre=lambda a: CadreContact.user_id == a.user_id)
 _register(RosterReport, "a submitted list holds everybody on it: township and city only",
           **CITY_READS_ALL, township_staff=EVERY)
 _register(ImportJob, "an uploaded roster holds everybody on it: those who import only",
@@ -271,12 +276,24 @@ def _units_helping(access: Access) -> ColumnElement[bool]:
 
 # Not `tenant`: a batch belongs to all its townships (row-level security says the same,
 # migration 6b1d0e4f2a97).
-_register(AssessmentBatch, "a batch: the offices of its townships, the city", tenant=False,
+def _cadre_batch_members(access: Access):
+    """The batch places of the persons assigned to a poverty-relief cadre."""
+    return select(BatchMember.id).where(BatchMember.case_id.in_(
+        select(Case.id).where(Case.person_id.in_(assigned_person_ids(access.user_id)))))
+
+
+_register(AssessmentBatch, "a batch: the offices of its townships, the city; a cadre sees the "
+          "batches of the persons assigned to them (the date and place to attend)", tenant=False,
           city_admin=_batch_townships, supervisor=_batch_townships,
-          health_coordinator=_batch_townships, township_staff=_batch_townships)
+          health_coordinator=_batch_townships, township_staff=_batch_townships,
+          poverty_cadre=lambda a: AssessmentBatch.id.in_(
+              select(BatchMember.batch_id).where(BatchMember.id.in_(_cadre_batch_members(a)))))
 for _model in (BatchTownship, BatchMember, AssistanceUnitTownship):
     _register(_model, "a township's own rows of a batch or a unit: the township and the city",
               **CITY_READS_ALL, township_staff=EVERY)
+_register(BatchMember, "a township's own persons on a batch: the township, the city, and the "
+          "cadre of an assigned person", **CITY_READS_ALL, township_staff=EVERY,
+          poverty_cadre=lambda a: BatchMember.id.in_(_cadre_batch_members(a)))
 _register(AssistanceUnit, "the units' registry: the city, and the townships a unit helps",
           tenant=False, city_admin=_units_helping, supervisor=_units_helping,
           health_coordinator=_units_helping, township_staff=_units_helping)

@@ -9,6 +9,7 @@ from portal.batches.models import (  # noqa: F401
     BatchMember,
     BatchTownship,
 )
+from portal.cadres.models import CadreContact  # noqa: F401
 from portal.campaigns.models import CampaignSnapshot  # noqa: F401
 from portal.cases.models import Case, CaseEvent  # noqa: F401
 from portal.certificates.models import (  # noqa: F401

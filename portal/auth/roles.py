@@ -58,6 +58,8 @@ class Permission(StrEnum):
     # petitions, and whether the user handles one, is decided per petition).
     VIEW_PETITIONS = "view_petitions"
     HANDLE_PETITIONS = "handle_petitions"
+    # A poverty-relief cadre's work list of assigned persons and the contacts recorded there.
+    RECORD_CONTACTS = "record_contacts"
 
 
 P = Permission
@@ -91,7 +93,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VILLAGE_LIAISON: frozenset(
         {P.VIEW_PERSONS, P.EDIT_PERSONS, P.REVEAL_PERSONAL_DATA, P.VIEW_CASES}
     ),
-    Role.POVERTY_CADRE: frozenset({P.VIEW_PERSONS, P.VIEW_CASES}),
+    Role.POVERTY_CADRE: frozenset({P.VIEW_PERSONS, P.VIEW_CASES, P.RECORD_CONTACTS}),
     Role.DOCTOR: frozenset({P.VIEW_PERSONS, P.REVEAL_PERSONAL_DATA, P.VIEW_CASES, P.ASSESS}),
     Role.GUARDIAN: frozenset({P.VIEW_PERSONS, P.VIEW_CASES}),
 }

@@ -20,6 +20,7 @@ from portal.auth.services import (
     create_user,
     generate_password,
 )
+from portal.clock import local_today
 from portal.domain import idcard
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -344,8 +345,9 @@ def ensure_demo_users() -> list[tuple[str, str, str | None]]:
         if role == Role.POVERTY_CADRE:
             for pid in _mangshi_person_ids(mangshi.id, Person.poverty_registered.is_(True),
                                            limit=12):
-                db.session.add(PovertyAssignment(township_id=mangshi.id, user_id=user.id,
-                                                 person_id=pid))
+                db.session.add(PovertyAssignment(
+                    township_id=mangshi.id, user_id=user.id, person_id=pid,
+                    started_on=local_today() - timedelta(days=60)))
         if role == Role.GUARDIAN:
             for pid in _mangshi_person_ids(mangshi.id, Person.mobility == "bedridden", limit=2):
                 db.session.add(Guardianship(township_id=mangshi.id, user_id=user.id,

@@ -565,4 +565,14 @@ CATALOGUE: dict[str, object] = {
     "batch_township_required": _l("Choose at least one township."),
     "batch_unit_required": _l("Choose the assistance unit that organises the batch."),
     "batch_unit_name_taken": _l("An assistance unit with this name is already registered."),
+    # --- cadres' work lists (portal/cadres) --------------------------------------------------
+    "cadre_person_not_poverty": _l(
+        "%(name)s is not poverty-registered: cadres are assigned to poverty-registered "
+        "persons only."),
+    "cadre_not_a_cadre": _l("Choose a poverty-relief cadre or first secretary of this township."),
+    "cadre_already_assigned": _l("%(name)s is already assigned to this cadre."),
+    "cadre_none_chosen": _l("Choose at least one person."),
+    "cadre_not_assigned": _l("This person is not assigned to you."),
+    "cadre_contact_way": _l("Choose how you were in contact: a visit or a phone call."),
+    "cadre_contact_in_future": _l("The date of a contact cannot be in the future."),
 }

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -140,14 +141,27 @@ class Guardianship(TenantMixin, db.Model):
 
 
 class PovertyAssignment(TenantMixin, db.Model):
-    """A poverty-registered person assigned to a poverty-relief cadre (结对帮扶)."""
+    """A poverty-registered person assigned to a poverty-relief cadre or village first
+    secretary (结对帮扶). A reassignment ends the row (`ended_on`) and starts a new one, so the
+    person's history of cadres is kept; at most one row of a person is open."""
 
     __tablename__ = "poverty_assignments"
-    __table_args__ = (UniqueConstraint("user_id", "person_id"),)
+    __table_args__ = (
+        Index("uq_poverty_assignments_open_person", "person_id", unique=True,
+              sqlite_where=text("ended_on IS NULL"), postgresql_where=text("ended_on IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    # Empty on assignments made before their history was kept.
+    started_on: Mapped[date | None] = mapped_column(Date)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user = relationship("User", foreign_keys=[user_id])
+    person = relationship("Person")
 
 
 class RosterReport(TenantMixin, db.Model):

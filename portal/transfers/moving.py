@@ -14,7 +14,7 @@ an old case, the parcel a certificate came in. They are the sending township's h
 """
 from __future__ import annotations
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, select, update
 
 from portal.extensions import db
 
@@ -23,6 +23,11 @@ from portal.extensions import db
 STAYS = {
     "poverty_assignments": "a poverty-relief cadre works for one township: the sending "
                            "township's assignments end, the receiving township assigns its own",
+    "cadre_contacts": "what the sending township's cadre did for the person is that township's "
+                      "record of its work",
+    "assessment_batch_members": "a place on a batch the sending township (or a unit helping it) "
+                                "took to a hospital is that township's record; the receiving "
+                                "township organises its own",
 }
 CHUNK = 500
 
@@ -88,12 +93,13 @@ def move_rows(moving: dict[Table, set[int]], to_township_id: int) -> dict[str, i
 def end_cadre_assignments(person_id: int) -> list[int]:
     """The sending township's poverty-relief cadres no longer follow the person; returns
     the cadres' user ids (for the audit event)."""
+    from portal.clock import local_today
     from portal.rosters.models import PovertyAssignment
 
-    users = list(db.session.scalars(select(PovertyAssignment.user_id).where(
-        PovertyAssignment.person_id == person_id)))
-    if users:
-        db.session.execute(delete(PovertyAssignment).where(
-            PovertyAssignment.person_id == person_id)
-            .execution_options(synchronize_session=False))
+    open_rows = (PovertyAssignment.person_id == person_id, PovertyAssignment.ended_on.is_(None))
+    users = list(db.session.scalars(select(PovertyAssignment.user_id).where(*open_rows)))
+    if users:  # ended, not deleted: the person's history of cadres stays with the township
+        db.session.execute(update(PovertyAssignment).where(*open_rows)
+                           .values(ended_on=local_today())
+                           .execution_options(synchronize_session=False))
     return sorted(users)

@@ -61,7 +61,9 @@ VISIBLE_TO = {
     # A transfer between townships: the township office (and the receiving one's).
     "transfer_id": {"staff_A", "city_admin"},
     # An organised batch lists its people: the township office and the city.
-    "assessment_batch_id": {"staff_A"} | CITY_USERS,
+    # The walked batch takes A甲, whose poverty-relief cadre sees it (the date and the
+    # hospital to bring A甲 to), with only A甲 on its list.
+    "assessment_batch_id": {"staff_A", "cadre"} | CITY_USERS,
 }
 
 
