@@ -120,10 +120,10 @@ class Certified:
         return self.cells.get((hospital_id, category), Count())
 
 
-def certified(today: date) -> Certified:
-    """The pool today against the same day one year earlier."""
+def certified(today: date, registry: Registry | None = None) -> Certified:
+    """The pool today against the same day one year earlier (`registry`: as already loaded)."""
     year_ago = one_year_before(today)
-    registry = Registry.load()
+    registry = registry or Registry.load()
     cells: dict[tuple[int, str], Count] = defaultdict(Count)
     by_category = {c: Count() for c in CATEGORIES}
     by_hospital: dict[int, Count] = defaultdict(Count)
@@ -225,14 +225,15 @@ def _day_needs(on: date, days: list[ConcentratedDay], placed: dict, per_doctor: 
                     total)
 
 
-def needs(access: Access, today: date) -> Needs:
-    """The coming planned concentrated days, per date, against the certified doctors."""
+def needs(access: Access, today: date, registry: Registry | None = None) -> Needs:
+    """The coming planned concentrated days, per date, against the certified doctors
+    (`registry`: as already loaded)."""
     per_doctor, horizon = settings()
     until = today + timedelta(days=horizon)
     result = Needs(per_doctor, horizon, until)
     by_date, placed = _places(access, today, until)
     names = dict(db.session.execute(select(Township.id, Township.name)).all())
-    registry = Registry.load()
+    registry = registry or Registry.load()
     result.days = [_day_needs(on, days, placed, per_doctor, names, registry)
                    for on, days in sorted(by_date.items())]
     for category in CATEGORIES:
