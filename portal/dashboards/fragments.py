@@ -10,8 +10,8 @@ as before, renders the tables and keeps them.
 The key changes whenever what the tables show may have changed: the refresh job (or an
 inline refresh) writes a new `computed_at`; a change to the rows the figures count, to a
 campaign, its phases or targets, to an estimate or to a township or village marks the
-summary stale (figures.py), which is part of the key too, so the next view renders afresh
-even before the job has run. Each web worker keeps its own few entries (least recently used
+summary stale (figures.py), and while it is stale the tables are rendered on each view and
+not kept (the change shows at once, before the debounced job has run). Each web worker keeps its own few entries (least recently used
 dropped first); nothing personal is kept, only counts and names of places.
 """
 from __future__ import annotations
@@ -92,11 +92,12 @@ def summary_states(access: Access, township_ids: list[int]) -> dict[int, tuple]:
 
 
 def version(township_ids: list[int], states: dict[int, tuple]) -> tuple | None:
-    """The summary's version over `township_ids`, or None while some township has none (then
-    nothing is kept: the tables of a summary never computed are not worth keeping)."""
-    if any(tid not in states for tid in township_ids):
+    """The summary's version over `township_ids`, or None while some township has none or is
+    stale: then the tables are rendered on each view and not kept, as what they show besides
+    the counts (estimates, targets, names) may change again before the refresh."""
+    if any(tid not in states or states[tid][2] for tid in township_ids):
         return None
-    return tuple((tid, *states[tid]) for tid in township_ids)
+    return tuple((tid, *states[tid][:2]) for tid in township_ids)
 
 
 def key(scope: str, summary: tuple, today: date, campaign_id: int | None,
