@@ -140,7 +140,8 @@ def certified(today: date, registry: Registry | None = None) -> Certified:
                 for count in (cells[(record.hospital_id, category)], by_category[category]):
                     setattr(count, when, getattr(count, when) + 1)
     hospitals = list(db.session.scalars(
-        select(Hospital).where(Hospital.id.in_(list(by_hospital))).order_by(Hospital.name)))
+        select(Hospital).where(Hospital.id.in_(list(by_hospital))).order_by(Hospital.name))
+    ) if by_hospital else []
     return Certified(today, year_ago, hospitals, dict(cells), by_category,
                      dict(by_hospital), doctors)
 
@@ -232,6 +233,8 @@ def needs(access: Access, today: date, registry: Registry | None = None) -> Need
     until = today + timedelta(days=horizon)
     result = Needs(per_doctor, horizon, until)
     by_date, placed = _places(access, today, until)
+    if not by_date:
+        return result
     names = dict(db.session.execute(select(Township.id, Township.name)).all())
     registry = registry or Registry.load()
     result.days = [_day_needs(on, days, placed, per_doctor, names, registry)
