@@ -122,27 +122,70 @@ def _city_figures(campaign) -> fragments.Fragment:
     """The city dashboard's tables as rendered for the summary's current version (kept per
     version, locale and campaign: a later view only reads the summary's state)."""
     access, today, settings = current_access(), local_today(), _settings()
-    ids = list(db.session.scalars(select(Township.id).order_by(Township.position,
-                                                               Township.id)))
-    states = fragments.summary_states(access, ids)
+    ids, states = _city_states(access)
     version = fragments.version(ids, states)
     if due_of(states, ids, today, settings["max_age_seconds"]) and not refreshed_by_jobs(
             settings["max_age_seconds"]):
         version = None  # computed on this request: its new state is the next view's key
     common = _common()
-    key = fragments.key("city", version, today, campaign.id if campaign else None,
-                        common["max_age_minutes"], tuple(common["deadline_days"].items()),
-                        access.can(Permission.MANAGE_CASES))
-    found = fragments.cache().get(key) if version is not None else None
-    if found is not None:
-        return found
-    dash = city_dashboard(access, campaign, today, states=states, **settings)
-    html = render_template("dashboards/_city_figures.html", dash=dash, scope="city",
-                           list_endpoint="dashboards.city_list", **common)
-    found = fragments.Fragment(html=html, rate=dash.total.rate, today=today)
+    key = _city_key(access, campaign, today, version, common)
+    if version is not None:
+        found = fragments.cache().get(key) or fragments.stored(key)
+        if found is not None:
+            fragments.cache().put(key, found)
+            return found
+    found = _render_city_tables(access, campaign, today, states, settings, common)
     if version is not None:
         fragments.cache().put(key, found)
     return found
+
+
+def _city_states(access) -> tuple[list[int], dict]:
+    ids = list(db.session.scalars(select(Township.id).order_by(Township.position,
+                                                               Township.id)))
+    return ids, fragments.summary_states(access, ids)
+
+
+def _city_key(access, campaign, today, version, common) -> tuple:
+    return fragments.key("city", version, today, campaign.id if campaign else None,
+                         common["max_age_minutes"], tuple(common["deadline_days"].items()),
+                         access.can(Permission.MANAGE_CASES))
+
+
+def _render_city_tables(access, campaign, today, states, settings, common):
+    dash = city_dashboard(access, campaign, today, states=states, **settings)
+    html = render_template("dashboards/_city_figures.html", dash=dash, scope="city",
+                           list_endpoint="dashboards.city_list", **common)
+    return fragments.Fragment(html=html, rate=dash.total.rate, today=today)
+
+
+def prerender_city_tables() -> int:
+    """For the refresh job, once it has computed the summary: the city tables of every locale,
+    for a viewer who may open the expiring lists and one who may not, left where every web
+    worker finds them (fragments.store). Returns how many were rendered."""
+    from flask import g
+    from flask_babel import force_locale
+
+    from portal.reference.services import active_campaign
+    from portal.tenancy import Access
+
+    app = current_app._get_current_object()
+    campaign, today, written = active_campaign(), local_today(), set()
+    for role in (Role.SUPERVISOR, Role.CITY_ADMIN):
+        access = Access(user_id=0, township=None, roles={role})
+        for locale in app.config["LANGUAGES"]:
+            with app.test_request_context("/city/dashboard/"), force_locale(locale):
+                g.access = access
+                ids, states = _city_states(access)
+                version = fragments.version(ids, states)
+                if version is None:
+                    return 0
+                settings, common = _settings(), _common()
+                written.add(fragments.store(
+                    _city_key(access, campaign, today, version, common),
+                    _render_city_tables(access, campaign, today, states, settings, common)))
+    fragments.prune(written)
+    return len(written)
 
 
 @bp.route("/print")

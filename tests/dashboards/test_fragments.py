@@ -126,7 +126,7 @@ def test_each_locale_and_day_has_its_own_tables(app, population, in_jobs, client
     client.environ_base.pop("HTTP_ACCEPT_LANGUAGE")
     assert _without_token(_page(client)) == _without_token(chinese)
     # Another day: the chart's "today" (and the days left) move on.
-    import portal.dashboards.views as views
+    from portal.dashboards import views
 
     tomorrow = population.today + timedelta(days=1)
     assert f'"date": "{tomorrow.isoformat()}"' not in chinese
@@ -139,3 +139,37 @@ def test_a_township_user_still_gets_no_city_tables(population, in_jobs, client, 
     _page(client)
     login_as(population.staff_a)
     assert client.get("/city/dashboard/").status_code == 404
+
+
+def test_the_refresh_job_renders_the_tables_for_every_web_worker(app, population, client,
+                                                                  login_as, monkeypatch):
+    """A worker that has not seen the new summary reads the tables the job rendered."""
+    from portal.dashboards import fragments, refresh_jobs
+    from portal.jobs.runner import run
+    from portal.jobs.services import pending
+    from portal.uow import unit_of_work
+
+    monkeypatch.setitem(app.config, "DASHBOARD_REFRESH_IN_JOBS", True)
+    with unit_of_work():
+        job = refresh_jobs.request_refresh(0)  # the inline backend runs it after the commit
+    if job is None:  # one was waiting already
+        run(pending(refresh_jobs.KIND, refresh_jobs.KEY).id, early=True)
+    login_as(population.supervisor)
+    served = {}
+    for language in ("zh", "en"):
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+        fragments.cache().clear()  # another web worker: nothing in its memory
+        with Watch(app) as first:
+            served[language] = _page(client)
+        assert "dashboards/_city_figures.html" not in first.templates, language
+        assert not first.read("dashboard_figures")
+        assert re.search(r'id="fig-certified">\s*4\s*<', served[language])
+    # The same as the page renders itself.
+    for stored in fragments._directory().glob("*.json"):
+        stored.unlink()
+    for language in ("zh", "en"):
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+        fragments.cache().clear()
+        with Watch(app) as rendered:
+            assert _without_token(_page(client)) == _without_token(served[language])
+        assert "dashboards/_city_figures.html" in rendered.templates
