@@ -78,7 +78,12 @@ def refresh_due(job, progress) -> dict:
         progress("counting", min(start + GROUP, len(due)), len(due))
     from portal.dashboards.views import prerender_city_tables
 
-    return {"townships": len(due), "tables": prerender_city_tables()}
+    try:
+        tables = prerender_city_tables()
+    except OSError:  # the shared disk: the web workers then render the tables themselves
+        current_app.logger.warning("the dashboard tables could not be written", exc_info=True)
+        tables = 0
+    return {"townships": len(due), "tables": tables}
 
 
 def request_refresh(delay_seconds: float | None = None):
