@@ -173,3 +173,31 @@ def test_the_refresh_job_renders_the_tables_for_every_web_worker(app, population
         with Watch(app) as rendered:
             assert _without_token(_page(client)) == _without_token(served[language])
         assert "dashboards/_city_figures.html" in rendered.templates
+
+
+def test_a_disk_refusing_the_tables_keeps_the_figures(app, population, monkeypatch):
+    from sqlalchemy import select
+
+    from portal.dashboards import fragments, refresh_jobs
+    from portal.dashboards.models import DashboardRefresh
+    from portal.jobs.models import Job
+    from portal.jobs.runner import run
+    from portal.jobs.services import pending
+    from portal.uow import unit_of_work
+
+    def full(key, fragment):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setitem(app.config, "DASHBOARD_REFRESH_IN_JOBS", True)
+    monkeypatch.setattr(fragments, "store", full)
+    with unit_of_work():
+        job = refresh_jobs.request_refresh(0)
+    job_id = job.id if job is not None else pending(refresh_jobs.KIND, refresh_jobs.KEY).id
+    if job is None:
+        run(job_id, early=True)
+    done = db.session.get(Job, job_id)
+    db.session.refresh(done)
+    assert done.state == "done" and done.result["tables"] == 0
+    states = db.session.scalars(select(DashboardRefresh).where(
+        DashboardRefresh.township_id.in_([population.a.id, population.b.id]))).all()
+    assert len(states) == 2 and not any(s.stale for s in states)
