@@ -70,11 +70,21 @@ def _start(campaign: Campaign) -> date | None:
     return campaign.starts_on or min((p.starts_on for p in campaign.phases), default=None)
 
 
-def comparison(active_dash=None) -> list[dict]:
+def comparison(active_dash=None, rows: list[Campaign] | None = None) -> list[dict]:
     """Each campaign's holding-rate curve, counted in days from its start so that the years
-    lie side by side: the baseline at day 0, its snapshots, and today for the active one."""
+    lie side by side: the baseline at day 0, its snapshots, and today for the active one
+    (`rows`: the campaigns, when the page has them already)."""
     series = []
-    rows = db.session.scalars(select(Campaign).where(Campaign.status != "draft")).all()
+    if rows is None:
+        rows = db.session.scalars(select(Campaign).where(Campaign.status != "draft")).all()
+    rows = [c for c in rows if c.status != "draft"]
+    snapshots: dict[int, list[CampaignSnapshot]] = {}
+    if rows:
+        for snap in db.session.scalars(
+                select(CampaignSnapshot)
+                .where(CampaignSnapshot.campaign_id.in_([c.id for c in rows]))
+                .order_by(CampaignSnapshot.taken_on, CampaignSnapshot.id)):
+            snapshots.setdefault(snap.campaign_id, []).append(snap)
     for campaign in sorted(rows, key=lambda c: (_start(c) or date.min, c.id)):
         start = _start(campaign)
         if start is None:
@@ -84,9 +94,7 @@ def comparison(active_dash=None) -> list[dict]:
             points.append({"x": 0, "y": _rate(campaign.certified_at_start
                                               / campaign.estimated_disabled),
                            "date": start.isoformat()})
-        for snap in db.session.scalars(
-                select(CampaignSnapshot).where(CampaignSnapshot.campaign_id == campaign.id)
-                .order_by(CampaignSnapshot.taken_on, CampaignSnapshot.id)):
+        for snap in snapshots.get(campaign.id, []):
             rate = snap.figures.get("total", {}).get("rate")
             if rate is not None:
                 points.append({"x": (snap.taken_on - start).days, "y": rate,

@@ -276,20 +276,26 @@ def mark_stale(township_id: int) -> None:
                        .values(stale=True))
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def due_of(states: dict[int, tuple], township_ids: list[int], today: date,
+           max_age_seconds: int) -> list[int]:
+    """The townships of `states` (fragments.summary_states) whose figures are missing,
+    stale, of another day or too old."""
+    now = datetime.now(UTC)
+    return [tid for tid in township_ids
+            if tid not in states or states[tid][2] or states[tid][0] != today
+            or (now - states[tid][1]).total_seconds() >= max_age_seconds]
 
 
-def ensure_fresh(access: Access, township_ids: list[int], today: date, max_age_seconds: int) -> datetime | None:
+def ensure_fresh(access: Access, township_ids: list[int], today: date, max_age_seconds: int,
+                 states: dict[int, tuple] | None = None) -> datetime | None:
     """Refresh the townships whose figures are missing, stale, of another day or too old;
     returns when the oldest figures shown were computed."""
+    from portal.dashboards.fragments import summary_states
+
     now = datetime.now(UTC)
-    states = {r.township_id: r for r in db.session.scalars(
-        scoped(select(DashboardRefresh), access)
-        .where(DashboardRefresh.township_id.in_(township_ids)))}
-    due = [tid for tid in township_ids
-           if tid not in states or states[tid].stale or states[tid].as_of != today
-           or (now - _aware(states[tid].computed_at)).total_seconds() >= max_age_seconds]
+    if states is None:
+        states = summary_states(access, township_ids)
+    due = due_of(states, township_ids, today, max_age_seconds)
     if due:
         from portal.dashboards.refresh_jobs import refreshed_by_jobs
 
@@ -297,8 +303,7 @@ def ensure_fresh(access: Access, township_ids: list[int], today: date, max_age_s
             due = []
         else:
             refresh_figures(access, due, today)
-    kept = [_aware(states[tid].computed_at) for tid in township_ids
-            if tid in states and tid not in due]
+    kept = [states[tid][1] for tid in township_ids if tid in states and tid not in due]
     return min(kept + ([now] if due else []), default=None)
 
 
@@ -307,13 +312,36 @@ def ensure_fresh(access: Access, township_ids: list[int], today: date, max_age_s
 _FIGURE_MODELS = (Person, RosterEntry, Case, Certificate, Handover, HolderEntry)
 
 
+ALL = 0  # in the touched set: every township (what the tables show of all of them changed)
+
+
+def _models_of_all():
+    """Rows shown on the dashboards besides the counts, whose change concerns every township:
+    the campaign, its phases and targets (targets, deadlines), the estimates (the default
+    shares and the ranking move together) and the townships (names, order)."""
+    from portal.dashboards.models import TownshipEstimate
+    from portal.reference.models import (
+        Campaign,
+        CampaignPhase,
+        CampaignTarget,
+        Township,
+    )
+
+    return (Campaign, CampaignPhase, CampaignTarget, TownshipEstimate, Township)
+
+
 def _touched_townships(session) -> set[int]:
     from portal.audit.models import AuditEvent
+    from portal.reference.models import Village
 
+    every = _models_of_all()
     touched: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, _FIGURE_MODELS) and obj.township_id or (isinstance(obj, AuditEvent) and obj.township_id
-              and obj.action == "roster.imported"):
+        if isinstance(obj, every):
+            touched.add(ALL)
+        elif isinstance(obj, (*_FIGURE_MODELS, Village)) and obj.township_id or (
+                isinstance(obj, AuditEvent) and obj.township_id
+                and obj.action == "roster.imported"):
             touched.add(obj.township_id)
     return touched
 
@@ -326,8 +354,9 @@ def _remember_touched(session, flush_context, instances):
 @event.listens_for(Session, "after_flush")
 def _mark_touched_stale(session, flush_context):
     touched = session.info.pop("dashboard_touched", set())
-    if touched:
-        session.connection().execute(
-            update(DashboardRefresh).where(DashboardRefresh.township_id.in_(sorted(touched)))
-            .values(stale=True)
-        )
+    if not touched:
+        return
+    stmt = update(DashboardRefresh).values(stale=True)
+    if ALL not in touched:
+        stmt = stmt.where(DashboardRefresh.township_id.in_(sorted(touched)))
+    session.connection().execute(stmt)

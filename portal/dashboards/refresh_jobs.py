@@ -6,7 +6,8 @@ queues one `dashboards.refresh` job, DASHBOARD_REFRESH_DELAY_SECONDS later so th
 changes (an import, a morning of case steps) is counted once: a refresh already waiting absorbs
 the next ones. Each worker's upkeep also queues one when figures are missing, of another day or
 older than DASHBOARD_MAX_AGE_SECONDS (the schedule). The job recomputes the townships that are
-due, in small groups, reporting progress.
+due, in small groups, reporting progress, then renders the city dashboard's tables of the new
+summary for every web worker (fragments.py).
 
 A dashboard page then reads what is there and says when it was computed; it computes nothing
 itself, except when asked for exact figures (`max_age_seconds=0`, the campaign's closing
@@ -75,7 +76,14 @@ def refresh_due(job, progress) -> dict:
     for start in range(0, len(due), GROUP):
         refresh_figures(_city(), due[start:start + GROUP], today)
         progress("counting", min(start + GROUP, len(due)), len(due))
-    return {"townships": len(due)}
+    from portal.dashboards.views import prerender_city_tables
+
+    try:
+        tables = prerender_city_tables()
+    except OSError:  # the shared disk: the web workers then render the tables themselves
+        current_app.logger.warning("the dashboard tables could not be written", exc_info=True)
+        tables = 0
+    return {"townships": len(due), "tables": tables}
 
 
 def request_refresh(delay_seconds: float | None = None):

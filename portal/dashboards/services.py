@@ -238,6 +238,22 @@ def _read_figures(access: Access, township_ids: list[int]):
     return per_village, cases, overdue, origins
 
 
+def _read_township_figures(access: Access, township_ids: list[int]):
+    """The city's reading of the summary: the person figures summed per township by the
+    database (the villages' rows are not needed), the other families as they are."""
+    persons: dict[int, dict[str, int]] = {}
+    others: dict[str, dict[int, dict[str, int]]] = {"cases": {}, "overdue": {}, "origins": {}}
+    stmt = (scoped(select(DashboardFigure.township_id, DashboardFigure.family,
+                          DashboardFigure.key, func.sum(DashboardFigure.value)), access)
+            .where(DashboardFigure.township_id.in_(township_ids),
+                   DashboardFigure.family.in_(("persons", *others)))
+            .group_by(DashboardFigure.township_id, DashboardFigure.family, DashboardFigure.key))
+    for tid, family, key, value in db.session.execute(stmt):
+        target = persons if family == "persons" else others[family]
+        target.setdefault(tid, {})[key] = int(value or 0)
+    return persons, others["cases"], others["overdue"], others["origins"]
+
+
 def _sum(dicts) -> dict[str, int]:
     out: dict[str, int] = {}
     for d in dicts:
@@ -304,15 +320,16 @@ def rank_lines(lines: list[Line]) -> None:
 
 
 def city_dashboard(access: Access, campaign: Campaign | None, today: date,
-                   max_age_seconds: int) -> Dashboard:
-    """The city's figures: every township, the total, targets, cases, phases."""
+                   max_age_seconds: int, states: dict | None = None) -> Dashboard:
+    """The city's figures: every township, the total, targets, cases, phases (`states`: the
+    summary's state as the page already read it, fragments.summary_states)."""
     townships = db.session.scalars(select(Township).order_by(Township.position,
                                                              Township.id)).all()
     ids = [t.id for t in townships]
-    computed_at = ensure_fresh(access, ids, today, max_age_seconds)
-    per_village, cases, overdue, origins = _read_figures(access, ids)
+    computed_at = ensure_fresh(access, ids, today, max_age_seconds, states)
+    persons, cases, overdue, origins = _read_township_figures(access, ids)
     estimates = current_estimates(access, ids)
-    figures = {tid: _sum(per_village.get(tid, {}).values()) for tid in ids}
+    figures = {tid: persons.get(tid, {}) for tid in ids}
     unset = [tid for tid in ids if tid not in estimates]
     remaining = max((campaign.estimated_disabled if campaign else 0)
                     - sum(e.estimated_disabled for e in estimates.values()), 0)

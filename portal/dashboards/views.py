@@ -15,22 +15,25 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from portal.auth.roles import Permission, Role
 from portal.cases.labels import CASE_LABELS
 from portal.certificates.services import deadline_days
 from portal.clock import local_today
-from portal.dashboards import bp, township_bp
+from portal.dashboards import bp, fragments, township_bp
 from portal.dashboards.export import dashboard_workbook, overdue_label
 from portal.dashboards.figures import (
     CERTIFICATE_OVERDUE,
     DRILL_DOWNS,
     OVERDUE_KINDS,
     UNTRACKED_OVERDUE,
+    due_of,
     refresh_figures,
 )
 from portal.dashboards.forms import EstimateForm
+from portal.dashboards.refresh_jobs import refreshed_by_jobs
 from portal.dashboards.services import (
     city_dashboard,
     drill_down,
@@ -94,29 +97,95 @@ def _xlsx(dash, scope: str, filename: str):
 def city():
     """The city dashboard: holding rate per township against the targets, and the work; with
     `?campaign=` a past campaign, read-only, from its closing snapshot."""
+    from portal.campaigns.services import campaigns
     from portal.campaigns.snapshots import closing_snapshot, comparison
 
-    active = _campaign()
+    rows = campaigns()
+    active = next((c for c in rows if c.status == "active"), None)
+    picker = [c for c in rows if c.status != "draft"]
     chosen = request.args.get("campaign", type=int)
     if chosen is not None and (active is None or chosen != active.id):
         campaign = db.session.get(Campaign, chosen)
         if campaign is None or campaign.status == "draft":
             abort(404)
         return render_template("dashboards/past.html", campaign=campaign,
-                               snapshot=closing_snapshot(campaign), picker=_picker(),
-                               chosen=campaign.id, compare=comparison())
-    dash = _city()
-    return render_template("dashboards/city.html", dash=dash, scope="city",
-                           can_edit=_can_edit(), picker=_picker(),
-                           chosen=active.id if active else None, compare=comparison(dash),
-                           **_common())
+                               snapshot=closing_snapshot(campaign), picker=picker,
+                               chosen=campaign.id, compare=comparison(rows=rows))
+    figures = _city_figures(active)
+    return render_template("dashboards/city.html", campaign=active, figures=Markup(figures.html),
+                           can_edit=_can_edit(), picker=picker,
+                           chosen=active.id if active else None,
+                           compare=comparison(figures, rows))
 
 
-def _picker() -> list[Campaign]:
-    """The campaigns the dashboard can show: the active one and the closed ones."""
-    from portal.campaigns.services import campaigns
+def _city_figures(campaign) -> fragments.Fragment:
+    """The city dashboard's tables as rendered for the summary's current version (kept per
+    version, locale and campaign: a later view only reads the summary's state)."""
+    access, today, settings = current_access(), local_today(), _settings()
+    ids, states = _city_states(access)
+    version = fragments.version(ids, states)
+    if due_of(states, ids, today, settings["max_age_seconds"]) and not refreshed_by_jobs(
+            settings["max_age_seconds"]):
+        version = None  # computed on this request: its new state is the next view's key
+    common = _common()
+    key = _city_key(access, campaign, today, version, common)
+    if version is not None:
+        found = fragments.cache().get(key) or fragments.stored(key)
+        if found is not None:
+            fragments.cache().put(key, found)
+            return found
+    found = _render_city_tables(access, campaign, today, states, settings, common)
+    if version is not None:
+        fragments.cache().put(key, found)
+    return found
 
-    return [c for c in campaigns() if c.status != "draft"]
+
+def _city_states(access) -> tuple[list[int], dict]:
+    ids = list(db.session.scalars(select(Township.id).order_by(Township.position,
+                                                               Township.id)))
+    return ids, fragments.summary_states(access, ids)
+
+
+def _city_key(access, campaign, today, version, common) -> tuple:
+    return fragments.key("city", version, today, campaign.id if campaign else None,
+                         common["max_age_minutes"], tuple(common["deadline_days"].items()),
+                         access.can(Permission.MANAGE_CASES))
+
+
+def _render_city_tables(access, campaign, today, states, settings, common):
+    dash = city_dashboard(access, campaign, today, states=states, **settings)
+    html = render_template("dashboards/_city_figures.html", dash=dash, scope="city",
+                           list_endpoint="dashboards.city_list", **common)
+    return fragments.Fragment(html=html, rate=dash.total.rate, today=today)
+
+
+def prerender_city_tables() -> int:
+    """For the refresh job, once it has computed the summary: the city tables of every locale,
+    for a viewer who may open the expiring lists and one who may not, left where every web
+    worker finds them (fragments.store). Returns how many were rendered."""
+    from flask import g
+    from flask_babel import force_locale
+
+    from portal.reference.services import active_campaign
+    from portal.tenancy import Access
+
+    app = current_app._get_current_object()
+    campaign, today, written = active_campaign(), local_today(), set()
+    for role in (Role.SUPERVISOR, Role.CITY_ADMIN):
+        access = Access(user_id=0, township=None, roles={role})
+        for locale in app.config["LANGUAGES"]:
+            with app.test_request_context("/city/dashboard/"), force_locale(locale):
+                g.access = access
+                ids, states = _city_states(access)
+                version = fragments.version(ids, states)
+                if version is None:
+                    return 0
+                settings, common = _settings(), _common()
+                written.add(fragments.store(
+                    _city_key(access, campaign, today, version, common),
+                    _render_city_tables(access, campaign, today, states, settings, common)))
+    fragments.prune(written)
+    return len(written)
 
 
 @bp.route("/print")

@@ -14,7 +14,7 @@ from portal.auth.roles import Permission
 from portal.clock import local_today
 from portal.domain.grading import CATEGORIES
 from portal.training import bp
-from portal.training.pool import certified, needs
+from portal.training.pool import Registry, certified, needs
 from portal.training.rules import Qualification, qualifications
 
 
@@ -25,7 +25,8 @@ def doctor_pool_card() -> dict | None:
     if access is None or not access.city_wide or not access.can(Permission.VIEW_CITY):
         return None
     today = local_today()
-    return {"figures": certified(today), "needs": needs(access, today)}
+    registry = Registry.load()  # read once for both
+    return {"figures": certified(today, registry), "needs": needs(access, today, registry)}
 
 
 def training_record(user) -> list[Qualification]:

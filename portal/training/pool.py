@@ -120,10 +120,10 @@ class Certified:
         return self.cells.get((hospital_id, category), Count())
 
 
-def certified(today: date) -> Certified:
-    """The pool today against the same day one year earlier."""
+def certified(today: date, registry: Registry | None = None) -> Certified:
+    """The pool today against the same day one year earlier (`registry`: as already loaded)."""
     year_ago = one_year_before(today)
-    registry = Registry.load()
+    registry = registry or Registry.load()
     cells: dict[tuple[int, str], Count] = defaultdict(Count)
     by_category = {c: Count() for c in CATEGORIES}
     by_hospital: dict[int, Count] = defaultdict(Count)
@@ -140,7 +140,8 @@ def certified(today: date) -> Certified:
                 for count in (cells[(record.hospital_id, category)], by_category[category]):
                     setattr(count, when, getattr(count, when) + 1)
     hospitals = list(db.session.scalars(
-        select(Hospital).where(Hospital.id.in_(list(by_hospital))).order_by(Hospital.name)))
+        select(Hospital).where(Hospital.id.in_(list(by_hospital))).order_by(Hospital.name))
+    ) if by_hospital else []
     return Certified(today, year_ago, hospitals, dict(cells), by_category,
                      dict(by_hospital), doctors)
 
@@ -225,14 +226,17 @@ def _day_needs(on: date, days: list[ConcentratedDay], placed: dict, per_doctor: 
                     total)
 
 
-def needs(access: Access, today: date) -> Needs:
-    """The coming planned concentrated days, per date, against the certified doctors."""
+def needs(access: Access, today: date, registry: Registry | None = None) -> Needs:
+    """The coming planned concentrated days, per date, against the certified doctors
+    (`registry`: as already loaded)."""
     per_doctor, horizon = settings()
     until = today + timedelta(days=horizon)
     result = Needs(per_doctor, horizon, until)
     by_date, placed = _places(access, today, until)
+    if not by_date:
+        return result
     names = dict(db.session.execute(select(Township.id, Township.name)).all())
-    registry = Registry.load()
+    registry = registry or Registry.load()
     result.days = [_day_needs(on, days, placed, per_doctor, names, registry)
                    for on, days in sorted(by_date.items())]
     for category in CATEGORIES:
