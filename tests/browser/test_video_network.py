@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import av
 import pytest
+from PIL import Image, ImageStat
 from werkzeug.serving import make_server
 
 from tests.browser.conftest import CHROMIUM_ARGS, PASSWORD, log_in
@@ -198,6 +199,20 @@ def _recording(live_server, case_id):
             return stored.read(), measured
 
 
+def _snapshot(live_server, case_id):
+    """The snapshot kept as evidence of the case, as a picture."""
+    from portal.evidence.models import Evidence
+    from portal.extensions import db
+    from portal.storage import make_store
+
+    app = live_server.app
+    with app.app_context():
+        evidence = db.session.scalars(db.select(Evidence).filter_by(
+            case_id=case_id, kind="snapshot")).one()
+        with make_store(app.config).open(evidence.object_key) as stored:
+            return Image.open(io.BytesIO(stored.read()))
+
+
 def _tracks(data: bytes) -> dict:
     """Per track (by title and kind): packet times in seconds."""
     times: dict[str, list[float]] = {}
@@ -269,6 +284,9 @@ def test_weak_link_holds_and_falls_back_to_voice_only(
         assert guardian.locator("#video-room").get_attribute("data-uplink") == "video"
         for d, g in steps:  # the doctor's picture is capped: the guardian's link has room
             assert g["video_in_kbps"] <= 200, g
+        # The doctor takes a snapshot on the weak link: it is kept, and shows the applicant.
+        doctor.locator("#video-snapshot-form button").click()
+        _wait_until(lambda: doctor.locator("#video-notice").text_content(), "snapshot kept", 20)
 
         # Under 100 kbit/s: the guardian's page goes to voice only by itself, and says so.
         net.shape(80)
@@ -316,6 +334,14 @@ def test_weak_link_holds_and_falls_back_to_voice_only(
         guardian_ctx.close()
         for relay in relays:
             relay.close()
+
+    picture = _snapshot(live_server, video_case["case_id"])
+    shade = ImageStat.Stat(picture.convert("L"))
+    print(f"snapshot on the weak link: {picture.width}×{picture.height}, "
+          f"brightness {shade.mean[0]:.0f} ± {shade.stddev[0]:.0f}")
+    # The applicant's camera picture (the fake camera draws a pattern on it), not a blank
+    # or black frame: its size is the camera's and it has the camera's contrast.
+    assert picture.height >= 120 and shade.stddev[0] > 10 and 15 < shade.mean[0] < 240
 
     data, measured = _recording(live_server, video_case["case_id"])
     tracks = _tracks(data)
