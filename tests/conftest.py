@@ -27,7 +27,8 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") e
 # handed to the workers first, so that the run does not end with one worker on a long test
 # while the other has nothing left.
 LONG_FIRST = ("tests/browser/", "tests/video_media/", "tests/jobs/test_rq_worker.py",
-              "tests/deploy/", "tests/imports/test_import.py")
+              "tests/deploy/", "tests/imports/test_import.py",
+              "tests/video/test_media_pool_processes.py")
 
 
 def pytest_collection_modifyitems(config, items):
