@@ -157,7 +157,7 @@ def run_locust(base: str, users_file: Path, args, tmp: Path) -> Path:
                     "--headless", "--users", str(args.users), "--spawn-rate",
                     str(args.spawn_rate), "--run-time", f"{args.seconds}s", "--host", base,
                     "--csv", str(prefix), "--only-summary", "--stop-timeout", "15",
-                    "--loglevel", "WARNING"],
+                    "--loglevel", "WARNING", *(["--reset-stats"] if args.after_ramp else [])],
                    cwd=ROOT, env=environ, check=False)
     return prefix
 
@@ -207,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None,
                         help="gunicorn workers (default: deploy/gunicorn.conf.py's)")
     parser.add_argument("--roster-rows", type=int, default=2000)
+    parser.add_argument("--after-ramp", action="store_true",
+                        help="count only what follows the last user's start (locust "
+                             "--reset-stats; log-ins still running then are counted)")
     parser.add_argument("--think", default="1,3", metavar="MIN,MAX",
                         help="seconds each user waits between pages (default 1,3: a stress "
                              "pace; staff reading a roster page take 5-15)")
