@@ -196,22 +196,43 @@ def persons_without_cadre(access: Access):
 @dataclass
 class CadreRow:
     cadre: User
-    assigned: int
+    persons: list[Person]
     last_contact: date | None
+    # Since when the cadre has had someone: the start of their oldest open assignment (None
+    # for assignments made before the history was kept: long ago).
+    assigned_since: date | None
+
+    @property
+    def assigned(self) -> int:
+        return len(self.persons)
 
     def idle(self, today: date) -> bool:
-        return self.assigned > 0 and (self.last_contact is None
-                                      or self.last_contact < today - timedelta(days=IDLE_DAYS))
+        """Persons assigned for 14 days or more, and no contact in the last 14 days."""
+        if not self.persons:
+            return False
+        latest = max((d for d in (self.last_contact, self.assigned_since) if d), default=None)
+        return latest is None or latest < today - timedelta(days=IDLE_DAYS)
 
 
 def cadre_rows(access: Access) -> list[CadreRow]:
-    """Each cadre of the township with their open assignments and their latest contact."""
+    """Each cadre of the township with their open assignments' persons, since when they have
+    had them, and their latest contact."""
     township_id = access.township.id
-    assigned = dict(db.session.execute(
-        scoped(select(PovertyAssignment.user_id, func.count()), access)
+    open_rows = db.session.execute(
+        scoped(select(PovertyAssignment.user_id, PovertyAssignment.started_on, Person), access)
+        .join(Person, Person.id == PovertyAssignment.person_id)
         .where(PovertyAssignment.ended_on.is_(None))
-        .group_by(PovertyAssignment.user_id)).all())
+        .order_by(Person.name, Person.id)).all()
+    persons: dict[int, list[Person]] = {}
+    since: dict[int, date | None] = {}
+    for user_id, started_on, person in open_rows:
+        persons.setdefault(user_id, []).append(person)
+        if user_id not in since or started_on is None:
+            since[user_id] = started_on
+        elif since[user_id] is not None:
+            since[user_id] = min(since[user_id], started_on)
     last = dict(db.session.execute(
         scoped(select(CadreContact.user_id, func.max(CadreContact.contacted_on)), access)
         .group_by(CadreContact.user_id)).all())
-    return [CadreRow(u, assigned.get(u.id, 0), last.get(u.id)) for u in cadres_of(township_id)]
+    return [CadreRow(u, persons.get(u.id, []), last.get(u.id), since.get(u.id))
+            for u in cadres_of(township_id)]

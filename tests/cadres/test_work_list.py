@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.conftest import csrf_token
 
@@ -79,7 +79,7 @@ def test_a_cadres_list_from_assignment_to_contact(client, login_as, town, db_ses
     done = _post(client, base + "/", {"person_ids": chosen, "cadre_id": town["first"].id})
     assert done.status_code == 302, done.get_data(as_text=True)[done.get_data(as_text=True).find("<main"):][:3000]
     page = client.get(base + "/").get_data(as_text=True)
-    without = page[page.index('id="without-cadre"'):]
+    without = page[page.index('id="without-cadre"'):page.index('id="cadres"')]
     assert "未申请" in without and "缺材料" not in without
 
     # The cadre sees exactly the three, each with what is next.
@@ -106,6 +106,10 @@ def test_a_cadres_list_from_assignment_to_contact(client, login_as, town, db_ses
     assert saved.status_code == 302
     assert "2026-05-30" in client.get(base + "/mine").get_data(as_text=True)
 
+    # The person's page leads the township office to the person's cadres.
+    login_as(town["staff"])
+    shown = client.get(f"/t/cadretown/persons/{town['docs'].id}").get_data(as_text=True)
+    assert f'href="/t/cadretown/cadres/persons/{town["docs"].id}"' in shown
     # Reassignment: the second cadre takes 缺材料, the first's assignment ends (history kept).
     login_as(town["staff"])
     again = _post(client, f"{base}/persons/{town['docs'].id}", {
@@ -130,12 +134,22 @@ def test_a_cadres_list_from_assignment_to_contact(client, login_as, town, db_ses
 
 def test_idle_cadres_and_refusals(client, login_as, town, db_session, app, monkeypatch):
     from portal.cadres.models import CadreContact
+    from portal.rosters.models import PovertyAssignment
 
     base = "/t/cadretown/cadres"
     login_as(town["staff"])
     _post(client, base + "/", {"person_ids": [town["attend"].id], "cadre_id": town["first"].id})
     _post(client, base + "/", {"person_ids": [town["collect"].id],
                                "cadre_id": town["second"].id})
+    # Assigned today and no contact yet: nobody is idle before 14 days have passed.
+    page = client.get(base + "/").get_data(as_text=True)
+    idle = page[page.index('id="idle-cadres"'):page.index('id="without-cadre"')]
+    assert "cadre_first" not in idle and "cadre_second" not in idle
+    # Each cadre's persons link to their history (where staff reassign them).
+    every = page[page.index('id="cadres"'):]
+    assert f'href="/t/cadretown/cadres/persons/{town["attend"].id}"' in every
+    # A month later, with contacts 15 and 14 days old:
+    db_session.execute(update(PovertyAssignment).values(started_on=TODAY - timedelta(days=30)))
     db_session.add_all([
         CadreContact(township_id=town["township"].id, person_id=town["attend"].id,
                      user_id=town["first"].id, contacted_on=TODAY - timedelta(days=15),
