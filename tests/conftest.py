@@ -23,17 +23,6 @@ from portal.extensions import db
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
-# Tests of a minute or more (real browsers on shaped links, media processes, killed workers):
-# handed to the workers first, so that the run does not end with one worker on a long test
-# while the other has nothing left.
-LONG_FIRST = ("tests/browser/", "tests/video_media/", "tests/jobs/test_rq_worker.py",
-              "tests/deploy/", "tests/imports/test_import.py",
-              "tests/video/test_media_pool_processes.py")
-
-
-def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FIRST))  # stable: order kept
-
 
 # Names of the databases this run makes: unique to the run (xdist's run id, shared by its
 # workers) and to the worker, so that two runs on one server (two clones, CI beside a developer)
