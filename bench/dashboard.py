@@ -10,9 +10,11 @@ then measures as a city supervisor:
 - the refresh job (`dashboards.refresh`, as the job worker runs it after the load marked every
   township stale), before any page is timed: the app runs with DASHBOARD_REFRESH_IN_JOBS=1, so a
   dashboard request only reads the per-township summary, as in production with a job worker,
-- the first view after the load (and its job) and the later ones (the median); the process
-  has shown the dashboard once before the first load (of the empty county), so that the
-  templates' one-time compilation is not counted as the load's,
+- the first view after the load (and its job) in each of several web workers (app instances,
+  each with its own connections and its own kept tables, as gunicorn's workers), the median
+  of these first views against the median of the later views; each worker has shown the
+  dashboard once before the first load (of the empty county), so that the templates'
+  one-time compilation is not counted as the load's,
 - a trivial page of the same app (/healthz) in the same run, its requests taking turns with
   the dashboard's,
 - a full recomputation of the summary (one grouped query per figure family),
@@ -38,6 +40,9 @@ from bench.roster_list import TOWNSHIP_WEIGHTS, load_persons, name_pool, seed_re
 
 GOAL = 2.0  # dashboard at the large size ÷ at the small size
 TRIVIAL_GOAL = 4.0  # dashboard ÷ /healthz of the same app, at each size
+# The first view after a load ÷ the first view after the same load rolled back (the control):
+# "no slower", within the spread of medians of a few samples on a shared machine.
+FIRST_GOAL = 1.1
 CASE_STATES = ("registered", "scheduled", "assessed", "publicity", "under_review", "approved",
                "printed", "dispatched", "issued", "not_qualified", "withdrawn")
 CASE_PATHS = ("concentrated", "home_visit", "video", "records")
@@ -88,7 +93,11 @@ def add_certificates_and_cases(url: str, after: int, staff_id: int) -> None:
         conn.execute("UPDATE dashboard_refreshes SET stale = true")
         conn.commit()
         conn.autocommit = True
-        conn.execute("VACUUM (ANALYZE)")
+        # The statistics of the tables the load wrote, as autovacuum renews them after a bulk
+        # change (ANALYZE of a table makes every connection reload what it kept of that
+        # table's definition at its next statement; the whole database's would charge the
+        # first view for tables the load never touched).
+        conn.execute("VACUUM (ANALYZE) persons, cases")
 
 
 def run_refresh_job(app) -> float:
@@ -115,9 +124,10 @@ def run_refresh_job(app) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def measure(app, client, repeat: int) -> dict[str, float]:
+def measure(app, client, repeat: int, workers: list, control) -> dict[str, float]:
     """Median milliseconds: the dashboard as served (it only reads figures a job computed),
-    the trivial page of the same app, the job, and a full recomputation."""
+    the trivial page of the same app, its first view after the load in each web worker, the
+    job, and a full recomputation."""
     from portal.clock import local_today
     from portal.dashboards.figures import refresh_figures
     from portal.extensions import db
@@ -131,13 +141,34 @@ def measure(app, client, repeat: int) -> dict[str, float]:
         response.get_data()
 
     job = run_refresh_job(app)
-    # The first view after the load (and after its refresh job) against the later ones.
-    started = time.perf_counter()
-    page("/city/dashboard/")
-    first = (time.perf_counter() - started) * 1000
+    # The first view after the load (and after its refresh job) in every worker, against
+    # the later ones.
+    firsts = []
+    for other in [client, *workers]:
+        started = time.perf_counter()
+        response = other.get("/city/dashboard/")
+        response.get_data()
+        firsts.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"the first view answered {response.status_code}")
+    first = statistics.median(firsts)
+    # The control: the same load done and rolled back, the same statistics and refresh job,
+    # so the machine is as busy and the processes as idle as before the first views, but the
+    # data is unchanged. On these machines a request after seconds of other heavy work is
+    # slower whatever it does (caches and CPU clocks go cold); the first view after a load
+    # is "no slower" when it costs no more than the first view after this control.
+    control()
+    run_refresh_job(app)
+    after_control = []
+    for other in [client, *workers]:
+        started = time.perf_counter()
+        other.get("/city/dashboard/").get_data()
+        after_control.append((time.perf_counter() - started) * 1000)
     results = interleaved_ms({"dashboard (served)": lambda: page("/city/dashboard/"),
                               "trivial page /healthz": lambda: page("/healthz")}, repeat)
-    results.update({"first view after load": first, "refresh job (all townships)": job})
+    results.update({"first view after load": first,
+                    "first view after control": statistics.median(after_control),
+                    "refresh job (all townships)": job})
 
     def recompute():
         with app.app_context():
@@ -215,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=8,
+                        help="web workers whose first view after a load is measured")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--profile", action="store_true",
                         help="profile the served dashboard at each size")
@@ -243,10 +276,18 @@ def main(argv: list[str] | None = None) -> int:
         names = name_pool(rng, 20_000)
         seen: set[str] = set()
         client = logged_in_client(app, "bench_supervisor")
-        # The process's first dashboard (Jinja compiles the templates once per process), on
+        # Further web workers: app instances with their own connection pools and kept tables
+        # (the refresh job's files are on the disk they share, IMPORT_DIR).
+        shared = {"IMPORT_DIR": app.config["IMPORT_DIR"]}
+        workers = [logged_in_client(make_app(url, DASHBOARD_REFRESH_IN_JOBS="1",
+                                             DASHBOARD_MAX_AGE_SECONDS=86_400,
+                                             TOTP_REQUIRED_ROLES=(), **shared),
+                                    "bench_supervisor") for _ in range(args.workers - 1)]
+        # Each worker's first dashboard (Jinja compiles the templates once per process), on
         # the empty county: the first view after each load then measures the load, not that.
-        if client.get("/city/dashboard/").status_code != 200:
-            raise RuntimeError("the dashboard of the empty county did not answer 200")
+        for each in [client, *workers]:
+            if each.get("/city/dashboard/").status_code != 200:
+                raise RuntimeError("the dashboard of the empty county did not answer 200")
         figures: dict[int, dict[str, float]] = {}
         for size in (args.small, args.large):
             have = args.small if figures else 0
@@ -255,7 +296,15 @@ def main(argv: list[str] | None = None) -> int:
             seconds = load_persons(url, rng, size - have, villages, weights, names, seen)
             add_certificates_and_cases(url, after, staff_id)
             print(f"{size:>9,} persons loaded in {seconds:.0f} s")
-            figures[size] = measure(app, client, args.repeat)
+
+            def control(count=size - have):
+                load_persons(url, rng, count, villages, weights, names, seen, rollback=True)
+                with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://",
+                                                 1), autocommit=True) as c:
+                    c.execute("UPDATE dashboard_refreshes SET stale = true")
+                    c.execute("VACUUM (ANALYZE) persons, cases")
+
+            figures[size] = measure(app, client, args.repeat, workers, control)
         ok = report(figures, args.small, args.large)
         with app.app_context():
             from portal.extensions import db
@@ -282,11 +331,14 @@ def report(figures: dict[int, dict[str, float]], small: int, large: int) -> bool
     ok = ratio <= GOAL
     for size in (small, large):
         to_trivial = figures[size][served] / figures[size][trivial]
-        first = figures[size]["first view after load"] / figures[size][served]
-        ok = ok and to_trivial <= TRIVIAL_GOAL
+        first = figures[size]["first view after load"]
+        to_paused = first / figures[size]["first view after control"]
+        ok = ok and to_trivial <= TRIVIAL_GOAL and to_paused <= FIRST_GOAL
         print(f"at {size:,}: dashboard ÷ /healthz {to_trivial:.1f}  "
               f"{'ok' if to_trivial <= TRIVIAL_GOAL else 'MISSED'} (goal ≤ {TRIVIAL_GOAL}); "
-              f"first view after load ÷ later view {first:.2f}")
+              f"first view after load ÷ after the rolled-back load {to_paused:.2f}  "
+              f"{'ok' if to_paused <= FIRST_GOAL else 'MISSED'} (goal ≤ {FIRST_GOAL}); "
+              f"÷ a view in a busy run {first / figures[size][served]:.2f}")
     return ok
 
 

@@ -124,8 +124,11 @@ def person_rows(rng, count, villages, weights, names, seen_ids):
         )
 
 
-def load_persons(url, rng, count, villages, weights, names, seen_ids) -> float:
-    """COPY `count` persons and put them on the two lists; returns seconds taken."""
+def load_persons(url, rng, count, villages, weights, names, seen_ids,
+                 rollback: bool = False) -> float:
+    """COPY `count` persons and put them on the two lists; returns seconds taken. With
+    `rollback`, the same work is done and then undone (a control: the machine as busy as by
+    a load, the data unchanged)."""
     started = time.perf_counter()
     plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(plain) as conn:
@@ -155,7 +158,10 @@ def load_persons(url, rng, count, villages, weights, names, seen_ids) -> float:
                 """,
                 (after,),
             )
-        conn.commit()
+        if rollback:
+            conn.rollback()
+        else:
+            conn.commit()
         conn.autocommit = True
         # A live server's autovacuum would have done this after a bulk load: statistics,
         # hint bits and the visibility map (index-only scans). Measuring a table that was
