@@ -1,6 +1,8 @@
 """Certificate data sheets as PDF (WeasyPrint, CJK from Debian's Noto CJK fonts), QR by segno."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import segno
 from flask import render_template
 
@@ -33,11 +35,32 @@ def qr_data_uri(certificate: Certificate) -> str:
     return segno.make(address, error="m").svg_data_uri(scale=4, border=2)
 
 
-def data_sheets_pdf(certificates: list[Certificate]) -> bytes:
-    """One A4 data sheet per certificate, in one PDF."""
+# Sheets laid out together: one layout per sheet would let the progress move sheet by sheet,
+# but costs a third more time than one for the batch (measured: 40 sheets in 1.0 s against
+# 0.75 s); ten together cost a tenth more and still move the bar every fraction of a second.
+SHEETS_PER_LAYOUT = 10
+
+
+def data_sheets_pdf(certificates: list[Certificate],
+                    progress: Callable[[int, int], None] | None = None) -> bytes:
+    """One A4 data sheet per certificate, in one PDF; `progress(done, total)` is told after
+    each group of sheets is laid out."""
     # Imported late: loading pango costs about half a second.
     from weasyprint import CSS, HTML
 
-    sheets = [(c, qr_data_uri(c)) for c in certificates]
-    html = render_template("certificates/sheet_pdf.html", sheets=sheets)
-    return HTML(string=html).write_pdf(stylesheets=[CSS(string=SHEET_CSS)])
+    stylesheets = [CSS(string=SHEET_CSS)]
+    total = len(certificates)
+    groups = [certificates[i:i + SHEETS_PER_LAYOUT]
+              for i in range(0, total, SHEETS_PER_LAYOUT)] or [[]]
+    documents, done = [], 0
+    for group in groups:
+        sheets = [(c, qr_data_uri(c)) for c in group]
+        html = render_template("certificates/sheet_pdf.html", sheets=sheets)
+        documents.append(HTML(string=html).render(stylesheets=stylesheets))
+        done += len(group)
+        if progress is not None:
+            progress(done, total)
+    if len(documents) == 1:
+        return documents[0].write_pdf()
+    pages = [page for document in documents for page in document.pages]
+    return documents[0].copy(pages).write_pdf()

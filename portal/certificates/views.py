@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -21,7 +22,7 @@ from portal.audit.services import record_event
 from portal.auth.roles import Permission
 from portal.cases.labels import CASE_LABELS
 from portal.cases.models import Case
-from portal.certificates import bp, township_bp, verify_bp
+from portal.certificates import bp, tasks, township_bp, verify_bp
 from portal.certificates.forms import (
     HANDOVER_RELATION_LABELS,
     CancelBatchForm,
@@ -58,6 +59,7 @@ from portal.certificates.services import (
 from portal.clock import local_today
 from portal.evidence.services import get_store, store_upload
 from portal.extensions import db, limiter
+from portal.jobs.views import enqueue_file_job, job_url
 from portal.reference.models import Township
 from portal.refusals import Refused, show_in_form
 from portal.rosters.services import reveal_personal_data
@@ -241,24 +243,27 @@ def _record_full_ids(certificates) -> None:
                              via="certificate_sheet")
 
 
-@bp.route("/batches/<batch_id>/sheets.pdf")
+@bp.route("/batches/<batch_id>/sheets.pdf", methods=["POST"])
 @login_required
 @require(Permission.APPROVE_CASES)
 def batch_sheets(batch_id):
-    """The data sheets of all valid certificates of a batch, as one PDF."""
+    """Queue the data sheets of all valid certificates of a batch (one PDF); the job's page
+    offers the file."""
     batch = _load_batch(batch_id)
-    certificates = [c for c in batch.certificates if c.status == "valid"]
-    record_event("certificate.sheets_pdf", actor=current_user, obj=batch,
-                 details={"certificates": len(certificates)})
-    _record_full_ids(certificates)
-    return _pdf_response(data_sheets_pdf(certificates), f"batch-{batch.id}.pdf")
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    job = enqueue_file_job(tasks.BATCH_SHEETS, {"batch_id": batch.id}, actor=current_user,
+                           township_id=None,
+                           back=url_for("certificates.show_batch", batch_id=batch.id))
+    return redirect(job_url(job))
 
 
 @bp.route("/sheets/<certificate_id>.pdf")
 @login_required
 @require(Permission.APPROVE_CASES)
 def certificate_sheet(certificate_id):
-    """The data sheet of one certificate, as PDF."""
+    """The data sheet of one certificate, as PDF (one page: in the request; a batch's sheets
+    are a job, `batch_sheets`)."""
     certificate = get_scoped_or_404(Certificate, certificate_id)
     record_event("certificate.sheet_pdf", actor=current_user, obj=certificate)
     _record_full_ids([certificate])

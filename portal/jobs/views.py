@@ -24,6 +24,7 @@ from portal.jobs import files
 from portal.jobs import services as job_services
 from portal.jobs import words as job_words
 from portal.jobs.models import DONE, FAILED, Job
+from portal.security import protect_file
 from portal.tenancy import (
     city_blueprint,
     current_access,
@@ -98,8 +99,10 @@ def _download(file_job_id: int):
     record_event("job.file_downloaded", actor=current_user, township_id=job.township_id,
                  obj=job, details={"kind": job.kind, "rows": result.get("rows", 0),
                                    "masked": result.get("masked", True)})
-    return send_file(stored, as_attachment=True, download_name=result.get("filename", "file"),
-                     mimetype=MIMETYPES.get(stored.suffix, "application/octet-stream"))
+    mimetype = MIMETYPES.get(stored.suffix, "application/octet-stream")
+    # Personal data inside: not kept by a browser or proxy, and the file runs nothing.
+    return protect_file(send_file(stored, as_attachment=True, mimetype=mimetype,
+                                  download_name=result.get("filename", "file")), mimetype)
 
 
 def _retry(file_job_id: int):

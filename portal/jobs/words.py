@@ -18,6 +18,7 @@ PHASES = {
     "writing": _l("Writing the register"),
     "counting": _l("Counting"),
     "exporting": _l("Writing the file"),
+    "rendering": _l("Laying out the pages"),
 }
 
 # Why a run failed (Job.error).
@@ -30,6 +31,8 @@ ERRORS = {
                    "saved; you can start it again."),
     "failed": _l("The job failed. Nothing of it was saved; you can start it again."),
     "gone": _l("The uploaded file is no longer there. Upload it again."),
+    "missing": _l("What this job was to work on is no longer there, or no longer yours to "
+                  "see. Nothing was written."),
 }
 
 

@@ -16,6 +16,7 @@ from portal.domain.certificate import make_number
 from portal.evidence.services import store_upload
 from portal.storage import LocalStore
 from tests.cases.helpers import access, place, world  # noqa: F401
+from tests.jobs.helpers import exported
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n" + b"%%EOF\n"
 MP4 = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + b"\x00" * 4000
@@ -72,7 +73,7 @@ def test_reveal_on_the_person_page_keeps_the_reason_without_numbers(
 
 
 def test_every_full_id_medical_and_recording_view_is_audited(
-        world, client, login_as, db_session, app, local_store):  # noqa: F811
+        world, client, post, login_as, db_session, app, local_store):  # noqa: F811
     code = world.township.code
     # A certificate: its data sheet prints the certificate number, the whole ID in it.
     case = world.new_case("under_review")
@@ -99,7 +100,9 @@ def test_every_full_id_medical_and_recording_view_is_audited(
 
     login_as(world.city)
     _get(client, f"/city/certificates/sheets/{certificate.id}.pdf")
-    _get(client, f"/city/certificates/batches/{batch.id}/sheets.pdf")
+    # The batch's sheets are written by a job: it audits the reveal for the asker.
+    assert exported(client, post,
+                    f"/city/certificates/batches/{batch.id}/sheets.pdf").status_code == 200
     sheets = _events(db_session, "person.reveal", "persons", world.person.id)
     assert [(e.actor_id, e.details["via"], e.details["fields"]) for e in sheets] == [
         (world.city.id, "certificate_sheet", ["id_number"])] * 2

@@ -21,6 +21,7 @@ from portal.certificates.services import (
 )
 from portal.refusals import Refused
 from tests.cases.helpers import access, events_of, text
+from tests.jobs.helpers import exported
 
 D = date.fromisoformat
 PRINTED_ON, SENT_ON, RECEIVED_ON = D("2020-09-10"), D("2020-09-11"), D("2020-09-12")
@@ -117,7 +118,7 @@ def test_reprint_is_recorded_with_who_and_why(world, approved, db_session, clien
     assert "card jammed in the printer" in page
 
 
-def test_data_sheet_is_a_pdf(world, approved, db_session, client, login_as):
+def test_data_sheet_is_a_pdf(world, approved, db_session, client, post, login_as):
     case = approved()
     _printed(world, [case])
     certificate = _cert(db_session, case)
@@ -126,7 +127,10 @@ def test_data_sheet_is_a_pdf(world, approved, db_session, client, login_as):
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
-    batch = client.get(f"/city/certificates/batches/{certificate.print_batch_id}/sheets.pdf")
+    # A batch's sheets are a job's file (tests/certificates/test_sheet_jobs.py).
+    batch = exported(client, post,
+                     f"/city/certificates/batches/{certificate.print_batch_id}/sheets.pdf")
+    assert batch.status_code == 200 and batch.mimetype == "application/pdf"
     assert batch.data.startswith(b"%PDF")
     for pdf in (response, batch):  # full ID numbers inside: no caching, loads nothing
         assert pdf.headers["Cache-Control"] == "private, no-store"
