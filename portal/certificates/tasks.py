@@ -14,28 +14,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.audit.services import record_event
-from portal.auth.models import User
 from portal.auth.roles import Permission
 from portal.certificates.models import PrintBatch
 from portal.certificates.pdf import data_sheets_pdf
 from portal.extensions import db
+from portal.jobs.context import as_page, asker_access
 from portal.jobs.files import file_job_kind, write_file
-from portal.jobs.pages import as_page
 from portal.jobs.runner import JobFailed
 from portal.rosters.services import reveal_personal_data
-from portal.tenancy import Access, access_for, scoped
+from portal.tenancy import scoped
 
 BATCH_SHEETS = "certificates.batch_sheets"
-
-
-def asker_access(job, permission: Permission) -> tuple[User, Access]:
-    """The person who asked and what they may see city-wide, if they still hold
-    `permission`; otherwise the job has nothing to do."""
-    actor = db.session.get(User, job.created_by_id)
-    access = access_for(actor, None) if actor is not None and actor.active else None
-    if access is None or not access.can(permission):
-        raise JobFailed("missing")
-    return actor, access
 
 
 @file_job_kind(BATCH_SHEETS, Permission.APPROVE_CASES, _l("Data sheets of a print batch"))
@@ -58,4 +47,6 @@ def batch_sheets_job(job, progress) -> dict:
                 certificates, lambda done, total: progress("rendering", done, total)))
         return len(certificates)
 
-    return write_file(job, ".pdf", f"batch-{batch.id}.pdf", write, masked=False)
+    # One page per sheet (an empty batch: one blank page).
+    return write_file(job, ".pdf", f"batch-{batch.id}.pdf", write, masked=False,
+                      pages=max(1, len(certificates)))

@@ -3,6 +3,7 @@ accountability."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields import MonthField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.supervision.sources import SOURCES
@@ -60,3 +61,12 @@ class AccountabilityForm(FlaskForm):
     def __init__(self, townships, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.township.choices = [(0, _l("None"))] + [(t.id, t.name) for t in townships]
+
+
+class ReportMonthForm(FlaskForm):
+    """Which month's reports to offer (GET, no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    month = MonthField(_l("Month"), validators=[Optional()])

@@ -115,8 +115,13 @@ def as_xlsx(report: MonthlyReport) -> bytes:
     return out.getvalue()
 
 
-def as_pdf(report: MonthlyReport) -> bytes:
+def pdf_document(report: MonthlyReport):
+    """The report laid out on A4 pages (a WeasyPrint document: `.pages`, `.write_pdf()`)."""
     from weasyprint import HTML
 
     html = render_template("supervision/report.html", report=report, SOURCES=SOURCES)
-    return HTML(string=html).write_pdf()
+    return HTML(string=html).render()
+
+
+def as_pdf(report: MonthlyReport) -> bytes:
+    return pdf_document(report).write_pdf()

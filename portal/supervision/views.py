@@ -5,19 +5,22 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import case, select
 
 from portal.auth.roles import Permission
 from portal.clock import local_today
 from portal.extensions import db
+from portal.jobs.views import enqueue_file_job, job_url
 from portal.pages import paginate
 from portal.reference.models import Township
 from portal.refusals import Refused, show_in_form
-from portal.supervision import bp, services
+from portal.supervision import bp, services, tasks
 from portal.supervision.forms import (
     AccountabilityForm,
     AnswerForm,
     IssueForm,
+    ReportMonthForm,
     ReturnForm,
 )
 from portal.supervision.models import (
@@ -189,21 +192,50 @@ def accountability():
                            page=paginate(stmt, PER_PAGE)), 400 if form.errors else 200
 
 
-@bp.route("/report/<township>/<int:year>-<int:month>.<fmt>")
+@bp.route("/report")
 @login_required
 @require(Permission.VIEW_CITY)
-def monthly_report(township: str, year: int, month: int, fmt: str):
-    """The month's supervision report of one township, as Excel or printable PDF."""
+def reports():
+    """The monthly reports of a month: each township's as Excel, or as PDF (a job)."""
+    today = local_today()
+    form = ReportMonthForm(request.args)
+    month = form.month.data if form.validate() and form.month.data else today.replace(day=1)
+    form.month.data = month
+    return render_template("supervision/reports.html", form=form, month=month,
+                           townships=_townships(), pdf_form=FlaskForm())
+
+
+def _report_township(township: str, month: int) -> Township:
+    found = db.session.scalar(select(Township).where(Township.code == township))
+    if found is None or not 1 <= month <= 12:
+        abort(404)
+    return found
+
+
+@bp.route("/report/<township>/<int:year>-<int:month>.xlsx")
+@login_required
+@require(Permission.VIEW_CITY)
+def monthly_report(township: str, year: int, month: int):
+    """The month's supervision report of one township, as Excel."""
     from portal.supervision import report
 
-    township = db.session.scalar(select(Township).where(Township.code == township))
-    if township is None or fmt not in ("xlsx", "pdf") or not 1 <= month <= 12:
-        abort(404)
+    township = _report_township(township, month)
     data = report.monthly(current_access(), township, year, month, local_today())
-    if fmt == "xlsx":
-        body, mimetype = report.as_xlsx(data), report.XLSX
-    else:
-        body, mimetype = report.as_pdf(data), "application/pdf"
-    name = f"supervision-{township.code}-{year}-{month:02d}.{fmt}"
-    return Response(body, mimetype=mimetype, headers={
+    name = tasks.report_name(township, year, month, "xlsx")
+    return Response(report.as_xlsx(data), mimetype=report.XLSX, headers={
         "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/report/<township>/<int:year>-<int:month>.pdf", methods=["POST"])
+@login_required
+@require(Permission.VIEW_CITY)
+def monthly_report_pdf(township: str, year: int, month: int):
+    """Queue the month's report of one township as printable PDF; the job's page offers it."""
+    township = _report_township(township, month)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    job = enqueue_file_job(
+        tasks.REPORT_PDF, {"township_id": township.id, "year": year, "month": month},
+        actor=current_user, township_id=None,
+        back=url_for("supervision.reports", month=f"{year}-{month:02d}"))
+    return redirect(job_url(job))

@@ -16,8 +16,8 @@ from portal.audit.models import AuditEvent
 from portal.certificates import pdf, tasks
 from portal.extensions import db
 from portal.jobs import files, runner
+from portal.jobs.context import as_page
 from portal.jobs.models import Job
-from portal.jobs.pages import as_page
 from portal.tenancy import access_for
 from tests.certificates.test_certificates import _cert, _printed
 from tests.certificates.test_public_address import PUBLIC, _qr_codes

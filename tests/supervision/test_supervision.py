@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
+import pypdfium2
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.cases.models import Case
 from portal.supervision.models import AccountabilityRecord, SupervisionNotice
+from tests.jobs.helpers import exported
 
 TODAY = date(2026, 12, 4)
 
@@ -39,6 +41,12 @@ def county(db_session, make_township, make_user, make_person, today):
             "supervisor": make_user("supervisor"),
             "other_staff": make_user("township_staff", other),
             "health": make_user("health_coordinator")}
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of every page of a PDF, as a reader would copy it."""
+    document = pypdfium2.PdfDocument(data)
+    return "".join(page.get_textpage().get_text_range() for page in document)
 
 
 def _issue(post, county, due: date, source="cases"):
@@ -192,6 +200,10 @@ def test_the_monthly_report_as_excel_and_pdf(db_session, client, post, login_as,
     assert "督办〔2026〕1号" in cells
     overdue = dict(book.worksheets[1].iter_rows(min_row=2, values_only=True))
     assert 1 in overdue.values()  # the one late 公示
-    pdf = client.get(f"/city/supervision/report/{code}/2026-12.pdf")
+    # The PDF is a job's file (tests/supervision/test_report_jobs.py).
+    assert client.get(f"/city/supervision/report/{code}/2026-12.pdf").status_code == 405
+    pdf = exported(client, post, f"/city/supervision/report/{code}/2026-12.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    assert client.get(f"/city/supervision/report/{code}/2026-13.pdf").status_code == 404
+    assert "督办〔2026〕1号" in pdf_text(pdf.data)
+    assert post(f"/city/supervision/report/{code}/2026-13.pdf").status_code == 404
+    assert client.get(f"/city/supervision/report/{code}/2026-13.xlsx").status_code == 404
