@@ -227,10 +227,13 @@ def _preview():
 
 
 def _check_progress():
+    """The check's progress (JSON); with nothing staged (discarded in another tab) it says
+    there is nothing running, and the page reloads to the upload form."""
     staged = _staged()
     run = _check_of(staged) if staged else None
     if run is None:
-        abort(404)
+        return jsonify({"state": "", "active": False, "finished": False, "done": 0,
+                        "total": 0, "percent": 0})
     return jsonify(job_services.status(run))
 
 

@@ -228,5 +228,5 @@ def test_the_check_of_one_upload_is_not_anothers(db_session, client, login_as, p
     client.post("/auth/logout")
     login_as(make_user("township_staff", township))  # a colleague: another session
     assert client.get(f"{base}/preview").headers["Location"].endswith(base)
-    assert client.get(f"{base}/preview/progress").status_code == 404
+    assert client.get(f"{base}/preview/progress").get_json()["active"] is False
     assert post(f"{base}/confirm", {}).status_code == 302 and _jobs(tasks.KIND) == []
