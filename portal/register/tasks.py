@@ -8,11 +8,11 @@ row's cells, for the rejects download) and the skipped rows into a file next to 
 upload. A file that cannot be read at all ends the check with a refusal in the result (its
 code and the message's values) and the upload is deleted.
 
-`holders.import` imports the confirmed file: the confirmed file is read, planned and written in the job runner's unit of work: all of it
-with the job's "done", or nothing (a worker killed in the middle leaves no entry; the job is
-then failed by the reaper and may be retried, from the same stored file, which is deleted
-only once an import has committed). Entries are matched by person, so a second import of the
-same file updates them instead of adding new ones.
+`holders.import`: the confirmed file is read, planned and written in the job runner's unit of
+work: all of it with the job's "done", or nothing (a worker killed in the middle leaves no
+entry; the job is then failed by the reaper and may be retried, from the same stored file,
+which is deleted with its report only once an import has committed). Entries are matched by
+person, so a second import of the same file updates them instead of adding new ones.
 """
 from __future__ import annotations
 
