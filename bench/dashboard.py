@@ -14,14 +14,16 @@ then measures as a city supervisor:
   each with its own connections and its own kept tables, as gunicorn's workers), the median
   of these first views against the median of the later views; each worker has shown the
   dashboard once before the first load (of the empty county), so that the templates'
-  one-time compilation is not counted as the load's,
+  one-time compilation is not counted as the load's, and the same first views after a
+  control (the same load done again and rolled back, the statistics and the refresh job
+  again: the machine as busy, the data unchanged),
 - a trivial page of the same app (/healthz) in the same run, its requests taking turns with
   the dashboard's,
 - a full recomputation of the summary (one grouped query per figure family),
 
 grows the population to the large size and measures again. Prints the medians, the ratio
 large ÷ small (goal ≤ 2), each size's dashboard ÷ /healthz (goal ≤ 4) and the first view
-after a load ÷ a later one. `--large 100000` when 1,000,000 takes too long to load.
+after a load ÷ the first view after the control (goal ≤ 1.1; and ÷ a view in a busy run). `--large 100000` when 1,000,000 takes too long to load.
 """
 from __future__ import annotations
 
