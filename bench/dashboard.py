@@ -23,7 +23,8 @@ then measures as a city supervisor:
 
 grows the population to the large size and measures again. Prints the medians, the ratio
 large ÷ small (goal ≤ 2), each size's dashboard ÷ /healthz (goal ≤ 4) and the first view
-after a load ÷ the first view after the control (goal ≤ 1.1; and ÷ a view in a busy run). `--large 100000` when 1,000,000 takes too long to load.
+after a load ÷ the first view after the control (goal ≤ 1.1; and ÷ a view in a busy run).
+`--large 100000` when 1,000,000 takes too long to load.
 """
 from __future__ import annotations
 
