@@ -168,4 +168,22 @@ class PortalUser(HttpUser):
         return False
 
     def _export(self):
-        self.client.get(self._t("/imports/export/expired.xlsx"), name="export list")
+        """Ask for the township's list (a job writes it), follow the job's page until the
+        file is offered, download it."""
+        page = self.client.get(self._t("/imports/export"), name="export page").text
+        answer = self.client.post(self._t("/imports/export/expired.xlsx"), name="export ask",
+                                  data={"csrf_token": _csrf(page)}, allow_redirects=False)
+        job = answer.headers.get("Location", "")
+        if answer.status_code != 302 or "/jobs/" not in job:
+            return
+        job = job[job.index("/t/"):]
+        for _ in range(120):
+            shown = self.client.get(job + "/progress", name="export progress").json()
+            if not shown["active"]:
+                break
+            gevent.sleep(1)
+        page = self.client.get(job, name="file job page").text
+        if 'id="job-file-download"' in page:
+            with self.client.get(job + "/file", name="export download", stream=True) as file:
+                for _ in file.iter_content(1 << 16):
+                    pass

@@ -68,9 +68,9 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.imports import bp as imports_bp
     from portal.imports import city_bp as city_exports_bp
     from portal.info import admin_bp as info_admin_bp
+    from portal.info import bp as info_bp
     from portal.jobs.views import bp as job_files_bp
     from portal.jobs.views import city_bp as city_job_files_bp
-    from portal.info import bp as info_bp
     from portal.lifecycle import bp as lifecycle_bp
     from portal.lifecycle import city_bp as city_lifecycle_bp
     from portal.media_nodes import bp as media_nodes_bp

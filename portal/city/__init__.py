@@ -3,4 +3,4 @@ from portal.tenancy import city_blueprint
 
 bp = city_blueprint("city", __name__)
 
-from portal.city import views  # noqa: F401
+from portal.city import figures, views  # noqa: F401

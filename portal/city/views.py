@@ -1,57 +1,54 @@
 """City overview: every township with its roster counts."""
 from flask import render_template
 from flask_login import login_required
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from portal.auth.roles import Permission
 from portal.city import bp
 from portal.extensions import db
 from portal.reference.models import ConcentratedDay, Township
-from portal.rosters.models import Person, RosterEntry
-from portal.tenancy import require, scoped
+from portal.tenancy import current_access, require, scoped
 
 
 @bp.route("/")
 @login_required
 @require(Permission.VIEW_CITY)
 def index():
-    """All townships with persons, both lists, poverty-registered, bedridden and their day."""
-    people = {
-        row.township_id: row
-        for row in db.session.execute(
-            scoped(select(
-                Person.township_id,
-                func.count().label("persons"),
-                func.sum(case((Person.poverty_registered.is_(True), 1), else_=0)).label("poverty"),
-                func.sum(case((Person.mobility == "bedridden", 1), else_=0)).label("bedridden"),
-            )).group_by(Person.township_id)
-        )
-    }
-    lists: dict[int, dict[str, int]] = {}
-    for township_id, kind, count in db.session.execute(
-        scoped(select(RosterEntry.township_id, RosterEntry.list_kind, func.count()))
-        .group_by(RosterEntry.township_id, RosterEntry.list_kind)
-    ):
-        lists.setdefault(township_id, {})[kind] = count
+    """All townships with persons, both lists, poverty-registered, bedridden and their day.
+
+    The counts come from the dashboard's summary when it is current or a job keeps it so
+    (DASHBOARD_REFRESH_IN_JOBS), with the time they were computed; otherwise they are counted
+    on this request."""
+    from flask import current_app
+
+    from portal.city.figures import FAMILY, KEYS, live_counts
+    from portal.clock import local_today
+    from portal.dashboards.figures import due_of, read_family
+    from portal.dashboards.fragments import summary_states
+    from portal.dashboards.refresh_jobs import refreshed_by_jobs
+
+    access = current_access()
+    townships = list(db.session.scalars(select(Township).order_by(Township.position)))
+    ids = [t.id for t in townships]
+    states = summary_states(access, ids)
+    max_age = int(current_app.config.get("DASHBOARD_MAX_AGE_SECONDS", 300))
+    counts, computed_at = {}, None
+    if not due_of(states, ids, local_today(), max_age) or refreshed_by_jobs(max_age):
+        counts = read_family(access, FAMILY, ids)
+        if all("persons" in counts.get(tid, {}) for tid in ids) and ids:
+            computed_at = min(states[tid][1] for tid in ids)
+    if computed_at is None:
+        counts = live_counts(access, ids)
     days = dict(db.session.execute(
         scoped(select(ConcentratedDay.township_id, func.min(ConcentratedDay.day)))
         .group_by(ConcentratedDay.township_id)
     ).all())
-    rows = []
-    for township in db.session.scalars(select(Township).order_by(Township.position)):
-        counts = people.get(township.id)
-        rows.append({
-            "township": township,
-            "persons": counts.persons if counts else 0,
-            "expired": lists.get(township.id, {}).get("expired", 0),
-            "suspected": lists.get(township.id, {}).get("suspected", 0),
-            "poverty": int(counts.poverty or 0) if counts else 0,
-            "bedridden": int(counts.bedridden or 0) if counts else 0,
-            "day": days.get(township.id),
-        })
-    keys = ("persons", "expired", "suspected", "poverty", "bedridden")
-    totals = {key: sum(row[key] for row in rows) for key in keys}
-    return render_template("city/index.html", rows=rows, totals=totals)
+    rows = [{"township": township, **{key: counts.get(township.id, {}).get(key, 0)
+                                      for key in KEYS},
+             "day": days.get(township.id)} for township in townships]
+    totals = {key: sum(row[key] for row in rows) for key in KEYS}
+    return render_template("city/index.html", rows=rows, totals=totals,
+                           computed_at=computed_at)
 
 
 @bp.route("/roster-reports")

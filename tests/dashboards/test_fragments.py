@@ -201,3 +201,38 @@ def test_a_disk_refusing_the_tables_keeps_the_figures(app, population, monkeypat
     states = db.session.scalars(select(DashboardRefresh).where(
         DashboardRefresh.township_id.in_([population.a.id, population.b.id]))).all()
     assert len(states) == 2 and not any(s.stale for s in states)
+
+
+def _overview_persons(page: str) -> list[int]:
+    rows = re.findall(r'<th scope="row"><a href="[^"]+">[^<]+</a></th>\s*<td class="text-end">'
+                      r'(\d+)</td>', page)
+    return [int(n) for n in rows]
+
+
+def test_the_city_overview_reads_the_summary_a_job_keeps(app, population, in_jobs, client,
+                                                         login_as, db_session, make_person):
+    """The overview counts a million persons only in the refresh job: a view reads the
+    summary, says when it was computed, and shows a change once the job has run."""
+    from portal.dashboards.figures import refresh_figures
+    from portal.tenancy import access_for
+
+    login_as(population.supervisor)
+    live = client.get("/city/").get_data(as_text=True)  # no summary yet: counted now
+    assert 'id="overview-computed"' not in live
+    counted = _overview_persons(live)
+    refresh_figures(access_for(population.admin, None), [population.a.id, population.b.id],
+                    population.today)
+    with Watch(app) as view:
+        page = client.get("/city/").get_data(as_text=True)
+    assert 'id="overview-computed"' in page and _overview_persons(page) == counted
+    assert view.read("dashboard_figures")
+    assert not view.read("FROM persons") and not view.read("FROM roster_entries")
+    # A person added: the summary is stale until the job runs; then the count moves.
+    make_person(population.a, name="新人", list_kind="suspected")
+    db_session.flush()
+    stale = client.get("/city/").get_data(as_text=True)
+    assert _overview_persons(stale) == counted  # the job has not run yet
+    refresh_figures(access_for(population.admin, None), [population.a.id, population.b.id],
+                    population.today)
+    page = client.get("/city/").get_data(as_text=True)
+    assert sum(_overview_persons(page)) == sum(counted) + 1

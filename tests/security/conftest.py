@@ -211,10 +211,10 @@ def world(db_session, make_township, make_user, make_person):
 
 def _file_job(db_session, township, staff, label: str):
     """A finished export of the township's staff member, its file on the shared disk."""
+    from openpyxl import Workbook
+
     from portal.jobs import files
     from portal.jobs.models import Job
-
-    from openpyxl import Workbook
 
     name = f"sec-{label}-{secrets.token_hex(8)}.xlsx"
     book = Workbook()
