@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from flask import has_request_context
 from sqlalchemy import select
 
 import portal.jobs.backends
@@ -80,6 +81,7 @@ def test_the_request_queues_the_sheets_and_the_job_writes_the_pdf(
     real_beat = runner.Beat.__call__
     monkeypatch.setattr(runner.Beat, "__call__",
                         lambda beat, *values: (told.append(values), real_beat(beat, *values)))
+    assert not has_request_context()  # as in a work horse
     assert runner.run(job.id) == "done"
     db.session.refresh(job)
     assert told == [("rendering", 0, 3), ("rendering", 2, 3), ("rendering", 3, 3)]
