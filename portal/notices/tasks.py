@@ -22,7 +22,7 @@ development; a production without job workers keeps `flask notices send --loop`.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app, g
 from sqlalchemy import or_, select
@@ -37,6 +37,7 @@ from portal.uow import unit_of_work
 
 KIND, KEY = "notices.send", "notices:outbox"
 ROUND_LIMIT = 100  # messages per round; a round that leaves more due asks for the next at once
+SLACK = timedelta(seconds=5)  # a queued round due this much later still takes a message
 
 
 def in_jobs() -> bool:
@@ -69,7 +70,7 @@ def request_round(at: datetime | None = None) -> Job | None:
         return None  # the inline runner runs every job at once: the periodic round comes
     waiting = db.session.scalar(select(Job.id).where(
         Job.kind == KIND, Job.key == KEY, Job.state == QUEUED,
-        or_(Job.run_after.is_(None), Job.run_after <= at)).limit(1))
+        or_(Job.run_after.is_(None), Job.run_after <= at + SLACK)).limit(1))
     if waiting is not None:
         return None
     from portal.jobs.services import enqueue
