@@ -5,9 +5,11 @@
   queued and not yet started (due by now) takes the new messages too, so none is added. The
   check runs after the commit, so a round already taken by a worker cannot miss the message:
   it either started after the commit (and sees it) or is running (and another is queued).
-- **Later.** A round ends by asking for the next one when messages wait for their time (a
-  retry's backoff, the daily limit) or a claim would turn stale: with RQ a job queued to run
-  then (`delay_seconds`); the inline runner cannot wait, so there the periodic round does it.
+- **Later.** A round ends by asking for the next one when messages wait: more than a round's
+  worth (at once), or messages waiting for their time (a retry's backoff, the daily limit) or
+  a claim that would turn stale: with RQ a job queued to run then (`delay_seconds`). The
+  inline runner cannot wait (it runs a job as soon as it is queued): there a round goes on
+  while messages are due, and the periodic round takes those due later.
 - **Periodic.** `flask notices schedule` (a systemd timer, every minute) and each RQ worker's
   upkeep (every JOBS_MAINTENANCE_SECONDS) queue a round when something is due.
 
@@ -51,14 +53,34 @@ def in_jobs() -> bool:
 
 @job_kind(KIND)
 def send_round(job, progress) -> dict:
-    """One round of the outbox, reporting messages dealt with of those due; then the next
-    round is asked for when messages wait for a later time."""
-    counts = send_due(limit=int(job.args.get("limit") or ROUND_LIMIT),
-                      progress=lambda done, total: progress("sending", done, total))
-    following = next_due()
-    if following is not None:
+    """One round of the outbox (at most ROUND_LIMIT messages), reporting the messages dealt
+    with of those due; then the next round is asked for when messages wait (now: more than a
+    round's worth; later: a retry, the daily limit). The inline runner cannot queue a round
+    without running it inside this one, so there the round goes on until nothing is due now."""
+    inline = current_app.config.get("JOBS_BACKEND") == "inline"
+    limit = int(job.args.get("limit") or ROUND_LIMIT)
+    totals = dict.fromkeys(("recovered", "sent", "retry", "failed"), 0)
+    before = {"done": 0, "total": 0}
+    seen = {"due": 0}
+
+    def report(done: int, total: int) -> None:
+        seen["due"] = total
+        progress("sending", before["done"] + done, before["total"] + total)
+
+    while True:
+        counts = send_due(limit=limit, progress=report)
+        for name in totals:
+            totals[name] += counts[name]
+        before["done"] += seen["due"]
+        before["total"] += seen["due"]
+        following = next_due()
+        if not inline or following is None or following > utcnow():
+            break
+        if not (seen["due"] or counts["recovered"]):
+            break  # nothing moved: the periodic round will look again
+    if following is not None and not inline:
         request_round(following)
-    return counts
+    return totals
 
 
 def request_round(at: datetime | None = None) -> Job | None:

@@ -293,11 +293,28 @@ def test_flask_notices_send_still_sends_by_hand(db_session, person, provider, ap
 
 
 def test_a_round_that_leaves_messages_due_asks_for_the_next_at_once(
-        db_session, person, provider, monkeypatch):
+        db_session, person, provider, on_queue, monkeypatch):
     scripted = provider()
     monkeypatch.setattr(tasks, "ROUND_LIMIT", 1)
     notices = [_ready(person, f"l{n}") for n in range(2)]
     uow.commit()
+    [first] = _rounds()
+    assert job_runner.run(first.id) == "done"
     first, second = _rounds()
-    assert [first.result["sent"], second.result["sent"]] == [1, 1]
+    assert first.result["sent"] == 1 and second.state == "queued"
+    assert on_queue[-1] == (second.id, None)  # at once, not later
+    assert job_runner.run(second.id) == "done"
+    db_session.refresh(second)
+    assert second.result["sent"] == 1 and len(_rounds()) == 2
+    assert sorted(scripted.sent) == sorted(n.out_id for n in notices)
+
+
+def test_an_inline_round_goes_on_while_messages_are_due(
+        db_session, person, provider, monkeypatch):
+    scripted = provider()
+    monkeypatch.setattr(tasks, "ROUND_LIMIT", 2)
+    notices = [_ready(person, f"i{n}") for n in range(3)]
+    uow.commit()
+    [job] = _rounds()  # one job, no round queued inside another
+    assert job.result["sent"] == 3 and (job.done, job.total) == (3, 3)
     assert sorted(scripted.sent) == sorted(n.out_id for n in notices)
