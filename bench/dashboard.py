@@ -78,11 +78,13 @@ def add_certificates_and_cases(url: str, after: int, staff_id: int) -> None:
             f"""
             INSERT INTO cases (township_id, person_id, kind, path, state, created_by_id,
                                city_level, final, not_disabled_reason, notes,
-                               publicity_ends_on, review_due_on, created_at, updated_at)
+                               publicity_starts_on, publicity_ends_on, review_due_on,
+                               created_at, updated_at)
             SELECT township_id, id, 'issue',
                    ({paths})[1 + (id %% 4)], ({states})[1 + ((id / 7) %% 11)], %s,
                    false, false, '', '',
-                   CURRENT_DATE + (id %% 20 - 10)::int, CURRENT_DATE + (id %% 30 - 15)::int,
+                   CURRENT_DATE + (id %% 20 - 17)::int, CURRENT_DATE + (id %% 20 - 10)::int,
+                   CURRENT_DATE + (id %% 30 - 15)::int,
                    now(), now()
             FROM persons WHERE id > %s AND (id::bigint * 40503) %% 100 < 12
             """,

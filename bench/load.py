@@ -9,8 +9,15 @@ who exports a list), then starts what production runs: `gunicorn -c deploy/gunic
 wsgi:app` (PORTAL_WORKERS, default 2 × cores + 1) and `flask --app wsgi jobs worker` on Redis,
 behind one trusted proxy (TRUSTED_PROXIES=1: each simulated user sends its own
 X-Forwarded-For, as nginx would set it). Then locust, headless and in its own process
-(bench/locustfile.py), signs the users in and lets them work for `--seconds`. Prints the
-errors, the median and 95th percentile per kind of page, and requests per second per core.
+(bench/locustfile.py), signs the users in (`--spawn-rate` a second) and, once all are in,
+lets them work for `--seconds`. Prints the sign-in phase apart (each login is a deliberately
+slow Argon2id hash), then the work phase: errors, the median and 95th percentile per kind of
+page, requests per second per core, and the CPU seconds the portal (gunicorn and the job
+worker) used for them.
+
+`--bulk-persons 998000` adds persons to the demo county with COPY (certificates and cases
+among them), as an import would, and runs the dashboard refresh job once before the users
+come: the same load at 1,000,000 persons.
 
 Everything runs on this machine: locust's own CPU is taken from the portal's.
 """
@@ -30,6 +37,7 @@ import time
 import uuid
 from pathlib import Path
 
+import psutil
 import requests
 
 from bench.common import fresh_database
@@ -72,8 +80,64 @@ def seed(url: str, persons: int) -> None:
                    check=True, capture_output=True)
 
 
-def _pick(ids: list[int], rng: random.Random) -> list[int]:
-    return rng.sample(ids, min(SAMPLE, len(ids)))
+def add_bulk_persons(url: str, count: int, tmp: Path) -> float:
+    """`count` more persons in the demo county's townships and villages (COPY), certificates
+    and cases among them, the statistics renewed and the dashboard refreshed once, as the job
+    worker does after an import. Returns the seconds taken."""
+    import psycopg
+
+    from bench.dashboard import add_certificates_and_cases
+    from bench.roster_list import TOWNSHIP_WEIGHTS, load_persons, name_pool
+
+    started = time.perf_counter()
+    plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(plain) as conn:
+        rows = conn.execute("SELECT t.id, t.code, v.id FROM townships t "
+                            "JOIN villages v ON v.township_id = t.id ORDER BY t.id, v.id")
+        villages: dict[int, list[int]] = {}
+        codes: dict[int, str] = {}
+        for township_id, code, village_id in rows:
+            villages.setdefault(township_id, []).append(village_id)
+            codes[township_id] = code
+        seen = {n for (n,) in conn.execute("SELECT id_number FROM persons")}
+        after = conn.execute("SELECT coalesce(max(id), 0) FROM persons").fetchone()[0]
+        staff_id = conn.execute("SELECT min(id) FROM users").fetchone()[0]
+    rng = random.Random(1_000_000)
+    weights = [TOWNSHIP_WEIGHTS.get(codes[tid], 6) for tid in villages]
+    load_persons(url, rng, count, villages, weights, name_pool(rng, 20_000), seen)
+    add_certificates_and_cases(url, after, staff_id)
+    environ = {**os.environ, "PORTAL_ENV": "development", "SECRET_KEY": SECRET_KEY,
+               "DATABASE_URL": url, "JOBS_BACKEND": "inline",
+               "PORTAL_INSTANCE_DIR": str(tmp / "instance"), "IMPORT_DIR": str(tmp / "imports"),
+               "EVIDENCE_DIR": str(tmp / "evidence")}
+    subprocess.run([sys.executable, "-c", REFRESH], cwd=ROOT, env=environ, check=True)
+    return time.perf_counter() - started
+
+
+# The dashboard refresh job, run once as the job worker would after the bulk load.
+REFRESH = """
+from portal import create_app
+from portal.dashboards.refresh_jobs import KEY, KIND, request_refresh
+from portal.jobs.runner import run
+from portal.jobs.services import pending
+from portal.uow import unit_of_work
+app = create_app()
+with app.app_context():
+    with unit_of_work():
+        job = request_refresh(0)
+    if job is None:
+        run(pending(KIND, KEY).id, early=True)
+"""
+
+
+def _pick(query) -> list[int]:
+    """Up to SAMPLE ids of `query`'s, chosen at random by the database (a township of the
+    county of a million has some 80,000 persons: not fetched to choose 40)."""
+    from sqlalchemy import func
+
+    from portal.extensions import db
+
+    return list(db.session.scalars(query.order_by(func.random()).limit(SAMPLE)))
 
 
 def add_accounts(url: str, count: int) -> list[dict]:
@@ -93,7 +157,7 @@ def add_accounts(url: str, count: int) -> list[dict]:
 
     app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url,
                       "SECRET_KEY": SECRET_KEY})
-    rng, accounts = random.Random(17), []
+    accounts: list[dict] = []
     with app.app_context(), unit_of_work():
         townships = list(db.session.scalars(select(Township).order_by(Township.position)))
         for n in range(count):
@@ -115,11 +179,10 @@ def add_accounts(url: str, count: int) -> list[dict]:
                 persons = persons.where(Person.village_id.in_([v.id for v in villages]))
             else:
                 add_membership(user, Role.TOWNSHIP_STAFF, township)
-                cases = _pick(list(db.session.scalars(
-                    select(Case.id).where(Case.township_id == township.id))), rng)
+                cases = _pick(select(Case.id).where(Case.township_id == township.id))
             accounts.append({"username": user.username, "role": role,
                              "township": getattr(township, "code", ""),
-                             "persons": _pick(list(db.session.scalars(persons)), rng),
+                             "persons": _pick(persons),
                              "cases": cases})
     with app.app_context():
         db.engine.dispose()
@@ -149,31 +212,86 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+class CpuMeter:
+    """CPU seconds (user + system) of the portal's processes (gunicorn's master and workers,
+    the job worker) from the start of the work phase (when locust writes the sign-in file)
+    to `stop()`."""
+
+    def __init__(self, processes: list[subprocess.Popen], signin_file: Path):
+        import threading
+
+        self.roots = [psutil.Process(p.pid) for p in processes]
+        self.signin_file, self.started, self.at_start = signin_file, None, None
+        self._thread = threading.Thread(target=self._wait_for_work, daemon=True)
+        self._thread.start()
+
+    def _seconds(self) -> float:
+        total = 0.0
+        for root in self.roots:
+            for process in [root, *root.children(recursive=True)]:
+                try:
+                    times = process.cpu_times()
+                    total += times.user + times.system
+                except psutil.Error:
+                    pass
+        return total
+
+    def _wait_for_work(self) -> None:
+        while not self.signin_file.exists():
+            time.sleep(0.05)
+        self.at_start, self.started = self._seconds(), time.perf_counter()
+
+    def stop(self) -> tuple[float, float] | None:
+        """(CPU seconds used, wall seconds) of the work phase, or None if it never began."""
+        if self.started is None:
+            return None
+        return self._seconds() - self.at_start, time.perf_counter() - self.started
+
+
 def run_locust(base: str, users_file: Path, args, tmp: Path) -> Path:
-    """locust headless against `base`; returns the prefix of its CSV files."""
+    """locust headless against `base`: the sign-in phase, then `args.seconds` of work (the
+    locustfile ends the run); returns the prefix of its CSV files."""
     prefix = tmp / "load"
-    environ = {**os.environ, "LOAD_USERS": str(users_file), "LOAD_THINK": args.think}
+    environ = {**os.environ, "LOAD_USERS": str(users_file), "LOAD_THINK": args.think,
+               "LOAD_EXPECTED": str(args.users), "LOAD_WORK_SECONDS": str(args.seconds),
+               "LOAD_SIGNIN_FILE": str(tmp / "signin.json")}
+    limit = args.seconds + args.users / args.spawn_rate + 300  # if a sign-in never ends
     subprocess.run([str(Path(sys.executable).parent / "locust"), "-f", "bench/locustfile.py",
                     "--headless", "--users", str(args.users), "--spawn-rate",
-                    str(args.spawn_rate), "--run-time", f"{args.seconds}s", "--host", base,
+                    str(args.spawn_rate), "--run-time", f"{limit:.0f}s", "--host", base,
                     "--csv", str(prefix), "--only-summary", "--stop-timeout", "15",
-                    "--loglevel", "WARNING", *(["--reset-stats"] if args.after_ramp else [])],
+                    "--loglevel", "WARNING"],
                    cwd=ROOT, env=environ, check=False)
     return prefix
 
 
-def report(prefix: Path, seconds: float) -> bool:
-    """Errors, median and p95 per kind of request, requests per second per core."""
+def report_signin(path: Path) -> int:
+    """The sign-in phase's figures; returns its failures."""
+    if not path.exists():
+        print("the sign-in phase did not end: not every user signed in")
+        return 1
+    figures = json.loads(path.read_text(encoding="utf-8"))
+    print(f"\nsign-in phase: {figures['requests']} requests in {figures['seconds']:.0f} s, "
+          f"{figures['failures']} errors")
+    for name, kind in figures["kinds"].items():
+        print(f"  {name:<22}{kind['count']:>6}  median {kind['median'] or 0:>6.0f} ms  "
+              f"p95 {kind['p95'] or 0:>6.0f} ms  max {kind['max'] or 0:>6.0f} ms")
+    return figures["failures"]
+
+
+def report(prefix: Path, cpu: tuple[float, float] | None) -> bool:
+    """The work phase: errors, median and p95 per kind of request, requests per second per
+    core, and per CPU second of the portal."""
     with open(f"{prefix}_stats.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     cores = os.cpu_count() or 1
     head = f"{'request':<24}{'count':>8}{'errors':>8}{'median':>9}{'p95':>8}{'max':>9}"
-    print("\n" + head + "\n" + "-" * len(head))
+    print("\nwork phase\n" + head + "\n" + "-" * len(head))
     total = next(r for r in rows if r["Name"] == "Aggregated")
     pages_ok = True
     for row in rows:
-        if row["Name"] == "Aggregated":
-            continue
+        if row["Name"] == "Aggregated" or row["Request Count"] == "0":
+            continue  # (the sign-in's kinds: none after the statistics' reset)
         p95 = float(row["95%"])
         page = row["Type"] == "GET" and not row["Name"].startswith(("import", "login",
                                                                       "second", "export"))
@@ -187,6 +305,11 @@ def report(prefix: Path, seconds: float) -> bool:
     print("-" * len(head))
     print(f"{total['Request Count']} requests, {errors} errors; {rps:.1f} requests/s, "
           f"{rps / cores:.1f} per core ({cores} cores, locust's own CPU included)")
+    if cpu:
+        used, wall = cpu
+        print(f"the portal's processes used {used:.1f} CPU s in {wall:.0f} s "
+              f"({used / wall:.2f} cores busy): "
+              f"{int(total['Request Count']) / used:.0f} requests per CPU second")
     print(f"pages p95 ≤ {PAGE_GOAL_MS} ms: {'ok' if pages_ok else 'MISSED'}; "
           f"errors: {'ok' if errors == 0 else 'MISSED'}")
     if errors:
@@ -207,12 +330,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None,
                         help="gunicorn workers (default: deploy/gunicorn.conf.py's)")
     parser.add_argument("--roster-rows", type=int, default=2000)
-    parser.add_argument("--after-ramp", action="store_true",
-                        help="count only what follows the last user's start (locust "
-                             "--reset-stats; log-ins still running then are counted)")
-    parser.add_argument("--think", default="1,3", metavar="MIN,MAX",
-                        help="seconds each user waits between pages (default 1,3: a stress "
-                             "pace; staff reading a roster page take 5-15)")
+    parser.add_argument("--bulk-persons", type=int, default=0,
+                        help="persons added with COPY after the demo county (998000: the "
+                             "load at 1,000,000 persons)")
+    parser.add_argument("--think", default="5,15", metavar="MIN,MAX",
+                        help="seconds each user reads a page before the next (default 5,15: "
+                             "staff reading a roster page; 1,3 is a stress pace that finds "
+                             "the capacity)")
     parser.add_argument("--cheap-logins", action="store_true",
                         help="password hashing at the test cost, to measure the pages without "
                              "200 production Argon2id logins (64 MiB, t=3) in the same minute")
@@ -221,14 +345,17 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(folder)
         started = time.perf_counter()
         seed(url, args.persons)
+        if args.bulk_persons:
+            print(f"{args.bulk_persons:,} more persons loaded in "
+                  f"{add_bulk_persons(url, args.bulk_persons, tmp):.0f} s")
         accounts = add_accounts(url, args.users)
         generate(tmp / "roster.xlsx", args.roster_rows)
         users_file = tmp / "users.json"
         users_file.write_text(json.dumps({"users": accounts, "password": PASSWORD,
                                           "totp": TOTP_SECRET,
                                           "roster_file": str(tmp / "roster.xlsx")}))
-        print(f"demo county ({args.persons:,} persons) and {args.users} accounts ready in "
-              f"{time.perf_counter() - started:.0f} s")
+        print(f"demo county ({args.persons + args.bulk_persons:,} persons) and {args.users} "
+              f"accounts ready in {time.perf_counter() - started:.0f} s")
         port = _free_port()
         environ = _settings(url, tmp, port, args.redis_url, args.workers, args.cheap_logins)
         flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
@@ -239,7 +366,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_ready(base)
-            ok = report(run_locust(base, users_file, args, tmp), args.seconds)
+            meter = CpuMeter(processes, tmp / "signin.json")
+            prefix = run_locust(base, users_file, args, tmp)
+            cpu = meter.stop()
+            signin_failures = report_signin(tmp / "signin.json")
+            ok = report(prefix, cpu) and signin_failures == 0
             server_errors = (tmp / "gunicorn.log").read_text(errors="replace").count('" 50')
             print(f"answers 5xx in the access log: {server_errors}")
         finally:

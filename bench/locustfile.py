@@ -8,6 +8,12 @@ staff on people lists, searches, person and case pages and the township dashboar
 liaisons on their villages' people; supervisors on the city dashboard, overview and overdue
 lists. One staff member of the import township uploads a roster file and confirms it, and
 another exports a list, while everybody else works.
+
+Two phases, measured apart: the sign-ins (every user logs in once, as locust starts them),
+then, once every user has signed in, the work (LOAD_WORK_SECONDS). The sign-ins' figures
+are written to LOAD_SIGNIN_FILE and the statistics reset when the last user is in, so the
+work phase's figures are those of a county at work, not of a county logging in within the
+same seconds (each login is a deliberately slow password hash).
 """
 from __future__ import annotations
 
@@ -17,7 +23,9 @@ import os
 import random
 import re
 
+import gevent
 import pyotp
+from gevent.event import Event
 from locust import HttpUser, between, task
 
 with open(os.environ["LOAD_USERS"], encoding="utf-8") as _file:
@@ -34,7 +42,32 @@ def _csrf(html: str) -> str:
 
 
 # Seconds a user spends on a page before the next one (bench/load.py --think).
-_THINK = tuple(float(x) for x in os.environ.get("LOAD_THINK", "1,3").split(","))
+_THINK = tuple(float(x) for x in os.environ.get("LOAD_THINK", "5,15").split(","))
+_EXPECTED = int(os.environ.get("LOAD_EXPECTED", "0"))  # users; 0: no separate sign-in phase
+_WORK_SECONDS = float(os.environ.get("LOAD_WORK_SECONDS", "60"))
+_SIGNED_IN = itertools.count(1)
+_ALL_IN = Event()
+SIGN_IN = ("login form", "login", "second factor form", "second factor")
+
+
+def _signed_in(environment) -> None:
+    """One more user has signed in (or failed to); the last one ends the sign-in phase: its
+    figures are written, the statistics reset, and the work phase runs for its seconds."""
+    if next(_SIGNED_IN) != _EXPECTED:
+        return
+    entries = environment.stats.entries.values()
+    total = environment.stats.total
+    figures = {"seconds": total.last_request_timestamp - total.start_time,
+               "requests": total.num_requests, "failures": total.num_failures,
+               "kinds": {e.name: {"count": e.num_requests, "failures": e.num_failures,
+                                  "median": e.median_response_time,
+                                  "p95": e.get_response_time_percentile(0.95),
+                                  "max": e.max_response_time} for e in entries}}
+    with open(os.environ["LOAD_SIGNIN_FILE"], "w", encoding="utf-8") as out:
+        json.dump(figures, out)
+    environment.stats.reset_all()
+    _ALL_IN.set()
+    gevent.spawn_later(_WORK_SECONDS, environment.runner.quit)
 
 
 class PortalUser(HttpUser):
@@ -54,6 +87,12 @@ class PortalUser(HttpUser):
             form = self.client.get("/auth/second-factor", name="second factor form").text
             self.client.post("/auth/second-factor", name="second factor", data={
                 "csrf_token": _csrf(form), "code": pyotp.TOTP(ACCOUNTS["totp"]).now()})
+        if _EXPECTED:
+            _signed_in(self.environment)
+            _ALL_IN.wait()
+            # Users do not all click in the same second: each starts after part of a page's
+            # reading time.
+            gevent.sleep(self.rng.uniform(0, _THINK[1]))
 
     def _t(self, path: str) -> str:
         return f"/t/{self.account['township']}{path}"
@@ -125,13 +164,26 @@ class PortalUser(HttpUser):
                 return True
             if shown["status"] == "failed":
                 return False
-            self._sleep(1)
+            gevent.sleep(1)
         return False
 
-    def _sleep(self, seconds: float):
-        import gevent
-
-        gevent.sleep(seconds)
-
     def _export(self):
-        self.client.get(self._t("/imports/export/expired.xlsx"), name="export list")
+        """Ask for the township's list (a job writes it), follow the job's page until the
+        file is offered, download it."""
+        page = self.client.get(self._t("/imports/export"), name="export page").text
+        answer = self.client.post(self._t("/imports/export/expired.xlsx"), name="export ask",
+                                  data={"csrf_token": _csrf(page)}, allow_redirects=False)
+        job = answer.headers.get("Location", "")
+        if answer.status_code != 302 or "/jobs/" not in job:
+            return
+        job = job[job.index("/t/"):]
+        for _ in range(120):
+            shown = self.client.get(job + "/progress", name="export progress").json()
+            if not shown["active"]:
+                break
+            gevent.sleep(1)
+        page = self.client.get(job, name="file job page").text
+        if 'id="job-file-download"' in page:
+            with self.client.get(job + "/file", name="export download", stream=True) as file:
+                for _ in file.iter_content(1 << 16):
+                    pass

@@ -69,6 +69,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.imports import city_bp as city_exports_bp
     from portal.info import admin_bp as info_admin_bp
     from portal.info import bp as info_bp
+    from portal.jobs.views import bp as job_files_bp
+    from portal.jobs.views import city_bp as city_job_files_bp
     from portal.lifecycle import bp as lifecycle_bp
     from portal.lifecycle import city_bp as city_lifecycle_bp
     from portal.media_nodes import bp as media_nodes_bp
@@ -103,7 +105,7 @@ def create_app(config: dict | None = None) -> Flask:
                notice_bp, info_bp, info_admin_bp, lifecycle_bp, city_lifecycle_bp,
                petitions_bp, city_petitions_bp, guardian_petitions_bp, public_petitions_bp,
                transfers_bp, expiring_bp, training_bp, media_nodes_bp, batches_bp,
-               city_batches_bp, cadres_bp):
+               city_batches_bp, cadres_bp, job_files_bp, city_job_files_bp):
         app.register_blueprint(bp)
     from portal.cases.workflow import check_registered
     from portal.lifecycle.views import person_section

@@ -340,10 +340,13 @@ for _model in (TownshipEstimate, DashboardRefresh, DashboardFigure):
     _register(_model, "township figures: the township and the city",
               **CITY_READS_ALL, township_staff=EVERY)
 # A job's row holds ids, counts and codes, never personal data; the city's jobs have no
-# township.
-_register(Job, "background jobs: the city office, and a township's staff for its own",
+# township. The city's readers see the jobs they asked for themselves (an export).
+_register(Job, "background jobs: the city office, a township's staff for its own, the city's "
+          "readers the ones they asked for",
           tenant=False, city_admin=EVERY,
-          township_staff=lambda a: Job.township_id == (a.township.id if a.township else -1))
+          township_staff=lambda a: Job.township_id == (a.township.id if a.township else -1),
+          supervisor=lambda a: Job.created_by_id == a.user_id,
+          health_coordinator=lambda a: Job.created_by_id == a.user_id)
 _register(Membership, "who holds which role where: the administrators of users",
           tenant=False, city_admin=EVERY)
 _register(Notice, "a message names its person and number: the township that calls, the city",

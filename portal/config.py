@@ -72,6 +72,8 @@ class Config:
     # RQ stops a job running longer than this; the worker's upkeep runs this often.
     JOBS_TIMEOUT_SECONDS = _int("JOBS_TIMEOUT_SECONDS", 3600)
     JOBS_MAINTENANCE_SECONDS = _int("JOBS_MAINTENANCE_SECONDS", 30)
+    # How long the file a job wrote for its user (an export, a batch of PDFs) is kept.
+    JOB_FILES_KEEP_HOURS = float(os.environ.get("JOB_FILES_KEEP_HOURS") or 24)
     # Dashboard figures (portal/dashboards/refresh_jobs.py): how old they may be, and how long
     # after a change the refresh job waits for more; with jobs on a queue (or this set to 1) a
     # job computes them and a dashboard page only reads.

@@ -106,6 +106,9 @@ class IsolatedClient(FlaskClient):
     session (joined to the test's connection), instead of reusing the test's app context."""
 
     def open(self, *args, **kwargs):
+        # Buffered, as a browser reads a whole answer: a file sent from disk (a job's export)
+        # is read and its handle closed, whether or not the test reads the body.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy import Select, and_, case, func, or_, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portal.audit.services import record_event
@@ -26,6 +26,7 @@ from portal.cases.workflow import apply_transition
 from portal.clock import local_today
 from portal.domain.workdays import calendar_covers, workdays_between
 from portal.extensions import db
+from portal.pages import Page, capped_count, paginate
 from portal.reference.models import Campaign, CampaignPhase, Township
 from portal.refusals import Refused
 from portal.rosters.models import Person, RosterEntry
@@ -231,6 +232,29 @@ def _overdue_item(case: Case, today: date) -> OverdueItem:
         "not_qualified": ("appeal", case.appeal_due_on),
     }[case.state]
     return OverdueItem(case, reason, since, workdays_between(since, today))
+
+
+def overdue_since():
+    """SQL of the deadline a case is late against (its `OverdueItem.since`)."""
+    return case((Case.state == "publicity", Case.publicity_ends_on),
+                (Case.state == "under_review", Case.review_due_on),
+                else_=Case.appeal_due_on)
+
+
+OVERDUE_COUNT_CAP = 10_000
+
+
+def overdue_page(stmt: Select, per_page: int, today: date | None = None) -> Page:
+    """One page of the overdue cases of an already scoped SELECT of cases, oldest first (the
+    order of `overdue_items`: the earlier the deadline, the more working days late), with how
+    many there are (counted up to OVERDUE_COUNT_CAP). A county of a million has thousands."""
+    today = today or local_today()
+    late = stmt.where(overdue_condition(today))
+    page = paginate(late.order_by(overdue_since(), Case.id), per_page)
+    page.items = [_overdue_item(c, today) for c in page.items]
+    page.total = capped_count(late, Case.id, OVERDUE_COUNT_CAP)
+    page.capped = page.total > OVERDUE_COUNT_CAP
+    return page
 
 
 def overdue_items(stmt: Select, today: date | None = None) -> list[OverdueItem]:

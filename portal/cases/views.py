@@ -34,7 +34,7 @@ from portal.cases.services import (
     lock_for_writing,
     open_case_of,
     overdue_condition,
-    overdue_items,
+    overdue_page,
     record_appeal,
     take_step,
 )
@@ -49,6 +49,7 @@ from portal.tenancy import current_access, get_scoped_or_404, require, scoped
 from portal.uow import discard, rollback
 
 PER_PAGE = 50
+OVERDUE_PER_PAGE = 50
 BULK_LIMIT = 200
 
 
@@ -99,8 +100,9 @@ def list_cases():
 @require(Permission.VIEW_CASES)
 def overdue():
     """The township's cases past a deadline, with their age in working days."""
-    items = overdue_items(scoped(select(Case)).options(selectinload(Case.person)))
-    return _render("cases/overdue.html", items=items)
+    page = overdue_page(scoped(select(Case)).options(selectinload(Case.person)),
+                        OVERDUE_PER_PAGE)
+    return _render("cases/overdue.html", items=page.items, page=page)
 
 
 def _once_more_on_conflict(work):

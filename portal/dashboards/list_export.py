@@ -19,8 +19,9 @@ from portal.tenancy import Access, scoped
 
 
 def drill_down_workbook(access: Access, actor, kind: str, title: str, today,
-                        township_id: int | None, reveal: bool) -> BytesIO:
-    """Every person of the drill-down list `kind` (within `township_id` when given)."""
+                        township_id: int | None, reveal: bool) -> tuple[int, BytesIO]:
+    """Every person of the drill-down list `kind` (within `township_id` when given): the
+    rows and the workbook."""
     stmt = (scoped(select(Person, Village.name), access)
             .outerjoin(Village, Village.id == Person.village_id)
             .where(drill_down_condition(kind, today)))
@@ -49,4 +50,4 @@ def drill_down_workbook(access: Access, actor, kind: str, title: str, today,
     data = BytesIO()
     wb.save(data)
     data.seek(0)
-    return data
+    return rows, data

@@ -7,6 +7,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -15,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -302,45 +304,51 @@ def township_list():
     return _drill_down("township_dashboard.township_list", None)
 
 
-def _list_titles() -> dict[str, str]:
+def list_titles() -> dict[str, str]:
     return {"poverty_uncertified": _("Poverty-registered persons without a valid certificate"),
             "renewal_pending": _("Expired certificates not yet renewed"),
             "poverty_renewal_pending": _(
                 "Poverty-registered holders of expired certificates not yet renewed")}
 
 
-def _drill_down_xlsx(township_id: int | None):
-    """Every person of a drill-down list as Excel, masked unless the user may reveal."""
-    from portal.dashboards.list_export import drill_down_workbook
+def _drill_down_xlsx(township_id: int | None, filter_township: int | None, back: str):
+    """Queue every person of a drill-down list as Excel (masked unless the user may reveal);
+    the job's page offers the file."""
+    from portal.dashboards.list_jobs import LIST_EXPORT
+    from portal.jobs.views import enqueue_file_job, job_url
 
     kind = request.args.get("kind", DRILL_DOWNS[0])
     if kind not in DRILL_DOWNS:
         abort(404)
-    access = current_access()
-    data = drill_down_workbook(access, current_user, kind, _list_titles()[kind], local_today(),
-                               township_id, access.can(Permission.REVEAL_PERSONAL_DATA))
-    return send_file(data, as_attachment=True, download_name=f"{kind}-{local_today()}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    job = enqueue_file_job(
+        LIST_EXPORT, {"kind": kind, "township": filter_township,
+                      "reveal": current_access().can(Permission.REVEAL_PERSONAL_DATA)},
+        actor=current_user, township_id=township_id, back=back)
+    return redirect(job_url(job))
 
 
-@bp.route("/list.xlsx")
+@bp.route("/list.xlsx", methods=["POST"])
 @login_required
 @require(Permission.VIEW_CITY)
 def city_list_export():
     """Drill-down list of the city (or of one township) as Excel."""
     if not current_access().can(Permission.VIEW_PERSONS):
         abort(403)
-    return _drill_down_xlsx(request.args.get("township", type=int))
+    township = request.args.get("township", type=int)
+    return _drill_down_xlsx(None, township, url_for("dashboards.city_list", **request.args))
 
 
-@township_bp.route("/list.xlsx")
+@township_bp.route("/list.xlsx", methods=["POST"])
 @login_required
 @require(Permission.VIEW_PERSONS)
 def township_list_export():
     """Drill-down list of the township as Excel."""
     if not current_access().whole_township:
         abort(403)
-    return _drill_down_xlsx(None)
+    return _drill_down_xlsx(g.township.id, None,
+                            url_for("township_dashboard.township_list", **request.args))
 
 
 def _drill_down(endpoint: str, township_id: int | None):
@@ -353,7 +361,8 @@ def _drill_down(endpoint: str, township_id: int | None):
     args = {"kind": kind}
     if township_id is not None:
         args["township"] = township_id
-    return render_template("dashboards/list.html", kind=kind, title=_list_titles()[kind],
+    return render_template("dashboards/list.html", kind=kind, title=list_titles()[kind],
+                           form=FlaskForm(),
                            persons=page.items, page=page,
                            endpoint=endpoint, args=args, names=names,
                            township_id=township_id)

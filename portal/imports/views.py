@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from portal import uow
@@ -23,6 +24,7 @@ from portal.imports import (
     bp,
     city_bp,
     columns,
+    export_jobs,
     exports,
     messages,
     tasks,
@@ -32,6 +34,7 @@ from portal.imports import (
 from portal.imports.forms import CancelForm, ConfirmForm, UploadForm
 from portal.jobs import services as job_services
 from portal.jobs import words as job_words
+from portal.jobs.views import enqueue_file_job, job_url
 from portal.rosters.models import ImportJob
 from portal.tenancy import current_access, require, scoped
 
@@ -187,19 +190,23 @@ def download_template(list_kind):
 @require(Permission.EXPORT_ROSTER)
 def export_page():
     """Download buttons for the township's two lists."""
-    return render_template("imports/export.html")
+    return render_template("imports/export.html", form=FlaskForm())
 
 
-@bp.route("/export/<list_kind>.xlsx")
+@bp.route("/export/<list_kind>.xlsx", methods=["POST"])
 @login_required
 @require(Permission.EXPORT_ROSTER)
 def export_list(list_kind):
-    """The township's list in its attachment format."""
+    """Queue the township's list in its attachment format; its page offers the file."""
     _list_kind_or_404(list_kind)
-    buffer = BytesIO()
-    exports.export_township(g.township, current_user, list_kind, buffer,
-                            reveal=current_access().can(Permission.REVEAL_PERSONAL_DATA))
-    return _xlsx(buffer, f"{g.township.name}{columns.TITLES[list_kind]}.xlsx")
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    job = enqueue_file_job(
+        export_jobs.TOWNSHIP_EXPORT,
+        {"list_kind": list_kind,
+         "reveal": current_access().can(Permission.REVEAL_PERSONAL_DATA)},
+        actor=current_user, township_id=g.township.id, back=url_for("imports.export_page"))
+    return redirect(job_url(job))
 
 
 @city_bp.route("/")
@@ -207,16 +214,20 @@ def export_list(list_kind):
 @require(Permission.EXPORT_ROSTER)
 def city_export_page():
     """Download buttons for the city workbooks (a sheet per township and a summary)."""
-    return render_template("imports/city_export.html")
+    return render_template("imports/city_export.html", form=FlaskForm())
 
 
-@city_bp.route("/<list_kind>.xlsx")
+@city_bp.route("/<list_kind>.xlsx", methods=["POST"])
 @login_required
 @require(Permission.EXPORT_ROSTER)
 def city_export(list_kind):
-    """One workbook of a list: a summary sheet, then a sheet per township."""
+    """Queue one workbook of a list: a summary sheet, then a sheet per township."""
     _list_kind_or_404(list_kind)
-    buffer = BytesIO()
-    exports.export_city(current_user, list_kind, buffer,
-                        reveal=current_access().can(Permission.REVEAL_PERSONAL_DATA))
-    return _xlsx(buffer, f"{columns.TITLES[list_kind]}.xlsx")
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    job = enqueue_file_job(
+        export_jobs.CITY_EXPORT,
+        {"list_kind": list_kind,
+         "reveal": current_access().can(Permission.REVEAL_PERSONAL_DATA)},
+        actor=current_user, township_id=None, back=url_for("city_exports.city_export_page"))
+    return redirect(job_url(job))

@@ -40,12 +40,14 @@ def worker_command(burst, simple, with_scheduler):
 
 @jobs_cli.command("reap")
 def reap_command():
-    """Mark failed the running jobs whose heartbeat stopped (a worker died)."""
+    """Mark failed the running jobs whose heartbeat stopped (a worker died), and remove the
+    files of jobs that ended more than JOB_FILES_KEEP_HOURS ago."""
+    from portal.jobs import files
     from portal.jobs.services import reap
 
     with unit_of_work():
         count = reap()
-    click.echo(f"reaped={count}")
+    click.echo(f"reaped={count} files_removed={files.prune()}")
 
 
 @jobs_cli.command("retry")

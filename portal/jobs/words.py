@@ -17,6 +17,7 @@ PHASES = {
     "planning": _l("Checking the rows"),
     "writing": _l("Writing the register"),
     "counting": _l("Counting"),
+    "exporting": _l("Writing the file"),
 }
 
 # Why a run failed (Job.error).

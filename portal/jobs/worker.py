@@ -54,6 +54,7 @@ def perform(job_id: int) -> str | None:
 
 def maintain(app: Flask) -> dict[str, int]:
     """The portal's upkeep: reap dead runs, hand out lost jobs, run the schedule."""
+    from portal.jobs import files
     from portal.jobs.backends import redispatch
     from portal.jobs.services import reap
     from portal.uow import unit_of_work
@@ -64,6 +65,7 @@ def maintain(app: Flask) -> dict[str, int]:
         try:
             with unit_of_work():
                 counts["reaped"] = reap()
+            counts["files_removed"] = files.prune()
             for task in SCHEDULED:
                 with unit_of_work():
                     task()

@@ -464,6 +464,10 @@ CATALOGUE: dict[str, object] = {
         "The grade digit of the certificate number does not match the grade column."),
     "holder_elsewhere": _l("This ID number cannot be registered here. Please contact the city "
                            "DPF office."),
+    "holder_check_not_done": _l("The file is still being checked, or its check failed. Wait "
+                                "for the preview (or try the check again) before importing."),
+    "holder_nothing_to_import": _l("This file has no rows that can be imported. Correct it and "
+                                   "upload it again."),
     # --- evidence (portal/evidence) ------------------------------------------------------------
     "evidence_unknown_kind": _l("Choose what kind of evidence this is."),
     "evidence_empty": _l("The file is empty. Please choose the file again."),

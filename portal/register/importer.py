@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -80,10 +81,11 @@ def holder_problem(values: dict) -> tuple[str, str, dict] | None:
     return None
 
 
-def read_holders(path: Path, *, max_rows: int = 50_000, today: date | None = None
-                 ) -> ParsedFile:
-    """Read and validate a holders file (WorkbookError when the file as a whole is unusable)."""
-    rows = open_rows(path, "holders", max_rows=max_rows, today=today)
+def read_holders(path: Path, *, max_rows: int = 50_000, today: date | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> ParsedFile:
+    """Read and validate a holders file (WorkbookError when the file as a whole is unusable);
+    `progress(done, total)` is told how many of the sheet's rows have been read."""
+    rows = open_rows(path, "holders", max_rows=max_rows, today=today, progress=progress)
     if "certificate_number" not in rows.parsed.columns:
         raise WorkbookError("missing_columns", columns="残疾人证号")
     rows.check = _holder_check(rows.check)

@@ -2,9 +2,11 @@
 of the national database's export (a township's own, or the city's for every township).
 
 An uploaded file is kept under IMPORT_DIR with a random name known only to the uploader's
-session (never in a URL); the preview is a dry run of it; the confirmation queues its import
-as a background job (portal/register/tasks.py: one transaction, the file deleted once it has
-committed), whose page shows its progress and outcome and offers a retry if it failed.
+session (never in a URL), and its check (the preview, a dry run) is queued as a background
+job (portal/register/tasks.py `holders.check`); the preview page follows the check of the
+session's upload (progress bar, retry, discard) and then shows its report. The confirmation
+of a checked file queues its import (`holders.import`: one transaction, the file deleted once
+it has committed), whose page shows its progress and outcome and offers a retry if it failed.
 """
 from __future__ import annotations
 
@@ -29,26 +31,26 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from portal import uow
 from portal.auth.models import User
 from portal.auth.roles import Permission
 from portal.clock import local_today
 from portal.extensions import db
 from portal.imports import messages
-from portal.imports.reader import WorkbookError
+from portal.imports.reader import Reject
 from portal.jobs import services as job_services
 from portal.jobs import words as job_words
 from portal.jobs.models import Job
 from portal.labels import LABELS
 from portal.pages import paginate
+from portal.reference.models import Township
 from portal.refusals import Refused, show_in_form
 from portal.register import bp, city_bp, tasks
 from portal.register.forms import HolderForm, HolderImportForm
-from portal.register.importer import plan_holders, read_holders
 from portal.register.models import HolderEntry
 from portal.register.services import add_holder
 from portal.rosters.models import Person
 from portal.tenancy import current_access, require, scoped
-from portal.uow import discard
 
 PER_PAGE = 50
 PREVIEW_LIMIT = 200
@@ -125,16 +127,10 @@ def _staged() -> dict | None:
     return staged
 
 
-def _staged_path(staged: dict) -> Path:
-    return Path(current_app.config["IMPORT_DIR"]) / staged["stored"]
-
-
 def _discard(staged: dict | None) -> None:
+    """Forget the staged upload and delete its file and its check's report."""
     if staged:
-        try:
-            _staged_path(staged).unlink()
-        except FileNotFoundError:
-            pass
+        tasks.remove_upload(staged["stored"])
     session.pop(_SESSION_KEY, None)
 
 
@@ -143,6 +139,7 @@ def _endpoint(name: str) -> str:
 
 
 def _upload():
+    """Store the file and queue its check (tasks.CHECK); the preview page shows how it goes."""
     form = HolderImportForm()
     if form.validate_on_submit():
         _discard(_staged())
@@ -150,50 +147,124 @@ def _upload():
         directory.mkdir(parents=True, exist_ok=True)
         stored = f"holders-{secrets.token_hex(16)}.upload"
         form.file.data.save(directory / stored)
+        form.file.data.close()  # a large upload is spooled to a temporary file: free it now
+        uow.after_rollback(lambda: tasks.remove_upload(stored))
         original = os.path.basename((form.file.data.filename or "").replace("\\", "/"))[:255]
         township = g.get("township")
-        session[_SESSION_KEY] = {"stored": stored, "filename": original,
+        run = tasks.start_check(stored, township, current_user)
+        session[_SESSION_KEY] = {"stored": stored, "filename": original, "check": run.id,
                                  "township_id": township.id if township else None}
         return redirect(url_for(_endpoint("preview_import")))
     return render_template("register/import.html", form=form, township=g.get("township"),
                            endpoint=_endpoint)
 
 
-def _plan(staged: dict):
-    """Read and plan the staged file (nothing is written); (plan, None) or (None, error)."""
-    try:
-        parsed = read_holders(_staged_path(staged),
-                              max_rows=current_app.config["ROSTER_MAX_ROWS"])
-    except WorkbookError as exc:
-        return None, messages.file_error_text(exc.code, exc.params)
-    except FileNotFoundError:
-        return None, messages.file_error_text("expired")
-    return plan_holders(parsed, g.get("township")), None
+def _job_of(kind: str, job_id: int) -> Job | None:
+    """Job `job_id` of `kind` of the township in the URL (the city's: no township)."""
+    township = g.get("township")
+    job = db.session.scalars(scoped(select(Job)).where(
+        Job.id == job_id, Job.kind == kind,
+        Job.township_id == township.id if township else Job.township_id.is_(None))).first()
+    if job is not None:
+        job_services.reap_if_dead(job)
+    return job
+
+
+def _check_of(staged: dict) -> Job | None:
+    """The check of the staged upload (None: an upload staged before checks were jobs)."""
+    job = _job_of(tasks.CHECK, staged["check"]) if staged.get("check") else None
+    if job is None or job.args.get("stored") != staged["stored"]:
+        return None
+    return job
+
+
+def _report_of(staged: dict, run: Job) -> dict | None:
+    """The finished check's report of a file that can still be imported, else None."""
+    if run.state != "done" or "refused" in (run.result or {}):
+        return None
+    if not tasks.upload_path(staged["stored"]).is_file():
+        return None
+    return tasks.read_report(staged["stored"])
+
+
+def _gone():
+    flash(_("This upload can no longer be imported. Upload the file again."), "warning")
+    return redirect(url_for(_endpoint("import_holders")))
 
 
 def _preview():
+    """The check's progress while it runs; then what the import would do, or why not."""
     staged = _staged()
     if staged is None:
         return redirect(url_for(_endpoint("import_holders")))
-    plan, error = _plan(staged)
-    if error:
+    run = _check_of(staged)
+    if run is None:
         _discard(staged)
-    rejects = [(r.row, messages.column_label(r.column), messages.reason_text(r.code, r.params))
-               for r in (plan.rejects if plan else [])[:PREVIEW_LIMIT]]
-    notes = [messages.note_text(row, code) for row, code in (plan.notes if plan else [])]
-    html = render_template("register/preview.html", plan=plan, error=error, rejects=rejects,
-                           notes=notes, filename=staged["filename"], form=FlaskForm(),
-                           preview_limit=PREVIEW_LIMIT, endpoint=_endpoint)
-    discard()  # a dry run: nothing it touched is kept
-    return html
+        return _gone()
+    context = {"run": run, "filename": staged["filename"], "form": FlaskForm(),
+               "endpoint": _endpoint, "preview_limit": PREVIEW_LIMIT, "error": "",
+               "can_retry": False, "counts": None}
+    result = run.result or {}
+    if run.state == "failed":
+        context["error"] = job_words.error_text(run.error)
+        context["can_retry"] = tasks.upload_path(staged["stored"]).is_file()
+    elif run.state == "done" and "refused" in result:
+        context["error"] = messages.file_error_text(result["refused"], result.get("params"))
+    elif run.state == "done":
+        report = _report_of(staged, run)
+        if report is None:
+            context["error"] = messages.file_error_text("expired")
+        else:
+            context.update(
+                counts=result, rejects_total=len(report["rejects"]),
+                rejects=[(row, messages.column_label(column),
+                          messages.reason_text(code, params))
+                         for row, column, code, params, _ in report["rejects"][:PREVIEW_LIMIT]],
+                notes=[messages.note_text(row, code) for row, code in report["notes"]],
+                per_township=[(db.session.get(Township, tid), n)
+                              for tid, n in result.get("townships", [])])
+    return render_template("register/preview.html", **context)
+
+
+def _check_progress():
+    """The check's progress (JSON); with nothing staged (discarded in another tab) it says
+    there is nothing running, and the page reloads to the upload form."""
+    staged = _staged()
+    run = _check_of(staged) if staged else None
+    if run is None:
+        return jsonify({"state": "", "active": False, "finished": False, "done": 0,
+                        "total": 0, "percent": 0})
+    return jsonify(job_services.status(run))
+
+
+def _check_retry():
+    """Check the staged file again after its check failed (the file is still there)."""
+    staged = _staged()
+    run = _check_of(staged) if staged else None
+    if run is None:
+        return _gone()
+    if FlaskForm().validate_on_submit():
+        job_services.retry(run, current_user)
+    return redirect(url_for(_endpoint("preview_import")))
 
 
 def _confirm():
-    """Queue the staged file's import (portal/register/tasks.py); its page shows how it goes."""
+    """Queue the staged file's import (portal/register/tasks.py); its page shows how it goes.
+    Only a file whose check has finished with rows to import can be confirmed."""
     staged = _staged()
     if not FlaskForm().validate_on_submit() or staged is None:
-        flash(_("This upload can no longer be imported. Upload the file again."), "warning")
-        return redirect(url_for(_endpoint("import_holders")))
+        return _gone()
+    run = _check_of(staged)
+    if run is None:
+        _discard(staged)
+        return _gone()
+    if run.state != "done":
+        raise Refused("holder_check_not_done")
+    if "refused" in (run.result or {}) or not (run.result or {}).get("rows"):
+        raise Refused("holder_nothing_to_import")
+    if not tasks.upload_path(staged["stored"]).is_file():
+        session.pop(_SESSION_KEY, None)
+        return _gone()
     job = tasks.start_import(staged["stored"], staged["filename"], g.get("township"),
                              current_user)
     session.pop(_SESSION_KEY, None)  # the file is the job's now
@@ -201,13 +272,9 @@ def _confirm():
 
 
 def _import_job_or_404(job_id: int) -> Job:
-    township = g.get("township")
-    job = db.session.scalars(scoped(select(Job)).where(
-        Job.id == job_id, Job.kind == tasks.KIND,
-        Job.township_id == township.id if township else Job.township_id.is_(None))).first()
+    job = _job_of(tasks.KIND, job_id)
     if job is None:
         abort(404)
-    job_services.reap_if_dead(job)
     return job
 
 
@@ -231,22 +298,23 @@ def _job_retry(job_id: int):
 
 
 def _rejects():
-    """The refused rows of the staged file as .xlsx (row, column, reason, the row's cells)."""
+    """The refused rows of the checked file as .xlsx (row, column, reason, the row's cells)."""
     from io import BytesIO
 
     from portal.imports.exports import write_rejects_file
 
     staged = _staged()
-    if staged is None:
-        flash(_("This upload can no longer be imported. Upload the file again."), "warning")
-        return redirect(url_for(_endpoint("import_holders")))
-    plan, error = _plan(staged)
-    discard()  # a dry run: nothing it touched is kept
-    if error or not plan.rejects:
-        flash(error or _("The file has no refused rows."), "info")
-        return redirect(url_for(_endpoint("import_holders")))
+    run = _check_of(staged) if staged else None
+    report = _report_of(staged, run) if run is not None else None
+    if report is None:
+        return _gone()
+    if not report["rejects"]:
+        flash(_("The file has no refused rows."), "info")
+        return redirect(url_for(_endpoint("preview_import")))
+    rejects = [Reject(row, column, code, params, tuple(values))
+               for row, column, code, params, values in report["rejects"]]
     buffer = BytesIO()
-    write_rejects_file(buffer, plan.rejects, plan.headers)
+    write_rejects_file(buffer, rejects, report["headers"])
     buffer.seek(0)
     return send_file(buffer, as_attachment=True, download_name="rejected-rows.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument"
@@ -254,8 +322,10 @@ def _rejects():
 
 
 def _cancel():
-    if FlaskForm().validate_on_submit():
+    """Discard the staged upload: its file and its check's report are deleted."""
+    if FlaskForm().validate_on_submit() and _staged() is not None:
         _discard(_staged())
+        flash(_("The file was discarded; nothing was imported."), "info")
     return redirect(url_for(_endpoint("import_holders")))
 
 
@@ -271,8 +341,24 @@ def import_holders():
 @login_required
 @require(Permission.IMPORT_ROSTER)
 def preview_import():
-    """The dry run's report: what the import would do, and every row it refuses."""
+    """The check's progress, then its report: what the import would do, every row it refuses."""
     return _preview()
+
+
+@bp.route("/import/preview/progress")
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def preview_progress():
+    """How far the check of the staged file has come, for the progress bar (JSON)."""
+    return _check_progress()
+
+
+@bp.route("/import/preview/retry", methods=["POST"])
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def retry_check():
+    """Check the staged file again after its check failed."""
+    return _check_retry()
 
 
 @bp.route("/import/confirm", methods=["POST"])
@@ -309,7 +395,7 @@ def import_job_retry(run_id):
 @login_required
 @require(Permission.IMPORT_ROSTER)
 def import_rejects():
-    """The rows the staged file would have refused, to correct and upload again."""
+    """The rows the checked file would have refused, to correct and upload again."""
     return _rejects()
 
 
@@ -333,6 +419,20 @@ def city_import_holders():
 @require(Permission.IMPORT_ROSTER)
 def city_preview_import():
     return _preview()
+
+
+@city_bp.route("/import/preview/progress", endpoint="preview_progress")
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def city_preview_progress():
+    return _check_progress()
+
+
+@city_bp.route("/import/preview/retry", methods=["POST"], endpoint="retry_check")
+@login_required
+@require(Permission.IMPORT_ROSTER)
+def city_retry_check():
+    return _check_retry()
 
 
 @city_bp.route("/import/confirm", methods=["POST"], endpoint="confirm_import")

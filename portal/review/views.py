@@ -8,13 +8,15 @@ from sqlalchemy.orm import selectinload
 from portal.auth.roles import Permission
 from portal.cases.labels import CASE_LABELS
 from portal.cases.models import OPEN_STATES, Case
-from portal.cases.services import overdue_items
+from portal.cases.services import overdue_page
 from portal.clock import local_today
 from portal.domain.workdays import calendar_covers, workdays_between
 from portal.extensions import db
 from portal.reference.models import Township
 from portal.review import bp
 from portal.tenancy import require, scoped
+
+PER_PAGE = 50  # overdue cases a page
 
 
 def _townships() -> dict[int, Township]:
@@ -51,6 +53,7 @@ def queue():
 @require(Permission.VIEW_CASES)
 def overdue():
     """Cases of every township past a deadline, with their age in working days."""
-    items = overdue_items(scoped(select(Case)).options(selectinload(Case.person)))
-    return render_template("review/overdue.html", items=items, townships=_townships(),
+    page = overdue_page(scoped(select(Case)).options(selectinload(Case.person)), PER_PAGE)
+    return render_template("review/overdue.html", items=page.items, page=page,
+                           townships=_townships(),
                            CASE_LABELS=CASE_LABELS)

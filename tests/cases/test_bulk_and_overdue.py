@@ -115,3 +115,43 @@ def test_overdue_pages_township_and_city(client, login_as, world, make_person, m
     assert "李四" in page and "外乡人" in page and other_township.name in page
     age = workdays_between(due, today)  # 3, or 2 when today is a day off
     assert f'<td data-label="Working days late" class="overdue-age">{age}</td>' in page
+
+
+def test_overdue_page_keeps_the_order_of_the_whole_list(world, make_person, app):
+    """A page of the overdue list is the same slice of the same order as the whole list
+    (earliest deadline, so most working days late, first), and counts them all."""
+    from portal.cases.services import overdue_page
+
+    today = D("2020-10-20")
+    deadlines = ["2020-09-30", "2020-10-14", "2020-10-09", "2020-10-10", "2020-10-19",
+                 "2020-10-12", "2020-10-11", "2020-09-30"]
+    for n, deadline in enumerate(deadlines):
+        state, column = (("publicity", "publicity_ends_on"), ("under_review", "review_due_on"),
+                         ("not_qualified", "appeal_due_on"))[n % 3]
+        world.new_case(state, person=make_person(world.township, name=f"迟{n}"),
+                       **{column: D(deadline)})
+    whole = [(i.case.id, i.since, i.age) for i in overdue_items(select(Case), today=today)]
+    assert len(whole) == len(deadlines)
+    paged = []
+    for number in (1, 2, 3):
+        with app.test_request_context(f"/?page={number}"):
+            page = overdue_page(select(Case), per_page=3, today=today)
+        assert page.total == len(deadlines) and not page.capped
+        assert page.has_next == (number < 3)
+        paged += [(i.case.id, i.since, i.age) for i in page.items]
+    assert paged == whole
+
+
+def test_overdue_pages_have_a_pager(client, login_as, world, make_person, monkeypatch):
+    from portal.cases import views
+
+    monkeypatch.setattr(views, "OVERDUE_PER_PAGE", 2)
+    for n in range(3):
+        world.new_case("under_review", person=make_person(world.township, name=f"迟{n}"),
+                       review_due_on=add_workdays(local_today(), -2 - n))
+    login_as(world.staff)
+    first = text(client.get(f"/t/{world.township.code}/cases/overdue"))
+    assert "Overdue cases: 3." in first and 'rel="next"' in first
+    assert first.count('class="overdue-age"') == 2
+    second = text(client.get(f"/t/{world.township.code}/cases/overdue?page=2"))
+    assert second.count('class="overdue-age"') == 1 and 'rel="prev"' in second

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.domain.idcard import mask, mask_phone
 from portal.extensions import db
+from tests.jobs.helpers import exported
 
 
 def _cells(data: bytes, sheet: str | None = None) -> list:
@@ -25,14 +26,14 @@ def _people(make_person, township):
                         guardian_phone="13787654321") for _ in range(2)]
 
 
-def test_supervisor_gets_masked_ids_and_phones(staff, make_person, make_user, client, login_as,
-                                               db_session):
+def test_supervisor_gets_masked_ids_and_phones(staff, make_person, make_user, client, post,
+                                               login_as, db_session):
     township, _ = staff
     people = _people(make_person, township)
     login_as(make_user("supervisor"))
     for url, sheet in ((f"/t/{township.code}/imports/export/suspected.xlsx", None),
                        ("/city/exports/suspected.xlsx", township.name)):
-        response = client.get(url)
+        response = exported(client, post, url)
         assert response.status_code == 200
         cells = _cells(response.data, sheet)
         for person in people:
@@ -47,11 +48,11 @@ def test_supervisor_gets_masked_ids_and_phones(staff, make_person, make_user, cl
 
 
 def test_staff_with_reveal_gets_full_numbers_and_the_count_is_audited(
-        staff, make_person, client, login_as, db_session):
+        staff, make_person, client, post, login_as, db_session):
     township, user = staff
     people = _people(make_person, township)
     login_as(user)
-    response = client.get(f"/t/{township.code}/imports/export/suspected.xlsx")
+    response = exported(client, post, f"/t/{township.code}/imports/export/suspected.xlsx")
     cells = _cells(response.data)
     assert {p.id_number for p in people} <= set(cells)
     assert "13912345678" in cells
@@ -62,11 +63,11 @@ def test_staff_with_reveal_gets_full_numbers_and_the_count_is_audited(
 
 
 def test_city_admin_city_export_reveals_and_counts(staff, make_person, make_user, client,
-                                                   login_as, db_session):
+                                                   post, login_as, db_session):
     township, _ = staff
     people = _people(make_person, township)
     login_as(make_user("city_admin"))
-    cells = _cells(client.get("/city/exports/suspected.xlsx").data, township.name)
+    cells = _cells(exported(client, post, "/city/exports/suspected.xlsx").data, township.name)
     assert {p.id_number for p in people} <= set(cells)
     assert _event("roster.exported_city").details["revealed"] == 2
 

@@ -16,6 +16,7 @@ from portal.imports import bulk, driver, exports, matching, messages, reader, up
 from portal.reference.models import Village
 from portal.rosters.models import ImportJob, Person, RosterEntry
 from tests.imports.conftest import SUSPECTED_HEADER, idn, suspected_rows, write_book
+from tests.jobs.helpers import exported
 
 
 def _count(model, **where):
@@ -291,24 +292,24 @@ def test_web_rejects_bad_files_clearly(staff, tmp_path, client, post, login_as, 
 
 
 def test_templates_and_exports_need_their_permissions(staff, make_township, make_user,
-                                                      client, login_as, db_session):
+                                                      client, post, login_as, db_session):
     township, user = staff
     login_as(user)
     template = client.get(f"/t/{township.code}/imports/templates/expired.xlsx")
     assert template.status_code == 200
     cells = openpyxl.load_workbook(BytesIO(template.data)).active
     assert "原残疾证号" in [c.value for c in cells[3]]
-    export = client.get(f"/t/{township.code}/imports/export/suspected.xlsx")
+    export = exported(client, post, f"/t/{township.code}/imports/export/suspected.xlsx")
     assert export.status_code == 200
     assert _count(AuditEvent, action="roster.exported") == 1
-    assert client.get("/city/exports/suspected.xlsx").status_code == 404
+    assert post("/city/exports/suspected.xlsx").status_code == 404
     liaison = make_user("village_liaison", township, villages=township.villages[:1])
     login_as(liaison)
     assert client.get(f"/t/{township.code}/imports/new").status_code == 403
-    assert client.get(f"/t/{township.code}/imports/export/suspected.xlsx").status_code == 403
+    assert post(f"/t/{township.code}/imports/export/suspected.xlsx").status_code == 403
     admin = make_user("city_admin")
     login_as(admin)
-    city = client.get("/city/exports/expired.xlsx")
+    city = exported(client, post, "/city/exports/expired.xlsx")
     assert city.status_code == 200
     assert township.name in openpyxl.load_workbook(BytesIO(city.data)).sheetnames
 

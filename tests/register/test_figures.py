@@ -18,6 +18,7 @@ from portal.register.services import Holding, record_holding
 from portal.tenancy import access_for
 from tests.cases.helpers import world  # noqa: F401 (a fixture)
 from tests.certificates.conftest import approved  # noqa: F401 (a fixture)
+from tests.jobs.helpers import exported
 from tests.register.conftest import idn
 
 
@@ -163,15 +164,16 @@ def test_late_townships_are_red_with_words(renewal_world, campaign, db_session, 
 
 
 def test_drill_down_and_export_mask_unless_revealed(renewal_world, campaign, db_session,
-                                                    client, login_as, make_user):
+                                                    client, post, login_as, make_user):
     a, _b, _p = renewal_world
     login_as(make_user("supervisor"))
     page = client.get("/city/dashboard/list?kind=poverty_renewal_pending").get_data(
         as_text=True)
     assert "甲一" in page and "甲三" in page and "甲二" not in page and "甲四" not in page
     assert idn(301) not in page and mask(idn(301)) in page
-    response = client.get(f"/city/dashboard/list.xlsx?kind=poverty_renewal_pending"
-                          f"&township={a.id}")
+    assert "list.xlsx" in page and 'method="post"' in page
+    response = exported(client, post, f"/city/dashboard/list.xlsx?kind=poverty_renewal_pending"
+                                      f"&township={a.id}")
     assert response.status_code == 200
     sheet = load_workbook(BytesIO(response.data)).active
     cells = [c for r in sheet.iter_rows(values_only=True) for c in r if c]
@@ -179,7 +181,8 @@ def test_drill_down_and_export_mask_unless_revealed(renewal_world, campaign, db_
     assert "13800001234" not in cells
     client.post("/auth/logout")
     login_as(make_user("township_staff", a))  # may reveal personal data
-    response = client.get(f"/t/{a.code}/dashboard/list.xlsx?kind=poverty_renewal_pending")
+    response = exported(client, post, f"/t/{a.code}/dashboard/list.xlsx"
+                                      "?kind=poverty_renewal_pending")
     cells = [c for r in load_workbook(BytesIO(response.data)).active.iter_rows(
         values_only=True) for c in r if c]
     assert idn(301) in cells and "13800001234" in cells

@@ -90,6 +90,7 @@ ARGUMENTS: dict[str, tuple[bool, Callable[[Side], object]]] = {
     "token": (True, lambda s: s.job.token),
     "job_id": (True, lambda s: s.job.id),
     "run_id": (True, lambda s: s.holder_import.id),
+    "file_job_id": (True, lambda s: s.file_job.id),
     "village_id": (True, lambda s: s.village.id),
     "user_id": (True, lambda s: s.staff.id),
     "membership_id": (True, lambda s: s.staff.memberships[0].id),
@@ -208,6 +209,26 @@ def world(db_session, make_township, make_user, make_person):
     return build_world(db_session, make_township, make_user, make_person)
 
 
+def _file_job(db_session, township, staff, label: str):
+    """A finished export of the township's staff member, its file on the shared disk."""
+    from openpyxl import Workbook
+
+    from portal.jobs import files
+    from portal.jobs.models import Job
+
+    name = f"sec-{label}-{secrets.token_hex(8)}.xlsx"
+    book = Workbook()
+    book.active.append(["乡镇名单"])
+    book.save(files.directory() / name)
+    job = Job(kind="roster.export", args={"list_kind": "suspected", "reveal": False},
+              key=f"file:roster.export:{staff.id}", township_id=township.id,
+              created_by_id=staff.id, state="done", attempts=1,
+              result={"file": name, "filename": "list.xlsx", "rows": 0, "bytes": 22,
+                      "masked": True})
+    db_session.add(job)
+    return job
+
+
 def build_world(db_session, make_township, make_user, make_person):
     """The `world` fixture's townships, for any session (tests/shared_world.py builds it once
     for a module of read-only walks)."""
@@ -249,6 +270,7 @@ def build_world(db_session, make_township, make_user, make_person):
                                   key=f"holders:{label}", township_id=township.id,
                                   created_by_id=staff.id, state="done", attempts=1)
         db_session.add(found.holder_import)
+        found.file_job = _file_job(db_session, township, staff, label)
         db_session.flush()
         return found
 
