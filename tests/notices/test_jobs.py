@@ -237,6 +237,24 @@ def test_a_failed_send_is_retried_by_a_round_queued_for_its_time(
     assert len(_rounds()) == 2  # nothing waits any more: no further round
 
 
+def test_a_round_waiting_for_a_retry_s_time_does_not_hold_back_a_new_message(
+        db_session, person, provider, on_queue):
+    provider(TryLater("busy"))
+    _ready(person, "b1")
+    uow.commit()
+    [job] = _rounds()
+    job_runner.run(job.id)
+    _, later = _rounds()
+    assert later.state == "queued" and later.run_after is not None  # a minute from now
+    fresh = _ready(person, "b2")
+    uow.commit()
+    *_, now = _rounds()
+    assert now.id != later.id and now.run_after is None  # not left to wait for the retry
+    assert job_runner.run(now.id) == "done"
+    db_session.refresh(fresh)
+    assert fresh.state == "sent"
+
+
 def test_a_failed_send_is_retried_by_the_scheduled_round(
         db_session, person, provider, runner):
     scripted = provider(TryLater("busy"))
