@@ -18,6 +18,7 @@ PHASES = {
     "writing": _l("Writing the register"),
     "counting": _l("Counting"),
     "exporting": _l("Writing the file"),
+    "sending": _l("Sending the messages"),
 }
 
 # Why a run failed (Job.error).
