@@ -204,6 +204,9 @@ class Config:
     NOTICE_RETRY_MAX_SECONDS = _int("NOTICE_RETRY_MAX_SECONDS", 6 * 3600)
     NOTICE_CLAIM_TIMEOUT_SECONDS = _int("NOTICE_CLAIM_TIMEOUT_SECONDS", 120)
     NOTICE_DAILY_LIMIT = _int("NOTICE_DAILY_LIMIT", 3)
+    # Send a change's messages by a job queued after its commit (portal/notices/tasks.py);
+    # unset: with RQ workers and in development.
+    NOTICE_SEND_IN_JOBS = os.environ.get("NOTICE_SEND_IN_JOBS")
     SMS_ACCESS_KEY_ID = os.environ.get("SMS_ACCESS_KEY_ID")
     SMS_ACCESS_KEY_SECRET = os.environ.get("SMS_ACCESS_KEY_SECRET")
     SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME")

@@ -38,6 +38,13 @@ def after_commit(fn: Callable[[], None]) -> None:
     _hooks()["commit"].append(fn)
 
 
+def after_commit_once(fn: Callable[[], None]) -> None:
+    """`after_commit`, but `fn` runs once however often this unit of work registers it."""
+    hooks = _hooks()["commit"]
+    if fn not in hooks:
+        hooks.append(fn)
+
+
 def after_rollback(fn: Callable[[], None]) -> None:
     """Run `fn` if the unit of work rolls back (compensate work done outside the database)."""
     _hooks()["rollback"].append(fn)

@@ -9,6 +9,7 @@ maintenance hands it out again (`redispatch`).
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from flask import Flask, current_app
@@ -36,14 +37,17 @@ def rq_queue(app: Flask | None = None, connection=None):
     return Queue(app.config["JOBS_QUEUE"], connection=connection or redis_connection(app))
 
 
-def rq_id(job_id: int, attempt: int) -> str:
-    """The RQ id of a job's next run: one per attempt, so a retry is a new RQ job."""
-    return f"portal-job-{job_id}-{attempt}"
+def rq_id(queue_name: str, job_id: int, attempt: int) -> str:
+    """The RQ id of a job's next run: one per attempt, so a retry is a new RQ job; named by
+    the queue too, so that two portals (or test runs) sharing a Redis never overwrite each
+    other's jobs (job ids restart in each database)."""
+    queue = re.sub(r"[^A-Za-z0-9_-]", "_", queue_name)
+    return f"portal-job-{queue}-{job_id}-{attempt}"
 
 
 def _put_on_queue(app: Flask, job: Job, queue=None) -> None:
     queue = queue or rq_queue(app)
-    options = {"job_id": rq_id(job.id, job.attempts + 1),
+    options = {"job_id": rq_id(queue.name, job.id, job.attempts + 1),
                "job_timeout": app.config["JOBS_TIMEOUT_SECONDS"],
                "result_ttl": 3600, "failure_ttl": 7 * 86400,
                "description": f"{job.kind} #{job.id}"}
@@ -91,7 +95,8 @@ def redispatch(app: Flask, older_than_seconds: float = 60) -> int:
     count = 0
     for job in waiting:
         try:
-            known = RQJob.fetch(rq_id(job.id, job.attempts + 1), connection=connection)
+            known = RQJob.fetch(rq_id(queue.name, job.id, job.attempts + 1),
+                                connection=connection)
         except NoSuchJobError:
             known = None
         if known is not None and known.get_status() not in ENDED:

@@ -19,6 +19,7 @@ PHASES = {
     "counting": _l("Counting"),
     "exporting": _l("Writing the file"),
     "rendering": _l("Laying out the pages"),
+    "sending": _l("Sending the messages"),
 }
 
 # Why a run failed (Job.error).

@@ -1,8 +1,8 @@
-"""Notices that reach people: an outbox written with the change it announces, sent by a worker
-through SMS (Alibaba Cloud), email or the log, with retries, rate limits, opt-out and a list of
-people to call instead."""
+"""Notices that reach people: an outbox written with the change it announces, sent by jobs
+(`notices.send`, tasks.py) through SMS (Alibaba Cloud), email or the log, with retries, rate
+limits, opt-out and a list of people to call instead."""
 from portal.tenancy import tenant_blueprint
 
 bp = tenant_blueprint("notices", __name__, "/notices")
 
-from portal.notices import views  # noqa: F401
+from portal.notices import tasks, views  # noqa: F401

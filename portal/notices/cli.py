@@ -1,4 +1,5 @@
-"""`flask --app wsgi notices send`: the outbox worker (once, or in a loop)."""
+"""`flask --app wsgi notices send|schedule|expiring`: the outbox by hand (once, or in a loop,
+without job workers), the periodic round queued as a job, the daily expiry notices."""
 from __future__ import annotations
 
 import time
@@ -25,6 +26,26 @@ def send_command(loop: bool, interval: float, limit: int):
         if not loop:
             return
         time.sleep(interval)
+
+
+@notices_cli.command("schedule")
+def schedule_command():
+    """Every minute (a timer): queue a round of the outbox as a job when messages are due."""
+    from portal.notices.services import next_due
+    from portal.notices.tasks import schedule
+    from portal.uow import unit_of_work
+
+    with unit_of_work():
+        due = next_due()
+        job = schedule()
+        job_id = job.id if job is not None else None
+    if job_id is not None:
+        click.echo(f"round queued: job {job_id}")
+    elif due is None:
+        click.echo("nothing waiting")
+    else:
+        click.echo(f"no round queued: next due {due.isoformat(timespec='seconds')} "
+                   "or a round is waiting")
 
 
 @notices_cli.command("expiring")

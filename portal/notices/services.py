@@ -9,16 +9,22 @@ announces is saved, and never without it.
 between handing over and recording leaves the message "sending": the next round asks the
 channel whether the provider has it (`was_sent`, by the out id sent with it) and records it as
 sent, or sends it again only when the provider does not have it. So a restart sends nothing
-twice (where the channel can be asked) and loses nothing.
+twice (where the channel can be asked) and loses nothing. No transaction is open while a
+provider is asked or handed a message (a job takes SQLite's write lock with each transaction).
+
+The rounds run as jobs (`notices.send`, portal/notices/tasks.py): `notify()` asks for one after
+its unit of work commits; `flask notices send` runs the same round by hand.
 """
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from portal import uow
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.notices.channels import GiveUp, TryLater, channel_for
@@ -72,7 +78,17 @@ def notify(kind: str, *, key: str, params: dict, person=None, case=None,
         notice.last_error = "no_number"
     db.session.add(notice)
     db.session.flush()
+    if notice.state == "pending":
+        _round_after_commit()
     return notice
+
+
+def _round_after_commit() -> None:
+    """Ask for one round of the outbox (a job) once the caller's unit of work has committed."""
+    from portal.notices import tasks
+
+    if tasks.in_jobs():
+        uow.after_commit_once(tasks.round_after_commit)
 
 
 def opted_out(notice: Notice) -> bool:
@@ -125,8 +141,16 @@ def _claim(notice_id: int, now: datetime) -> Notice | None:
             .execution_options(synchronize_session=False))
         if taken.rowcount != 1:
             return None
-    db.session.expire_all()
-    return db.session.get(Notice, notice_id)
+        db.session.refresh(notice)
+        taken = _copy(notice)
+    return taken
+
+
+def _copy(notice: Notice) -> Notice:
+    """The message's values in an object of no session: read while a provider is asked or
+    handed it, outside any transaction (the session's own object expires at the commit)."""
+    return Notice(**{column.key: getattr(notice, column.key)
+                     for column in Notice.__table__.columns})
 
 
 def _record(notice_id: int, now: datetime, *, ref: str | None = None,
@@ -147,11 +171,17 @@ def _record(notice_id: int, now: datetime, *, ref: str | None = None,
 def recover_stale(now: datetime) -> int:
     """Messages a dead worker left "sending": sent if the provider has them, else due again."""
     cutoff = now - timedelta(seconds=setting("NOTICE_CLAIM_TIMEOUT_SECONDS"))
-    stale = db.session.scalars(select(Notice).where(
-        Notice.state == "sending", Notice.claimed_at < cutoff)).all()
-    for notice in stale:
-        answer = channel_for(notice.medium).was_sent(notice)
+    with unit_of_work():  # read, then ask the providers outside any transaction
+        stale = [_copy(notice) for notice in db.session.scalars(select(Notice).where(
+            Notice.state == "sending", Notice.claimed_at < cutoff))]
+    recovered = 0
+    for asked in stale:
+        answer = channel_for(asked.medium).was_sent(asked)
         with unit_of_work():
+            notice = db.session.get(Notice, asked.id)
+            if notice.state != "sending" or notice.claimed_at != asked.claimed_at:
+                continue  # another round recovered it meanwhile
+            recovered += 1
             if answer is True:
                 notice.state, notice.sent_at = "sent", now
                 notice.last_error = ""
@@ -159,19 +189,24 @@ def recover_stale(now: datetime) -> int:
                 # The provider does not have it (or cannot say): it goes again.
                 notice.state, notice.next_attempt_at = "pending", now
                 notice.last_error = "resent_after_restart" if answer is None else ""
-    return len(stale)
+    return recovered
 
 
-def send_due(now: datetime | None = None, limit: int = 100) -> dict[str, int]:
-    """One round of the worker; returns how many messages went, waited or failed."""
+def send_due(now: datetime | None = None, limit: int = 100,
+             progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """One round of the worker; returns how many messages went, waited or failed.
+    `progress(done, total)` hears after each due message (sent, deferred or failed)."""
     now = now or utcnow()
     counts = {"recovered": recover_stale(now), "sent": 0, "retry": 0, "failed": 0}
     due = db.session.scalars(select(Notice.id).where(
         Notice.state == "pending", Notice.next_attempt_at <= now)
         .order_by(Notice.next_attempt_at, Notice.id).limit(limit)).all()
-    for notice_id in due:
+    report = progress or (lambda done, total: None)
+    report(0, len(due))
+    for done, notice_id in enumerate(due, 1):
         notice = _claim(notice_id, now)
         if notice is None:
+            report(done, len(due))
             continue
         try:
             ref = channel_for(notice.medium).send(notice, render(notice.kind, notice.params))
@@ -184,7 +219,22 @@ def send_due(now: datetime | None = None, limit: int = 100) -> dict[str, int]:
         else:
             _record(notice_id, now, ref=ref)
             counts["sent"] += 1
+        report(done, len(due))
     return counts
+
+
+def next_due() -> datetime | None:
+    """When the outbox next has work: the earliest message waiting for its time (a retry's
+    backoff, the daily limit), or a claim that would then be stale (a dead round's)."""
+    waiting = db.session.scalar(select(func.min(Notice.next_attempt_at)).where(
+        Notice.state == "pending"))
+    claimed = db.session.scalar(select(func.min(Notice.claimed_at)).where(
+        Notice.state == "sending"))
+    moments = [_aware(waiting)] if waiting is not None else []
+    if claimed is not None:
+        moments.append(_aware(claimed)
+                       + timedelta(seconds=setting("NOTICE_CLAIM_TIMEOUT_SECONDS") + 1))
+    return min(moments, default=None)
 
 
 def backlog() -> int:
