@@ -51,9 +51,9 @@ def _post(client, url):
     return client.post(url, data={"csrf_token": csrf_token(client)})
 
 
-def _book(tmp_path, rows: int):
+def _book(tmp_path, rows: int, start: int = 1):
     return write_book(tmp_path / "名单.xlsx",
-                      [["名单"], SUSPECTED_HEADER] + suspected_rows(rows))
+                      [["名单"], SUSPECTED_HEADER] + suspected_rows(rows, start=start))
 
 
 def _job(app, token: str, column: str):
@@ -67,7 +67,9 @@ def test_an_import_started_on_one_web_worker_shows_progress_on_the_other(
     # Rows enough for the import to report its progress over several heartbeats (a few
     # thousand are imported between two of them, and the test would see none).
     rows = 12_000
-    token = _upload(one, world, _book(tmp_path, rows))
+    # (people of their own: the module's database is shared, and the next test imports its
+    # rows 1-20,000 into another township, where these would be refused as registered here)
+    token = _upload(one, world, _book(tmp_path, rows, start=50_000))
     page = f"/t/{world.code}/imports/jobs/{token}"
     # No worker yet: both web workers see the check waiting in the queue.
     assert _job(second, token, "state") == "queued"
