@@ -20,7 +20,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from portal.extensions import db
 from tests.conftest import person_maker, township_maker, user_maker
-from tests.security.conftest import build_world
+from tests.security.world import build_world
 
 
 @pytest.fixture(scope="module")
