@@ -6,7 +6,6 @@ failure leaves no file."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from flask import has_request_context
@@ -16,31 +15,18 @@ import portal.jobs.backends
 from portal.audit.models import AuditEvent
 from portal.certificates import pdf, tasks
 from portal.extensions import db
-from portal.jobs import files, runner
+from portal.jobs import runner
 from portal.jobs.context import as_page
 from portal.jobs.models import Job
 from portal.tenancy import access_for
 from tests.certificates.test_certificates import _cert, _printed
 from tests.certificates.test_public_address import PUBLIC, _qr_codes
-from tests.jobs.helpers import exported
-
-
-@pytest.fixture(autouse=True)
-def own_import_dir(app, tmp_path):
-    """This test's own shared disk, so that only its own job files are counted."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
-        yield
-
-
-def _job_files(app) -> list[Path]:
-    folder = Path(app.config["IMPORT_DIR"]) / files.FILE_DIR
-    return sorted(folder.iterdir()) if folder.exists() else []
-
-
-def _link(page: str) -> str | None:
-    found = re.search(r'id="job-file-download" href="([^"]+)"', page)
-    return found.group(1) if found else None
+from tests.jobs.helpers import download_link as _link
+from tests.jobs.helpers import (
+    exported,
+    own_import_dir,  # noqa: F401 (an autouse fixture)
+)
+from tests.jobs.helpers import job_files as _job_files
 
 
 def _events(action: str) -> list[AuditEvent]:

@@ -8,37 +8,19 @@ import os
 import re
 import time
 from io import BytesIO
-from pathlib import Path
 
 import openpyxl
-import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.imports import exports
-from portal.jobs import backends, files, runner
+from portal.jobs import backends, runner
 from portal.jobs.models import Job
 from tests.imports.conftest import staff  # noqa: F401
-
-
-@pytest.fixture(autouse=True)
-def own_import_dir(app, tmp_path):
-    """This test's own shared disk: the files of other tests' jobs are not counted (a patch
-    of its own, which the tests' `monkeypatch.undo()` leaves in place)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
-        yield
-
-
-def _job_files(app) -> list[Path]:
-    folder = Path(app.config["IMPORT_DIR"]) / files.FILE_DIR
-    return sorted(folder.iterdir()) if folder.exists() else []
-
-
-def _link(page: str) -> str | None:
-    found = re.search(r'id="job-file-download" href="([^"]+)"', page)
-    return found.group(1) if found else None
+from tests.jobs.helpers import download_link as _link
+from tests.jobs.helpers import job_files as _job_files
+from tests.jobs.helpers import own_import_dir  # noqa: F401 (an autouse fixture)
 
 
 def _download(client, url):

@@ -4,9 +4,7 @@ job counts and lays the report out and writes the PDF, only the asker downloads 
 failure leaves no file."""
 from __future__ import annotations
 
-import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask import has_request_context
@@ -15,28 +13,13 @@ from sqlalchemy import select
 import portal.jobs.backends
 from portal.audit.models import AuditEvent
 from portal.extensions import db
-from portal.jobs import files, runner
+from portal.jobs import runner
 from portal.jobs.models import Job
 from portal.supervision import report, tasks
+from tests.jobs.helpers import download_link as _link
+from tests.jobs.helpers import job_files as _job_files
+from tests.jobs.helpers import own_import_dir  # noqa: F401 (an autouse fixture)
 from tests.supervision.test_supervision import _issue, county, pdf_text, today  # noqa: F401
-
-
-@pytest.fixture(autouse=True)
-def own_import_dir(app, tmp_path):
-    """This test's own shared disk, so that only its own job files are counted."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
-        yield
-
-
-def _job_files(app) -> list[Path]:
-    folder = Path(app.config["IMPORT_DIR"]) / files.FILE_DIR
-    return sorted(folder.iterdir()) if folder.exists() else []
-
-
-def _link(page: str) -> str | None:
-    found = re.search(r'id="job-file-download" href="([^"]+)"', page)
-    return found.group(1) if found else None
 
 
 def test_the_reports_page_posts_for_the_pdf_and_the_job_writes_it(
