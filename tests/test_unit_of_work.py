@@ -169,8 +169,16 @@ def test_every_code_raised_is_in_the_catalogue():
 
 
 def test_every_code_is_written_once_in_the_catalogue():
-    """A code written twice in the dict literal would silently keep only its last words."""
-    tree = ast.parse((ROOT / "refusals" / "catalogue.py").read_text(encoding="utf-8"))
-    written = [key.value for node in ast.walk(tree) if isinstance(node, ast.Dict)
-               for key in node.keys if isinstance(key, ast.Constant)]
+    """A code written twice in a dict literal would silently keep only its last words; the
+    catalogue's parts are joined by catalogue.py, which refuses a code found in two parts."""
+    from portal.refusals.catalogue import _joined
+
+    written = []
+    for part in ("catalogue.py", "oversight.py", "casework.py"):
+        tree = ast.parse((ROOT / "refusals" / part).read_text(encoding="utf-8"))
+        written += [key.value for node in ast.walk(tree) if isinstance(node, ast.Dict)
+                    for key in node.keys if isinstance(key, ast.Constant)]
     assert sorted({c for c in written if written.count(c) > 1}) == []
+    assert sorted(written) == sorted(CATALOGUE)  # every code is in one of the parts
+    with pytest.raises(ValueError, match="not_allowed_now"):
+        _joined({"not_allowed_now": "a"}, {"not_allowed_now": "b"})
