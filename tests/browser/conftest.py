@@ -171,3 +171,25 @@ def _unused_code(username: str) -> str:
         time.sleep(totp.interval - time.time() % totp.interval + 0.05)
     _used_steps[username] = step
     return totp.generate_otp(step)
+
+
+def add_video_case(township, *, doctor, created_by, name: str, pinyin: str, initials: str,
+                   born, seq: int):
+    """A person of `township` and their registered case on the video path, assessed by
+    `doctor` (in the caller's app context; committed by the caller). Returns the case."""
+    from portal.cases.models import Case
+    from portal.domain import idcard
+    from portal.extensions import db
+    from portal.rosters.models import Person
+
+    parsed = idcard.parse(idcard.make("533103", born, seq))
+    person = Person(township_id=township.id, name=name, name_pinyin=pinyin,
+                    name_initials=initials, gender=parsed.gender, id_number=parsed.number,
+                    id_reversed=parsed.number[::-1], birth_date=parsed.birth_date)
+    db.session.add(person)
+    db.session.flush()
+    case = Case(township_id=township.id, person_id=person.id, kind="issue", path="video",
+                state="registered", requested_category="physical",
+                created_by_id=created_by.id, doctor_id=doctor.id)
+    db.session.add(case)
+    return case

@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import MEDIA_PORT, MEDIA_SECRET, PASSWORD, log_in
+from tests.browser.conftest import (
+    MEDIA_PORT,
+    MEDIA_SECRET,
+    PASSWORD,
+    add_video_case,
+    log_in,
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +59,8 @@ def media_service(live_server, tmp_path_factory):
 def doctor_case(live_server):
     """A doctor and a case of theirs in Mangshi, on the video path."""
     from portal.auth.services import add_membership, create_user
-    from portal.cases.models import Case
-    from portal.domain import idcard
     from portal.extensions import db
     from portal.reference.models import Township
-    from portal.rosters.models import Person
     from tests.conftest import enrol_test_totp
 
     app = live_server.app
@@ -68,16 +71,9 @@ def doctor_case(live_server):
         enrol_test_totp(doctor)
         staff = create_user("live_video_staff", PASSWORD)
         add_membership(staff, "township_staff", township)
-        parsed = idcard.parse(idcard.make("533103", date(1950, 3, 4), 77))
-        person = Person(township_id=township.id, name="视频测试", name_pinyin="shi pin ce shi",
-                        name_initials="spcs", gender=parsed.gender, id_number=parsed.number,
-                        id_reversed=parsed.number[::-1], birth_date=parsed.birth_date)
-        db.session.add(person)
-        db.session.flush()
-        case = Case(township_id=township.id, person_id=person.id, kind="issue", path="video",
-                    state="registered", requested_category="physical",
-                    created_by_id=staff.id, doctor_id=doctor.id)
-        db.session.add(case)
+        case = add_video_case(township, doctor=doctor, created_by=staff, name="视频测试",
+                              pinyin="shi pin ce shi", initials="spcs",
+                              born=date(1950, 3, 4), seq=77)
         db.session.commit()
         return {"case_id": case.id, "doctor": doctor.username}
 

@@ -27,7 +27,7 @@ import pytest
 from PIL import Image, ImageStat
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import CHROMIUM_ARGS, PASSWORD, log_in
+from tests.browser.conftest import CHROMIUM_ARGS, PASSWORD, add_video_case, log_in
 from tests.browser.netlab import GuardianNet, relay_answer, require_netlab
 from tests.browser.test_video import _consent, _wait_until, media_service  # noqa: F401
 
@@ -100,11 +100,8 @@ def video_case(live_server):
     from datetime import date
 
     from portal.auth.services import add_membership, create_user
-    from portal.cases.models import Case
-    from portal.domain import idcard
     from portal.extensions import db
     from portal.reference.models import Township
-    from portal.rosters.models import Person
     from tests.conftest import enrol_test_totp
 
     n = next(_cases)
@@ -113,16 +110,9 @@ def video_case(live_server):
         doctor = create_user(f"net_doctor_{n}", PASSWORD)
         add_membership(doctor, "doctor", None)
         enrol_test_totp(doctor)
-        parsed = idcard.parse(idcard.make("533103", date(1951, 4, 5), 60 + n))
-        person = Person(township_id=township.id, name="网络测试", name_pinyin="wang luo ce shi",
-                        name_initials="wlcs", gender=parsed.gender, id_number=parsed.number,
-                        id_reversed=parsed.number[::-1], birth_date=parsed.birth_date)
-        db.session.add(person)
-        db.session.flush()
-        case = Case(township_id=township.id, person_id=person.id, kind="issue", path="video",
-                    state="registered", requested_category="physical",
-                    created_by_id=doctor.id, doctor_id=doctor.id)
-        db.session.add(case)
+        case = add_video_case(township, doctor=doctor, created_by=doctor, name="网络测试",
+                              pinyin="wang luo ce shi", initials="wlcs",
+                              born=date(1951, 4, 5), seq=60 + n)
         db.session.commit()
         return {"case_id": case.id, "doctor": doctor.username}
 
